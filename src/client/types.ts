@@ -1,0 +1,25 @@
+// The message types the Client API speaks, re-exported from generated code
+// so that callers import them from one place.
+export {
+  type Container,
+  type ExitStatus,
+  type ProcessInfo,
+  type ProcessSummary,
+  type Stats,
+  type Event,
+  type ProcessSpec,
+  type Resources,
+  Status,
+  EventType,
+  LogStream,
+  ContainerSchema,
+  ExitStatusSchema,
+  ProcessInfoSchema,
+  ProcessSummarySchema,
+  StatsSchema,
+  EventSchema,
+  ProcessSpecSchema,
+  ResourcesSchema,
+  RestartPolicy_Kind,
+} from "../gen/berth/v1/types_pb.js";
+export { WaitCondition, CreateRequestSchema } from "../gen/berth/v1/containers_pb.js";
