@@ -1,0 +1,92 @@
+// The part of the OCI runtime spec (config.json, runtime-spec v1.0.2 as
+// runc 1.1 reads it) that berth writes or reads. A user-provided spec may
+// hold more; those fields pass through untouched.
+
+export interface OciSpec {
+  ociVersion: string;
+  process: OciProcess;
+  root: OciRoot;
+  hostname?: string;
+  mounts?: OciMount[];
+  annotations?: Record<string, string>;
+  linux?: OciLinux;
+}
+
+export interface OciRoot {
+  path: string;
+  readonly?: boolean;
+}
+
+export interface OciProcess {
+  terminal?: boolean;
+  consoleSize?: { height: number; width: number };
+  user: OciUser;
+  args: string[];
+  env?: string[];
+  cwd: string;
+  capabilities?: OciCapabilities;
+  rlimits?: OciRlimit[];
+  noNewPrivileges?: boolean;
+  apparmorProfile?: string;
+  oomScoreAdj?: number;
+  selinuxLabel?: string;
+}
+
+export interface OciUser {
+  uid: number;
+  gid: number;
+  umask?: number;
+  additionalGids?: number[];
+}
+
+export interface OciCapabilities {
+  bounding?: string[];
+  effective?: string[];
+  inheritable?: string[];
+  permitted?: string[];
+  ambient?: string[];
+}
+
+export interface OciRlimit {
+  type: string;
+  hard: number;
+  soft: number;
+}
+
+export interface OciMount {
+  destination: string;
+  type?: string;
+  source?: string;
+  options?: string[];
+}
+
+export interface OciLinux {
+  namespaces?: OciNamespace[];
+  resources?: OciLinuxResources;
+  cgroupsPath?: string;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  sysctl?: Record<string, string>;
+}
+
+export type OciNamespaceType = "pid" | "network" | "mount" | "ipc" | "uts" | "user" | "cgroup";
+
+export interface OciNamespace {
+  type: OciNamespaceType;
+  path?: string;
+}
+
+export interface OciLinuxResources {
+  devices?: OciDeviceRule[];
+  memory?: { limit?: number; swap?: number; reservation?: number };
+  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+  pids?: { limit: number };
+}
+
+export interface OciDeviceRule {
+  allow: boolean;
+  type?: "a" | "b" | "c";
+  major?: number;
+  minor?: number;
+  access?: string;
+}
