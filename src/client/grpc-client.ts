@@ -1,0 +1,273 @@
+// GrpcClient is the Client of a berth daemon in another process. Each method
+// is one RPC; every failure comes back as the BerthError an in-process
+// caller would have seen, so code written against LocalClient runs unchanged.
+import { setTimeout as delay } from "node:timers/promises";
+import { createClient, type Client as RpcClient } from "@connectrpc/connect";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { stateInfoOf, type Backend } from "../backend/backend.js";
+import { BerthError, isBerthError } from "../errors/berth-error.js";
+import { validateNamespace } from "../errors/validate.js";
+import { ContainerService } from "../gen/berth/v1/containers_pb.js";
+import { EventService } from "../gen/berth/v1/events_pb.js";
+import { SystemService } from "../gen/berth/v1/system_pb.js";
+import { DEFAULT_NAMESPACE } from "../remote/namespace.js";
+import { fromConnectError } from "../remote/status.js";
+import type { VersionInfo } from "../remote/system-service.js";
+import type * as api from "./client.js";
+import type { Container, Event, ExitStatus, ProcessInfo, ProcessSummary, Stats } from "./types.js";
+import { createUnixTransport, unreachableError, type UnixTransport, type WireProtocol } from "./transport.js";
+
+export interface GrpcClientOptions {
+  socketPath: string;
+  namespace?: string;
+  // backend hears every event of the namespace, in order, from the moment
+  // connect() was called.
+  backend?: Backend;
+  // onError hears what cannot be thrown to a caller: a failing backend
+  // handler or a dropped event stream. Defaults to console.error.
+  onError?: (err: BerthError) => void;
+  protocol?: WireProtocol;
+}
+
+export class GrpcClient implements api.Client {
+  readonly namespace: string;
+  readonly #socketPath: string;
+  readonly #wire: UnixTransport;
+  readonly #containers: RpcClient<typeof ContainerService>;
+  readonly #events: RpcClient<typeof EventService>;
+  readonly #system: RpcClient<typeof SystemService>;
+  readonly #closing = new AbortController();
+  #relay: Promise<void> = Promise.resolve();
+
+  private constructor(namespace: string, socketPath: string, wire: UnixTransport) {
+    this.namespace = namespace;
+    this.#socketPath = socketPath;
+    this.#wire = wire;
+    this.#containers = createClient(ContainerService, wire.transport);
+    this.#events = createClient(EventService, wire.transport);
+    this.#system = createClient(SystemService, wire.transport);
+  }
+
+  // connect checks that a daemon answers on the socket, so a wrong path fails
+  // here with UNAVAILABLE rather than on the first real call.
+  static async connect(options: GrpcClientOptions): Promise<GrpcClient> {
+    const since = new Date();
+    const namespace = validateNamespace(options.namespace ?? DEFAULT_NAMESPACE);
+    const { socketPath, protocol } = options;
+    const client = new GrpcClient(namespace, socketPath, createUnixTransport({ socketPath, namespace, protocol }));
+    try {
+      await client.ping();
+    } catch (err) {
+      await client.close();
+      throw err;
+    }
+    if (options.backend) {
+      const report = options.onError ?? ((err: BerthError) => console.error(`berth: ${err.message}`, err.cause));
+      client.#relay = client.#relayEvents(options.backend, report, since);
+    }
+    return client;
+  }
+
+  create(id: string, options: api.CreateOptions = {}): Promise<Container> {
+    return this.#get(this.#containers.create({ id, ...options }), "container");
+  }
+
+  signal(id: string, signal: api.SignalLike, options: { all?: boolean } = {}): Promise<void> {
+    return this.#ack(this.#containers.signal({ id, signal: String(signal), all: options.all }));
+  }
+
+  signalProcess(id: string, processId: string, signal: api.SignalLike): Promise<void> {
+    return this.#ack(this.#containers.signalProcess({ id, processId, signal: String(signal) }));
+  }
+
+  addProcess(id: string, processId: string, process: api.ProcessOptions): Promise<ProcessInfo> {
+    return this.#get(this.#containers.addProcess({ id, processId, process }), "process");
+  }
+
+  resize(id: string, processId: string, width: number, height: number): Promise<void> {
+    return this.#ack(this.#containers.resize({ id, processId, width, height }));
+  }
+
+  closeStdin(id: string, processId: string): Promise<void> {
+    return this.#ack(this.#containers.closeStdin({ id, processId }));
+  }
+
+  pause(id: string): Promise<void> {
+    return this.#ack(this.#containers.pause({ id }));
+  }
+
+  resume(id: string): Promise<void> {
+    return this.#ack(this.#containers.resume({ id }));
+  }
+
+  restore(id: string): Promise<Container> {
+    return this.#get(this.#containers.restore({ id }), "container");
+  }
+
+  stats(id: string): Promise<Stats> {
+    return this.#get(this.#containers.stats({ id }), "stats");
+  }
+
+  getPidsForContainer(id: string): Promise<number[]> {
+    return this.#get(this.#containers.listPids({ id }), "pids");
+  }
+
+  summary(id: string): Promise<ProcessSummary[]> {
+    return this.#get(this.#containers.summary({ id }), "processes");
+  }
+
+  updateResources(id: string, resources: api.ResourceOptions): Promise<void> {
+    return this.#ack(this.#containers.updateResources({ id, resources }));
+  }
+
+  delete(id: string, options: { force?: boolean } = {}): Promise<ExitStatus> {
+    return this.#get(this.#containers.delete({ id, force: options.force }), "exitStatus");
+  }
+
+  wait(id: string, options: api.WaitOptions = {}): Promise<ExitStatus> {
+    const { processId, condition, signal } = options;
+    return this.#get(this.#containers.wait({ id, processId, condition }, { signal }), "exitStatus");
+  }
+
+  state(id: string): Promise<Container> {
+    return this.#get(this.#containers.state({ id }), "container");
+  }
+
+  list(filter: api.ListFilter = {}): Promise<Container[]> {
+    return this.#get(this.#containers.list(filter), "containers");
+  }
+
+  logs(id: string, options: api.LogOptions = {}): AsyncIterable<api.LogLine> {
+    const { since, until, signal, ...rest } = options;
+    const request = { id, ...rest, since: since && timestampFromDate(since), until: until && timestampFromDate(until) };
+    return this.#stream(signal, (callSignal) => this.#containers.logs(request, { signal: callSignal }), (res) => ({
+      time: res.time ? timestampDate(res.time) : new Date(0),
+      stream: res.stream,
+      line: res.line,
+      partial: res.partial,
+    }));
+  }
+
+  subscribe(options: api.SubscribeOptions = {}): AsyncIterable<Event> {
+    const { since, until, signal, ...rest } = options;
+    const request = { ...rest, since: since && timestampFromDate(since), until: until && timestampFromDate(until) };
+    return this.#stream(
+      signal,
+      (callSignal) => this.#events.subscribe(request, { signal: callSignal }),
+      (res) => {
+        if (!res.event) throw new BerthError("internal", "the daemon sent no event");
+        return res.event;
+      },
+    );
+  }
+
+  // version and ping reach SystemService, which has no place in the Client
+  // interface: they describe the daemon, not a namespace.
+  version(): Promise<VersionInfo> {
+    return this.#call(this.#system.version({}));
+  }
+
+  ping(): Promise<void> {
+    return this.#ack(this.#system.ping({}));
+  }
+
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await this.#relay;
+    this.#wire.close();
+  }
+
+  // fail turns a failed call into the BerthError an in-process caller would
+  // have seen, or into UNAVAILABLE naming the socket when it was never reached.
+  #fail(err: unknown): BerthError {
+    return unreachableError(err, this.#socketPath) ?? fromConnectError(err);
+  }
+
+  async #call<T>(rpc: Promise<T>): Promise<T> {
+    try {
+      return await rpc;
+    } catch (err) {
+      throw this.#fail(err);
+    }
+  }
+
+  async #ack(rpc: Promise<unknown>): Promise<void> {
+    await this.#call(rpc);
+  }
+
+  // get returns the one field of a response that carries the result. The
+  // contract always sets it; its absence is a daemon bug, not a result.
+  async #get<R, K extends keyof R>(rpc: Promise<R>, field: K): Promise<NonNullable<R[K]>> {
+    const value = (await this.#call(rpc))[field];
+    if (value === undefined || value === null) throw new BerthError("internal", `the daemon sent no ${String(field)}`);
+    return value;
+  }
+
+  // stream converts a server stream, opened only once the caller starts
+  // iterating. connect-es's stream iterable has no return(), so leaving the
+  // loop early would leave the call open on the daemon; the call gets a
+  // signal of its own that ends with the loop, however it ends. The stream
+  // ends quietly when the caller's own signal stops it: that is the caller's
+  // request, not a failure.
+  async *#stream<R, T>(
+    signal: AbortSignal | undefined,
+    open: (signal: AbortSignal) => AsyncIterable<R>,
+    convert: (response: R) => T,
+  ): AsyncGenerator<T> {
+    const done = new AbortController();
+    try {
+      for await (const response of open(signal ? AbortSignal.any([signal, done.signal]) : done.signal)) {
+        yield convert(response);
+      }
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw this.#fail(err);
+    } finally {
+      done.abort();
+    }
+  }
+
+  // relayEvents feeds the backend, one event at a time and in order. The
+  // first subscription asks for everything since connect() began, so events
+  // of calls made right after connect() are not lost to the race with the
+  // stream's start. When the stream drops it resubscribes after the last
+  // sequence delivered; sequences already delivered are skipped.
+  async #relayEvents(backend: Backend, report: (err: BerthError) => void, since: Date): Promise<void> {
+    const signal = this.#closing.signal;
+    let cursor: { since: Date } | { sinceSequence: bigint } = { since };
+    let last: Event | undefined;
+    let drops = 0;
+    while (!signal.aborted) {
+      try {
+        for await (const event of this.subscribe({ ...cursor, signal })) {
+          drops = 0;
+          if (last !== undefined && event.sequence <= last.sequence) continue;
+          last = event;
+          cursor = { sinceSequence: event.sequence };
+          await deliver(backend, event, report);
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        const cause = this.#fail(err);
+        const from =
+          "since" in cursor ? `since ${cursor.since.toISOString()}` : `after sequence ${cursor.sinceSequence}`;
+        report(new BerthError(cause.code, `event stream failed: ${cause.message}; resubscribing ${from}`, { cause }));
+        // The journal no longer holds the next sequence: what it lost is lost
+        // (reported above); ask by time for all it still holds.
+        if (isBerthError(cause, "out_of_range") && last?.timestamp) cursor = { since: timestampDate(last.timestamp) };
+      }
+      drops++;
+      await delay(Math.min(25 * 2 ** drops, 2000), undefined, { signal }).catch(() => undefined);
+    }
+  }
+}
+
+async function deliver(backend: Backend, event: Event, report: (err: BerthError) => void): Promise<void> {
+  try {
+    await backend.stateChanged(event.containerId, stateInfoOf(event));
+  } catch (err) {
+    const cause = BerthError.from(err);
+    const what = `backend.stateChanged failed for ${event.containerId} event ${event.sequence}`;
+    report(new BerthError(cause.code, `${what}: ${cause.message}`, { cause: err }));
+  }
+}

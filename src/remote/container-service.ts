@@ -1,0 +1,101 @@
+// ContainerService adapts RPCs to the Client of the caller's namespace: it
+// turns each request message into one Client call and the result back into a
+// response, and nothing more. Errors leave through status.ts.
+import type { ServiceImpl } from "@connectrpc/connect";
+import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import type { SignalLike } from "../client/client.js";
+import { BerthError } from "../errors/berth-error.js";
+import { ContainerService, WaitCondition } from "../gen/berth/v1/containers_pb.js";
+import { clientForCall, type ClientResolver } from "./namespace.js";
+import { streamWithStatus, withStatus } from "./status.js";
+
+// The proto carries signals as strings; a decimal string is handed on as the
+// number it was, so the engine sees what an in-process caller would pass.
+function signalFromWire(signal: string): SignalLike {
+  return /^\d+$/.test(signal) ? Number(signal) : signal;
+}
+
+export const dateOf = (ts: Timestamp | undefined): Date | undefined => (ts ? timestampDate(ts) : undefined);
+
+// An empty process id on the wire means "not given" (the init process).
+const optionalId = (processId: string): string | undefined => (processId === "" ? undefined : processId);
+
+export function containerService(deps: ClientResolver): ServiceImpl<typeof ContainerService> {
+  return {
+    create: withStatus(async (req, ctx) => {
+      const { id, $typeName: _type, ...options } = req;
+      return { container: await clientForCall(deps, ctx).create(id, options) };
+    }),
+    signal: withStatus(async (req, ctx) => {
+      await clientForCall(deps, ctx).signal(req.id, signalFromWire(req.signal), { all: req.all });
+      return {};
+    }),
+    signalProcess: withStatus(async (req, ctx) => {
+      await clientForCall(deps, ctx).signalProcess(req.id, req.processId, signalFromWire(req.signal));
+      return {};
+    }),
+    addProcess: withStatus(async (req, ctx) => ({
+      process: await clientForCall(deps, ctx).addProcess(req.id, req.processId, req.process ?? {}),
+    })),
+    resize: withStatus(async (req, ctx) => {
+      await clientForCall(deps, ctx).resize(req.id, req.processId, req.width, req.height);
+      return {};
+    }),
+    closeStdin: withStatus(async (req, ctx) => {
+      await clientForCall(deps, ctx).closeStdin(req.id, req.processId);
+      return {};
+    }),
+    pause: withStatus(async (req, ctx) => {
+      await clientForCall(deps, ctx).pause(req.id);
+      return {};
+    }),
+    resume: withStatus(async (req, ctx) => {
+      await clientForCall(deps, ctx).resume(req.id);
+      return {};
+    }),
+    restore: withStatus(async (req, ctx) => ({ container: await clientForCall(deps, ctx).restore(req.id) })),
+    stats: withStatus(async (req, ctx) => ({ stats: await clientForCall(deps, ctx).stats(req.id) })),
+    listPids: withStatus(async (req, ctx) => ({ pids: await clientForCall(deps, ctx).getPidsForContainer(req.id) })),
+    summary: withStatus(async (req, ctx) => ({ processes: await clientForCall(deps, ctx).summary(req.id) })),
+    updateResources: withStatus(async (req, ctx) => {
+      await clientForCall(deps, ctx).updateResources(req.id, req.resources ?? {});
+      return {};
+    }),
+    delete: withStatus(async (req, ctx) => ({
+      exitStatus: await clientForCall(deps, ctx).delete(req.id, { force: req.force }),
+    })),
+    // Wait may block for as long as the process runs, so a cancelled or
+    // deadlined call must stop waiting.
+    wait: withStatus(async (req, ctx) => ({
+      exitStatus: await clientForCall(deps, ctx).wait(req.id, {
+        processId: optionalId(req.processId),
+        condition: req.condition === WaitCondition.UNSPECIFIED ? undefined : req.condition,
+        signal: ctx.signal,
+      }),
+    })),
+    state: withStatus(async (req, ctx) => ({ container: await clientForCall(deps, ctx).state(req.id) })),
+    list: withStatus(async (req, ctx) => ({
+      containers: await clientForCall(deps, ctx).list({ statuses: req.statuses, labels: req.labels }),
+    })),
+    logs: streamWithStatus(async function* (req, ctx) {
+      const lines = clientForCall(deps, ctx).logs(req.id, {
+        processId: optionalId(req.processId),
+        stdout: req.stdout,
+        stderr: req.stderr,
+        tail: req.tail,
+        since: dateOf(req.since),
+        until: dateOf(req.until),
+        follow: req.follow,
+        signal: ctx.signal,
+      });
+      for await (const line of lines) {
+        yield { time: timestampFromDate(line.time), stream: line.stream, line: line.line, partial: line.partial };
+      }
+    }),
+    // The Client interface has no attach yet; when it grows one, this is the
+    // only handler to fill in.
+    attach: streamWithStatus(async function* () {
+      throw new BerthError("unimplemented", "attach arrives with the interactive I/O issue");
+    }),
+  };
+}

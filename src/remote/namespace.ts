@@ -1,0 +1,25 @@
+// Every call names its namespace in one request header; a caller that sends
+// none works in "default", as containerd does.
+import type { HandlerContext } from "@connectrpc/connect";
+import type { Client } from "../client/client.js";
+import { validateNamespace } from "../errors/validate.js";
+
+export const NAMESPACE_HEADER = "berth-namespace";
+export const DEFAULT_NAMESPACE = "default";
+
+// ClientResolver hands the RPC layer the Client of one namespace.
+export interface ClientResolver {
+  clientFor(namespace: string): Client;
+}
+
+// namespaceOf reads and validates the namespace of a request; a bad name is
+// INVALID_ARGUMENT, since namespaces become path components.
+export function namespaceOf(headers: Headers): string {
+  const value = headers.get(NAMESPACE_HEADER);
+  return validateNamespace(value === null || value === "" ? DEFAULT_NAMESPACE : value);
+}
+
+// clientForCall resolves the Client that serves one call.
+export function clientForCall(deps: ClientResolver, ctx: HandlerContext): Client {
+  return deps.clientFor(namespaceOf(ctx.requestHeader));
+}

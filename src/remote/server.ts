@@ -1,0 +1,211 @@
+// startServer serves berth's routes over HTTP/2: always on a unix socket
+// (h2c; only processes that can open the socket file may call), and on TCP
+// only with TLS. One connect-node handler answers gRPC, gRPC-Web and Connect.
+import { chmod, lstat, mkdir, rm } from "node:fs/promises";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import { dirname } from "node:path";
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { alreadyExists, BerthError, failedPrecondition, invalidArgument } from "../errors/berth-error.js";
+import { ContainerService } from "../gen/berth/v1/containers_pb.js";
+import { EventService } from "../gen/berth/v1/events_pb.js";
+import { SystemService } from "../gen/berth/v1/system_pb.js";
+import { containerService } from "./container-service.js";
+import { eventService } from "./event-service.js";
+import type { ClientResolver } from "./namespace.js";
+import { systemService, type VersionSource } from "./system-service.js";
+
+export interface TcpOptions {
+  host: string;
+  port: number;
+  tls?: { cert: string | Buffer; key: string | Buffer };
+}
+
+export interface ServerOptions {
+  socketPath: string;
+  routes: (router: ConnectRouter) => void;
+  tcp?: TcpOptions;
+  // graceMs bounds how long close() lets calls in flight finish before it
+  // cuts their connections.
+  graceMs?: number;
+}
+
+export interface RunningServer {
+  // address is "unix:<socketPath>", the form gRPC clients take as a target.
+  readonly address: string;
+  // tcpAddress is "host:port" with the bound port, when TCP is served.
+  readonly tcpAddress?: string;
+  close(): Promise<void>;
+}
+
+export type ServiceDeps = ClientResolver & VersionSource;
+
+// berthRoutes registers every berth service over one set of dependencies.
+export function berthRoutes(deps: ServiceDeps): (router: ConnectRouter) => void {
+  return (router) => {
+    router.service(ContainerService, containerService(deps));
+    router.service(EventService, eventService(deps));
+    router.service(SystemService, systemService(deps));
+  };
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { socketPath, tcp, graceMs = 2000 } = options;
+  if (tcp && !tcp.tls) {
+    throw invalidArgument(`refusing to serve on tcp ${tcp.host}:${tcp.port} without tls: give a certificate and key`);
+  }
+  // Aborting this ends every call's ctx.signal, so endless streams such as
+  // Subscribe stop with UNAVAILABLE instead of holding close() open.
+  const shutdown = new AbortController();
+  const handler = specGrpcMessage(connectNodeAdapter({ routes: options.routes, shutdownSignal: shutdown.signal }));
+  const sessions = new Set<http2.Http2Session>();
+
+  await prepareSocketPath(socketPath);
+  const unix = trackSessions(http2.createServer(handler), sessions);
+  await listen(unix, socketPath, () => unix.listen(socketPath));
+  const servers: net.Server[] = [unix];
+  let tcpAddress: string | undefined;
+  try {
+    // The socket's own mode is the access check; the folder was made 0700
+    // too, which covers the moment between listen() and chmod().
+    await chmod(socketPath, 0o600);
+    const { ino } = await lstat(socketPath);
+    if (tcp?.tls) {
+      const secure = trackSessions(http2.createSecureServer({ ...tcp.tls, allowHTTP1: false }, handler), sessions);
+      await listen(secure, `${tcp.host}:${tcp.port}`, () => secure.listen(tcp.port, tcp.host));
+      servers.push(secure);
+      const bound = secure.address() as net.AddressInfo;
+      tcpAddress = `${tcp.host}:${bound.port}`;
+    }
+    let closing: Promise<void> | undefined;
+    return {
+      address: `unix:${socketPath}`,
+      tcpAddress,
+      close: () =>
+        (closing ??= (async () => {
+          shutdown.abort(new ConnectError("berth daemon is shutting down", Code.Unavailable));
+          await Promise.all(servers.map((server) => closeGracefully(server, sessions, graceMs)));
+          await removeOwnSocket(socketPath, ino);
+        })()),
+    };
+  } catch (err) {
+    shutdown.abort();
+    await Promise.all(servers.map((server) => closeGracefully(server, sessions, 0)));
+    throw err;
+  }
+}
+
+// specGrpcMessage re-encodes the grpc-message trailer the way the gRPC spec
+// asks: only '%' and bytes outside space..'~' escaped. connect-es escapes with
+// encodeURIComponent, and grpc-js decodes with decodeURI, which leaves ':' and
+// '/' escaped, so "cannot open /run/x: gone" would reach every Node gRPC
+// client as "cannot open %2Frun%2Fx%3A gone".
+function specGrpcMessage(
+  handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+): (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void {
+  return (req, res) => {
+    const addTrailers = res.addTrailers.bind(res);
+    res.addTrailers = (trailers) => {
+      const message = trailers["grpc-message"];
+      if (typeof message === "string") {
+        trailers = { ...trailers, "grpc-message": grpcPercentEncode(decodeURIComponent(message)) };
+      }
+      addTrailers(trailers);
+    };
+    handler(req, res);
+  };
+}
+
+function grpcPercentEncode(message: string): string {
+  let out = "";
+  for (const byte of new TextEncoder().encode(message)) {
+    const plain = byte >= 0x20 && byte <= 0x7e && byte !== 0x25;
+    out += plain ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+// prepareSocketPath clears the way for listen(): it makes the socket's folder
+// and removes a socket file left by a daemon that died, but never one a live
+// daemon still answers on, and never a file that is not a socket.
+async function prepareSocketPath(socketPath: string): Promise<void> {
+  await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
+  const stat = await lstat(socketPath).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return undefined;
+    throw err;
+  });
+  if (stat === undefined) return;
+  if (!stat.isSocket()) throw failedPrecondition(`${socketPath} exists and is not a socket; refusing to replace it`);
+  if (await answers(socketPath)) throw alreadyExists(`another berth daemon is serving ${socketPath}`);
+  await rm(socketPath, { force: true });
+}
+
+// answers tells whether something accepts connections on a unix socket. A
+// socket that cannot be judged (no permission, no answer in time) counts as
+// live, since deleting a live daemon's socket would orphan it.
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath);
+    const done = (live: boolean) => {
+      clearTimeout(timer);
+      probe.destroy();
+      resolve(live);
+    };
+    const timer = setTimeout(() => done(true), 1000);
+    probe.once("connect", () => done(true));
+    probe.once("error", (err: NodeJS.ErrnoException) => done(err.code !== "ECONNREFUSED" && err.code !== "ENOENT"));
+  });
+}
+
+function trackSessions<S extends http2.Http2Server | http2.Http2SecureServer>(
+  server: S,
+  sessions: Set<http2.Http2Session>,
+): S {
+  server.on("session", (session: http2.Http2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  return server;
+}
+
+function listen(server: net.Server, where: string, start: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === "EADDRINUSE"
+          ? alreadyExists(`cannot listen on ${where}: address in use`)
+          : new BerthError("unavailable", `cannot listen on ${where}: ${err.message}`, { cause: err }),
+      );
+    };
+    server.once("error", onError);
+    server.once("listening", () => {
+      server.off("error", onError);
+      resolve();
+    });
+    start();
+  });
+}
+
+// closeGracefully stops accepting, sends GOAWAY so open calls may finish, and
+// destroys whatever is still open once graceMs has passed.
+async function closeGracefully(server: net.Server, sessions: Set<http2.Http2Session>, graceMs: number): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const session of sessions) session.close();
+  const timer = setTimeout(() => {
+    for (const session of sessions) session.destroy();
+  }, graceMs);
+  try {
+    await closed;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// removeOwnSocket removes the socket file only if it is still the one this
+// server created; a daemon started after us may own that path by now.
+async function removeOwnSocket(socketPath: string, ino: number): Promise<void> {
+  const stat = await lstat(socketPath).catch(() => undefined);
+  if (stat?.ino === ino) await rm(socketPath, { force: true });
+}

@@ -1,0 +1,24 @@
+// SystemService describes the daemon. Ping does no work at all, so its
+// latency is the RPC floor.
+import type { ServiceImpl } from "@connectrpc/connect";
+import { SystemService } from "../gen/berth/v1/system_pb.js";
+import { withStatus } from "./status.js";
+
+export interface VersionInfo {
+  version: string;
+  runtime: string;
+  runtimeVersion: string;
+  monitorVersion: string;
+  cgroupMode: string;
+}
+
+export interface VersionSource {
+  version(): Promise<VersionInfo>;
+}
+
+export function systemService(deps: VersionSource): ServiceImpl<typeof SystemService> {
+  return {
+    version: withStatus(async () => deps.version()),
+    ping: async () => ({}),
+  };
+}

@@ -1,0 +1,114 @@
+// Each BerthError code leaves the server as its gRPC status and comes back to
+// a GrpcClient as the same BerthError, code and message.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GrpcClient } from "../../src/client/grpc-client.js";
+import { BerthError, type ErrorCode } from "../../src/errors/berth-error.js";
+import { fromConnectError, toConnectError } from "../../src/remote/status.js";
+import { startFakeServer, type FakeServer } from "../fixtures/fake-server.js";
+import { createGrpcJsClient, type GrpcJsClient } from "../fixtures/grpc-js-client.js";
+
+// The numbers are gRPC's, spelled out so that a mistake in the table cannot
+// hide behind the same table.
+const STATUS: Record<ErrorCode, number> = {
+  canceled: 1,
+  invalid_argument: 3,
+  deadline_exceeded: 4,
+  not_found: 5,
+  already_exists: 6,
+  resource_exhausted: 8,
+  failed_precondition: 9,
+  aborted: 10,
+  out_of_range: 11,
+  unimplemented: 12,
+  internal: 13,
+  unavailable: 14,
+};
+const CODES = Object.keys(STATUS) as ErrorCode[];
+
+describe("status mapping", () => {
+  it.each(CODES)("%s maps to its status and back", (code) => {
+    const sent = toConnectError(new BerthError(code, `cannot do it: ${code}`));
+    expect(sent.code).toBe(STATUS[code]);
+    expect(sent.rawMessage).toBe(`cannot do it: ${code}`);
+    const back = fromConnectError(sent);
+    expect(back).toBeInstanceOf(BerthError);
+    expect([back.code, back.message]).toEqual([code, `cannot do it: ${code}`]);
+  });
+
+  it("anything else is INTERNAL with its message, never UNKNOWN", () => {
+    expect(toConnectError(new TypeError("x is undefined"))).toMatchObject({ code: Code.Internal, rawMessage: "x is undefined" });
+    expect(toConnectError("plain string")).toMatchObject({ code: Code.Internal, rawMessage: "plain string" });
+  });
+
+  it("a ConnectError keeps its own verdict", () => {
+    const deadline = new ConnectError("the operation timed out", Code.DeadlineExceeded);
+    expect(toConnectError(deadline)).toBe(deadline);
+  });
+
+  it("statuses berth never sends come back as internal, naming the status", () => {
+    const back = fromConnectError(new ConnectError("no", Code.PermissionDenied));
+    expect([back.code, back.message]).toEqual(["internal", "PermissionDenied: no"]);
+  });
+});
+
+describe("status codes over the wire", () => {
+  let fake: FakeServer;
+  let client: GrpcClient;
+  let grpcJs: GrpcJsClient;
+
+  beforeAll(async () => {
+    fake = await startFakeServer();
+    client = await GrpcClient.connect({ socketPath: fake.socketPath });
+    grpcJs = createGrpcJsClient(fake.socketPath);
+  });
+
+  afterAll(async () => {
+    grpcJs?.close();
+    await client?.close();
+    await fake?.close();
+  });
+
+  it.each(CODES)("%s reaches GrpcClient as the same BerthError", async (code) => {
+    fake.hub.failNext("state", new BerthError(code, `state failed: ${code}`));
+    const err = await client.state("c1").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BerthError);
+    expect(err).toMatchObject({ code, message: `state failed: ${code}` });
+  });
+
+  it.each(CODES)("%s reaches grpc-js as status %#", async (code) => {
+    fake.hub.failNext("pause", new BerthError(code, `pause failed: ${code}`));
+    await expect(grpcJs.unary("ContainerService", "Pause", { id: "c1" })).rejects.toMatchObject({
+      code: STATUS[code],
+      details: `pause failed: ${code}`,
+    });
+  });
+
+  it("messages keep ':', '/', '%', newlines and non-ASCII for both clients", async () => {
+    const message = "cannot open /run/berth/x.json: 100% gone\nrunc said: « non trouvé » 🙃";
+    fake.hub.failNext("state", new BerthError("not_found", message));
+    await expect(client.state("c1")).rejects.toMatchObject({ code: "not_found", message });
+    fake.hub.failNext("state", new BerthError("not_found", message));
+    await expect(grpcJs.unary("ContainerService", "State", { id: "c1" })).rejects.toMatchObject({ code: 5, details: message });
+  });
+
+  it("a plain Error from the engine is INTERNAL with its message", async () => {
+    fake.hub.failNext("stats", new Error("cgroup file vanished"));
+    await expect(client.stats("c1")).rejects.toMatchObject({ code: "internal", message: "cgroup file vanished" });
+  });
+
+  it("errors in a server stream arrive as the same BerthError", async () => {
+    fake.hub.failNext("subscribe", new BerthError("out_of_range", "sequence 3 is older than the journal"));
+    const consume = async () => {
+      for await (const _ of client.subscribe({ sinceSequence: 3n })) throw new Error("no event expected");
+    };
+    await expect(consume()).rejects.toMatchObject({ code: "out_of_range", message: "sequence 3 is older than the journal" });
+  });
+
+  it("attach is a clean UNIMPLEMENTED until the Client can attach", async () => {
+    const call = grpcJs.bidiStream("ContainerService", "Attach");
+    call.write({ start: { id: "c1", processId: "init" } });
+    const status = await new Promise<{ code: number; details: string }>((resolve) => call.on("error", resolve));
+    expect(status).toMatchObject({ code: STATUS.unimplemented, details: "attach arrives with the interactive I/O issue" });
+  });
+});
