@@ -20,8 +20,8 @@ import {
 // BindMountOptions mirrors berth.v1.Mount: a host path bound into the
 // container.
 export interface BindMountOptions {
-  source: string;
-  destination: string;
+  source?: string | undefined;
+  destination?: string | undefined;
   readOnly?: boolean | undefined;
 }
 
@@ -113,15 +113,16 @@ function withBindMounts(defaults: OciMount[], binds: readonly BindMountOptions[]
 }
 
 function toBindMount(bind: BindMountOptions): OciMount {
-  if (!posix.isAbsolute(bind.source)) {
+  const source = bind.source ?? "";
+  if (!posix.isAbsolute(source)) {
     throw invalidArgument(`mount source ${JSON.stringify(bind.source)} must be an absolute path on the host`);
   }
   // "/data/" and "/data" are one destination.
-  const destination = posix.normalize(bind.destination).replace(/(.)\/+$/, "$1");
+  const destination = posix.normalize(bind.destination || ".").replace(/(.)\/+$/, "$1");
   if (!posix.isAbsolute(destination) || destination === "/") {
     throw invalidArgument(`mount destination ${JSON.stringify(bind.destination)} must be an absolute path inside the container, other than "/"`);
   }
   // rbind brings submounts along; "ro" on a bind makes runc remount it
   // read-only (its top mount: runc 1.1 has "rro" for the recursive kind).
-  return { destination, type: "bind", source: bind.source, options: ["rbind", bind.readOnly === true ? "ro" : "rw"] };
+  return { destination, type: "bind", source, options: ["rbind", bind.readOnly === true ? "ro" : "rw"] };
 }

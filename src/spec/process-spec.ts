@@ -10,7 +10,9 @@ export interface ProcessOptions {
   cwd?: string | undefined;
   user?: { uid?: number; gid?: number; additionalGids?: readonly number[] } | undefined;
   terminal?: boolean | undefined;
-  consoleSize?: { width: number; height: number } | undefined;
+  consoleSize?: { width?: number | undefined; height?: number | undefined } | undefined;
+  // stdin keeps the process's stdin open (the monitor's concern, not the spec's).
+  stdin?: boolean | undefined;
 }
 
 // buildExecProcess returns the process.json for `runc exec --process`: the
@@ -38,7 +40,7 @@ export function buildProcess(options: ProcessOptions, base: OciProcess): OciProc
   const result: OciProcess = { ...structuredClone(base), args, env, cwd, user: userOf(options.user, base.user), terminal };
   delete result.consoleSize;
   const size = options.consoleSize;
-  if (terminal && size !== undefined && size.width > 0 && size.height > 0) {
+  if (terminal && size?.width && size.height) {
     result.consoleSize = { width: size.width, height: size.height };
   }
   return result;

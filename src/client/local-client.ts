@@ -1,0 +1,198 @@
+// LocalClient is the Client that drives the engine in this process, for one
+// namespace. Each operation on a container runs under that container's
+// serial queue; reads that cannot race (State, Stats) do not wait in it.
+import { BackendDispatcher } from "../backend/backend-dispatcher.js";
+import type { Backend } from "../backend/backend.js";
+import { failedPrecondition, notFound } from "../errors/berth-error.js";
+import { normalizeProcessId, validateId, validateNamespace, INIT_PROCESS_ID } from "../errors/validate.js";
+import type { Engine } from "../engine/engine.js";
+import { readLogs } from "../engine/log-reader.js";
+import { exitStatusOf } from "../engine/managed-process.js";
+import { summarizeProcesses } from "../engine/process-summary.js";
+import { restoreContainer } from "../engine/restore.js";
+import { parseSignal } from "../engine/signals.js";
+import { readExitFile } from "../engine/exit-watcher.js";
+import { closeStdin, resizeTerminal } from "../engine/terminal-control.js";
+import { toRuncUpdateArgs } from "../spec/resources.js";
+import type {
+  Client,
+  CreateOptions,
+  ListFilter,
+  LogLine,
+  LogOptions,
+  ProcessOptions,
+  ResourceOptions,
+  SignalLike,
+  SubscribeOptions,
+  WaitOptions,
+} from "./client.js";
+import { WaitCondition, type Container, type Event, type ExitStatus, type ProcessInfo, type ProcessSummary, type Stats } from "./types.js";
+
+export class LocalClient implements Client {
+  private dispatcher: BackendDispatcher | undefined;
+
+  constructor(
+    private readonly engine: Engine,
+    readonly namespace: string,
+    backend?: Backend,
+  ) {
+    validateNamespace(namespace);
+    if (backend !== undefined) {
+      // Delivery starts from the bus's current end: the backend hears every
+      // event from the moment the client exists, and resumes itself if it
+      // falls behind.
+      const from = engine.bus.lastSequence();
+      this.dispatcher = new BackendDispatcher(backend, ({ sinceSequence, signal }) =>
+        engine.bus.subscribe({ namespace, sinceSequence: sinceSequence ?? from, signal }),
+      );
+    }
+  }
+
+  private get(id: string) {
+    return this.engine.get(this.namespace, id);
+  }
+
+  create(id: string, options: CreateOptions = {}): Promise<Container> {
+    return this.engine.create(this.namespace, id, options);
+  }
+
+  async signal(id: string, signal: SignalLike, options: { all?: boolean } = {}): Promise<void> {
+    const sig = parseSignal(signal);
+    const c = await this.get(id);
+    await c.queue.run(() => c.signal(sig, options.all === true));
+  }
+
+  async signalProcess(id: string, processId: string, signal: SignalLike): Promise<void> {
+    const sig = parseSignal(signal);
+    const pid = normalizeProcessId(processId);
+    const c = await this.get(id);
+    await c.queue.run(async () => (pid === INIT_PROCESS_ID ? c.signal(sig, false) : c.execs.signal(pid, sig)));
+  }
+
+  async addProcess(id: string, processId: string, process: ProcessOptions): Promise<ProcessInfo> {
+    const pid = normalizeProcessId(processId);
+    if (pid === INIT_PROCESS_ID) throw failedPrecondition(`process id "init" names the container's first process: pick another id for an exec`);
+    const c = await this.get(id);
+    return c.queue.run(async () => (await c.execs.start(pid, { ...process, args: process.args ?? [] })).info());
+  }
+
+  async resize(id: string, processId: string, width: number, height: number): Promise<void> {
+    const c = await this.get(id);
+    await resizeTerminal(c, normalizeProcessId(processId), width, height);
+  }
+
+  async closeStdin(id: string, processId: string): Promise<void> {
+    const c = await this.get(id);
+    await closeStdin(c, normalizeProcessId(processId));
+  }
+
+  async pause(id: string): Promise<void> {
+    const c = await this.get(id);
+    await c.queue.run(() => c.pause());
+  }
+
+  async resume(id: string): Promise<void> {
+    const c = await this.get(id);
+    await c.queue.run(() => c.resume());
+  }
+
+  // restore reconciles one container with the runtime: a known one whose
+  // exit was missed gets it now; one only on disk is adopted.
+  async restore(id: string): Promise<Container> {
+    validateId(id);
+    const ns = await this.engine.namespace(this.namespace);
+    const known = ns.containers.get(id);
+    if (known !== undefined) {
+      return known.queue.run(async () => {
+        if (known.init.state.is("running", "paused")) {
+          const state = await ns.ctx.runc.state(id).catch(() => undefined);
+          if (state === undefined || state.status === "stopped") {
+            const code = await readExitFile(`${ns.ctx.exitDir}/${id}`);
+            if (code !== undefined) await known.onInitExit(code);
+          }
+        }
+        return known.info();
+      });
+    }
+    const adopted = await restoreContainer(this.engine, ns, id);
+    if (adopted === undefined) throw notFound(`container ${JSON.stringify(id)} not found in namespace ${JSON.stringify(this.namespace)} nor in the state directory`);
+    return adopted.info();
+  }
+
+  async stats(id: string): Promise<Stats> {
+    return (await this.get(id)).stats();
+  }
+
+  async getPidsForContainer(id: string): Promise<number[]> {
+    return (await this.get(id)).listPids();
+  }
+
+  async summary(id: string): Promise<ProcessSummary[]> {
+    const c = await this.get(id);
+    const pids = c.listPids();
+    const byPid = new Map<number, string>();
+    if (c.init.state.is("running", "paused")) byPid.set(c.init.pid, INIT_PROCESS_ID);
+    for (const p of c.execs.all()) if (p.state.is("running", "paused")) byPid.set(p.pid, p.id);
+    return summarizeProcesses(pids, (pid) => byPid.get(pid) ?? "");
+  }
+
+  async updateResources(id: string, resources: ResourceOptions): Promise<void> {
+    const flags = toRuncUpdateArgs(resources);
+    const c = await this.get(id);
+    await c.queue.run(async () => {
+      c.requireLive("update");
+      await c.ctx.runc.update(id, flags);
+    });
+  }
+
+  delete(id: string, options: { force?: boolean } = {}): Promise<ExitStatus> {
+    return this.engine.delete(this.namespace, id, options.force === true);
+  }
+
+  async wait(id: string, options: WaitOptions = {}): Promise<ExitStatus> {
+    const c = await this.get(id);
+    const processId = normalizeProcessId(options.processId);
+    const p = processId === INIT_PROCESS_ID ? c.init : c.execs.get(processId);
+    switch (options.condition ?? WaitCondition.NOT_RUNNING) {
+      case WaitCondition.NEXT_EXIT:
+        return exitStatusOf(await p.nextExit(options.signal));
+      case WaitCondition.REMOVED:
+        await c.waitRemoved(options.signal);
+        return exitStatusOf(p.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false });
+      default:
+        return exitStatusOf(await p.exited(options.signal));
+    }
+  }
+
+  async state(id: string): Promise<Container> {
+    return (await this.get(id)).info();
+  }
+
+  list(filter?: ListFilter): Promise<Container[]> {
+    return this.engine.list(this.namespace, filter);
+  }
+
+  async *logs(id: string, options: LogOptions = {}): AsyncIterable<LogLine> {
+    const c = await this.get(id);
+    const processId = normalizeProcessId(options.processId);
+    const p = processId === INIT_PROCESS_ID ? c.init : c.execs.get(processId);
+    const path = processId === INIT_PROCESS_ID ? c.paths.log : `${c.paths.execDir(processId)}/log`;
+    yield* readLogs({ path, exited: p.exited(options.signal).catch(() => {}), isRunning: () => p.state.is("running", "paused", "created") }, options);
+  }
+
+  subscribe(options: SubscribeOptions = {}): AsyncIterable<Event> {
+    return this.engine.bus.subscribe({
+      namespace: options.allNamespaces ? undefined : this.namespace,
+      containerIds: options.containerIds,
+      types: options.types,
+      sinceSequence: options.sinceSequence,
+      since: options.since,
+      until: options.until,
+      signal: options.signal,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
+  }
+}

@@ -1,0 +1,119 @@
+// createContainer is libcontainerd's Create: it prepares the root filesystem
+// and spec, starts the container's monitor (conmon runs `runc create`), then
+// starts the init process. A failure at any step undoes the steps before it,
+// so a failed Create leaves no mount, cgroup, monitor or folder behind.
+import { mkdir, rm, writeFile } from "node:fs/promises";
+
+import type { CreateOptions } from "../client/client.js";
+import { invalidArgument } from "../errors/berth-error.js";
+import { EventType } from "../gen/berth/v1/types_pb.js";
+import { startConmon } from "../runtime/conmon.js";
+import { ensureBusyboxRootfs } from "../rootfs/busybox-rootfs.js";
+import { ensureImageRootfs } from "../rootfs/image-rootfs.js";
+import { prepareContainerRootfs } from "../rootfs/overlay.js";
+import { buildDefaultSpec } from "../spec/default-spec.js";
+import type { OciSpec } from "../spec/oci-spec.js";
+import { applySpecOverrides } from "../spec/user-spec.js";
+import type { Engine, Namespace } from "./engine.js";
+import { removeContainer } from "./engine.js";
+import { ManagedContainer } from "./managed-container.js";
+import { ManagedProcess } from "./managed-process.js";
+
+export async function createContainer(engine: Engine, ns: Namespace, id: string, options: CreateOptions): Promise<ManagedContainer> {
+  const dir = engine.layout.containerDir(ns.ctx.namespace, id);
+  const lower = await lowerDirOf(engine, options);
+  const readOnly = options.rootfs?.readOnly === true;
+  // A leftover folder of a Create that crashed half-way is not a container:
+  // clear it before starting over.
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const cgroupsPath = `${engine.options.cgroupParent ?? "/berth"}/${ns.ctx.namespace}/${id}`;
+  let c: ManagedContainer | undefined;
+  try {
+    const rootfsPath = await prepareContainerRootfs({ lowerDir: lower, containerDir: dir, readOnly });
+    const spec = buildSpec(options, { id, rootfsPath, readOnly, cgroupsPath });
+    const args = spec.process?.args ?? [];
+    const init = new ManagedProcess("init", args, spec.process?.terminal === true, "container");
+    c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), !readOnly);
+    await mkdir(c.paths.persist, { recursive: true });
+    await writeFile(c.paths.config, JSON.stringify(spec));
+    await c.record.save();
+    const started = await startConmon({
+      binary: ns.ctx.conmonPath,
+      runtime: ns.ctx.runc.binary,
+      runtimeRoot: ns.ctx.runc.root,
+      containerId: id,
+      uuid: id,
+      bundle: c.paths.bundle,
+      pidFile: c.paths.pidFile,
+      exitDir: ns.ctx.exitDir,
+      persistDir: c.paths.persist,
+      logPath: c.paths.log,
+      logSizeMax: ns.ctx.logSizeMax,
+      terminal: init.terminal,
+      stdin: options.process?.stdin === true,
+    });
+    init.pid = started.pid;
+    ns.ctx.publish(id, EventType.CREATE, { processId: "init", pid: started.pid });
+    // Registered before start, so an init that exits at once is not missed:
+    // the exit watcher finds the container by id.
+    ns.containers.set(id, c);
+    await ns.ctx.runc.start(id);
+    init.markStarted(started.pid);
+    ns.ctx.publish(id, EventType.START_CONTAINER, { processId: "init", pid: started.pid });
+    c.markStartPublished();
+    await c.record.save();
+    return c;
+  } catch (err) {
+    ns.containers.delete(id);
+    if (c !== undefined) {
+      c.markRemoved();
+      c.markStartPublished();
+      await removeContainer(ns, c).catch(engine.reportError);
+    } else {
+      const { releaseContainerRootfs } = await import("../rootfs/overlay.js");
+      await releaseContainerRootfs(dir).catch(engine.reportError);
+      await rm(dir, { recursive: true, force: true }).catch(engine.reportError);
+    }
+    throw err;
+  }
+}
+
+async function lowerDirOf(engine: Engine, options: CreateOptions): Promise<string> {
+  const source = options.rootfs?.source;
+  switch (source?.case) {
+    case undefined:
+      return ensureBusyboxRootfs(engine.options.stateDir);
+    case "path":
+      if (!source.value.startsWith("/")) throw invalidArgument(`rootfs.path ${JSON.stringify(source.value)} must be an absolute path on the daemon's host`);
+      return source.value;
+    case "imagePath":
+      if (!source.value.startsWith("/")) throw invalidArgument(`rootfs.image_path ${JSON.stringify(source.value)} must be an absolute path on the daemon's host`);
+      return ensureImageRootfs(engine.options.stateDir, source.value);
+  }
+}
+
+interface SpecPlacement {
+  id: string;
+  rootfsPath: string;
+  readOnly: boolean;
+  cgroupsPath: string;
+}
+
+function buildSpec(options: CreateOptions, p: SpecPlacement): OciSpec {
+  const json = options.ociSpecJson;
+  if (json !== undefined && json.length > 0) {
+    return applySpecOverrides(json, { rootfsPath: p.rootfsPath, readonlyRootfs: p.readOnly, cgroupsPath: p.cgroupsPath });
+  }
+  const process = options.process;
+  return buildDefaultSpec({
+    process: { ...process, args: process?.args ?? [] },
+    rootfsPath: p.rootfsPath,
+    readonlyRootfs: p.readOnly,
+    hostname: options.hostname || p.id.slice(0, 63).replace(/[^a-zA-Z0-9-]/g, "-").replace(/^-+|-+$/g, "") || undefined,
+    mounts: options.mounts,
+    resources: options.resources,
+    cgroupsPath: p.cgroupsPath,
+    labels: options.labels,
+  });
+}

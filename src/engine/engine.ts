@@ -1,0 +1,260 @@
+// Engine owns the containers of one daemon: one registry per namespace, the
+// exit watchers, the runtime binaries and the event bus. Create, Delete and
+// Restore live here because they add or remove containers; every other
+// operation is a method of the ManagedContainer it targets.
+import { mkdir, rm, rmdir } from "node:fs/promises";
+import { join } from "node:path";
+
+import type { EventBus } from "../backend/event-bus.js";
+import type { CreateOptions, ListFilter } from "../client/client.js";
+import { alreadyExists, BerthError, failedPrecondition, isBerthError, notFound } from "../errors/berth-error.js";
+import { validateId, validateNamespace } from "../errors/validate.js";
+import { EventType, type Container, type ExitStatus } from "../gen/berth/v1/types_pb.js";
+import { missingBinary } from "../runtime/runtime-error.js";
+import { Runc } from "../runtime/runc.js";
+import { findOnPath } from "../rootfs/find-on-path.js";
+import { releaseContainerRootfs } from "../rootfs/overlay.js";
+import { createContainer } from "./create-container.js";
+import { ExitWatcher } from "./exit-watcher.js";
+import { StateLayout } from "./layout.js";
+import { ManagedContainer } from "./managed-container.js";
+import { exitStatusOf } from "./managed-process.js";
+import type { RuntimeContext } from "./runtime-context.js";
+import { restoreNamespace } from "./restore.js";
+
+export interface EngineOptions {
+  stateDir: string;
+  bus: EventBus;
+  // runtime is the OCI runtime: a path, or a name looked up on PATH.
+  runtime?: string;
+  conmon?: string;
+  logSizeMax?: number;
+  // cgroupParent is the cgroup under which containers are placed.
+  cgroupParent?: string;
+  onError?: (err: unknown) => void;
+}
+
+interface Binaries {
+  runc: string;
+  conmon: string;
+}
+
+export interface Namespace {
+  readonly ctx: RuntimeContext;
+  readonly containers: Map<string, ManagedContainer>;
+  // creating holds ids whose Create is in flight, so a duplicate fails fast.
+  readonly creating: Set<string>;
+  readonly watcher: ExitWatcher;
+}
+
+export class Engine {
+  readonly layout: StateLayout;
+  private readonly namespaces = new Map<string, Promise<Namespace>>();
+  private binaries: Promise<Binaries> | undefined;
+
+  constructor(readonly options: EngineOptions) {
+    this.layout = new StateLayout(options.stateDir);
+  }
+
+  // setLogSizeMax applies to processes started from now on.
+  setLogSizeMax(bytes: number): void {
+    this.options.logSizeMax = bytes;
+    for (const ns of this.namespaces.values()) void ns.then((n) => (n.ctx.logSizeMax = bytes), () => {});
+  }
+
+  get bus(): EventBus {
+    return this.options.bus;
+  }
+
+  reportError = (err: unknown): void => {
+    (this.options.onError ?? ((e: unknown) => console.error("berth:", e)))(err);
+  };
+
+  // resolveBinaries finds runc and conmon once; a missing one is UNAVAILABLE
+  // with the command that installs it.
+  resolveBinaries(): Promise<Binaries> {
+    this.binaries ??= (async () => {
+      const runc = await locate(this.options.runtime ?? "runc");
+      if (runc === undefined) throw missingBinary(this.options.runtime ?? "runc", "runc");
+      const conmon = await locate(this.options.conmon ?? "conmon");
+      if (conmon === undefined) throw missingBinary("conmon", "conmon");
+      return { runc, conmon };
+    })();
+    this.binaries.catch(() => (this.binaries = undefined));
+    return this.binaries;
+  }
+
+  // namespace opens a namespace on first use: its runc root, its exit
+  // watcher (started before any monitor that could write to it), and the
+  // containers its state directory already holds.
+  namespace(name: string): Promise<Namespace> {
+    validateNamespace(name);
+    let ns = this.namespaces.get(name);
+    if (ns === undefined) {
+      ns = this.openNamespace(name);
+      this.namespaces.set(name, ns);
+      ns.catch(() => this.namespaces.delete(name));
+    }
+    return ns;
+  }
+
+  private async openNamespace(name: string): Promise<Namespace> {
+    const bin = await this.resolveBinaries();
+    const runc = new Runc(bin.runc, this.layout.runcRoot(name));
+    await mkdir(runc.root, { recursive: true, mode: 0o700 });
+    await mkdir(this.layout.namespaceDir(name), { recursive: true, mode: 0o700 });
+    const containers = new Map<string, ManagedContainer>();
+    const bus = this.bus;
+    const ctx: RuntimeContext = {
+      namespace: name,
+      runc,
+      conmonPath: bin.conmon,
+      exitDir: this.layout.exitDir(name),
+      logSizeMax: this.options.logSizeMax,
+      publish: (containerId, type, f) => bus.publish({ namespace: name, containerId, type, ...f }),
+      reportError: this.reportError,
+    };
+    const watcher = new ExitWatcher(
+      ctx.exitDir,
+      (id, code) => {
+        const c = containers.get(id);
+        if (c !== undefined) c.onInitExit(code).catch(this.reportError);
+      },
+      this.reportError,
+    );
+    const ns: Namespace = { ctx, containers, creating: new Set(), watcher };
+    await restoreNamespace(this, ns);
+    await watcher.start();
+    return ns;
+  }
+
+  // get returns a container or throws NOT_FOUND.
+  async get(namespace: string, id: string): Promise<ManagedContainer> {
+    validateId(id);
+    const ns = await this.namespace(namespace);
+    const c = ns.containers.get(id);
+    if (c === undefined) throw notFound(`container ${JSON.stringify(id)} not found in namespace ${JSON.stringify(namespace)}`);
+    return c;
+  }
+
+  async create(namespace: string, id: string, options: CreateOptions = {}): Promise<Container> {
+    validateId(id);
+    const ns = await this.namespace(namespace);
+    if (ns.containers.has(id) || ns.creating.has(id)) {
+      throw alreadyExists(`container ${JSON.stringify(id)} already exists in namespace ${JSON.stringify(namespace)}: delete it first or pick another id`);
+    }
+    ns.creating.add(id);
+    try {
+      const c = await createContainer(this, ns, id, options);
+      ns.containers.set(id, c);
+      return c.info();
+    } finally {
+      ns.creating.delete(id);
+    }
+  }
+
+  async list(namespace: string, filter: ListFilter = {}): Promise<Container[]> {
+    const ns = await this.namespace(namespace);
+    const statuses = filter.statuses ?? [];
+    const labels = Object.entries(filter.labels ?? {});
+    const out: Container[] = [];
+    for (const c of ns.containers.values()) {
+      const info = c.info();
+      if (statuses.length > 0 && !statuses.includes(info.status)) continue;
+      if (labels.some(([k, v]) => c.labels[k] !== v)) continue;
+      out.push(info);
+    }
+    return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  // delete removes a stopped container, or with force kills it first.
+  async delete(namespace: string, id: string, force: boolean): Promise<ExitStatus> {
+    const ns = await this.namespace(namespace);
+    const c = await this.get(namespace, id);
+    return c.queue.run(async () => {
+      if (c.removed) throw notFound(`container ${JSON.stringify(id)} not found: it was deleted`);
+      if (c.init.state.is("running", "paused", "created")) {
+        if (!force) throw failedPrecondition(`cannot delete a ${c.init.state.name} container: stop it first (Signal SIGKILL) or delete with force`);
+        await this.kill(c);
+      }
+      await removeContainer(ns, c);
+      ns.containers.delete(id);
+      c.markRemoved();
+      ns.ctx.publish(id, EventType.DELETE, { processId: "init", exitCode: c.init.exit?.exitCode ?? 0 });
+      return exitStatusOf(c.init.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false });
+    });
+  }
+
+  // kill stops a running or paused container and waits for its exit.
+  private async kill(c: ManagedContainer): Promise<void> {
+    const exited = c.init.exited();
+    try {
+      await c.ctx.runc.kill(c.id, 9, true);
+      if (c.init.state.is("paused")) await c.ctx.runc.resume(c.id);
+    } catch (err) {
+      // Already gone: the exit file is on its way; anything else is real.
+      if (!isBerthError(err, "failed_precondition") && !isBerthError(err, "not_found")) throw err;
+    }
+    await withTimeout(exited, 10_000, `container ${c.id} did not exit within 10s of SIGKILL`);
+  }
+
+  async close(): Promise<void> {
+    for (const ns of this.namespaces.values()) {
+      const n = await ns.catch(() => undefined);
+      if (n === undefined) continue;
+      n.watcher.close();
+      await Promise.all([...n.containers.values()].map((c) => c.record.idle()));
+    }
+  }
+}
+
+// removeContainer deletes the runtime's state, the root filesystem, the
+// container's folder and its cgroup parents that became empty.
+export async function removeContainer(ns: Namespace, c: ManagedContainer): Promise<void> {
+  try {
+    await ns.ctx.runc.delete(c.id, true);
+  } catch (err) {
+    if (!isBerthError(err, "not_found")) throw err;
+  }
+  await releaseContainerRootfs(c.paths.dir);
+  await rm(c.paths.dir, { recursive: true, force: true });
+  await rm(join(ns.ctx.exitDir, c.id), { force: true });
+  await removeEmptyCgroupParents(cgroupParentOf(c));
+}
+
+function cgroupParentOf(c: ManagedContainer): string | undefined {
+  const path = c.spec.linux?.cgroupsPath;
+  if (path === undefined || !path.startsWith("/")) return undefined;
+  return path.slice(0, path.lastIndexOf("/"));
+}
+
+// runc removes a container's own cgroup but not the parents it created;
+// remove those that are empty now. A parent still in use is left alone
+// (rmdir fails on a non-empty cgroup).
+async function removeEmptyCgroupParents(parent: string | undefined): Promise<void> {
+  if (parent === undefined || parent === "") return;
+  const { readdir } = await import("node:fs/promises");
+  const roots = await readdir("/sys/fs/cgroup").catch(() => [] as string[]);
+  const dirs = roots.map((r) => join("/sys/fs/cgroup", r));
+  dirs.push("/sys/fs/cgroup");
+  for (let p = parent; p !== "" && p !== "/"; p = p.slice(0, p.lastIndexOf("/"))) {
+    await Promise.all(dirs.map((d) => rmdir(join(d, p)).catch(() => {})));
+  }
+}
+
+async function locate(nameOrPath: string): Promise<string | undefined> {
+  if (nameOrPath.includes("/")) return nameOrPath;
+  return findOnPath(nameOrPath, `${process.env["PATH"] ?? ""}:/usr/local/sbin:/usr/sbin:/sbin`);
+}
+
+export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new BerthError("deadline_exceeded", message)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,128 @@
+// ExecSet owns a container's exec'd processes: starting them under their own
+// conmon, hearing their exits, signalling them. Ended processes stay listed
+// (with their exit codes) until the container is deleted, bounded so a
+// long-lived container that execs forever does not grow without end.
+import { mkdir, rm, writeFile } from "node:fs/promises";
+
+import { alreadyExists, failedPrecondition, notFound } from "../errors/berth-error.js";
+import { EventType } from "../gen/berth/v1/types_pb.js";
+import { startConmon } from "../runtime/conmon.js";
+import { buildExecProcess, type ProcessOptions } from "../spec/process-spec.js";
+import { readExitFile } from "./exit-watcher.js";
+import { ExecPaths } from "./layout.js";
+import type { ManagedContainer } from "./managed-container.js";
+import { ManagedProcess } from "./managed-process.js";
+
+const MAX_ENDED_EXECS = 256;
+
+export class ExecSet {
+  private readonly procs = new Map<string, ManagedProcess>();
+
+  constructor(private readonly container: ManagedContainer) {}
+
+  all(): ManagedProcess[] {
+    return [...this.procs.values()];
+  }
+
+  get(processId: string): ManagedProcess {
+    const p = this.procs.get(processId);
+    if (p === undefined) throw notFound(`process ${JSON.stringify(processId)} not found in container ${this.container.id}`);
+    return p;
+  }
+
+  // adopt puts a process known from the state directory back in the set.
+  adopt(p: ManagedProcess): void {
+    this.procs.set(p.id, p);
+  }
+
+  // start runs a new process in the running container. The caller holds the
+  // container's queue.
+  async start(processId: string, options: ProcessOptions): Promise<ManagedProcess> {
+    const c = this.container;
+    c.init.state.require("exec in", "running");
+    const existing = this.procs.get(processId);
+    if (existing !== undefined && !existing.state.is("stopped")) {
+      throw alreadyExists(`process ${JSON.stringify(processId)} already exists in container ${c.id}: pick another process id`);
+    }
+    const ociProcess = buildExecProcess(options, c.spec);
+    const paths = new ExecPaths(c.paths.execDir(processId));
+    await rm(paths.dir, { recursive: true, force: true });
+    await mkdir(paths.exitDir, { recursive: true });
+    await mkdir(paths.persist, { recursive: true });
+    await writeFile(paths.spec, JSON.stringify(ociProcess));
+    const proc = new ManagedProcess(processId, ociProcess.args ?? [], ociProcess.terminal === true, "process");
+    const started = await startConmon({
+      binary: c.ctx.conmonPath,
+      runtime: c.ctx.runc.binary,
+      runtimeRoot: c.ctx.runc.root,
+      containerId: c.id,
+      uuid: `${c.id}.${processId}`,
+      bundle: paths.dir,
+      pidFile: paths.pidFile,
+      exitDir: paths.exitDir,
+      persistDir: paths.persist,
+      logPath: paths.log,
+      logSizeMax: c.ctx.logSizeMax,
+      terminal: proc.terminal,
+      stdin: options.stdin === true,
+      execProcessSpec: paths.spec,
+    });
+    proc.markStarted(started.pid);
+    this.procs.set(processId, proc);
+    this.prune();
+    c.ctx.publish(c.id, EventType.START_PROCESS, { processId, pid: started.pid });
+    void c.record.save().catch((err: unknown) => c.ctx.reportError(err));
+    // conmon reports the exit on the sync pipe; if that pipe breaks, the
+    // exit file it wrote first is the record.
+    started.exitCode!.then(
+      (code) => this.onExit(proc, code),
+      () => this.recoverExit(proc, paths),
+    );
+    return proc;
+  }
+
+  // recoverExit reads the exit file of a process whose monitor stopped
+  // talking to us.
+  private async recoverExit(proc: ManagedProcess, paths: ExecPaths): Promise<void> {
+    const code = await readExitFile(`${paths.exitDir}/${this.container.id}`).catch(() => undefined);
+    this.onExit(proc, code ?? 255);
+  }
+
+  onExit(proc: ManagedProcess, exitCode: number): void {
+    if (!proc.markExited({ exitCode, exitedAt: new Date(), oomKilled: false })) return;
+    const c = this.container;
+    c.ctx.publish(c.id, EventType.EXIT_PROCESS, { processId: proc.id, pid: proc.pid, exitCode });
+    void c.record.save().catch((err: unknown) => c.ctx.reportError(err));
+  }
+
+  signal(processId: string, sig: number): void {
+    const p = this.get(processId);
+    p.state.require("signal", "running", "paused");
+    try {
+      process.kill(p.pid, sig);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+      throw failedPrecondition(`cannot signal process ${processId}: it has already exited`);
+    }
+  }
+
+  // waitAllExited waits, at most graceMs, for every running exec to exit.
+  async waitAllExited(graceMs: number): Promise<void> {
+    const running = this.all().filter((p) => p.state.is("running", "paused"));
+    if (running.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(running.map((p) => p.exited())),
+      new Promise((r) => (timer = setTimeout(r, graceMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private prune(): void {
+    const ended = this.all().filter((p) => p.state.is("stopped"));
+    for (let i = 0; i < ended.length - MAX_ENDED_EXECS; i++) {
+      this.procs.delete(ended[i]!.id);
+      void rm(this.container.paths.execDir(ended[i]!.id), { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,141 @@
+// Remote is libcontainerd's Remote: the host side. Remote.start runs the
+// daemon in this process (state directory, engine, event journal, gRPC
+// server on a unix socket); Remote.connect reaches a daemon in another
+// process. Either way remote.client(backend) hands out a Client whose
+// backend hears the namespace's state changes.
+import { readdir } from "node:fs/promises";
+
+import { EventBus } from "../backend/event-bus.js";
+import type { Backend } from "../backend/backend.js";
+import type { Client } from "../client/client.js";
+import { GrpcClient } from "../client/grpc-client.js";
+import { LocalClient } from "../client/local-client.js";
+import { detectCgroupMode } from "../cgroup/cgroup-paths.js";
+import { Engine } from "../engine/engine.js";
+import { conmonVersion } from "../runtime/conmon.js";
+import { Runc } from "../runtime/runc.js";
+import { DEFAULT_NAMESPACE } from "./namespace.js";
+import { berthRoutes, startServer, type RunningServer, type TcpOptions } from "./server.js";
+import type { VersionInfo } from "./system-service.js";
+
+export const DEFAULT_STATE_DIR = "/var/lib/berth";
+export const DEFAULT_SOCKET = "/run/berth/berth.sock";
+export const VERSION = "0.1.0";
+
+export interface RemoteOptions {
+  stateDir?: string;
+  socketPath?: string;
+  // serve false runs the engine without a gRPC server (in-process use only).
+  serve?: boolean;
+  tcp?: TcpOptions;
+  runtime?: string;
+  conmon?: string;
+  // logSizeMax bounds each process's log file in bytes.
+  logSizeMax?: number;
+  // journalMaxEvents bounds the event journal kept on disk.
+  journalMaxEvents?: number;
+  onError?: (err: unknown) => void;
+}
+
+// RemoteOption values that may change while the daemon runs.
+export interface UpdatableOptions {
+  logSizeMax?: number;
+}
+
+export interface ClientOptions {
+  namespace?: string;
+}
+
+export class Remote {
+  private constructor(
+    private readonly engine: Engine | undefined,
+    private readonly server: RunningServer | undefined,
+    readonly socketPath: string,
+  ) {}
+
+  // start opens the state directory, restores every container it holds
+  // (restore and exit events), and serves the gRPC API unless serve is false.
+  static async start(options: RemoteOptions = {}): Promise<Remote> {
+    const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+    const socketPath = options.socketPath ?? DEFAULT_SOCKET;
+    const engine = new Engine({
+      stateDir,
+      bus: await EventBus.open(`${stateDir}/events`, { ...(options.journalMaxEvents !== undefined && { maxEvents: options.journalMaxEvents }) }),
+      runtime: options.runtime,
+      conmon: options.conmon,
+      logSizeMax: options.logSizeMax,
+      onError: options.onError,
+    });
+    await engine.resolveBinaries();
+    for (const ns of await readdir(engine.layout.root + "/containers").catch(() => [] as string[])) {
+      await engine.namespace(ns).catch(engine.reportError);
+    }
+    let server: RunningServer | undefined;
+    if (options.serve !== false) {
+      try {
+        server = await startServer({
+          socketPath,
+          tcp: options.tcp,
+          routes: berthRoutes({
+            clientFor: (ns) => new LocalClient(engine, ns),
+            version: () => versionOf(engine),
+          }),
+        });
+      } catch (err) {
+        await engine.close();
+        await engine.bus.close();
+        throw err;
+      }
+    }
+    return new Remote(engine, server, socketPath);
+  }
+
+  // connect reaches a daemon serving on socketPath.
+  static async connect(options: { socketPath?: string } = {}): Promise<Remote> {
+    return new Remote(undefined, undefined, options.socketPath ?? DEFAULT_SOCKET);
+  }
+
+  // client returns a Client for a namespace; backend, if given, hears every
+  // state change in that namespace from now on.
+  async client(backend?: Backend, options: ClientOptions = {}): Promise<Client> {
+    const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+    if (this.engine !== undefined) return new LocalClient(this.engine, namespace, backend);
+    return GrpcClient.connect({ socketPath: this.socketPath, namespace, backend });
+  }
+
+  async version(): Promise<VersionInfo> {
+    if (this.engine !== undefined) return versionOf(this.engine);
+    const c = await GrpcClient.connect({ socketPath: this.socketPath });
+    try {
+      return await c.version();
+    } finally {
+      await c.close();
+    }
+  }
+
+  // updateOptions changes settings of a running daemon started here.
+  async updateOptions(options: UpdatableOptions): Promise<void> {
+    if (this.engine === undefined) throw new Error("updateOptions applies to a daemon started by this Remote");
+    if (options.logSizeMax !== undefined) this.engine.setLogSizeMax(options.logSizeMax);
+  }
+
+  // cleanup stops serving and flushes the journal. Containers keep running:
+  // their monitors outlive the daemon, and a daemon started again adopts
+  // them.
+  async cleanup(): Promise<void> {
+    await this.server?.close();
+    if (this.engine !== undefined) {
+      await this.engine.close();
+      await this.engine.bus.close();
+    }
+  }
+}
+
+async function versionOf(engine: Engine): Promise<VersionInfo> {
+  const bin = await engine.resolveBinaries();
+  const [runtimeVersion, monitorVersion] = await Promise.all([
+    new Runc(bin.runc, engine.layout.runcRoot(DEFAULT_NAMESPACE)).version(),
+    conmonVersion(bin.conmon),
+  ]);
+  return { version: VERSION, runtime: bin.runc, runtimeVersion, monitorVersion, cgroupMode: detectCgroupMode() };
+}

@@ -1,0 +1,77 @@
+// Runc drives the OCI runtime's CLI through execa: typed arguments in, parsed
+// JSON out, never a shell string. One Runc per runtime root (berth keeps one
+// root per namespace, so two namespaces may reuse a container id).
+import { execa } from "execa";
+
+import { missingBinary, runtimeError } from "./runtime-error.js";
+
+export interface RuncState {
+  id: string;
+  pid: number;
+  status: "created" | "running" | "pausing" | "paused" | "stopped";
+  bundle: string;
+  created: string;
+  annotations?: Record<string, string>;
+}
+
+export class Runc {
+  constructor(
+    readonly binary: string,
+    readonly root: string,
+  ) {}
+
+  // run executes one runc subcommand and returns its stdout; failures carry
+  // runc's last error line and a code derived from it.
+  private async run(args: string[]): Promise<string> {
+    const full = ["--root", this.root, ...args];
+    const result = await execa(this.binary, full, { stdin: "ignore", reject: false, stripFinalNewline: true });
+    if (result.exitCode === 0) return result.stdout;
+    if ((result as { code?: string }).code === "ENOENT") throw missingBinary("runc", "runc");
+    throw runtimeError(`runc ${args[0]} ${args[args.length - 1]}`, result.stderr || result.stdout, result.exitCode);
+  }
+
+  async start(id: string): Promise<void> {
+    await this.run(["start", id]);
+  }
+
+  async kill(id: string, signal: number, all = false): Promise<void> {
+    await this.run(all ? ["kill", "--all", id, String(signal)] : ["kill", id, String(signal)]);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.run(["pause", id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.run(["resume", id]);
+  }
+
+  async delete(id: string, force = false): Promise<void> {
+    await this.run(force ? ["delete", "--force", id] : ["delete", id]);
+  }
+
+  async state(id: string): Promise<RuncState> {
+    return JSON.parse(await this.run(["state", id])) as RuncState;
+  }
+
+  async update(id: string, flags: string[]): Promise<void> {
+    await this.run(["update", ...flags, id]);
+  }
+
+  async ps(id: string): Promise<number[]> {
+    const out = await this.run(["ps", "--format", "json", id]);
+    const pids = JSON.parse(out) as number[] | null;
+    return pids ?? [];
+  }
+
+  async list(): Promise<RuncState[]> {
+    const out = await this.run(["list", "--format", "json"]);
+    return (JSON.parse(out === "" ? "null" : out) as RuncState[] | null) ?? [];
+  }
+
+  async version(): Promise<string> {
+    const result = await execa(this.binary, ["--version"], { stdin: "ignore", reject: false });
+    if (result.exitCode !== 0) throw missingBinary("runc", "runc");
+    return /runc version (\S+)/.exec(result.stdout)?.[1] ?? result.stdout.split("\n")[0] ?? "";
+  }
+}
