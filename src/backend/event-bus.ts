@@ -1,0 +1,182 @@
+// EventBus numbers the daemon's events, records them in the journal and
+// fans them out to subscribers. publish() never waits: the journal writes in
+// batches behind it, and each subscriber has a bounded queue, so neither a
+// slow disk nor a slow subscriber can block the emitter, and a subscriber
+// that falls behind is cut off (RESOURCE_EXHAUSTED, with the sequence to
+// resume from) instead of growing the daemon's memory.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { EventSchema, EventType, type Event } from "../gen/berth/v1/types_pb.js";
+import { BerthError, failedPrecondition, invalidArgument } from "../errors/berth-error.js";
+import { eventFilter, type EventFilterOptions } from "./event-filter.js";
+import { EventJournal, type EventJournalOptions } from "./event-journal.js";
+import { EventSubscription, type EventStream } from "./event-subscription.js";
+
+export type { EventStream };
+
+export interface PublishInput {
+  namespace: string;
+  containerId: string;
+  processId: string;
+  type: EventType;
+  pid?: number;
+  exitCode?: number;
+  oomKilled?: boolean;
+}
+
+export interface SubscribeOptions extends EventFilterOptions {
+  // sinceSequence replays the held events after this sequence first.
+  sinceSequence?: bigint;
+  // until ends the stream after the last event at or before this time.
+  until?: Date;
+  // signal ends the stream cleanly (done, not an error) when aborted.
+  signal?: AbortSignal;
+  // maxQueue bounds the events waiting for this subscriber.
+  maxQueue?: number;
+}
+
+export interface EventBusOptions {
+  // maxQueue is the default bound on a subscriber's queue (default 4096).
+  maxQueue?: number;
+}
+
+export class EventBus {
+  // subscribers is replaced, never mutated, so a publish loop in progress
+  // is not disturbed by a subscriber detaching.
+  private subscribers: EventSubscription[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private closing: Promise<void> | undefined;
+  private readonly maxQueue: number;
+
+  constructor(
+    private readonly journal: EventJournal,
+    options: EventBusOptions = {},
+  ) {
+    this.maxQueue = checkMaxQueue(options.maxQueue ?? 4096);
+  }
+
+  // open starts a bus over the journal in dir (`<stateDir>/events`).
+  static async open(dir: string, options: EventBusOptions & EventJournalOptions = {}): Promise<EventBus> {
+    return new EventBus(await EventJournal.open(dir, options), options);
+  }
+
+  lastSequence(): bigint {
+    return this.journal.lastSequence();
+  }
+
+  oldestSequence(): bigint {
+    return this.journal.oldestSequence();
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.length;
+  }
+
+  // publish stamps the next sequence and the time on an event, records it
+  // and offers it to every subscriber, all synchronously.
+  publish(input: PublishInput): Event {
+    if (this.closing !== undefined) throw failedPrecondition("cannot publish on a closed event bus");
+    if (!(input.type in EventType) || input.type === EventType.UNSPECIFIED) throw invalidArgument(`unknown event type ${input.type}`);
+    if (input.containerId === "") throw invalidArgument("an event needs a container id");
+    const ms = Date.now();
+    const event = create(EventSchema, {
+      sequence: this.journal.lastSequence() + 1n,
+      namespace: input.namespace,
+      containerId: input.containerId,
+      processId: input.processId,
+      type: input.type,
+      pid: input.pid ?? 0,
+      exitCode: input.exitCode ?? 0,
+      oomKilled: input.oomKilled ?? false,
+      timestamp: timestampFromMs(ms),
+    });
+    this.journal.append(event);
+    const subscribers = this.subscribers;
+    for (let i = 0; i < subscribers.length; i++) subscribers[i]!.offer(event, ms);
+    return event;
+  }
+
+  // subscribe streams matching events: the held ones after sinceSequence (or
+  // from the since time) first, then live ones. It throws OUT_OF_RANGE when
+  // sinceSequence is older than the journal holds or newer than the last.
+  // Every subscriber gets the same Event objects: treat them as read-only.
+  subscribe(options: SubscribeOptions = {}): EventStream {
+    if (this.closing !== undefined) throw failedPrecondition("cannot subscribe to a closed event bus");
+    const matches = eventFilter(options);
+    const after = this.replayStart(options);
+    const untilMs = options.until?.getTime() ?? Infinity;
+    if (Number.isNaN(untilMs)) throw invalidArgument("until is not a valid time");
+    const subscription = new EventSubscription({
+      matches,
+      after,
+      // The journal is read only from the first next(), after the
+      // subscription is registered below: that order is what closes the seam.
+      replay: after < this.journal.lastSequence(),
+      read: (from) => this.journal.read(from, matches),
+      untilMs,
+      maxQueue: options.maxQueue === undefined ? this.maxQueue : checkMaxQueue(options.maxQueue),
+      signal: options.signal,
+      detach: (s) => {
+        this.subscribers = this.subscribers.filter((x) => x !== s);
+        this.checkIdle();
+      },
+      drained: () => this.checkIdle(),
+    });
+    this.subscribers = [...this.subscribers, subscription];
+    subscription.start();
+    return subscription;
+  }
+
+  // waitIdle resolves once the journal has written every event published so
+  // far and every subscriber has taken everything queued for it. A stuck
+  // subscriber keeps it waiting: bound it with your own deadline.
+  async waitIdle(): Promise<void> {
+    await this.journal.flush();
+    while (!this.subscribers.every((s) => s.idle())) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  // close refuses new events, lets each subscriber finish what is queued
+  // for it and closes the journal. Call waitIdle first for a drained stop.
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      for (const subscription of this.subscribers) subscription.end();
+      this.closing = this.journal.close();
+    }
+    return this.closing;
+  }
+
+  private replayStart(options: SubscribeOptions): bigint {
+    const last = this.journal.lastSequence();
+    const oldest = this.journal.oldestSequence();
+    const since = options.sinceSequence;
+    if (since === undefined) {
+      // A since time still ahead matches nothing held, so there is nothing to replay.
+      return options.since === undefined || options.since.getTime() > Date.now() ? last : oldest - 1n;
+    }
+    if (since < 0n) throw invalidArgument("since_sequence must not be negative");
+    if (since < oldest - 1n) {
+      throw new BerthError(
+        "out_of_range",
+        `cannot resume after sequence ${since}: oldest held sequence is ${oldest}; resubscribe with since_sequence ${oldest - 1n} or later`,
+      );
+    }
+    if (since > last) {
+      throw new BerthError("out_of_range", `cannot resume after sequence ${since}: the last sequence is ${last}`);
+    }
+    return since;
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function checkMaxQueue(maxQueue: number): number {
+  if (!Number.isSafeInteger(maxQueue) || maxQueue < 1) throw invalidArgument("maxQueue must be a positive integer");
+  return maxQueue;
+}
