@@ -6,7 +6,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 
 import type { CreateOptions } from "../client/client.js";
 import { invalidArgument } from "../errors/berth-error.js";
-import { EventType } from "../gen/berth/v1/types_pb.js";
+import { EventType, type Container } from "../gen/berth/v1/types_pb.js";
 import { startConmon } from "../runtime/conmon.js";
 import { ensureBusyboxRootfs } from "../rootfs/busybox-rootfs.js";
 import { ensureImageRootfs } from "../rootfs/image-rootfs.js";
@@ -19,7 +19,9 @@ import { removeContainer } from "./engine.js";
 import { ManagedContainer } from "./managed-container.js";
 import { ManagedProcess } from "./managed-process.js";
 
-export async function createContainer(engine: Engine, ns: Namespace, id: string, options: CreateOptions): Promise<ManagedContainer> {
+// createContainer returns the container and its state as of its start: a
+// process that exits at once is still reported with the pid it ran as.
+export async function createContainer(engine: Engine, ns: Namespace, id: string, options: CreateOptions): Promise<{ container: ManagedContainer; started: Container }> {
   const dir = engine.layout.containerDir(ns.ctx.namespace, id);
   const lower = await lowerDirOf(engine, options);
   const readOnly = options.rootfs?.readOnly === true;
@@ -61,9 +63,10 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     await ns.ctx.runc.start(id);
     init.markStarted(started.pid);
     ns.ctx.publish(id, EventType.START_CONTAINER, { processId: "init", pid: started.pid });
+    const info = c.info();
     c.markStartPublished();
     await c.record.save();
-    return c;
+    return { container: c, started: info };
   } catch (err) {
     ns.containers.delete(id);
     if (c !== undefined) {

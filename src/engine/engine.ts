@@ -2,7 +2,7 @@
 // exit watchers, the runtime binaries and the event bus. Create, Delete and
 // Restore live here because they add or remove containers; every other
 // operation is a method of the ManagedContainer it targets.
-import { mkdir, rm, rmdir } from "node:fs/promises";
+import { access, constants, mkdir, readdir, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 
 import type { EventBus } from "../backend/event-bus.js";
@@ -145,9 +145,9 @@ export class Engine {
     }
     ns.creating.add(id);
     try {
-      const c = await createContainer(this, ns, id, options);
-      ns.containers.set(id, c);
-      return c.info();
+      const { container, started } = await createContainer(this, ns, id, options);
+      ns.containers.set(id, container);
+      return started;
     } finally {
       ns.creating.delete(id);
     }
@@ -233,7 +233,6 @@ function cgroupParentOf(c: ManagedContainer): string | undefined {
 // (rmdir fails on a non-empty cgroup).
 async function removeEmptyCgroupParents(parent: string | undefined): Promise<void> {
   if (parent === undefined || parent === "") return;
-  const { readdir } = await import("node:fs/promises");
   const roots = await readdir("/sys/fs/cgroup").catch(() => [] as string[]);
   const dirs = roots.map((r) => join("/sys/fs/cgroup", r));
   dirs.push("/sys/fs/cgroup");
@@ -243,7 +242,9 @@ async function removeEmptyCgroupParents(parent: string | undefined): Promise<voi
 }
 
 async function locate(nameOrPath: string): Promise<string | undefined> {
-  if (nameOrPath.includes("/")) return nameOrPath;
+  if (nameOrPath.includes("/")) {
+    return access(nameOrPath, constants.X_OK).then(() => nameOrPath, () => undefined);
+  }
   return findOnPath(nameOrPath, `${process.env["PATH"] ?? ""}:/usr/local/sbin:/usr/sbin:/sbin`);
 }
 

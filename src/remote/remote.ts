@@ -32,6 +32,9 @@ export interface RemoteOptions {
   conmon?: string;
   // logSizeMax bounds each process's log file in bytes.
   logSizeMax?: number;
+  // cgroupParent is the cgroup path containers are placed under
+  // (default /berth): each gets <parent>/<namespace>/<id>.
+  cgroupParent?: string;
   // journalMaxEvents bounds the event journal kept on disk.
   journalMaxEvents?: number;
   onError?: (err: unknown) => void;
@@ -64,6 +67,7 @@ export class Remote {
       runtime: options.runtime,
       conmon: options.conmon,
       logSizeMax: options.logSizeMax,
+      cgroupParent: options.cgroupParent,
       onError: options.onError,
     });
     await engine.resolveBinaries();
