@@ -51,6 +51,7 @@ export class Engine {
   readonly layout: StateLayout;
   private readonly namespaces = new Map<string, Promise<Namespace>>();
   private binaries: Promise<Binaries> | undefined;
+  private closed = false;
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.stateDir);
@@ -105,8 +106,12 @@ export class Engine {
     await mkdir(this.layout.namespaceDir(name), { recursive: true, mode: 0o700 });
     const containers = new Map<string, ManagedContainer>();
     const bus = this.bus;
+    const engine = this;
     const ctx: RuntimeContext = {
       namespace: name,
+      get closed() {
+        return engine.closed;
+      },
       runc,
       conmonPath: bin.conmon,
       exitDir: this.layout.exitDir(name),
@@ -199,6 +204,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const ns of this.namespaces.values()) {
       const n = await ns.catch(() => undefined);
       if (n === undefined) continue;

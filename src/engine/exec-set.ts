@@ -89,6 +89,7 @@ export class ExecSet {
   }
 
   onExit(proc: ManagedProcess, exitCode: number): void {
+    if (this.container.ctx.closed) return;
     if (!proc.markExited({ exitCode, exitedAt: new Date(), oomKilled: false })) return;
     const c = this.container;
     c.ctx.publish(c.id, EventType.EXIT_PROCESS, { processId: proc.id, pid: proc.pid, exitCode });

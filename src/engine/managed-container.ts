@@ -63,11 +63,11 @@ export class ManagedContainer {
   // onInitExit handles the exit file conmon wrote for the init process.
   async onInitExit(exitCode: number): Promise<void> {
     await this.started;
-    if (this.removed || this.init.exit !== undefined || !this.init.state.is("running", "paused", "created")) return;
+    if (this.ctx.closed || this.removed || this.init.exit !== undefined || !this.init.state.is("running", "paused", "created")) return;
     const oomKilled = await exists(join(this.paths.persist, "oom"));
     await this.execs.waitAllExited(EXEC_EXIT_GRACE_MS);
     const exit: ExitInfo = { exitCode, exitedAt: new Date(), oomKilled };
-    if (!this.init.markExited(exit)) return;
+    if (this.ctx.closed || !this.init.markExited(exit)) return;
     this.closeStats();
     if (oomKilled) this.ctx.publish(this.id, EventType.OOM, { processId: INIT_PROCESS_ID, pid: this.init.pid });
     this.ctx.publish(this.id, EventType.EXIT, { processId: INIT_PROCESS_ID, pid: this.init.pid, exitCode, oomKilled });

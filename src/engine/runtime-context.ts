@@ -18,6 +18,9 @@ export interface RuntimeContext {
   readonly exitDir: string;
   // logSizeMax bounds each log file (bytes); conmon rotates past it.
   logSizeMax: number | undefined;
+  // closed is true once the engine shut down: exits seen after that are
+  // left to the exit files, for the next daemon to report.
+  readonly closed: boolean;
   publish(containerId: string, type: EventType, fields: PublishFields): void;
   reportError(err: unknown): void;
 }

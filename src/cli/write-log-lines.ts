@@ -1,0 +1,20 @@
+// writeLogLines copies a process's log lines to the terminal: stdout lines
+// to stdout, stderr lines to stderr, as the process wrote them.
+import type { LogLine } from "../client/client.js";
+import { LogStream } from "../client/types.js";
+
+export interface LogWriteOptions {
+  timestamps?: boolean;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export async function writeLogLines(lines: AsyncIterable<LogLine>, options: LogWriteOptions): Promise<void> {
+  for await (const line of lines) {
+    const out = line.stream === LogStream.STDERR ? options.stderr : options.stdout;
+    if (options.timestamps) out.write(`${line.time.toISOString()} `);
+    out.write(line.line);
+    // A partial line was cut before its newline; the rest follows in the next.
+    if (!line.partial) out.write("\n");
+  }
+}
