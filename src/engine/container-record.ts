@@ -10,6 +10,8 @@ export interface ProcessRecord {
   id: string;
   args: string[];
   terminal: boolean;
+  // stdin is absent in records written before stdin was recorded.
+  stdin?: boolean;
   pid: number;
   startedAt?: string;
   exit?: { exitCode: number; exitedAt: string; oomKilled: boolean };

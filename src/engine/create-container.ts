@@ -36,6 +36,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     const spec = buildSpec(options, { id, rootfsPath, readOnly, cgroupsPath });
     const args = spec.process?.args ?? [];
     const init = new ManagedProcess("init", args, spec.process?.terminal === true, "container");
+    init.stdin = options.process?.stdin === true;
     c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), !readOnly);
     await mkdir(c.paths.persist, { recursive: true });
     await writeFile(c.paths.config, JSON.stringify(spec));
@@ -53,7 +54,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
       logPath: c.paths.log,
       logSizeMax: ns.ctx.logSizeMax,
       terminal: init.terminal,
-      stdin: options.process?.stdin === true,
+      stdin: init.stdin,
     });
     init.pid = started.pid;
     ns.ctx.publish(id, EventType.CREATE, { processId: "init", pid: started.pid });

@@ -51,6 +51,7 @@ export class ExecSet {
     await mkdir(paths.persist, { recursive: true });
     await writeFile(paths.spec, JSON.stringify(ociProcess));
     const proc = new ManagedProcess(processId, ociProcess.args ?? [], ociProcess.terminal === true, "process");
+    proc.stdin = options.stdin === true;
     const started = await startConmon({
       binary: c.ctx.conmonPath,
       runtime: c.ctx.runc.binary,
@@ -64,7 +65,7 @@ export class ExecSet {
       logPath: paths.log,
       logSizeMax: c.ctx.logSizeMax,
       terminal: proc.terminal,
-      stdin: options.stdin === true,
+      stdin: proc.stdin,
       execProcessSpec: paths.spec,
     });
     proc.markStarted(started.pid);

@@ -195,6 +195,7 @@ export class ManagedContainer {
       id: p.id,
       args: [...p.args],
       terminal: p.terminal,
+      stdin: p.stdin,
       pid: p.pid,
       startedAt: p.startedAt?.toISOString(),
       exit: exitRecord(p.exit),

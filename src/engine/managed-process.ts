@@ -18,6 +18,8 @@ export class ManagedProcess {
   pid = 0;
   startedAt: Date | undefined;
   exit: ExitInfo | undefined;
+  // stdin is true when the process was started with its stdin open.
+  stdin = false;
   // exitWaiters are resolved on the next exit (NOT_RUNNING and NEXT_EXIT).
   private exitWaiters: Array<(e: ExitInfo) => void> = [];
 
@@ -84,6 +86,7 @@ export class ManagedProcess {
       exitedAt: this.exit ? timestampFromDate(this.exit.exitedAt) : undefined,
       args: [...this.args],
       terminal: this.terminal,
+      stdin: this.stdin,
     });
   }
 }

@@ -66,6 +66,7 @@ function processFromRecord(r: ProcessRecord, kind: "container" | "process"): Man
   const exit = exitFromRecord(r.exit);
   const p = new ManagedProcess(r.id, r.args, r.terminal, kind, exit ? "stopped" : "running");
   p.pid = r.pid;
+  p.stdin = r.stdin === true;
   p.startedAt = r.startedAt ? new Date(r.startedAt) : undefined;
   p.exit = exit;
   return p;
