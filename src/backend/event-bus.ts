@@ -4,6 +4,11 @@
 // slow disk nor a slow subscriber can block the emitter, and a subscriber
 // that falls behind is cut off (RESOURCE_EXHAUSTED, with the sequence to
 // resume from) instead of growing the daemon's memory.
+//
+// An event reaches subscribers only once the journal has made it durable.
+// A daemon killed at any moment therefore never takes back an event someone
+// saw: after a restart the sequence numbers go on from the last event any
+// subscriber can have received, and resuming from it misses nothing.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { EventSchema, EventType, type Event } from "../gen/berth/v1/types_pb.js";
@@ -47,12 +52,19 @@ export class EventBus {
   private idleWaiters: (() => void)[] = [];
   private closing: Promise<void> | undefined;
   private readonly maxQueue: number;
+  // undelivered holds, in order, the events published but not yet durable;
+  // delivered is the last sequence handed to subscribers.
+  private undelivered: Published[] = [];
+  private undeliveredHead = 0;
+  private delivered: bigint;
 
   constructor(
     private readonly journal: EventJournal,
     options: EventBusOptions = {},
   ) {
     this.maxQueue = checkMaxQueue(options.maxQueue ?? 4096);
+    this.delivered = journal.lastSequence();
+    journal.onWritten((sequence) => this.deliverThrough(sequence));
   }
 
   // open starts a bus over the journal in dir (`<stateDir>/events`).
@@ -91,9 +103,56 @@ export class EventBus {
       timestamp: timestampFromMs(ms),
     });
     this.journal.append(event);
-    const subscribers = this.subscribers;
-    for (let i = 0; i < subscribers.length; i++) subscribers[i]!.offer(event, ms);
+    this.undelivered.push({ event, ms });
     return event;
+  }
+
+  // flush resolves once every event published so far is durable and has
+  // been offered to the subscribers.
+  flush(): Promise<void> {
+    return this.journal.flush();
+  }
+
+  // history reads the durable events after a sequence that pass filter, for
+  // restore to learn what was published before a crash.
+  history(afterSequence: bigint, filter: (event: Event) => boolean): AsyncIterable<Event> {
+    const from = afterSequence < this.oldestSequence() - 1n ? this.oldestSequence() - 1n : afterSequence;
+    return this.durableRead(from, filter);
+  }
+
+  // durableRead reads the journal like journal.read, but hands out each
+  // event only once it is durable (and so offered to live subscribers).
+  private async *durableRead(from: bigint, filter: (event: Event) => boolean): AsyncGenerator<Event, void, undefined> {
+    for await (const event of this.journal.read(from, filter)) {
+      if (event.sequence > this.delivered) await this.journal.flush();
+      yield event;
+    }
+  }
+
+  // deliverThrough offers the events up to sequence, now durable, to every
+  // subscriber, in order.
+  private deliverThrough(sequence: bigint): void {
+    const items = this.undelivered;
+    let head = this.undeliveredHead;
+    if (head < items.length && items[head]!.event.sequence <= sequence) {
+      for (const subscription of this.subscribers) subscription.beginBurst();
+    }
+    while (head < items.length && items[head]!.event.sequence <= sequence) {
+      const { event, ms } = items[head++]!;
+      this.delivered = event.sequence;
+      const subscribers = this.subscribers;
+      for (let i = 0; i < subscribers.length; i++) subscribers[i]!.offer(event, ms);
+    }
+    if (head === items.length) {
+      this.undelivered = [];
+      this.undeliveredHead = 0;
+    } else {
+      this.undeliveredHead = head;
+      if (head >= 1024 && head * 2 >= items.length) {
+        this.undelivered = items.slice(head);
+        this.undeliveredHead = 0;
+      }
+    }
   }
 
   // subscribe streams matching events: the held ones after sinceSequence (or
@@ -111,8 +170,9 @@ export class EventBus {
       after,
       // The journal is read only from the first next(), after the
       // subscription is registered below: that order is what closes the seam.
+      // Both hand out only durable events.
       replay: after < this.journal.lastSequence(),
-      read: (from) => this.journal.read(from, matches),
+      read: (from) => this.durableRead(from, matches),
       untilMs,
       maxQueue: options.maxQueue === undefined ? this.maxQueue : checkMaxQueue(options.maxQueue),
       signal: options.signal,
@@ -141,8 +201,12 @@ export class EventBus {
   // for it and closes the journal. Call waitIdle first for a drained stop.
   close(): Promise<void> {
     if (this.closing === undefined) {
-      for (const subscription of this.subscribers) subscription.end();
-      this.closing = this.journal.close();
+      // Closing the journal writes what is queued, which delivers it; only
+      // then do the subscriptions end.
+      const closing = this.journal.close();
+      this.closing = closing.finally(() => {
+        for (const subscription of this.subscribers) subscription.end();
+      });
     }
     return this.closing;
   }
@@ -174,6 +238,12 @@ export class EventBus {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+interface Published {
+  event: Event;
+  // ms is when the event was published, for subscribers' until.
+  ms: number;
 }
 
 function checkMaxQueue(maxQueue: number): number {

@@ -35,6 +35,9 @@ export class EventJournal {
   private retryMs = 0;
   private closed = false;
   private readonly ring: EventRing;
+  // writtenListener hears how far events are durable: after a batch is
+  // synced, or when a stalled disk made events drop unwritten.
+  private writtenListener: ((sequence: bigint) => void) | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -68,6 +71,13 @@ export class EventJournal {
 
   lastSequence(): bigint {
     return this.last;
+  }
+
+  // onWritten sets the one listener told, synchronously and in order, how
+  // far the events are durable (synced, or dropped unwritten by a stalled
+  // disk, which no crash can change either).
+  onWritten(listener: (sequence: bigint) => void): void {
+    this.writtenListener = listener;
   }
 
   // oldestSequence is the first sequence still held; one past lastSequence()
@@ -153,7 +163,12 @@ export class EventJournal {
     const keep = this.pending.findIndex((e) => e.sequence >= this.segments[0]!.first);
     const gone = this.pending.splice(0, keep < 0 ? this.pending.length : keep);
     const newestGone = gone.at(-1);
-    if (newestGone !== undefined && newestGone.sequence > this.written) this.written = newestGone.sequence;
+    if (newestGone !== undefined && newestGone.sequence > this.written) this.advanceWritten(newestGone.sequence);
+  }
+
+  private advanceWritten(sequence: bigint): void {
+    this.written = sequence;
+    this.writtenListener?.(sequence);
   }
 
   private async readFromDisk(next: bigint): Promise<Event[]> {
@@ -238,6 +253,9 @@ export class EventJournal {
     const newest = batch.at(-1);
     if (newest !== undefined && newest.sequence > this.written) this.written = newest.sequence;
     await this.writer.sync();
+    // Only now is the batch durable: a listener that hands events on after
+    // this never shows anyone an event a crash could still take back.
+    if (newest !== undefined) this.writtenListener?.(this.written);
     while (this.dropped.length > 0) {
       await this.writer.remove(this.dropped[0]!);
       this.dropped.shift();

@@ -85,7 +85,7 @@ export class EventSubscription implements EventStream {
 
   // offer is called by the bus, synchronously, for every published event.
   offer(event: Event, ms: number): void {
-    if (!this.attached || !this.init.matches(event)) return;
+    if (!this.attached || event.sequence <= this.init.after || !this.init.matches(event)) return;
     if (ms > this.init.untilMs) return this.end();
     const waiter = this.waiter;
     if (waiter !== undefined && this.replay === undefined) {
@@ -93,16 +93,23 @@ export class EventSubscription implements EventStream {
       this.sent = event.sequence;
       return waiter.resolve({ value: event, done: false });
     }
-    if (this.queue.size >= this.init.maxQueue) {
-      if (this.replay !== undefined) {
-        this.queue.clear();
-        this.resync = true;
-        return;
-      }
-      const message = `subscriber fell behind; last sequence sent was ${this.sent}: resubscribe with since_sequence ${this.sent}`;
-      return this.fail(new BerthError("resource_exhausted", message));
+    if (this.replay !== undefined && this.queue.size >= this.init.maxQueue) {
+      this.queue.clear();
+      this.resync = true;
+      return;
     }
     this.queue.push(event);
+  }
+
+  // beginBurst is called by the bus before it offers the next batch of
+  // durable events. Events arrive in batches (one per journal write), so a
+  // consumer that keeps up still sees its queue jump by a whole batch; it is
+  // cut off only if it has not taken the queue below maxQueue by the time
+  // the next batch comes. Its memory stays within maxQueue plus one batch.
+  beginBurst(): void {
+    if (!this.attached || this.replay !== undefined || this.queue.size <= this.init.maxQueue) return;
+    const message = `subscriber fell behind; last sequence sent was ${this.sent}: resubscribe with since_sequence ${this.sent}`;
+    this.fail(new BerthError("resource_exhausted", message));
   }
 
   next(): Promise<IteratorResult<Event, undefined>> {

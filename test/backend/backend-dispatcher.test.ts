@@ -109,9 +109,14 @@ describe("BackendDispatcher", { timeout: 20_000 }, () => {
   it("resubscribes from the last delivered sequence when a slow handler falls behind", async () => {
     const bus = await EventBus.open(tempDir(), { logger: quiet, maxQueue: 8 });
     const onError = vi.fn();
-    const { backend, calls } = recordingBackend(() => new Promise((resolve) => setImmediate(resolve)));
+    const { backend, calls } = recordingBackend(() => new Promise((resolve) => setTimeout(resolve, 1)));
     const dispatcher = new BackendDispatcher(backend, ({ sinceSequence, signal }) => bus.subscribe({ sinceSequence, signal }), { onError });
-    for (let i = 0; i < 200; i++) bus.publish(started(`c${i}`));
+    // Several durable batches, so the handler is still behind the first
+    // when the next arrives.
+    for (let i = 0; i < 200; i++) {
+      bus.publish(started(`c${i}`));
+      if (i % 40 === 39) await bus.flush();
+    }
     await waitFor(() => calls.length === 200, 10_000, "200 calls");
     expect(calls.map((c) => Number(c.state.sequence))).toEqual(range(1, 200));
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: "resource_exhausted" }), undefined);

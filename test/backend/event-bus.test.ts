@@ -148,7 +148,14 @@ describe("EventBus", { timeout: 20_000 }, () => {
     const fast = bus.subscribe();
     publishMany(bus, 3);
     expect(sequencesOf(await takeEvents(slow, 3))).toEqual([1, 2, 3]);
+    // Events are delivered a durable batch at a time: a batch larger than
+    // the queue is taken in, but a subscriber still holding more than its
+    // bound when the next batch comes is cut off.
     publishMany(bus, 50);
+    await bus.flush();
+    expect(bus.subscriberCount).toBe(2);
+    publishMany(bus, 1);
+    await bus.flush();
     expect(bus.subscriberCount).toBe(1);
     const error = await slow.next().catch((err: unknown) => err);
     expect(error).toBeInstanceOf(BerthError);
@@ -157,9 +164,23 @@ describe("EventBus", { timeout: 20_000 }, () => {
       message: "subscriber fell behind; last sequence sent was 3: resubscribe with since_sequence 3",
     });
     expect(await slow.next()).toEqual({ done: true, value: undefined });
-    expect(sequencesOf(await takeEvents(fast, 53))).toEqual(range(1, 53));
+    expect(sequencesOf(await takeEvents(fast, 54))).toEqual(range(1, 54));
     const resumed = bus.subscribe({ sinceSequence: slow.lastSequence });
-    expect(sequencesOf(await takeEvents(resumed, 50))).toEqual(range(4, 53));
+    expect(sequencesOf(await takeEvents(resumed, 51))).toEqual(range(4, 54));
+    await bus.close();
+  });
+
+  it("hands an event to subscribers only once the journal has made it durable", async () => {
+    const bus = await open({ flushIntervalMs: 50 });
+    const stream = bus.subscribe();
+    const first = stream.next();
+    let got = false;
+    void first.then(() => (got = true));
+    bus.publish(started());
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(got).toBe(false);
+    await bus.flush();
+    expect(sequencesOf([(await first).value!])).toEqual([1]);
     await bus.close();
   });
 
