@@ -61,6 +61,28 @@ export interface SubscribeOptions {
   signal?: AbortSignal;
 }
 
+// AttachInput is what a client sends to an attached process, in order:
+// bytes for its stdin, a new size for its terminal, or the end of its stdin.
+export type AttachInput = Uint8Array | { resize: { width: number; height: number } } | { closeStdin: true };
+
+export interface AttachOptions {
+  // processId is the process to attach to; the init process by default.
+  processId?: string;
+  // input feeds the process. When it ends, only this client's input ends:
+  // the process's stdin stays open for other clients unless closeStdin was
+  // sent. Bytes need a process started with stdin: true.
+  input?: AsyncIterable<AttachInput>;
+  // logs first replays what the process wrote before this attach, then goes
+  // on live, so a client that attaches late misses nothing.
+  logs?: boolean;
+  // signal detaches: the output ends quietly and the process runs on.
+  signal?: AbortSignal;
+}
+
+// AttachOutput is a chunk of the process's stdout or stderr (a terminal's
+// output is all stdout), or, last, its exit status.
+export type AttachOutput = { stream: LogStream; data: Uint8Array } | { exit: ExitStatus };
+
 // A signal is a number (9) or a name ("SIGKILL", "KILL").
 export type SignalLike = number | string;
 
@@ -85,6 +107,10 @@ export interface Client {
   state(id: string): Promise<Container>;
   list(filter?: ListFilter): Promise<Container[]>;
   logs(id: string, options?: LogOptions): AsyncIterable<LogLine>;
+  // attach connects to a process's stdio: input in, output out, the exit
+  // status last. Several clients may attach at once; detaching (the signal)
+  // leaves the process running.
+  attach(id: string, options?: AttachOptions): AsyncIterable<AttachOutput>;
   subscribe(options?: SubscribeOptions): AsyncIterable<Event>;
   // close stops delivering events to the backend and releases connections.
   close(): Promise<void>;

@@ -11,7 +11,10 @@ import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
 import { SystemService } from "../gen/berth/v1/system_pb.js";
 import { DEFAULT_NAMESPACE } from "../remote/namespace.js";
+import { attachOutputOf, attachRequestOf, attachStartRequest, type AttachRequestInit } from "../remote/attach-wire.js";
 import { fromConnectError } from "../remote/status.js";
+import { withAttachStreams } from "../io/attach-streams.js";
+import { untilAborted } from "../io/until-aborted.js";
 import type { VersionInfo } from "../remote/system-service.js";
 import type * as api from "./client.js";
 import type { Container, Event, ExitStatus, ProcessInfo, ProcessSummary, Stats } from "./types.js";
@@ -63,7 +66,8 @@ export class GrpcClient implements api.Client {
     }
     if (options.backend) {
       const report = options.onError ?? ((err: BerthError) => console.error(`berth: ${err.message}`, err.cause));
-      client.#relay = client.#relayEvents(options.backend, report, since);
+      const backend = withAttachStreams(options.backend, client, client.#closing.signal);
+      client.#relay = client.#relayEvents(backend, report, since);
     }
     return client;
   }
@@ -146,6 +150,18 @@ export class GrpcClient implements api.Client {
       line: res.line,
       partial: res.partial,
     }));
+  }
+
+  // attach holds one bidirectional call: the start message, then the
+  // caller's input for as long as the call lasts.
+  attach(id: string, options: api.AttachOptions = {}): AsyncIterable<api.AttachOutput> {
+    const { processId, logs, input, signal } = options;
+    const start = attachStartRequest({ id, processId: processId ?? "", logs: logs === true });
+    async function* requests(callSignal: AbortSignal): AsyncGenerator<AttachRequestInit> {
+      yield start;
+      if (input !== undefined) for await (const msg of untilAborted(input, callSignal)) yield attachRequestOf(msg);
+    }
+    return this.#stream(signal, (callSignal) => this.#containers.attach(requests(callSignal), { signal: callSignal }), attachOutputOf);
   }
 
   subscribe(options: api.SubscribeOptions = {}): AsyncIterable<Event> {

@@ -12,9 +12,13 @@ import { summarizeProcesses } from "../engine/process-summary.js";
 import { restoreContainer } from "../engine/restore.js";
 import { parseSignal } from "../engine/signals.js";
 import { readExitFile } from "../engine/exit-watcher.js";
-import { closeStdin, resizeTerminal } from "../engine/terminal-control.js";
+import { closeStdin, logPathOf, monitorDir, processOf, resizeTerminal } from "../engine/terminal-control.js";
+import { attachProcess } from "../io/attach-process.js";
+import { withAttachStreams } from "../io/attach-streams.js";
 import { toRuncUpdateArgs } from "../spec/resources.js";
 import type {
+  AttachOptions,
+  AttachOutput,
   Client,
   CreateOptions,
   ListFilter,
@@ -30,6 +34,8 @@ import { WaitCondition, type Container, type Event, type ExitStatus, type Proces
 
 export class LocalClient implements Client {
   private dispatcher: BackendDispatcher | undefined;
+  // closing ends the attaches opened for the backend's attachStreams.
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly engine: Engine,
@@ -42,7 +48,7 @@ export class LocalClient implements Client {
       // event from the moment the client exists, and resumes itself if it
       // falls behind.
       const from = engine.bus.lastSequence();
-      this.dispatcher = new BackendDispatcher(backend, ({ sinceSequence, signal }) =>
+      this.dispatcher = new BackendDispatcher(withAttachStreams(backend, this, this.closing.signal), ({ sinceSequence, signal }) =>
         engine.bus.subscribe({ namespace, sinceSequence: sinceSequence ?? from, signal }),
       );
     }
@@ -176,8 +182,22 @@ export class LocalClient implements Client {
     const c = await this.get(id);
     const processId = normalizeProcessId(options.processId);
     const p = processId === INIT_PROCESS_ID ? c.init : c.execs.get(processId);
-    const path = processId === INIT_PROCESS_ID ? c.paths.log : `${c.paths.execDir(processId)}/log`;
+    const path = logPathOf(c, processId);
     yield* readLogs({ path, exited: p.exited(options.signal).catch(() => {}), isRunning: () => p.state.is("running", "paused", "created") }, options);
+  }
+
+  async *attach(id: string, options: AttachOptions = {}): AsyncIterable<AttachOutput> {
+    const c = await this.get(id);
+    const processId = normalizeProcessId(options.processId);
+    yield* attachProcess(
+      {
+        process: processOf(c, processId),
+        monitorDir: monitorDir(c, processId),
+        logPath: logPathOf(c, processId),
+        resize: (width, height) => resizeTerminal(c, processId, width, height),
+      },
+      options,
+    );
   }
 
   subscribe(options: SubscribeOptions = {}): AsyncIterable<Event> {
@@ -193,6 +213,7 @@ export class LocalClient implements Client {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     await this.dispatcher?.close();
   }
 }

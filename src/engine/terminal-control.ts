@@ -1,12 +1,15 @@
 // Terminal and stdin control of a process through its monitor: conmon reads
 // "<type> <height> <width>\n" lines from the ctl fifo in its bundle folder
-// (type 1 resizes the pty, which sends SIGWINCH to the process).
+// (type 1 resizes the pty, which sends SIGWINCH to the process); stdin goes
+// through its attach socket.
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 
 import { BerthError, failedPrecondition, invalidArgument } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
+import { stdinOf } from "../io/process-stdin.js";
+import { ExecPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";
 import type { ManagedProcess } from "./managed-process.js";
 
@@ -17,6 +20,11 @@ export function processOf(c: ManagedContainer, processId: string): ManagedProces
 // monitorDir is the folder conmon was given as its bundle for the process.
 export function monitorDir(c: ManagedContainer, processId: string): string {
   return processId === INIT_PROCESS_ID ? c.paths.bundle : c.paths.execDir(processId);
+}
+
+// logPathOf is the process's k8s-file log.
+export function logPathOf(c: ManagedContainer, processId: string): string {
+  return processId === INIT_PROCESS_ID ? c.paths.log : new ExecPaths(c.paths.execDir(processId)).log;
 }
 
 export async function resizeTerminal(c: ManagedContainer, processId: string, width: number, height: number): Promise<void> {
@@ -47,12 +55,10 @@ async function writeControl(fifo: string, line: string): Promise<void> {
   }
 }
 
-// closeStdin closes a process's stdin. Stdin reaches a process only through
-// its attach socket, which arrives with interactive I/O; until then a
-// process started without stdin says so, and one with stdin is refused
-// plainly rather than pretending.
+// closeStdin closes a process's stdin through its monitor's attach socket
+// (see src/io/process-stdin.ts): a `cat` reading it sees end of input.
 export async function closeStdin(c: ManagedContainer, processId: string): Promise<void> {
   const p = processOf(c, processId);
   p.state.require("close stdin of", "running", "paused");
-  throw new BerthError("unimplemented", `closing stdin of process ${processId} needs the attach path (interactive I/O), which this daemon does not have yet`);
+  await stdinOf(p, monitorDir(c, processId)).close();
 }

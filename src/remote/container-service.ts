@@ -4,8 +4,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { SignalLike } from "../client/client.js";
-import { BerthError } from "../errors/berth-error.js";
 import { ContainerService, WaitCondition } from "../gen/berth/v1/containers_pb.js";
+import { attachResponseOf, readAttachRequests } from "./attach-wire.js";
 import { clientForCall, type ClientResolver } from "./namespace.js";
 import { streamWithStatus, withStatus } from "./status.js";
 
@@ -92,10 +92,17 @@ export function containerService(deps: ClientResolver): ServiceImpl<typeof Conta
         yield { time: timestampFromDate(line.time), stream: line.stream, line: line.line, partial: line.partial };
       }
     }),
-    // The Client interface has no attach yet; when it grows one, this is the
-    // only handler to fill in.
-    attach: streamWithStatus(async function* () {
-      throw new BerthError("unimplemented", "attach arrives with the interactive I/O issue");
+    // Attach is bidirectional: the first request names the process, the
+    // rest are its input; the call's end (the client went away) detaches.
+    attach: streamWithStatus(async function* (requests, ctx) {
+      const { start, input } = await readAttachRequests(requests);
+      const outputs = clientForCall(deps, ctx).attach(start.id, {
+        processId: optionalId(start.processId),
+        logs: start.logs,
+        input,
+        signal: ctx.signal,
+      });
+      for await (const out of outputs) yield attachResponseOf(out);
     }),
   };
 }

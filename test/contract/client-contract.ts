@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend, StateInfo } from "../../src/backend/backend.js";
 import type { Client } from "../../src/client/client.js";
 import { EventType, Status, WaitCondition } from "../../src/client/types.js";
-import { BerthError } from "../../src/errors/berth-error.js";
+import { codeOf } from "../fixtures/code-of.js";
 import { until } from "../fixtures/until.js";
+import { ioContract } from "./io-contract.js";
 import type { TestDaemon } from "../helpers/test-daemon.js";
 
 export interface ContractSetup {
@@ -16,16 +17,6 @@ export interface ContractSetup {
 }
 
 const SLEEP = ["sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.1; done"];
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BerthError);
-    return (err as BerthError).code;
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function messageOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -258,5 +249,7 @@ export function clientContract(name: string, setup: () => Promise<ContractSetup>
       expect(await codeOf(client.resize(cid, "init", 80, 24))).toBe("failed_precondition");
       expect(await codeOf(client.create(id("rootfs"), { process: { args: ["true"] }, rootfs: { source: { case: "path", value: "/no/such/rootfs" } } }))).toBe("not_found");
     });
+
+    ioContract(() => ({ client, id, clientWith: (backend) => s.client(backend) }));
   });
 }

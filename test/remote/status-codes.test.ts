@@ -105,10 +105,34 @@ describe("status codes over the wire", () => {
     await expect(consume()).rejects.toMatchObject({ code: "out_of_range", message: "sequence 3 is older than the journal" });
   });
 
-  it("attach is a clean UNIMPLEMENTED until the Client can attach", async () => {
+  it("attach crosses the wire both ways for a client that knows only the .proto files", async () => {
     const call = grpcJs.bidiStream("ContainerService", "Attach");
-    call.write({ start: { id: "c1", processId: "init" } });
-    const status = await new Promise<{ code: number; details: string }>((resolve) => call.on("error", resolve));
-    expect(status).toMatchObject({ code: STATUS.unimplemented, details: "attach arrives with the interactive I/O issue" });
+    const got: Array<{ output?: { stream: string; data: Buffer }; exit?: { exitCode: number } }> = [];
+    call.on("data", (m: (typeof got)[number]) => got.push(m));
+    const ended = new Promise((resolve, reject) => {
+      call.on("end", resolve);
+      call.on("error", reject);
+    });
+    call.write({ start: { id: "c1", processId: "init", logs: true } });
+    call.write({ stdin: Buffer.from("hi") });
+    call.write({ resize: { width: 80, height: 24 } });
+    call.write({ closeStdin: true });
+    call.end();
+    await ended;
+    expect(got.map((m) => (m.output ? `${m.output.stream}:${Buffer.from(m.output.data).toString()}` : `exit:${m.exit?.exitCode}`))).toEqual([
+      "1:hi",
+      "2:80x24",
+      "exit:-1",
+    ]);
+    const [, options] = fake.hub.callsOf("attach").at(-1)!.args as [string, { processId?: string; logs?: boolean }];
+    expect(options).toMatchObject({ processId: "init", logs: true });
+  });
+
+  it("an attach stream that does not begin with start is INVALID_ARGUMENT", async () => {
+    const call = grpcJs.bidiStream("ContainerService", "Attach");
+    call.write({ stdin: Buffer.from("too early") });
+    call.end();
+    const status = await new Promise<{ code: number }>((resolve) => call.on("error", resolve));
+    expect(status.code).toBe(STATUS.invalid_argument);
   });
 });
