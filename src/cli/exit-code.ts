@@ -40,7 +40,7 @@ export function exitCodeTable(): string {
     .map((code) => ({ exit: exitCodeOfError(code), code, meaning: ERROR_MEANINGS[code] }))
     .sort((a, b) => a.exit - b.exit);
   return [
-    `  ${String(USAGE_EXIT_CODE).padEnd(4)}${"usage".padEnd(20)}a mistake on the command line`,
-    ...rows.map((r) => `  ${String(r.exit).padEnd(4)}${r.code.padEnd(20)}${r.meaning}`),
+    `  ${String(USAGE_EXIT_CODE).padEnd(4)}${"usage".padEnd(21)}a mistake on the command line`,
+    ...rows.map((r) => `  ${String(r.exit).padEnd(4)}${r.code.padEnd(21)}${r.meaning}`),
   ].join("\n");
 }

@@ -1,0 +1,41 @@
+// COMMANDS lists berth's subcommands in the order help shows them.
+import type { Command } from "./command.js";
+import { demoCommand } from "./commands/demo-command.js";
+import { eventsCommand } from "./commands/events-command.js";
+import { execCommand } from "./commands/exec-command.js";
+import { killCommand } from "./commands/kill-command.js";
+import { logsCommand } from "./commands/logs-command.js";
+import { pauseCommand } from "./commands/pause-command.js";
+import { psCommand } from "./commands/ps-command.js";
+import { resumeCommand } from "./commands/resume-command.js";
+import { rmCommand } from "./commands/rm-command.js";
+import { runCommand } from "./commands/run-command.js";
+import { serveCommand } from "./commands/serve-command.js";
+import { statsCommand } from "./commands/stats-command.js";
+import { topCommand } from "./commands/top-command.js";
+import { updateCommand } from "./commands/update-command.js";
+import { versionCommand } from "./commands/version-command.js";
+import { waitCommand } from "./commands/wait-command.js";
+
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  demoCommand,
+  runCommand,
+  execCommand,
+  psCommand,
+  logsCommand,
+  statsCommand,
+  topCommand,
+  updateCommand,
+  pauseCommand,
+  resumeCommand,
+  killCommand,
+  waitCommand,
+  rmCommand,
+  eventsCommand,
+  versionCommand,
+];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

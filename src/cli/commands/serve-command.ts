@@ -1,0 +1,55 @@
+// berth serve: run the daemon in the foreground until SIGTERM or SIGINT.
+// Stopping ends the gRPC server and flushes the event journal; containers
+// keep running under their conmon monitors, and the next `berth serve` on
+// the same state directory adopts them.
+import { BerthError } from "../../errors/berth-error.js";
+import { Remote } from "../../remote/remote.js";
+import { stringOption, type Command } from "../command.js";
+import { parseSize } from "../parse-size.js";
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "run the berth daemon",
+  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES]",
+  positionals: { min: 0, max: 0 },
+  options: [
+    { name: "runtime", type: "string", value: "PATH", help: "OCI runtime binary, found on PATH (default runc)" },
+    { name: "log-size-max", type: "string", value: "BYTES", help: "cap on each process's log file (default: no cap)" },
+  ],
+  details: "Prints `berth: serving on <socket>` once ready. Needs root, runc and conmon.",
+  async run(ctx) {
+    const { stateDir, socket } = ctx.globals;
+    const runtime = stringOption(ctx, "runtime");
+    const logSizeMax = stringOption(ctx, "log-size-max");
+    const remote = await Remote.start({
+      stateDir,
+      socketPath: socket,
+      ...(runtime !== undefined && { runtime }),
+      ...(logSizeMax !== undefined && { logSizeMax: Number(parseSize(logSizeMax, "--log-size-max")) }),
+      onError: (err) => ctx.stderr.write(`berth: ${BerthError.from(err).message}\n`),
+    });
+    ctx.stdout.write(`berth: serving on ${socket}\n`);
+    const received = await stopSignal();
+    ctx.stderr.write(`berth: ${received}: stopping; containers keep running\n`);
+    // A second signal must not kill the process halfway through the
+    // journal's flush; cleanup is bounded by the server's grace period.
+    const ignore = (again: NodeJS.Signals) => ctx.stderr.write(`berth: ${again}: already stopping\n`);
+    process.on("SIGTERM", ignore).on("SIGINT", ignore);
+    try {
+      await remote.cleanup();
+    } finally {
+      process.off("SIGTERM", ignore).off("SIGINT", ignore);
+    }
+    return 0;
+  },
+};
+
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGTERM", stop).off("SIGINT", stop);
+      resolve(signal);
+    };
+    process.on("SIGTERM", stop).on("SIGINT", stop);
+  });
+}

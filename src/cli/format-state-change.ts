@@ -1,0 +1,19 @@
+// formatStateChange prints one state change as one line: time, sequence,
+// libcontainerd state name, container, process, pid and exit code ("-" for
+// changes that are not exits), so `berth events | grep exit` does what it
+// says.
+import { StateExit, StateExitProcess, type StateInfo } from "../backend/backend.js";
+
+export function formatStateChange(containerId: string, info: StateInfo): string {
+  const isExit = info.state === StateExit || info.state === StateExitProcess;
+  return [
+    info.timestamp.toISOString(),
+    `#${info.sequence}`,
+    info.state.padEnd(15),
+    containerId,
+    info.processId || "init",
+    `pid=${info.pid || "-"}`,
+    `exit=${isExit ? info.exitCode : "-"}`,
+    ...(info.oomKilled ? ["oom-killed"] : []),
+  ].join(" ");
+}

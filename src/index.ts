@@ -1,0 +1,72 @@
+// berth's public API, hand-picked: the Remote that starts or reaches a
+// daemon, the Client it hands out (in-process or over gRPC), the Backend
+// that hears state changes, and the one error type. Everything else under
+// src/ is internal and may change without notice.
+export {
+  Remote,
+  DEFAULT_SOCKET,
+  DEFAULT_STATE_DIR,
+  VERSION,
+  type RemoteOptions,
+  type UpdatableOptions,
+  type ClientOptions,
+} from "./remote/remote.js";
+export type { TcpOptions } from "./remote/server.js";
+export type { VersionInfo } from "./remote/system-service.js";
+export { DEFAULT_NAMESPACE, NAMESPACE_HEADER } from "./remote/namespace.js";
+
+export type {
+  Client,
+  CreateOptions,
+  ProcessOptions,
+  ResourceOptions,
+  WaitOptions,
+  ListFilter,
+  LogOptions,
+  LogLine,
+  SubscribeOptions,
+  SignalLike,
+} from "./client/client.js";
+export {
+  type Container,
+  type ExitStatus,
+  type ProcessInfo,
+  type ProcessSummary,
+  type Stats,
+  type Event,
+  type ProcessSpec,
+  type Resources,
+  Status,
+  EventType,
+  LogStream,
+  WaitCondition,
+  RestartPolicy_Kind,
+} from "./client/types.js";
+export { GrpcClient, type GrpcClientOptions } from "./client/grpc-client.js";
+export type { WireProtocol } from "./client/transport.js";
+export { LocalClient } from "./client/local-client.js";
+
+export {
+  type Backend,
+  type StateInfo,
+  type StateName,
+  type IOPipe,
+  StateStart,
+  StatePause,
+  StateResume,
+  StateExit,
+  StateRestart,
+  StateRestore,
+  StateStartProcess,
+  StateExitProcess,
+  StateOOM,
+  StateCreate,
+  StateDelete,
+  InitFriendlyName,
+  stateName,
+  stateInfoOf,
+  eventTypeOf,
+  noopBackend,
+} from "./backend/backend.js";
+
+export { BerthError, isBerthError, type ErrorCode } from "./errors/berth-error.js";
