@@ -21,6 +21,8 @@ export class LogFile {
   private fh: FileHandle | undefined;
   private offset = 0;
   private pending = Buffer.alloc(0);
+  // buf is reused for every read: records copy their bytes out of it.
+  private readonly buf = Buffer.allocUnsafe(CHUNK);
 
   private constructor(readonly path: string) {}
 
@@ -43,8 +45,10 @@ export class LogFile {
       taken += n;
       if (n > 0) continue;
       // At the end of this file: if another now holds the path, conmon has
-      // rotated, and this one will not grow again.
+      // rotated. It closed this one before the rename, but may have written
+      // to it since the read above: read it to its end, which is now final.
       if (!(await this.rotated())) break;
+      for (let more = await this.readChunk(out); more > 0; more = await this.readChunk(out)) taken += more;
       await this.fh!.close();
       this.fh = undefined;
       this.offset = 0;
@@ -60,11 +64,10 @@ export class LogFile {
   }
 
   private async readChunk(out: LogLine[]): Promise<number> {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    const { bytesRead } = await this.fh!.read(buf, 0, CHUNK, this.offset);
+    const { bytesRead } = await this.fh!.read(this.buf, 0, CHUNK, this.offset);
     if (bytesRead === 0) return 0;
     this.offset += bytesRead;
-    let data = this.pending.length > 0 ? Buffer.concat([this.pending, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+    let data = this.pending.length > 0 ? Buffer.concat([this.pending, this.buf.subarray(0, bytesRead)]) : this.buf.subarray(0, bytesRead);
     let nl: number;
     while ((nl = data.indexOf(10)) >= 0) {
       const rec = parseRecord(data.subarray(0, nl));
@@ -110,12 +113,22 @@ async function endOfLastRecord(fh: FileHandle): Promise<number> {
   return 0;
 }
 
+// conmon stamps every record of one read with the same time, so parsing
+// the text once per run of records saves most of the (slow) Date parsing.
+let lastStamp = "";
+let lastTime = new Date(0);
+
 export function parseRecord(rec: Buffer): LogLine | undefined {
   const s1 = rec.indexOf(32);
   const s2 = rec.indexOf(32, s1 + 1);
   const s3 = rec.indexOf(32, s2 + 1);
   if (s1 < 0 || s2 < 0) return undefined;
-  const time = new Date(rec.subarray(0, s1).toString("latin1"));
+  const stamp = rec.toString("latin1", 0, s1);
+  if (stamp !== lastStamp) {
+    lastStamp = stamp;
+    lastTime = new Date(stamp);
+  }
+  const time = new Date(lastTime.getTime());
   const streamName = rec.subarray(s1 + 1, s2).toString("latin1");
   const flag = s3 < 0 ? rec.subarray(s2 + 1).toString("latin1") : rec.subarray(s2 + 1, s3).toString("latin1");
   return {

@@ -1,0 +1,64 @@
+// Logs live in the state directory, written by conmon, so they outlive the
+// daemon: a daemon started again serves what a process wrote before and
+// while it was down, follows what it writes after, and Attach replays it.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { Remote } from "../../src/remote/remote.js";
+import { startTestDaemon, type TestDaemon } from "../helpers/test-daemon.js";
+
+describe("logs across a daemon restart", () => {
+  let daemon: TestDaemon;
+  let second: Remote | undefined;
+
+  beforeAll(async () => {
+    daemon = await startTestDaemon("logsrestart", { serve: false });
+  });
+
+  afterAll(async () => {
+    if (second) {
+      const c = await second.client(undefined, { namespace: daemon.namespace });
+      for (const x of await c.list()) await c.delete(x.id, { force: true }).catch(() => {});
+      await c.close();
+      await second.cleanup();
+    }
+    await daemon.stop();
+  });
+
+  it("serves and follows the logs of init and exec'd processes after the daemon restarts", { timeout: 60_000 }, async () => {
+    const ns = { namespace: daemon.namespace };
+    const first = await daemon.remote.client(undefined, ns);
+    const cid = daemon.id("talker");
+    await first.create(cid, { process: { args: ["sh", "-c", "echo before; sleep 1.5; echo during >&2; sleep 1; echo after; exit 4"] } });
+    await first.addProcess(cid, "side", { args: ["sh", "-c", "echo from-exec"] });
+    const seen: string[] = [];
+    for await (const l of first.logs(cid, { follow: true, signal: AbortSignal.timeout(500) })) seen.push(Buffer.from(l.line).toString());
+    expect(seen).toEqual(["before"]);
+    await first.close();
+    await daemon.remote.cleanup();
+
+    // "during" is written while no daemon runs.
+    await new Promise((r) => setTimeout(r, 1200));
+    second = await Remote.start({ stateDir: daemon.stateDir, socketPath: daemon.socketPath, cgroupParent: daemon.cgroupParent, serve: false });
+    const client = await second.client(undefined, ns);
+    try {
+      const followed: string[] = [];
+      for await (const l of client.logs(cid, { follow: true })) followed.push(`${l.stream}:${Buffer.from(l.line).toString()}`);
+      expect(followed).toEqual(["1:before", "2:during", "1:after"]);
+      const exec: string[] = [];
+      for await (const l of client.logs(cid, { processId: "side" })) exec.push(Buffer.from(l.line).toString());
+      expect(exec).toEqual(["from-exec"]);
+      const tail: string[] = [];
+      for await (const l of client.logs(cid, { tail: 1 })) tail.push(Buffer.from(l.line).toString());
+      expect(tail).toEqual(["after"]);
+      let replay = "";
+      let exitCode: number | undefined;
+      for await (const out of client.attach(cid, { logs: true })) {
+        if ("exit" in out) exitCode = out.exit.exitCode;
+        else replay += Buffer.from(out.data).toString();
+      }
+      expect([replay, exitCode]).toEqual(["before\nduring\nafter\n", 4]);
+    } finally {
+      await client.close();
+    }
+  });
+});
