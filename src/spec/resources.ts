@@ -17,7 +17,7 @@ export interface ResourceOptions {
   cpusetCpus?: string | undefined;
 }
 
-interface CheckedResources {
+export interface CheckedResources {
   memory?: number;
   swap?: number;
   shares?: number;
@@ -80,6 +80,14 @@ export function toRuncUpdateArgs(resources: ResourceOptions): string[] {
     );
   }
   return args;
+}
+
+// checkResourceUpdate validates the resources of an update and returns them
+// as plain numbers; it throws INVALID_ARGUMENT when nothing is set.
+export function checkResourceUpdate(resources: ResourceOptions): CheckedResources {
+  const r = checkResources(resources);
+  if (Object.keys(r).length === 0) toRuncUpdateArgs(resources);
+  return r;
 }
 
 function checkResources(resources: ResourceOptions): CheckedResources {
