@@ -67,6 +67,8 @@ export interface StateInfo {
   pid: number;
   exitCode: number;
   oomKilled: boolean;
+  // monitorDied: the monitor died before recording the exit; exitCode is 255.
+  monitorDied: boolean;
   sequence: bigint;
   timestamp: Date;
   namespace: string;
@@ -79,6 +81,7 @@ export function stateInfoOf(event: Event): StateInfo {
     pid: event.pid,
     exitCode: event.exitCode,
     oomKilled: event.oomKilled,
+    monitorDied: event.monitorDied,
     sequence: event.sequence,
     timestamp: event.timestamp
       ? new Date(Number(event.timestamp.seconds) * 1000 + Math.floor(event.timestamp.nanos / 1e6))

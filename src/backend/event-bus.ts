@@ -27,6 +27,7 @@ export interface PublishInput {
   pid?: number;
   exitCode?: number;
   oomKilled?: boolean;
+  monitorDied?: boolean;
 }
 
 export interface SubscribeOptions extends EventFilterOptions {
@@ -100,6 +101,7 @@ export class EventBus {
       pid: input.pid ?? 0,
       exitCode: input.exitCode ?? 0,
       oomKilled: input.oomKilled ?? false,
+      monitorDied: input.monitorDied ?? false,
       timestamp: timestampFromMs(ms),
     });
     this.journal.append(event);

@@ -16,7 +16,9 @@ export function encodeEventLine(event: Event): string {
   return (
     `{"sequence":"${event.sequence}","namespace":${JSON.stringify(event.namespace)}` +
     `,"containerId":${JSON.stringify(event.containerId)},"processId":${JSON.stringify(event.processId)}` +
-    `,"type":${event.type},"pid":${event.pid},"exitCode":${event.exitCode}${timestamp},"oomKilled":${event.oomKilled}}\n`
+    `,"type":${event.type},"pid":${event.pid},"exitCode":${event.exitCode}${timestamp},"oomKilled":${event.oomKilled}` +
+    // Written only when set: it is rare, and older readers skip it anyway.
+    `${event.monitorDied ? ',"monitorDied":true' : ""}}\n`
   );
 }
 
@@ -44,8 +46,9 @@ export function decodeEventLine(line: string): Event | undefined {
   const pid = int(r.pid);
   const exitCode = int(r.exitCode);
   const oomKilled = r.oomKilled ?? false;
+  const monitorDied = r.monitorDied ?? false;
   if (namespace === null || containerId === null || processId === null) return undefined;
-  if (type === null || pid === null || exitCode === null || typeof oomKilled !== "boolean") return undefined;
+  if (type === null || pid === null || exitCode === null || typeof oomKilled !== "boolean" || typeof monitorDied !== "boolean") return undefined;
   return create(EventSchema, {
     sequence: BigInt(r.sequence),
     namespace,
@@ -56,6 +59,7 @@ export function decodeEventLine(line: string): Event | undefined {
     exitCode,
     timestamp,
     oomKilled,
+    monitorDied,
   });
 }
 

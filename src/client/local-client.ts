@@ -7,11 +7,10 @@ import { failedPrecondition, notFound } from "../errors/berth-error.js";
 import { normalizeProcessId, validateId, validateNamespace, INIT_PROCESS_ID } from "../errors/validate.js";
 import type { Engine } from "../engine/engine.js";
 import { readLogs } from "../engine/log-reader.js";
-import { exitStatusOf } from "../engine/managed-process.js";
+import { exitStatusOf, waitResult } from "../engine/managed-process.js";
 import { summarizeProcesses } from "../engine/process-summary.js";
 import { restoreContainer } from "../engine/restore.js";
 import { parseSignal } from "../engine/signals.js";
-import { readExitFile } from "../engine/exit-watcher.js";
 import { closeStdin, logPathOf, monitorDir, processOf, resizeTerminal } from "../engine/terminal-control.js";
 import { attachProcess } from "../io/attach-process.js";
 import { withAttachStreams } from "../io/attach-streams.js";
@@ -110,13 +109,7 @@ export class LocalClient implements Client {
     const known = ns.containers.get(id);
     if (known !== undefined) {
       return known.queue.run(async () => {
-        if (known.init.state.is("running", "paused")) {
-          const state = await ns.ctx.runc.state(id).catch(() => undefined);
-          if (state === undefined || state.status === "stopped") {
-            const code = await readExitFile(`${ns.ctx.exitDir}/${id}`);
-            if (code !== undefined) await known.onInitExit(code);
-          }
-        }
+        await known.reconcile();
         return known.info();
       });
     }
@@ -161,12 +154,12 @@ export class LocalClient implements Client {
     const p = processId === INIT_PROCESS_ID ? c.init : c.execs.get(processId);
     switch (options.condition ?? WaitCondition.NOT_RUNNING) {
       case WaitCondition.NEXT_EXIT:
-        return exitStatusOf(await p.nextExit(options.signal));
+        return waitResult(id, processId, await p.nextExit(options.signal));
       case WaitCondition.REMOVED:
         await c.waitRemoved(options.signal);
         return exitStatusOf(p.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false });
       default:
-        return exitStatusOf(await p.exited(options.signal));
+        return waitResult(id, processId, await p.exited(options.signal));
     }
   }
 

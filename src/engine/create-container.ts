@@ -2,71 +2,84 @@
 // and spec, starts the container's monitor (conmon runs `runc create`), then
 // starts the init process. A failure at any step undoes the steps before it,
 // so a failed Create leaves no mount, cgroup, monitor or folder behind.
+//
+// A crash at any step leaves either a working container or none: the record
+// is saved with phase "creating" before the monitor starts, and restore
+// undoes any container whose start-container event was never published
+// (publishing delete if create was). Once start-container is published the
+// container exists, even if the caller never heard back.
 import { mkdir, rm, writeFile } from "node:fs/promises";
 
 import type { CreateOptions } from "../client/client.js";
 import { invalidArgument } from "../errors/berth-error.js";
+import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { EventType, type Container } from "../gen/berth/v1/types_pb.js";
-import { startConmon } from "../runtime/conmon.js";
 import { ensureBusyboxRootfs } from "../rootfs/busybox-rootfs.js";
 import { ensureImageRootfs } from "../rootfs/image-rootfs.js";
-import { prepareContainerRootfs } from "../rootfs/overlay.js";
+import { prepareContainerRootfs, releaseContainerRootfs } from "../rootfs/overlay.js";
 import { buildDefaultSpec } from "../spec/default-spec.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { applySpecOverrides } from "../spec/user-spec.js";
 import type { Engine, Namespace } from "./engine.js";
 import { removeContainer } from "./engine.js";
+import { failpoint } from "./failpoint.js";
+import { launchInit } from "./launch-init.js";
 import { ManagedContainer } from "./managed-container.js";
 import { ManagedProcess } from "./managed-process.js";
+import { RestartManager, restartPolicyOf } from "./restart-manager.js";
 
 // createContainer returns the container and its state as of its start: a
 // process that exits at once is still reported with the pid it ran as.
 export async function createContainer(engine: Engine, ns: Namespace, id: string, options: CreateOptions): Promise<{ container: ManagedContainer; started: Container }> {
+  const policy = restartPolicyOf(options.restartPolicy);
   const dir = engine.layout.containerDir(ns.ctx.namespace, id);
   const lower = await lowerDirOf(engine, options);
   const readOnly = options.rootfs?.readOnly === true;
-  // A leftover folder of a Create that crashed half-way is not a container:
-  // clear it before starting over.
+  // Restore clears what a crashed Create left; this is the last guard, and
+  // never removes a folder through a mount still on it.
+  await releaseContainerRootfs(dir);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const cgroupsPath = `${engine.options.cgroupParent ?? "/berth"}/${ns.ctx.namespace}/${id}`;
   let c: ManagedContainer | undefined;
+  // announced is set once the create event is out: undoing then owes a delete.
+  let announced = false;
   try {
     const rootfsPath = await prepareContainerRootfs({ lowerDir: lower, containerDir: dir, readOnly });
     const spec = buildSpec(options, { id, rootfsPath, readOnly, cgroupsPath });
     const args = spec.process?.args ?? [];
-    const init = new ManagedProcess("init", args, spec.process?.terminal === true, "container");
+    const init = new ManagedProcess(INIT_PROCESS_ID, args, spec.process?.terminal === true, "container");
     init.stdin = options.process?.stdin === true;
     c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), !readOnly);
+    c.restarts = RestartManager.initial(policy);
+    c.phase = "creating";
+    // Events about this id from before (an earlier container of that name)
+    // are not this container's.
+    c.sequence = engine.bus.lastSequence();
     await mkdir(c.paths.persist, { recursive: true });
     await writeFile(c.paths.config, JSON.stringify(spec));
     await c.record.save();
-    const started = await startConmon({
-      binary: ns.ctx.conmonPath,
-      runtime: ns.ctx.runc.binary,
-      runtimeRoot: ns.ctx.runc.root,
-      containerId: id,
-      uuid: id,
-      bundle: c.paths.bundle,
-      pidFile: c.paths.pidFile,
-      exitDir: ns.ctx.exitDir,
-      persistDir: c.paths.persist,
-      logPath: c.paths.log,
-      logSizeMax: ns.ctx.logSizeMax,
-      terminal: init.terminal,
-      stdin: init.stdin,
-    });
-    init.pid = started.pid;
-    ns.ctx.publish(id, EventType.CREATE, { processId: "init", pid: started.pid });
+    failpoint("create:after-record");
+    c.runBeganAtMs = Date.now();
+    await launchInit(c);
+    failpoint("create:after-runc-create");
+    c.emit(EventType.CREATE, { processId: INIT_PROCESS_ID, pid: init.pid });
+    announced = true;
+    failpoint("create:after-create-event");
     // Registered before start, so an init that exits at once is not missed:
     // the exit watcher finds the container by id.
     ns.containers.set(id, c);
     await ns.ctx.runc.start(id);
-    init.markStarted(started.pid);
-    ns.ctx.publish(id, EventType.START_CONTAINER, { processId: "init", pid: started.pid });
+    failpoint("create:after-runc-start");
+    init.markStarted(init.pid);
+    c.phase = undefined;
+    c.emit(EventType.START_CONTAINER, { processId: INIT_PROCESS_ID, pid: init.pid });
+    failpoint("create:after-start-event");
     const info = c.info();
     c.markStartPublished();
+    c.supervise();
     await c.record.save();
+    failpoint("create:after-save");
     return { container: c, started: info };
   } catch (err) {
     ns.containers.delete(id);
@@ -74,8 +87,13 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
       c.markRemoved();
       c.markStartPublished();
       await removeContainer(ns, c).catch(engine.reportError);
+      try {
+        if (announced) c.emit(EventType.DELETE, { processId: INIT_PROCESS_ID });
+      } catch (publishErr) {
+        // The bus closed under a Create cut short by shutdown.
+        engine.reportError(publishErr);
+      }
     } else {
-      const { releaseContainerRootfs } = await import("../rootfs/overlay.js");
       await releaseContainerRootfs(dir).catch(engine.reportError);
       await rm(dir, { recursive: true, force: true }).catch(engine.reportError);
     }

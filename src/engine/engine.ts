@@ -1,24 +1,29 @@
 // Engine owns the containers of one daemon: one registry per namespace, the
-// exit watchers, the runtime binaries and the event bus. Create, Delete and
-// Restore live here because they add or remove containers; every other
-// operation is a method of the ManagedContainer it targets.
+// exit watchers, the liveness poller, the runtime binaries and the event
+// bus. Create, Delete and Restore live here because they add or remove
+// containers; every other operation is a method of the ManagedContainer it
+// targets.
 import { access, constants, mkdir, readdir, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 
 import type { EventBus } from "../backend/event-bus.js";
 import type { CreateOptions, ListFilter } from "../client/client.js";
 import { alreadyExists, BerthError, failedPrecondition, isBerthError, notFound } from "../errors/berth-error.js";
-import { validateId, validateNamespace } from "../errors/validate.js";
+import { INIT_PROCESS_ID, validateId, validateNamespace } from "../errors/validate.js";
 import { EventType, type Container, type ExitStatus } from "../gen/berth/v1/types_pb.js";
 import { missingBinary } from "../runtime/runtime-error.js";
 import { Runc } from "../runtime/runc.js";
 import { findOnPath } from "../rootfs/find-on-path.js";
 import { releaseContainerRootfs } from "../rootfs/overlay.js";
+import type { OciSpec } from "../spec/oci-spec.js";
 import { createContainer } from "./create-container.js";
 import { ExitWatcher } from "./exit-watcher.js";
-import { StateLayout } from "./layout.js";
+import { failpoint } from "./failpoint.js";
+import { stopRun } from "./launch-init.js";
+import { ContainerPaths, StateLayout } from "./layout.js";
 import { ManagedContainer } from "./managed-container.js";
 import { exitStatusOf } from "./managed-process.js";
+import { LivenessPoller } from "./monitor-liveness.js";
 import type { RuntimeContext } from "./runtime-context.js";
 import { restoreNamespace } from "./restore.js";
 
@@ -31,6 +36,9 @@ export interface EngineOptions {
   logSizeMax?: number;
   // cgroupParent is the cgroup under which containers are placed.
   cgroupParent?: string;
+  // monitorPollMs is how often the monitors are checked for being alive
+  // (default 500).
+  monitorPollMs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -44,6 +52,11 @@ export interface Namespace {
   readonly containers: Map<string, ManagedContainer>;
   // creating holds ids whose Create is in flight, so a duplicate fails fast.
   readonly creating: Set<string>;
+  // removing holds the Deletes still removing files, so a Create of the
+  // same id waits for them rather than racing them.
+  readonly removing: Map<string, Promise<void>>;
+  // cgroupParent is the cgroup path this namespace's containers are under.
+  readonly cgroupParent: string;
   readonly watcher: ExitWatcher;
 }
 
@@ -52,9 +65,11 @@ export class Engine {
   private readonly namespaces = new Map<string, Promise<Namespace>>();
   private binaries: Promise<Binaries> | undefined;
   private closed = false;
+  readonly liveness: LivenessPoller;
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.stateDir);
+    this.liveness = new LivenessPoller(options.monitorPollMs ?? 500, this.reportError);
   }
 
   // setLogSizeMax applies to processes started from now on.
@@ -116,18 +131,22 @@ export class Engine {
       conmonPath: bin.conmon,
       exitDir: this.layout.exitDir(name),
       logSizeMax: this.options.logSizeMax,
+      liveness: this.liveness,
       publish: (containerId, type, f) => bus.publish({ namespace: name, containerId, type, ...f }),
+      durable: () => bus.flush(),
+      history: (containerId, after) => bus.history(after, (e) => e.namespace === name && e.containerId === containerId),
       reportError: this.reportError,
     };
     const watcher = new ExitWatcher(
       ctx.exitDir,
-      (id, code) => {
+      (id, code, writtenAtMs) => {
         const c = containers.get(id);
-        if (c !== undefined) c.onInitExit(code).catch(this.reportError);
+        if (c !== undefined) c.onInitExit(code, { writtenAtMs }).catch(this.reportError);
       },
       this.reportError,
     );
-    const ns: Namespace = { ctx, containers, creating: new Set(), watcher };
+    const cgroupParent = `${this.options.cgroupParent ?? "/berth"}/${name}`;
+    const ns: Namespace = { ctx, containers, creating: new Set(), removing: new Map(), cgroupParent, watcher };
     await restoreNamespace(this, ns);
     await watcher.start();
     return ns;
@@ -145,6 +164,7 @@ export class Engine {
   async create(namespace: string, id: string, options: CreateOptions = {}): Promise<Container> {
     validateId(id);
     const ns = await this.namespace(namespace);
+    await ns.removing.get(id);
     if (ns.containers.has(id) || ns.creating.has(id)) {
       throw alreadyExists(`container ${JSON.stringify(id)} already exists in namespace ${JSON.stringify(namespace)}: delete it first or pick another id`);
     }
@@ -172,20 +192,33 @@ export class Engine {
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  // delete removes a stopped container, or with force kills it first.
+  // delete removes a stopped container, or with force kills it first. A
+  // crash half-way is finished by restore: the record says "deleting" until
+  // the delete event is durable, and goes last.
   async delete(namespace: string, id: string, force: boolean): Promise<ExitStatus> {
     const ns = await this.namespace(namespace);
     const c = await this.get(namespace, id);
     return c.queue.run(async () => {
       if (c.removed) throw notFound(`container ${JSON.stringify(id)} not found: it was deleted`);
-      if (c.init.state.is("running", "paused", "created")) {
-        if (!force) throw failedPrecondition(`cannot delete a ${c.init.state.name} container: stop it first (Signal SIGKILL) or delete with force`);
-        await this.kill(c);
+      const live = c.init.state.is("running", "paused", "created");
+      if (live && !force) throw failedPrecondition(`cannot delete a ${c.init.state.name} container: stop it first (Signal SIGKILL) or delete with force`);
+      // A user's stop: no restart follows the kill, and a pending one is off.
+      c.restarts.stoppedByUser();
+      if (live) await this.kill(c);
+      c.phase = "deleting";
+      await c.record.save();
+      failpoint("delete:after-mark");
+      const removing = discardContainer(ns, id, c.paths, c.spec, { exitCode: c.init.exit?.exitCode ?? 0 }, async () => {
+        ns.containers.delete(id);
+        c.markRemoved();
+        await c.record.retire();
+      });
+      ns.removing.set(id, removing.catch(() => {}));
+      try {
+        await removing;
+      } finally {
+        ns.removing.delete(id);
       }
-      await removeContainer(ns, c);
-      ns.containers.delete(id);
-      c.markRemoved();
-      ns.ctx.publish(id, EventType.DELETE, { processId: "init", exitCode: c.init.exit?.exitCode ?? 0 });
       return exitStatusOf(c.init.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false });
     });
   }
@@ -203,33 +236,59 @@ export class Engine {
     await withTimeout(exited, 10_000, `container ${c.id} did not exit within 10s of SIGKILL`);
   }
 
+  // close stops watching: exits from now on are left to the exit files and
+  // pending restarts to the records, for the next daemon.
   async close(): Promise<void> {
     this.closed = true;
+    this.liveness.close();
     for (const ns of this.namespaces.values()) {
       const n = await ns.catch(() => undefined);
       if (n === undefined) continue;
       n.watcher.close();
+      for (const c of n.containers.values()) c.restarts.cancel();
       await Promise.all([...n.containers.values()].map((c) => c.record.idle()));
     }
   }
 }
 
-// removeContainer deletes the runtime's state, the root filesystem, the
-// container's folder and its cgroup parents that became empty.
+// removeContainer removes a container that never was (a failed Create).
 export async function removeContainer(ns: Namespace, c: ManagedContainer): Promise<void> {
-  try {
-    await ns.ctx.runc.delete(c.id, true);
-  } catch (err) {
-    if (!isBerthError(err, "not_found")) throw err;
-  }
-  await releaseContainerRootfs(c.paths.dir);
-  await rm(c.paths.dir, { recursive: true, force: true });
-  await rm(join(ns.ctx.exitDir, c.id), { force: true });
-  await removeEmptyCgroupParents(cgroupParentOf(c));
+  await discardContainer(ns, c.id, c.paths, c.spec, undefined);
 }
 
-function cgroupParentOf(c: ManagedContainer): string | undefined {
-  const path = c.spec.linux?.cgroupsPath;
+// discardContainer removes a container that is no more: it ends any run the
+// runtime still holds and waits for its monitor, unmounts the root
+// filesystem, removes the files and the cgroup parents that became empty,
+// then publishes the delete event if one is owed (after beforeEvent), and
+// removes the record last, once that event is durable. A crash at any point
+// leaves the record, and restore, reading the journal, finishes the job
+// without publishing the delete twice.
+export async function discardContainer(
+  ns: Namespace,
+  id: string,
+  paths: ContainerPaths,
+  spec: OciSpec | undefined,
+  deleteEvent: { exitCode: number } | undefined,
+  beforeEvent: () => Promise<void> = async () => {},
+): Promise<void> {
+  await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir);
+  await releaseContainerRootfs(paths.dir);
+  failpoint("delete:after-unmount");
+  for (const name of await readdir(paths.dir).catch(() => [] as string[])) {
+    if (name !== "record.json") await rm(join(paths.dir, name), { recursive: true, force: true });
+  }
+  await removeEmptyCgroupParents(cgroupParentOf(spec) ?? ns.cgroupParent);
+  await beforeEvent();
+  if (deleteEvent !== undefined) {
+    ns.ctx.publish(id, EventType.DELETE, { processId: INIT_PROCESS_ID, exitCode: deleteEvent.exitCode });
+    await ns.ctx.durable();
+  }
+  failpoint("delete:after-event");
+  await rm(paths.dir, { recursive: true, force: true });
+}
+
+function cgroupParentOf(spec: OciSpec | undefined): string | undefined {
+  const path = spec?.linux?.cgroupsPath;
   if (path === undefined || !path.startsWith("/")) return undefined;
   return path.slice(0, path.lastIndexOf("/"));
 }

@@ -3,15 +3,19 @@
 // (with their exit codes) until the container is deleted, bounded so a
 // long-lived container that execs forever does not grow without end.
 import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 
 import { alreadyExists, failedPrecondition, notFound } from "../errors/berth-error.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { startConmon } from "../runtime/conmon.js";
 import { buildExecProcess, type ProcessOptions } from "../spec/process-spec.js";
 import { readExitFile } from "./exit-watcher.js";
+import { failpoint } from "./failpoint.js";
 import { ExecPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";
 import { ManagedProcess } from "./managed-process.js";
+import { superviseMonitor } from "./monitor-liveness.js";
+import { identify, signalProcess } from "./process-identity.js";
 
 const MAX_ENDED_EXECS = 256;
 
@@ -67,44 +71,74 @@ export class ExecSet {
       terminal: proc.terminal,
       stdin: proc.stdin,
       execProcessSpec: paths.spec,
+      conmonPidFile: paths.conmonPidFile,
     });
     proc.markStarted(started.pid);
+    [proc.identity, proc.monitor] = await Promise.all([
+      identify(started.pid),
+      started.monitorPid === undefined ? undefined : identify(started.monitorPid),
+    ]);
     this.procs.set(processId, proc);
     this.prune();
-    c.ctx.publish(c.id, EventType.START_PROCESS, { processId, pid: started.pid });
+    c.emit(EventType.START_PROCESS, { processId, pid: started.pid });
+    failpoint("exec:after-event");
     void c.record.save().catch((err: unknown) => c.ctx.reportError(err));
-    // conmon reports the exit on the sync pipe; if that pipe breaks, the
-    // exit file it wrote first is the record.
-    started.exitCode!.then(
-      (code) => this.onExit(proc, code),
-      () => this.recoverExit(proc, paths),
-    );
+    // conmon reports the exit on the sync pipe. If the pipe breaks instead,
+    // the monitor is gone, which the supervision below deals with. The exit
+    // is recorded a turn later, so the caller sees the process it started
+    // (with its pid) even if it has already ended.
+    started.exitCode!.then((code) => setImmediate(() => this.onExit(proc, code)), () => {});
+    this.supervise(proc);
     return proc;
   }
 
-  // recoverExit reads the exit file of a process whose monitor stopped
-  // talking to us.
-  private async recoverExit(proc: ManagedProcess, paths: ExecPaths): Promise<void> {
-    const code = await readExitFile(`${paths.exitDir}/${this.container.id}`).catch(() => undefined);
-    this.onExit(proc, code ?? 255);
+  // supervise watches a running process's monitor (see superviseMonitor).
+  supervise(proc: ManagedProcess): void {
+    const c = this.container;
+    superviseMonitor(
+      c.ctx.liveness,
+      {
+        what: `process ${proc.id} of container ${c.namespace}/${c.id}`,
+        monitor: proc.monitor,
+        process: proc.identity,
+        exitFile: () => this.readExitFile(proc.id),
+        exited: () => proc.exit !== undefined || c.removed,
+        onExit: (code, monitorDied) => this.onExit(proc, code, monitorDied),
+      },
+      c.ctx.reportError,
+    );
   }
 
-  onExit(proc: ManagedProcess, exitCode: number): void {
+  // readExitFile reads the exit code the process's monitor wrote, if any.
+  readExitFile(processId: string): Promise<number | undefined> {
+    return readExitFile(join(new ExecPaths(this.container.paths.execDir(processId)).exitDir, this.container.id));
+  }
+
+  onExit(proc: ManagedProcess, exitCode: number, monitorDied = false): void {
     if (this.container.ctx.closed) return;
-    if (!proc.markExited({ exitCode, exitedAt: new Date(), oomKilled: false })) return;
+    if (!proc.markExited({ exitCode, exitedAt: new Date(), oomKilled: false, monitorDied })) return;
     const c = this.container;
-    c.ctx.publish(c.id, EventType.EXIT_PROCESS, { processId: proc.id, pid: proc.pid, exitCode });
+    c.emit(EventType.EXIT_PROCESS, { processId: proc.id, pid: proc.pid, exitCode, monitorDied });
     void c.record.save().catch((err: unknown) => c.ctx.reportError(err));
   }
 
-  signal(processId: string, sig: number): void {
+  // signal sends sig to an exec'd process; one found gone has its exit
+  // reconciled from its exit file rather than the call failing blindly.
+  async signal(processId: string, sig: number): Promise<void> {
     const p = this.get(processId);
     p.state.require("signal", "running", "paused");
-    try {
-      process.kill(p.pid, sig);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
-      throw failedPrecondition(`cannot signal process ${processId}: it has already exited`);
+    if (await signalProcess(p.pid, p.identity, sig)) return;
+    const code = await this.readExitFile(p.id);
+    if (code !== undefined) this.onExit(p, code);
+    throw failedPrecondition(`cannot signal process ${processId}: it has already exited${code === undefined ? "" : ` with exit code ${code}`}`);
+  }
+
+  // reconcileAll records the exits of processes whose monitors wrote an
+  // exit file that has not been heard of yet.
+  async reconcileAll(): Promise<void> {
+    for (const p of this.all().filter((x) => x.state.is("running", "paused"))) {
+      const code = await this.readExitFile(p.id);
+      if (code !== undefined) this.onExit(p, code);
     }
   }
 

@@ -4,10 +4,12 @@
 // complete. Files already there when watching starts are reported too: they
 // are exits that happened while nobody watched.
 import { watch, type FSWatcher } from "node:fs";
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 
-export type ExitHandler = (id: string, exitCode: number) => void;
+// ExitHandler hears an exit code with the time its file was written, so a
+// container restarted since can tell a late report of an earlier run.
+export type ExitHandler = (id: string, exitCode: number, writtenAtMs: number) => void;
 
 export class ExitWatcher {
   private watcher: FSWatcher | undefined;
@@ -35,10 +37,18 @@ export class ExitWatcher {
     if (this.inFlight.has(id)) return;
     this.inFlight.add(id);
     try {
-      const text = await readFile(join(this.dir, id), "utf8");
+      // One open file for both, so the time is that of the content read.
+      const file = await open(join(this.dir, id), "r");
+      let text: string;
+      let writtenAtMs: number;
+      try {
+        [text, writtenAtMs] = await Promise.all([file.readFile("utf8"), file.stat().then((st) => st.mtimeMs)]);
+      } finally {
+        await file.close();
+      }
       const code = Number.parseInt(text.trim(), 10);
       if (Number.isNaN(code)) return;
-      this.onExit(id, code);
+      this.onExit(id, code, writtenAtMs);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.onError(err);
     } finally {

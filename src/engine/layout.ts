@@ -49,6 +49,10 @@ export class ContainerPaths {
   get pidFile(): string {
     return join(this.dir, "init.pid");
   }
+  // conmonPidFile holds the pid of the init process's monitor.
+  get conmonPidFile(): string {
+    return join(this.dir, "conmon.pid");
+  }
   get log(): string {
     return join(this.dir, "init.log");
   }
@@ -66,6 +70,9 @@ export class ExecPaths {
   }
   get pidFile(): string {
     return join(this.dir, "pid");
+  }
+  get conmonPidFile(): string {
+    return join(this.dir, "conmon.pid");
   }
   get exitDir(): string {
     return join(this.dir, "exit");

@@ -3,6 +3,10 @@
 // serial queue and checks the init process's state first; exits arrive
 // outside the queue and only make synchronous transitions, so an exit can
 // never deadlock behind an operation that waits for it.
+//
+// Every event about the container goes out through emit(), which remembers
+// its sequence; the record saved after it says which events it reflects,
+// so restore can tell what a crash interrupted (see restore-journal.ts).
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { access, unlink } from "node:fs/promises";
@@ -13,13 +17,18 @@ import { findCgroupPaths, type CgroupPaths } from "../cgroup/cgroup-paths.js";
 import { listCgroupPids } from "../cgroup/list-pids.js";
 import { failedPrecondition, isBerthError } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
-import { ContainerSchema, EventType, type Container, type Stats } from "../gen/berth/v1/types_pb.js";
-import type { ContainerRecord } from "./container-record.js";
+import { ContainerSchema, EventType, type Container, type Event, type Stats } from "../gen/berth/v1/types_pb.js";
+import type { ContainerRecord, ProcessRecord } from "./container-record.js";
 import { exitFromRecord, exitRecord, RecordWriter } from "./container-record.js";
 import { ExecSet } from "./exec-set.js";
+import { readExitFile } from "./exit-watcher.js";
+import { restartRun } from "./launch-init.js";
 import { ContainerPaths } from "./layout.js";
 import { ManagedProcess, type ExitInfo } from "./managed-process.js";
-import type { RuntimeContext } from "./runtime-context.js";
+import { superviseMonitor, UNKNOWN_EXIT_CODE } from "./monitor-liveness.js";
+import { probe, signalProcess } from "./process-identity.js";
+import { isStopSignal, restartPolicyMessage, RestartManager } from "./restart-manager.js";
+import type { PublishFields, RuntimeContext } from "./runtime-context.js";
 import { SerialQueue } from "./serial-queue.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 
@@ -36,10 +45,20 @@ export class ManagedContainer {
   private cgroup: CgroupPaths | undefined;
   private removedWaiters: Array<() => void> = [];
   removed = false;
-  // started opens once start-container is published (or Create failed), so
-  // an exit is never published ahead of the start it follows.
-  private openStarted!: () => void;
-  readonly started = new Promise<void>((resolve) => (this.openStarted = resolve));
+  // startGate opens once the run's start-container or restart event is
+  // published (or the start failed), so an exit is never published ahead of
+  // the start it follows; each restart closes it again.
+  private startGate!: Promise<void>;
+  private openStartGate!: () => void;
+  // sequence is the last event published about this container.
+  sequence = 0n;
+  // phase is "creating" until start-container is published and "deleting"
+  // once Delete began removing files (see ContainerRecord.phase).
+  phase: ContainerRecord["phase"];
+  restarts = RestartManager.initial({ name: "no", maxRetries: 0 });
+  // runBeganAtMs is when the current run's monitor was started; an exit
+  // file older than that belongs to an earlier run.
+  runBeganAtMs = 0;
 
   constructor(
     readonly ctx: RuntimeContext,
@@ -53,31 +72,105 @@ export class ManagedContainer {
   ) {
     this.paths = new ContainerPaths(dir);
     this.execs = new ExecSet(this);
-    this.record = new RecordWriter(this.paths.record, () => this.snapshot());
+    this.record = new RecordWriter(this.paths.record, () => this.snapshot(), () => ctx.durable());
+    this.closeStartGate();
   }
 
   get namespace(): string {
     return this.ctx.namespace;
   }
 
-  // onInitExit handles the exit file conmon wrote for the init process.
-  async onInitExit(exitCode: number): Promise<void> {
-    await this.started;
+  // emit publishes an event about this container and remembers its sequence.
+  emit(type: EventType, fields: PublishFields): Event {
+    const event = this.ctx.publish(this.id, type, fields);
+    this.sequence = event.sequence;
+    return event;
+  }
+
+  // onInitExit handles the exit of the init process: from the exit file
+  // conmon wrote (writtenAtMs is its time, to tell an earlier run's file
+  // apart), or from the liveness poller when the monitor died.
+  async onInitExit(exitCode: number, how: { writtenAtMs?: number; monitorDied?: boolean } = {}): Promise<void> {
+    await this.startGate;
+    if (how.writtenAtMs !== undefined && how.writtenAtMs < this.runBeganAtMs) return;
     if (this.ctx.closed || this.removed || this.init.exit !== undefined || !this.init.state.is("running", "paused", "created")) return;
-    const oomKilled = await exists(join(this.paths.persist, "oom"));
+    const monitorDied = how.monitorDied === true;
+    const oomKilled = !monitorDied && (await exists(join(this.paths.persist, "oom")));
+    // containerd's rule: the init exit is published after every exec exit.
     await this.execs.waitAllExited(EXEC_EXIT_GRACE_MS);
-    const exit: ExitInfo = { exitCode, exitedAt: new Date(), oomKilled };
+    await this.execs.reconcileAll();
+    const exit: ExitInfo = { exitCode, exitedAt: new Date(), oomKilled, monitorDied };
     if (this.ctx.closed || !this.init.markExited(exit)) return;
     this.closeStats();
-    if (oomKilled) this.ctx.publish(this.id, EventType.OOM, { processId: INIT_PROCESS_ID, pid: this.init.pid });
-    this.ctx.publish(this.id, EventType.EXIT, { processId: INIT_PROCESS_ID, pid: this.init.pid, exitCode, oomKilled });
+    if (oomKilled) this.emit(EventType.OOM, { processId: INIT_PROCESS_ID, pid: this.init.pid });
+    this.emit(EventType.EXIT, { processId: INIT_PROCESS_ID, pid: this.init.pid, exitCode, oomKilled, monitorDied });
+    const ranMs = exit.exitedAt.getTime() - (this.init.startedAt?.getTime() ?? exit.exitedAt.getTime());
+    const restart = this.restarts.decide(exitCode, ranMs) !== undefined;
     await this.record.save();
     // The record now holds the exit; the watcher's copy has done its job.
     await unlink(join(this.ctx.exitDir, this.id)).catch(() => {});
+    if (restart) this.scheduleRestart();
+  }
+
+  // scheduleRestart arms the restart the manager decided on.
+  scheduleRestart(): void {
+    this.restarts.schedule(() => {
+      this.queue.run(() => restartRun(this)).catch(this.ctx.reportError);
+    });
+  }
+
+  // supervise watches the init process's monitor, so that a monitor that
+  // dies is noticed and the exit reported honestly, never waited for in vain.
+  supervise(): void {
+    const run = this.runBeganAtMs;
+    superviseMonitor(
+      this.ctx.liveness,
+      {
+        what: `container ${this.namespace}/${this.id}`,
+        monitor: this.init.monitor,
+        process: this.init.identity,
+        exitFile: () => this.readExitFile(),
+        exited: () => this.init.exit !== undefined || this.removed || this.runBeganAtMs !== run,
+        onExit: (code, monitorDied) => void this.onInitExit(code, { monitorDied }).catch(this.ctx.reportError),
+      },
+      this.ctx.reportError,
+    );
+  }
+
+  // readExitFile reads the exit code conmon wrote for the current run.
+  async readExitFile(): Promise<number | undefined> {
+    return (await readExitFile(join(this.ctx.exitDir, this.id))) ?? (await readExitFile(join(this.paths.persist, "exit")));
+  }
+
+  // reconcile learns at once the exit of an init process the runtime says is
+  // gone, instead of waiting for the exit file's event (moby #41227). It
+  // returns the exit once known.
+  async reconcile(): Promise<ExitInfo | undefined> {
+    if (!this.init.state.is("running", "paused", "created")) return this.init.exit;
+    const state = await this.ctx.runc.state(this.id).catch(() => undefined);
+    if (state !== undefined && state.status !== "stopped") return undefined;
+    const code = await this.readExitFile();
+    if (code !== undefined) {
+      await this.onInitExit(code);
+      return this.init.exit;
+    }
+    // No exit file: the monitor is either still draining output (it will
+    // write one) or dead, and then the kernel may still hold the code.
+    if (this.init.monitor !== undefined && (await probe(this.init.monitor)).state === "alive") return undefined;
+    const gone = this.init.identity === undefined ? undefined : await probe(this.init.identity);
+    if (gone?.state === "alive") return undefined;
+    const zombieCode = gone?.state === "gone" ? gone.exitCode : undefined;
+    await this.onInitExit(zombieCode ?? UNKNOWN_EXIT_CODE, { monitorDied: zombieCode === undefined });
+    return this.init.exit;
   }
 
   markStartPublished(): void {
-    this.openStarted();
+    this.openStartGate();
+  }
+
+  // closeStartGate holds exits back while a new run starts.
+  closeStartGate(): void {
+    this.startGate = new Promise<void>((resolve) => (this.openStartGate = resolve));
   }
 
   requireLive(verb: string): void {
@@ -89,29 +182,55 @@ export class ManagedContainer {
     this.init.state.require("pause", "running");
     await this.ctx.runc.pause(this.id);
     if (!this.init.state.tryTransition("paused")) throw failedPrecondition(`cannot pause a ${this.init.state.name} container`);
-    this.ctx.publish(this.id, EventType.PAUSE, { processId: INIT_PROCESS_ID, pid: this.init.pid });
+    this.emit(EventType.PAUSE, { processId: INIT_PROCESS_ID, pid: this.init.pid });
   }
 
   async resume(): Promise<void> {
     this.init.state.require("resume", "paused");
     await this.ctx.runc.resume(this.id);
     if (!this.init.state.tryTransition("running")) throw failedPrecondition(`cannot resume a ${this.init.state.name} container`);
-    this.ctx.publish(this.id, EventType.RESUME, { processId: INIT_PROCESS_ID, pid: this.init.pid });
+    this.emit(EventType.RESUME, { processId: INIT_PROCESS_ID, pid: this.init.pid });
   }
 
   // signal sends sig to the init process (or, with all, to every process in
-  // the container). A process found gone is reconciled, not blindly failed.
+  // the container). A stop signal marks the container stopped by a user, so
+  // no restart policy starts it again; sent while a restart is pending, it
+  // cancels that restart. A process found gone is reconciled, not blindly
+  // failed.
   async signal(sig: number, all: boolean): Promise<void> {
-    this.init.state.require("signal", "running", "paused", "created");
-    if (all) {
-      await this.ctx.runc.kill(this.id, sig, true);
+    const stop = isStopSignal(sig);
+    if (stop && this.init.state.is("stopped") && this.restarts.pending) {
+      this.restarts.stoppedByUser();
+      await this.record.save();
       return;
     }
+    this.init.state.require("signal", "running", "paused", "created");
+    const stoppedBefore = this.restarts.state.manuallyStopped;
+    if (stop) this.restarts.state.manuallyStopped = true;
+    let delivered: boolean;
     try {
-      process.kill(this.init.pid, sig);
+      delivered = all ? await this.killAll(sig) : await signalProcess(this.init.pid, this.init.identity, sig);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
-      throw failedPrecondition(`cannot signal container ${this.id}: its init process ${this.init.pid} has already exited`);
+      this.restarts.state.manuallyStopped = stoppedBefore;
+      throw err;
+    }
+    if (delivered) return;
+    // The process had ended on its own before the signal: not a user's stop.
+    this.restarts.state.manuallyStopped = stoppedBefore;
+    const exit = await this.reconcile();
+    const how = exit === undefined ? "" : exit.monitorDied ? " (its monitor died too; exit code unknown)" : ` with exit code ${exit.exitCode}`;
+    throw failedPrecondition(`cannot signal container ${this.id}: its init process has already exited${how}`);
+  }
+
+  // killAll signals every process of the container through the runtime; it
+  // returns false when the runtime says the container is not running.
+  private async killAll(sig: number): Promise<boolean> {
+    try {
+      await this.ctx.runc.kill(this.id, sig, true);
+      return true;
+    } catch (err) {
+      if (isBerthError(err, "failed_precondition") || isBerthError(err, "not_found")) return false;
+      throw err;
     }
   }
 
@@ -166,6 +285,7 @@ export class ManagedContainer {
 
   markRemoved(): void {
     this.removed = true;
+    this.restarts.cancel();
     this.closeStats();
     if (!this.init.state.is("deleted")) this.init.state.tryTransition("deleted");
     const waiters = this.removedWaiters;
@@ -187,17 +307,22 @@ export class ManagedContainer {
       oomKilled: exit?.oomKilled ?? false,
       bundle: this.paths.bundle,
       processes: [this.init.info(), ...this.execs.all().map((p) => p.info())],
+      restartPolicy: restartPolicyMessage(this.restarts.state.policy),
+      restartCount: this.restarts.state.count,
+      monitorDied: exit?.monitorDied === true,
     });
   }
 
   snapshot(): ContainerRecord {
-    const proc = (p: ManagedProcess) => ({
+    const proc = (p: ManagedProcess): ProcessRecord => ({
       id: p.id,
       args: [...p.args],
       terminal: p.terminal,
       stdin: p.stdin,
       pid: p.pid,
       startedAt: p.startedAt?.toISOString(),
+      startTime: p.identity?.startTime,
+      monitor: p.monitor,
       exit: exitRecord(p.exit),
     });
     return {
@@ -209,6 +334,9 @@ export class ManagedContainer {
       rootfsMounted: this.rootfsMounted,
       init: proc(this.init),
       execs: this.execs.all().map(proc),
+      sequence: this.sequence.toString(),
+      phase: this.phase,
+      restart: { ...this.restarts.state, policy: { ...this.restarts.state.policy } },
     };
   }
 }

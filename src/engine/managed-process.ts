@@ -4,13 +4,18 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 
+import { BerthError } from "../errors/berth-error.js";
 import { ExitStatusSchema, ProcessInfoSchema, type ExitStatus, type ProcessInfo } from "../gen/berth/v1/types_pb.js";
+import type { ProcessIdentity } from "./process-identity.js";
 import { ProcessState, type ProcessStateName } from "./process-state.js";
 
 export interface ExitInfo {
   exitCode: number;
   exitedAt: Date;
   oomKilled: boolean;
+  // monitorDied: the monitor died before recording the exit, so exitCode
+  // (255) is not the process's own.
+  monitorDied?: boolean;
 }
 
 export class ManagedProcess {
@@ -20,6 +25,10 @@ export class ManagedProcess {
   exit: ExitInfo | undefined;
   // stdin is true when the process was started with its stdin open.
   stdin = false;
+  // identity and monitor tell this run of the process and its conmon apart
+  // from later holders of their pids; unknown for a process that ended at once.
+  identity: ProcessIdentity | undefined;
+  monitor: ProcessIdentity | undefined;
   // exitWaiters are resolved on the next exit (NOT_RUNNING and NEXT_EXIT).
   private exitWaiters: Array<(e: ExitInfo) => void> = [];
 
@@ -87,8 +96,21 @@ export class ManagedProcess {
       args: [...this.args],
       terminal: this.terminal,
       stdin: this.stdin,
+      monitorDied: this.exit?.monitorDied === true,
     });
   }
+}
+
+// waitResult is what Wait returns for an exit: its status, or, when the
+// monitor died and the exit code is unknown, an error that says so.
+export function waitResult(containerId: string, processId: string, exit: ExitInfo): ExitStatus {
+  if (exit.monitorDied) {
+    throw new BerthError(
+      "internal",
+      `process ${processId} of container ${containerId} has ended, but its monitor (conmon) died before recording how: the exit code is unknown`,
+    );
+  }
+  return exitStatusOf(exit);
 }
 
 export function exitStatusOf(exit: ExitInfo): ExitStatus {

@@ -1,65 +1,116 @@
 // Restore reconciles what the state directory remembers with what the
 // runtime says, when a namespace is opened (daemon start) and on the Restore
-// RPC. A container still running is adopted again (restore event); one that
-// exited while nobody watched reports its real exit code once (exit event);
-// a Create that never finished is undone.
-import { readdir, readFile, rm } from "node:fs/promises";
+// RPC. The record is first brought up to date with the journal (see
+// restore-journal.ts); then a container still running is adopted again
+// (restore event), one that exited while nobody watched reports its real
+// exit code once (exit event, after its exec'd processes' exits), a Create
+// that never published start-container is undone, a Delete cut short is
+// finished, and a restart the policy had decided is carried out.
+import { readdir, readFile, readlink, rm } from "node:fs/promises";
 import { join } from "node:path";
 
 import { isBerthError } from "../errors/berth-error.js";
+import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
-import { releaseContainerRootfs } from "../rootfs/overlay.js";
+import { readPidFile } from "../runtime/conmon.js";
 import type { OciSpec } from "../spec/oci-spec.js";
-import { exitFromRecord, readRecord, type ProcessRecord } from "./container-record.js";
+import { exitFromRecord, readRecord, type ContainerRecord, type ProcessRecord } from "./container-record.js";
 import type { Engine, Namespace } from "./engine.js";
-import { ExitWatcher, readExitFile } from "./exit-watcher.js";
+import { discardContainer } from "./engine.js";
+import { goneWithin, monitorOf, stopRun } from "./launch-init.js";
 import { ContainerPaths, ExecPaths } from "./layout.js";
 import { ManagedContainer } from "./managed-container.js";
 import { ManagedProcess } from "./managed-process.js";
-
-// When neither the exit file nor the record holds an exit code, the monitor
-// itself died; this is reported, with the reason, rather than hanging.
-const UNKNOWN_EXIT = 255;
+import { identify } from "./process-identity.js";
+import { applyJournal, type ExecOrigin } from "./restore-journal.js";
+import { RestartManager } from "./restart-manager.js";
 
 export async function restoreNamespace(engine: Engine, ns: Namespace): Promise<void> {
   const ids = await readdir(engine.layout.namespaceDir(ns.ctx.namespace)).catch(() => [] as string[]);
   for (const id of ids) {
     await restoreContainer(engine, ns, id).catch(engine.reportError);
   }
+  // Exit files of containers that are no more (removed while their monitor
+  // still wrote) would only confuse the watcher.
+  for (const name of await readdir(ns.ctx.exitDir).catch(() => [] as string[])) {
+    if (!ns.containers.has(name)) await rm(join(ns.ctx.exitDir, name), { force: true, recursive: true });
+  }
 }
 
 export async function restoreContainer(engine: Engine, ns: Namespace, id: string): Promise<ManagedContainer | undefined> {
   const paths = new ContainerPaths(engine.layout.containerDir(ns.ctx.namespace, id));
-  const record = await readRecord(paths.record).catch(() => undefined);
+  const record = await readRecord(paths.record).catch((err: unknown) => {
+    engine.reportError(err);
+    return undefined;
+  });
   const spec = await readFile(paths.config, "utf8").then((t) => JSON.parse(t) as OciSpec, () => undefined);
-  if (record === undefined || spec === undefined || record.init.pid === 0) {
-    await undoHalfCreate(ns, id, paths);
+  if (record === undefined) {
+    // The record is saved before anything is started or published, and
+    // removed last: without it there are only files to clear.
+    await discardContainer(ns, id, paths, spec, undefined);
     return undefined;
   }
-  const live = await ns.ctx.runc.state(id).then(
+  const facts = await applyJournal(record, ns.ctx.history(id, BigInt(record.sequence ?? "0")), (processId) => execOrigin(paths, processId));
+  if (facts.deleted || record.phase !== undefined || spec === undefined) {
+    if (spec === undefined && record.phase === undefined) engine.reportError(new Error(`container ${ns.ctx.namespace}/${id}: its bundle's config.json is gone; removing what is left of it`));
+    // Deleting: finish the job. Creating: the start was never published, so
+    // the container never was; a published create is owed its delete.
+    const owed = !facts.deleted && (record.phase === "deleting" || facts.created || spec === undefined);
+    await discardContainer(ns, id, paths, spec, owed ? { exitCode: record.init.exit?.exitCode ?? 0 } : undefined);
+    return undefined;
+  }
+  return adopt(ns, id, paths, record, spec);
+}
+
+// adopt builds the container from its record and reconciles each process
+// with what is running.
+async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: ContainerRecord, spec: OciSpec): Promise<ManagedContainer> {
+  const init = processFromRecord(record.init, "container");
+  const c = new ManagedContainer(ns.ctx, id, paths.dir, init, spec, record.labels, new Date(record.createdAt), record.rootfsMounted);
+  c.sequence = BigInt(record.sequence ?? "0");
+  if (record.restart !== undefined) c.restarts = new RestartManager(record.restart);
+  c.markStartPublished();
+  ns.containers.set(id, c);
+  // Exec'd processes first: the init exit is published after theirs.
+  for (const r of record.execs) await restoreExec(c, r);
+  await removeUnrecordedExecs(c);
+  if (init.exit === undefined) {
+    await restoreInit(c);
+  } else {
+    // The last run is over; a run the runtime still holds is a restart that
+    // a crash cut short.
+    await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir);
+    const ranMs = init.exit.exitedAt.getTime() - (init.startedAt?.getTime() ?? init.exit.exitedAt.getTime());
+    if (c.restarts.pending || c.restarts.decide(init.exit.exitCode, ranMs, true) !== undefined) c.scheduleRestart();
+  }
+  await c.record.save();
+  return c;
+}
+
+// restoreInit adopts a running init process, or reports the exit it made
+// while nobody watched.
+async function restoreInit(c: ManagedContainer): Promise<void> {
+  const init = c.init;
+  const live = await c.ctx.runc.state(c.id).then(
     (s) => (s.status === "stopped" ? undefined : s),
     (err: unknown) => {
       if (isBerthError(err, "not_found")) return undefined;
       throw err;
     },
   );
-  const init = processFromRecord(record.init, "container");
-  const c = new ManagedContainer(ns.ctx, id, paths.dir, init, spec, record.labels, new Date(record.createdAt), record.rootfsMounted);
-  c.markStartPublished();
-  ns.containers.set(id, c);
-  for (const r of record.execs) await restoreExec(c, r);
-  if (init.exit === undefined) {
-    if (live !== undefined) {
-      if (live.status === "paused" || live.status === "pausing") init.state.transition("paused");
-      ns.ctx.publish(id, EventType.RESTORE, { processId: "init", pid: init.pid });
-    } else {
-      const code = (await readExitFile(join(ns.ctx.exitDir, id))) ?? (await readExitFile(join(paths.persist, "exit")));
-      if (code === undefined) engine.reportError(new Error(`container ${ns.ctx.namespace}/${id}: its monitor died without recording an exit code; reporting ${UNKNOWN_EXIT}`));
-      await c.onInitExit(code ?? UNKNOWN_EXIT);
-    }
+  init.monitor ??= await monitorOf(c.paths.conmonPidFile, c.id);
+  if (live !== undefined) {
+    init.identity ??= await identify(init.pid);
+    if (live.status === "paused" || live.status === "pausing") init.state.transition("paused");
+    c.emit(EventType.RESTORE, { processId: INIT_PROCESS_ID, pid: init.pid });
+    c.supervise();
+    return;
   }
-  await c.record.save();
-  return c;
+  const code = await c.readExitFile();
+  if (code !== undefined) return c.onInitExit(code);
+  // No exit file yet: a monitor still draining output writes one soon; a
+  // dead one never will, and supervise reports that.
+  c.supervise();
 }
 
 function processFromRecord(r: ProcessRecord, kind: "container" | "process"): ManagedProcess {
@@ -69,40 +120,60 @@ function processFromRecord(r: ProcessRecord, kind: "container" | "process"): Man
   p.stdin = r.stdin === true;
   p.startedAt = r.startedAt ? new Date(r.startedAt) : undefined;
   p.exit = exit;
+  p.identity = r.startTime === undefined ? undefined : { pid: r.pid, startTime: r.startTime };
+  p.monitor = r.monitor;
   return p;
 }
 
 // restoreExec adopts one exec'd process: its exit is read from the file its
-// monitor wrote, or watched for if it still runs.
+// monitor wrote, or its monitor is watched if it still runs.
 async function restoreExec(c: ManagedContainer, r: ProcessRecord): Promise<void> {
   const p = processFromRecord(r, "process");
   c.execs.adopt(p);
   if (p.exit !== undefined) return;
-  const paths = new ExecPaths(c.paths.execDir(r.id));
-  const code = await readExitFile(join(paths.exitDir, c.id));
+  const code = await c.execs.readExitFile(r.id);
   if (code !== undefined) return c.execs.onExit(p, code);
-  if (!isAlive(p.pid)) return c.execs.onExit(p, UNKNOWN_EXIT);
-  const watcher = new ExitWatcher(paths.exitDir, (_id, exitCode) => {
-    watcher.close();
-    c.execs.onExit(p, exitCode);
-  }, c.ctx.reportError);
-  await watcher.start();
+  p.monitor ??= await monitorOf(new ExecPaths(c.paths.execDir(r.id)).conmonPidFile, c.id);
+  if (p.monitor !== undefined) p.identity ??= await identify(p.pid);
+  c.execs.supervise(p);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+// removeUnrecordedExecs ends the exec'd processes whose AddProcess a crash
+// cut short before start-process was published: the caller never heard of
+// them, so they never were.
+async function removeUnrecordedExecs(c: ManagedContainer): Promise<void> {
+  const root = join(c.paths.dir, "exec");
+  const known = new Set(c.execs.all().map((p) => p.id));
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    if (known.has(name)) continue;
+    const paths = new ExecPaths(join(root, name));
+    const monitor = await monitorOf(paths.conmonPidFile, c.id);
+    const pid = await readPidFile(paths.pidFile).catch(() => undefined);
+    if (pid !== undefined && (await inSamePidNamespace(pid, c.init.pid))) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    // Its monitor writes into the folder until it is gone.
+    if (monitor !== undefined) await goneWithin(monitor, 2000);
+    await rm(paths.dir, { recursive: true, force: true });
   }
 }
 
-// undoHalfCreate removes what a Create that crashed left: its runtime state
-// (killing a process it may have started), its mount and its folder.
-async function undoHalfCreate(ns: Namespace, id: string, paths: ContainerPaths): Promise<void> {
-  await ns.ctx.runc.delete(id, true).catch(() => {});
-  await releaseContainerRootfs(paths.dir);
-  await rm(paths.dir, { recursive: true, force: true });
-  await rm(join(ns.ctx.exitDir, id), { force: true });
+// inSamePidNamespace tells whether pid is a process of the container whose
+// init is initPid, so a stale pid file never gets a stranger killed.
+async function inSamePidNamespace(pid: number, initPid: number): Promise<boolean> {
+  const [a, b] = await Promise.all([readlink(`/proc/${pid}/ns/pid`).catch(() => ""), readlink(`/proc/${initPid}/ns/pid`).catch(() => "")]);
+  return a !== "" && a === b;
+}
+
+// execOrigin reads what an exec'd process was started with from its folder.
+async function execOrigin(paths: ContainerPaths, processId: string): Promise<ExecOrigin | undefined> {
+  const spec = await readFile(new ExecPaths(paths.execDir(processId)).spec, "utf8").then(
+    (t) => JSON.parse(t) as { args?: string[]; terminal?: boolean },
+    () => undefined,
+  );
+  return spec && { args: spec.args ?? [], terminal: spec.terminal === true };
 }

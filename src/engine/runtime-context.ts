@@ -1,14 +1,16 @@
 // RuntimeContext is what a container needs from the engine around it: the
 // runtime binaries, its namespace's runc, and a way to publish events. It is
 // the seam where unit tests could swap a fake runtime in.
-import type { EventType } from "../gen/berth/v1/types_pb.js";
+import type { Event, EventType } from "../gen/berth/v1/types_pb.js";
 import type { Runc } from "../runtime/runc.js";
+import type { LivenessPoller } from "./monitor-liveness.js";
 
 export interface PublishFields {
   processId: string;
   pid?: number;
   exitCode?: number;
   oomKilled?: boolean;
+  monitorDied?: boolean;
 }
 
 export interface RuntimeContext {
@@ -21,6 +23,12 @@ export interface RuntimeContext {
   // closed is true once the engine shut down: exits seen after that are
   // left to the exit files, for the next daemon to report.
   readonly closed: boolean;
-  publish(containerId: string, type: EventType, fields: PublishFields): void;
+  // liveness polls the monitors (and monitorless processes) of this daemon.
+  readonly liveness: LivenessPoller;
+  publish(containerId: string, type: EventType, fields: PublishFields): Event;
+  // durable resolves once every event published so far is in the journal.
+  durable(): Promise<void>;
+  // history reads the journal's events of one container after a sequence.
+  history(containerId: string, afterSequence: bigint): AsyncIterable<Event>;
   reportError(err: unknown): void;
 }

@@ -37,6 +37,9 @@ export interface RemoteOptions {
   cgroupParent?: string;
   // journalMaxEvents bounds the event journal kept on disk.
   journalMaxEvents?: number;
+  // monitorPollMs is how often the containers' monitors are checked for
+  // being alive (default 500).
+  monitorPollMs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -68,6 +71,7 @@ export class Remote {
       conmon: options.conmon,
       logSizeMax: options.logSizeMax,
       cgroupParent: options.cgroupParent,
+      monitorPollMs: options.monitorPollMs,
       onError: options.onError,
     });
     await engine.resolveBinaries();

@@ -9,6 +9,7 @@
 // data with "message" holding the runtime's stderr; in exec mode a second
 // line {"data": exitCode} when the process ends.
 import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 
 import { BerthError } from "../errors/berth-error.js";
@@ -34,10 +35,15 @@ export interface ConmonOptions {
   stdin?: boolean;
   // exec runs `runc exec --process <file>` in place of `runc create`.
   execProcessSpec?: string;
+  // conmonPidFile is where conmon writes its own pid, so that the monitor's
+  // death can be noticed (by this daemon or the next).
+  conmonPidFile?: string;
 }
 
 export interface StartedProcess {
   pid: number;
+  // monitorPid is conmon's own pid, when conmonPidFile was given.
+  monitorPid?: number;
   // exitCode resolves when conmon reports the exit of an exec'd process over
   // the sync pipe (exec mode only; init exits are read from --exit-dir).
   exitCode?: Promise<number>;
@@ -68,17 +74,39 @@ export function conmonArgs(o: ConmonOptions): string[] {
   if (o.terminal) args.push("-t");
   if (o.stdin) args.push("-i");
   if (o.execProcessSpec !== undefined) args.push("--exec", "--exec-process-spec", o.execProcessSpec);
+  if (o.conmonPidFile !== undefined) args.push("--conmon-pidfile", o.conmonPidFile);
   return args;
 }
 
 // startConmon starts a monitor and resolves once the runtime has created the
 // process (init: created, not yet started; exec: running).
-export function startConmon(o: ConmonOptions): Promise<StartedProcess> {
+export async function startConmon(o: ConmonOptions): Promise<StartedProcess> {
+  const started = await spawnConmon(o);
+  if (o.conmonPidFile !== undefined) started.monitorPid = await readPidFile(o.conmonPidFile);
+  return started;
+}
+
+// readPidFile reads a pid file; conmon writes its own before it runs the
+// runtime, so it is there once the runtime has answered.
+export async function readPidFile(path: string): Promise<number | undefined> {
+  try {
+    const pid = Number.parseInt(await readFile(path, "utf8"), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+function spawnConmon(o: ConmonOptions): Promise<StartedProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(o.binary, conmonArgs(o), {
       stdio: ["ignore", "ignore", "pipe", "pipe"],
       env: { ...process.env, _OCI_SYNCPIPE: "3" },
       detached: true,
+      // conmon drops an "oom" file in its working directory on an OOM kill:
+      // keep it in the process's own folder, never the daemon's cwd.
+      cwd: o.bundle,
     });
     const sync = child.stdio[3] as Readable;
     let stderr = "";

@@ -1,0 +1,130 @@
+// launchInit and stopRun start and end one run of a container's init
+// process. A run is a monitor (conmon) that runs `runc create`, then `runc
+// start`; Create makes the first run and each restart a new one, on the same
+// bundle and root filesystem. stopRun ends whatever run the runtime still
+// holds (a Create cut short, a restart cut short, the previous run) and waits
+// for its monitor to go, so that no late exit file of that run can land
+// after the next run has begun.
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+
+import { BerthError, isBerthError } from "../errors/berth-error.js";
+import { INIT_PROCESS_ID } from "../errors/validate.js";
+import { EventType } from "../gen/berth/v1/types_pb.js";
+import { readPidFile, startConmon } from "../runtime/conmon.js";
+import type { Runc } from "../runtime/runc.js";
+import { failpoint } from "./failpoint.js";
+import type { ContainerPaths } from "./layout.js";
+import type { ManagedContainer } from "./managed-container.js";
+import { UNKNOWN_EXIT_CODE } from "./monitor-liveness.js";
+import { identify, probe, type ProcessIdentity } from "./process-identity.js";
+
+// launchInit starts the monitor of a new run; the init process is then
+// created and waits for `runc start`. It fills in the pid and identities.
+export async function launchInit(c: ManagedContainer): Promise<void> {
+  const ctx = c.ctx;
+  const started = await startConmon({
+    binary: ctx.conmonPath,
+    runtime: ctx.runc.binary,
+    runtimeRoot: ctx.runc.root,
+    containerId: c.id,
+    uuid: c.id,
+    bundle: c.paths.bundle,
+    pidFile: c.paths.pidFile,
+    exitDir: ctx.exitDir,
+    persistDir: c.paths.persist,
+    logPath: c.paths.log,
+    logSizeMax: ctx.logSizeMax,
+    terminal: c.init.terminal,
+    stdin: c.init.stdin,
+    conmonPidFile: c.paths.conmonPidFile,
+  });
+  c.init.pid = started.pid;
+  [c.init.identity, c.init.monitor] = await Promise.all([
+    identify(started.pid),
+    started.monitorPid === undefined ? undefined : identify(started.monitorPid),
+  ]);
+}
+
+// restartRun starts a stopped container again for its restart policy, in
+// the container's queue: the previous run's runtime state is deleted and a
+// new run made on the same bundle and root filesystem, announced by a
+// restart event. A start that fails counts as a run that failed at once:
+// the policy decides again, with a longer back-off.
+export async function restartRun(c: ManagedContainer): Promise<void> {
+  if (c.removed || c.phase !== undefined || c.ctx.closed || !c.init.state.is("stopped") || !c.restarts.pending) return;
+  await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir);
+  c.closeStartGate();
+  c.runBeganAtMs = Date.now();
+  try {
+    await launchInit(c);
+    failpoint("restart:after-runc-create");
+    await c.ctx.runc.start(c.id);
+  } catch (err) {
+    c.markStartPublished();
+    c.ctx.reportError(new BerthError("internal", `cannot restart container ${c.namespace}/${c.id}: ${(err as Error).message}`, { cause: err }));
+    await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir).catch(c.ctx.reportError);
+    c.restarts.restarted();
+    const again = c.restarts.decide(UNKNOWN_EXIT_CODE, 0) !== undefined;
+    await c.record.save();
+    if (again) c.scheduleRestart();
+    return;
+  }
+  c.init.markStarted(c.init.pid);
+  c.restarts.restarted();
+  c.emit(EventType.RESTART, { processId: INIT_PROCESS_ID, pid: c.init.pid });
+  c.markStartPublished();
+  failpoint("restart:after-event");
+  c.supervise();
+  await c.record.save();
+}
+
+// stopRun kills and deletes the run the runtime holds for id, if any, waits
+// for its monitor to exit, and clears the exit files that run left.
+export async function stopRun(runc: Runc, id: string, paths: ContainerPaths, exitDir: string): Promise<void> {
+  const monitor = await monitorOf(paths.conmonPidFile, id);
+  for (let attempt = 1; ; attempt++) {
+    await runc.delete(id, true).catch((err: unknown) => {
+      if (!isBerthError(err, "not_found")) throw err;
+    });
+    if (monitor === undefined || (await goneWithin(monitor, 2000))) break;
+    if (attempt === 3) {
+      // A monitor that outlives its container this long is stuck.
+      process.kill(monitor.pid, "SIGKILL");
+      await goneWithin(monitor, 2000);
+    }
+  }
+  await clearExitFiles(id, paths, exitDir);
+}
+
+// clearExitFiles removes the exit files of a finished run.
+export async function clearExitFiles(id: string, paths: ContainerPaths, exitDir: string): Promise<void> {
+  await Promise.all([
+    rm(join(exitDir, id), { force: true }),
+    rm(join(paths.persist, "exit"), { force: true }),
+    rm(join(paths.persist, "oom"), { force: true }),
+  ]);
+}
+
+// monitorOf reads a monitor's pid file and identifies the process if it is
+// still that container's conmon (a pid file may outlive its process, and
+// the pid be reused).
+export async function monitorOf(pidFile: string, containerId: string): Promise<ProcessIdentity | undefined> {
+  const pid = await readPidFile(pidFile).catch(() => undefined);
+  if (pid === undefined) return undefined;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  const args = cmdline.split("\0");
+  if (!args[0]?.endsWith("conmon") || args[args.indexOf("-c") + 1] !== containerId) return undefined;
+  return identify(pid);
+}
+
+// goneWithin polls until the process is gone, for at most ms; it says
+// whether it went.
+export async function goneWithin(id: ProcessIdentity, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if ((await probe(id)).state === "gone") return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

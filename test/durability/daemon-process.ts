@@ -1,0 +1,216 @@
+// A berth daemon run as a child process (test/fixtures/daemon-main.mjs over
+// the built code), so a test can SIGKILL it at any moment and start another
+// on the same state directory, as a crash and a supervisor's restart would.
+// Each suite gets its own state directory, socket, cgroup parent and
+// namespace; finish() removes what is left and fails on any leak.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { mkdir, rm, rmdir, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+import { GrpcClient } from "../../src/client/grpc-client.js";
+import type { Client } from "../../src/client/client.js";
+import { assertNothingLeaked } from "../helpers/test-daemon.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const FIXTURE = join(ROOT, "test/fixtures/daemon-main.mjs");
+
+export interface DaemonPlace {
+  stateDir: string;
+  socketPath: string;
+  cgroupParent: string;
+  namespace: string;
+  id(name: string): string;
+}
+
+// daemonPlace picks a suite's own paths.
+export function daemonPlace(suite: string): DaemonPlace {
+  const tag = `${suite}-${process.pid}-${Date.now().toString(36)}`;
+  const stateDir = join(tmpdir(), `berth-test-${tag}`);
+  let n = 0;
+  return {
+    stateDir,
+    socketPath: join(stateDir, "berth.sock"),
+    cgroupParent: `/berth-test-${tag}`,
+    namespace: `ns-${suite}`,
+    id: (name) => `${suite}-${name}-${++n}`,
+  };
+}
+
+export interface StartOptions {
+  // failpoint makes the daemon SIGKILL itself there (BERTH_FAILPOINT).
+  failpoint?: string;
+  monitorPollMs?: number;
+  journalMaxEvents?: number;
+}
+
+export class DaemonProcess {
+  private stderrText = "";
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly place: DaemonPlace,
+  ) {
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+      if (this.stderrText.length < 64 * 1024) this.stderrText += d;
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  // stderr is what the daemon reported (errors it did not throw).
+  get stderr(): string {
+    return this.stderrText;
+  }
+
+  static async start(place: DaemonPlace, options: StartOptions = {}): Promise<DaemonProcess> {
+    const dist = await builtDist();
+    await mkdir(place.stateDir, { recursive: true });
+    const args = [FIXTURE, "--state-dir", place.stateDir, "--socket", place.socketPath, "--cgroup-parent", place.cgroupParent];
+    args.push("--monitor-poll-ms", String(options.monitorPollMs ?? 200));
+    if (options.journalMaxEvents !== undefined) args.push("--journal-max-events", String(options.journalMaxEvents));
+    const env = { ...process.env, BERTH_DIST: dist, BERTH_FAILPOINT: options.failpoint ?? "" };
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const daemon = new DaemonProcess(child, place);
+    const ready = await new Promise<boolean>((resolve) => {
+      let out = "";
+      child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        if (out.includes("ready")) resolve(true);
+      });
+      void daemon.exited.then(() => resolve(false));
+    });
+    if (!ready) throw new Error(`daemon exited before it served:\n${daemon.stderr}`);
+    return daemon;
+  }
+
+  // client connects a GrpcClient to the daemon, in the suite's namespace.
+  client(): Promise<Client> {
+    return GrpcClient.connect({ socketPath: this.place.socketPath, namespace: this.place.namespace });
+  }
+
+  // kill sends a signal (SIGKILL by default) and waits for the exit.
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+// finish deletes the containers a suite left, through the daemon if one
+// still runs (then stops it) and else straight through runc, then fails on
+// anything leaked: mounts, cgroups, monitors, runtime state, container
+// folders and exit files.
+export async function finish(place: DaemonPlace, daemon?: DaemonProcess): Promise<void> {
+  if (daemon !== undefined && daemon.child.exitCode === null && daemon.child.signalCode === null) {
+    const client = await daemon.client();
+    for (const c of await client.list()) await client.delete(c.id, { force: true }).catch(() => {});
+    await client.close();
+    await daemon.kill("SIGTERM");
+  }
+  const runcRoot = join(place.stateDir, "runc", place.namespace);
+  const leftovers = existsSync(runcRoot) ? readdirSync(runcRoot) : [];
+  const folders = existsSync(join(place.stateDir, "containers", place.namespace)) ? readdirSync(join(place.stateDir, "containers", place.namespace)) : [];
+  const exits = existsSync(join(place.stateDir, "exits", place.namespace)) ? readdirSync(join(place.stateDir, "exits", place.namespace)) : [];
+  for (const id of leftovers) {
+    try {
+      execFileSync("runc", ["--root", runcRoot, "delete", "--force", id], { stdio: "ignore" });
+    } catch {
+      // already gone
+    }
+  }
+  let leakError: unknown;
+  try {
+    assertNothingLeaked(place.stateDir, place.cgroupParent);
+  } catch (err) {
+    leakError = err;
+  }
+  for (const line of (await import("node:fs")).readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const mountPoint = line.split(" ")[4];
+    if (mountPoint?.startsWith(place.stateDir)) {
+      try {
+        execFileSync("umount", ["-l", mountPoint], { stdio: "ignore" });
+      } catch {
+        // raced
+      }
+    }
+  }
+  await removeCgroups(place.cgroupParent);
+  await rm(place.stateDir, { recursive: true, force: true });
+  const extra = [
+    ...leftovers.map((id) => `runc state ${id}`),
+    ...folders.map((id) => `container folder ${id}`),
+    ...exits.map((id) => `exit file ${id}`),
+  ];
+  if (leakError !== undefined) throw leakError;
+  if (extra.length > 0) throw new Error(`the suite leaked:\n${extra.join("\n")}`);
+}
+
+async function removeCgroups(parent: string): Promise<void> {
+  for (const ctrl of readdirSync("/sys/fs/cgroup")) {
+    const base = join("/sys/fs/cgroup", ctrl, parent);
+    if (!existsSync(base)) continue;
+    const dirs: string[] = [];
+    const walk = (d: string) => {
+      dirs.push(d);
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+    };
+    walk(base);
+    for (const d of dirs.reverse()) await rmdir(d).catch(() => {});
+  }
+}
+
+let distPromise: Promise<string> | undefined;
+
+// builtDist returns a folder of compiled code no older than src/: the
+// repository's dist/ when `npm run build` is fresh, else a private build
+// under node_modules/.cache (inside the tree, so bare imports resolve).
+export function builtDist(): Promise<string> {
+  distPromise ??= (async () => {
+    const newestSource = newestMtime(join(ROOT, "src"));
+    const repoDist = join(ROOT, "dist");
+    if ((await mtimeOf(join(repoDist, "remote/remote.js"))) >= newestSource) return repoDist;
+    const privateDist = join(ROOT, "node_modules/.cache/berth-durability/dist");
+    const lock = `${privateDist}.lock`;
+    await mkdir(join(ROOT, "node_modules/.cache/berth-durability"), { recursive: true });
+    for (;;) {
+      try {
+        await mkdir(lock);
+        break;
+      } catch {
+        // Another suite is building: wait for it, unless it died long ago.
+        if (Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? 0) > 180_000) await rmdir(lock).catch(() => {});
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    try {
+      if ((await mtimeOf(join(privateDist, "remote/remote.js"))) < newestSource) {
+        // Type errors elsewhere in the tree (work in progress) still emit
+        // JavaScript; only a build that emitted nothing fails the suite.
+        spawnSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", join(ROOT, "tsconfig.build.json"), "--outDir", privateDist], { stdio: "ignore" });
+        if ((await mtimeOf(join(privateDist, "remote/remote.js"))) < newestSource) throw new Error("could not build the daemon: run `npm run build` to see why");
+      }
+    } finally {
+      await rmdir(lock).catch(() => {});
+    }
+    return privateDist;
+  })();
+  return distPromise;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+async function mtimeOf(path: string): Promise<number> {
+  return (await stat(path).catch(() => undefined))?.mtimeMs ?? 0;
+}

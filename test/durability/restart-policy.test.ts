@@ -1,0 +1,152 @@
+// Restart policies against real runc: on-failure stops after its maximum
+// with growing intervals, a container a user stops stays stopped, and
+// always carries on across a daemon killed with SIGKILL, even one killed in
+// the middle of a restart.
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { Client } from "../../src/client/client.js";
+import { EventType, RestartPolicy_Kind, Status, WaitCondition, type Event } from "../../src/client/types.js";
+import { startTestDaemon, type TestDaemon } from "../helpers/test-daemon.js";
+import { DaemonProcess, daemonPlace, finish, type DaemonPlace } from "./daemon-process.js";
+import { EventLog } from "./events.js";
+
+const at = (e: Event) => timestampMs(e.timestamp!);
+
+describe("restart policies", { timeout: 60_000 }, () => {
+  let daemon: TestDaemon;
+  let client: Client;
+  const log = new EventLog();
+
+  beforeAll(async () => {
+    daemon = await startTestDaemon("restart", { serve: false, monitorPollMs: 200 });
+    client = await daemon.remote.client(undefined, { namespace: daemon.namespace });
+    log.follow(client);
+  });
+
+  afterAll(async () => {
+    await log.unfollow();
+    for (const c of await client.list()) await client.delete(c.id, { force: true }).catch(() => {});
+    await daemon.stop();
+  });
+
+  it.each([2, 5])("on-failure:%i restarts that many times with growing back-off, then stops; Wait NEXT_EXIT sees the exit after a restart", async (max) => {
+    const id = daemon.id("onfail");
+    await client.create(id, { process: { args: ["sh", "-c", "sleep 0.1; exit 3"] }, restartPolicy: { kind: RestartPolicy_Kind.ON_FAILURE, maxRetries: max } });
+    expect((await client.wait(id)).exitCode).toBe(3);
+    const next = await client.wait(id, { condition: WaitCondition.NEXT_EXIT });
+    expect(next.exitCode).toBe(3);
+    await log.waitFor((events) => events.filter((e) => e.containerId === id && e.type === EventType.EXIT).length === max + 1, "every exit");
+    // No further restart comes.
+    await new Promise((r) => setTimeout(r, 1000));
+    const mine = log.events.filter((e) => e.containerId === id);
+    const runs = Array.from({ length: max }, () => [EventType.EXIT, EventType.RESTART]).flat();
+    expect(mine.map((e) => e.type)).toEqual([EventType.CREATE, EventType.START_CONTAINER, ...runs, EventType.EXIT]);
+    // From each exit to the restart that follows: the back-off (100 ms,
+    // doubling) plus the time a restart takes (a few hundred ms on a busy
+    // host, and noisy; the later, longer back-offs stand out from it).
+    const gaps = Array.from({ length: max }, (_, i) => at(mine[3 + 2 * i]!) - at(mine[2 + 2 * i]!));
+    console.log(`on-failure:${max}: from exit to restart ${gaps.join(" ms, ")} ms`);
+    gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(100 * 2 ** i - 5));
+    for (let i = 1; i + 1 < max; i++) expect(gaps[i + 1]! - gaps[i]!).toBeGreaterThan((100 * 2 ** i) / 2);
+    const state = await client.state(id);
+    expect(state.status).toBe(Status.STOPPED);
+    expect(state.restartCount).toBe(max);
+    expect(state.restartPolicy).toMatchObject({ kind: RestartPolicy_Kind.ON_FAILURE, maxRetries: max });
+    expect(state.exitCode).toBe(3);
+  });
+
+  it("restarts unless-stopped after a clean exit, and not once a user stops it", async () => {
+    const id = daemon.id("unless");
+    await client.create(id, { process: { args: ["sh", "-c", "sleep 0.3"] }, restartPolicy: { kind: RestartPolicy_Kind.UNLESS_STOPPED } });
+    await log.waitFor((events) => events.some((e) => e.containerId === id && e.type === EventType.RESTART), "a restart");
+    await waitUntil(async () => (await client.state(id)).status === Status.RUNNING, "running again");
+    await client.signal(id, "KILL");
+    expect((await client.wait(id)).exitCode).toBe(137);
+    const count = (await client.state(id)).restartCount;
+    await new Promise((r) => setTimeout(r, 800));
+    const state = await client.state(id);
+    expect(state.status).toBe(Status.STOPPED);
+    expect(state.restartCount).toBe(count);
+  });
+
+  it("does not restart always when a user stops it, nor on-failure after exit 0", async () => {
+    const always = daemon.id("always");
+    const clean = daemon.id("clean");
+    const trapTerm = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"];
+    await client.create(always, { process: { args: trapTerm }, restartPolicy: { kind: RestartPolicy_Kind.ALWAYS } });
+    await client.create(clean, { process: { args: ["true"] }, restartPolicy: { kind: RestartPolicy_Kind.ON_FAILURE } });
+    await client.signal(always, "TERM");
+    expect((await client.wait(always)).exitCode).toBe(0);
+    expect((await client.wait(clean)).exitCode).toBe(0);
+    await new Promise((r) => setTimeout(r, 600));
+    for (const id of [always, clean]) {
+      expect((await client.state(id)).status).toBe(Status.STOPPED);
+      expect(log.of(id).filter((e) => e.includes(":restart:"))).toEqual([]);
+    }
+  });
+});
+
+describe("restart policies across a daemon killed with SIGKILL", { timeout: 60_000 }, () => {
+  let place: DaemonPlace;
+  let daemon: DaemonProcess | undefined;
+  const log = new EventLog();
+
+  beforeAll(() => {
+    place = daemonPlace("restartkill");
+  });
+
+  afterAll(async () => {
+    await log.unfollow();
+    await finish(place, daemon);
+  });
+
+  it("always restarts a container that exited while the daemon was down, and one whose restart the crash cut short", async () => {
+    // The daemon dies the first time it has created a restarted run, before
+    // starting it.
+    daemon = await DaemonProcess.start(place, { failpoint: "restart:after-runc-create" });
+    let client = await daemon.client();
+    log.follow(client);
+    const downtime = place.id("downtime");
+    const cut = place.id("cut");
+    // A restart reuses the root filesystem: the first run leaves a mark, and
+    // the runs after it find it and stay up.
+    const firstRunExits = (after: string, code: number) => ["sh", "-c", `[ -e /ran ] && exec sleep 300; touch /ran; sleep ${after}; exit ${code}`];
+    await client.create(downtime, { process: { args: firstRunExits("1.5", 5) }, restartPolicy: { kind: RestartPolicy_Kind.ALWAYS } });
+    await client.create(cut, { process: { args: firstRunExits("0.3", 6) }, restartPolicy: { kind: RestartPolicy_Kind.ALWAYS } });
+    // "cut" exits and its restart kills the daemon; "downtime" exits while
+    // no daemon runs.
+    expect((await daemon.exited).signal).toBe("SIGKILL");
+    await client.close().catch(() => {});
+    await new Promise((r) => setTimeout(r, 1500));
+
+    daemon = await DaemonProcess.start(place);
+    client = await daemon.client();
+    log.follow(client);
+    for (const [id, code] of [[downtime, 5], [cut, 6]] as const) {
+      await log.waitFor((events) => events.some((e) => e.containerId === id && e.type === EventType.RESTART), `${id} restarted`);
+      await waitUntil(async () => (await client.state(id)).status === Status.RUNNING, `${id} running`);
+      const exits = log.of(id).filter((e) => e.includes(":exit:"));
+      expect(exits[0]).toBe(`${id}:exit:init:${code}`);
+      expect(log.of(id).filter((e) => e.includes(":start-container:"))).toHaveLength(1);
+    }
+    // "cut" decided one restart before the crash; the next daemon carried
+    // out that one, not a second.
+    expect((await client.state(cut)).restartCount).toBe(1);
+    expect(log.problems).toEqual([]);
+    for (const id of [downtime, cut]) {
+      await client.signal(id, "KILL");
+      await client.wait(id);
+      await client.delete(id);
+    }
+    await client.close();
+  });
+});
+
+async function waitUntil(pred: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
