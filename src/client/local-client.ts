@@ -14,7 +14,7 @@ import { parseSignal } from "../engine/signals.js";
 import { closeStdin, logPathOf, monitorDir, processOf, resizeTerminal } from "../engine/terminal-control.js";
 import { attachProcess } from "../io/attach-process.js";
 import { withAttachStreams } from "../io/attach-streams.js";
-import { toRuncUpdateArgs } from "../spec/resources.js";
+import { checkResourceUpdate } from "../spec/resources.js";
 import type {
   AttachOptions,
   AttachOutput,
@@ -136,12 +136,9 @@ export class LocalClient implements Client {
   }
 
   async updateResources(id: string, resources: ResourceOptions): Promise<void> {
-    const flags = toRuncUpdateArgs(resources);
+    const checked = checkResourceUpdate(resources);
     const c = await this.get(id);
-    await c.queue.run(async () => {
-      c.requireLive("update");
-      await c.ctx.runc.update(id, flags);
-    });
+    await c.queue.run(() => c.updateResources(checked));
   }
 
   delete(id: string, options: { force?: boolean } = {}): Promise<ExitStatus> {

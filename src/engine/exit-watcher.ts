@@ -2,7 +2,9 @@
 // each exit file conmon writes. conmon writes it with g_file_set_contents
 // (temp file, then rename), so a file that appears under its final name is
 // complete. Files already there when watching starts are reported too: they
-// are exits that happened while nobody watched.
+// are exits that happened while nobody watched. The watch keeps the process
+// alive until close(): an in-process engine waiting for an exit must not
+// let Node exit under it.
 import { watch, type FSWatcher } from "node:fs";
 import { mkdir, open, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -25,7 +27,7 @@ export class ExitWatcher {
 
   async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    this.watcher = watch(this.dir, { persistent: false }, (_event, filename) => {
+    this.watcher = watch(this.dir, { persistent: true }, (_event, filename) => {
       if (filename !== null && !filename.includes(".tmp") && !filename.startsWith(".")) void this.check(filename);
     });
     this.watcher.on("error", this.onError);

@@ -15,6 +15,10 @@ import { join } from "node:path";
 import { CgroupStatsReader } from "../cgroup/stats-reader.js";
 import { findCgroupPaths, type CgroupPaths } from "../cgroup/cgroup-paths.js";
 import { listCgroupPids } from "../cgroup/list-pids.js";
+import { applyResources } from "../cgroup/apply-resources.js";
+import { freezeCgroup } from "../cgroup/freeze-cgroup.js";
+import type { CheckedResources } from "../spec/resources.js";
+import { writeFileAtomic } from "./atomic-file.js";
 import { failedPrecondition, isBerthError } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { ContainerSchema, EventType, type Container, type Event, type Stats } from "../gen/berth/v1/types_pb.js";
@@ -180,14 +184,15 @@ export class ManagedContainer {
 
   async pause(): Promise<void> {
     this.init.state.require("pause", "running");
-    await this.ctx.runc.pause(this.id);
+    // The freezer directly: runc pause would cost a process spawn.
+    await freezeCgroup(this.cgroupPaths(), true);
     if (!this.init.state.tryTransition("paused")) throw failedPrecondition(`cannot pause a ${this.init.state.name} container`);
     this.emit(EventType.PAUSE, { processId: INIT_PROCESS_ID, pid: this.init.pid });
   }
 
   async resume(): Promise<void> {
     this.init.state.require("resume", "paused");
-    await this.ctx.runc.resume(this.id);
+    await freezeCgroup(this.cgroupPaths(), false);
     if (!this.init.state.tryTransition("running")) throw failedPrecondition(`cannot resume a ${this.init.state.name} container`);
     this.emit(EventType.RESUME, { processId: INIT_PROCESS_ID, pid: this.init.pid });
   }
@@ -248,6 +253,20 @@ export class ManagedContainer {
   listPids(): number[] {
     this.requireLive("list the processes of");
     return listCgroupPids(this.cgroupPaths());
+  }
+
+  // updateResources applies new limits through the cgroup files and keeps
+  // them in the bundle's spec, so a restart of the container keeps them too.
+  async updateResources(r: CheckedResources): Promise<void> {
+    this.requireLive("update");
+    applyResources(this.cgroupPaths(), r);
+    const res = ((this.spec.linux ??= {}).resources ??= {});
+    if (r.memory !== undefined || r.swap !== undefined) res.memory = { ...res.memory, ...(r.memory !== undefined && { limit: r.memory }), ...(r.swap !== undefined && { swap: r.swap }) };
+    if (r.shares !== undefined || r.quota !== undefined || r.period !== undefined || r.cpus !== undefined) {
+      res.cpu = { ...res.cpu, ...(r.shares !== undefined && { shares: r.shares }), ...(r.quota !== undefined && { quota: r.quota }), ...(r.period !== undefined && { period: r.period }), ...(r.cpus !== undefined && { cpus: r.cpus }) };
+    }
+    if (r.pids !== undefined) res.pids = { limit: r.pids };
+    await writeFileAtomic(this.paths.config, JSON.stringify(this.spec));
   }
 
   private cgroupPaths(): CgroupPaths {
