@@ -1,0 +1,108 @@
+// @ts-check
+// runBenchmark is the whole measurement, phase by phase: the systems, the
+// single-container operations, 50 at once (with memory read while they
+// run), events. It returns the
+// results without the clean-up verdict, which the caller adds after closing
+// the workspace.
+import { batchOperation } from "../suites/batch.js";
+import { measureEvents } from "../suites/events.js";
+import { latencyOperations } from "../suites/latency.js";
+import { runOperation } from "./harness.js";
+import { describeMachine, loadAverage } from "./machine.js";
+import { fmtMs, fmtRatio, metricRows } from "./report.js";
+import { loadBerthCode } from "./rootfs.js";
+import { startSystems } from "./start-systems.js";
+import { evaluateTargets } from "./targets.js";
+
+/** @typedef {import("./report.js").Results} Results */
+/** @typedef {import("./workspace.js").Workspace} Workspace */
+/** @typedef {import("./prereqs.js").Prerequisites} Prerequisites */
+
+/**
+ * @typedef {object} BenchOptions
+ * @property {number} reps
+ * @property {number} warmup
+ * @property {number} batchReps
+ * @property {number} batchWarmup
+ * @property {number} batchCount
+ * @property {number} inFlight
+ * @property {number} subscribers
+ * @property {number} eventsSeconds
+ */
+
+/**
+ * @param {object} o
+ * @param {Workspace} o.ws
+ * @param {Prerequisites} o.prereqs
+ * @param {BenchOptions} o.options
+ * @param {ReadonlySet<string>} o.wanted
+ * @param {(line: string) => void} o.log
+ * @param {number} o.started performance.now() when the run began
+ * @returns {Promise<Omit<Results, "leftBehind"> | undefined>} undefined when no system could start
+ */
+export async function runBenchmark(o) {
+  const { ws, options, log } = o;
+  const machine = await describeMachine(o.prereqs.versions);
+  const code = await loadBerthCode();
+  const rootfs = await code.ensureBusyboxRootfs(ws.root);
+  const { systems, statuses, idleRss } = await startSystems({ ws, prereqs: o.prereqs, code, rootfs, wanted: o.wanted, log });
+  if (systems.length === 0) return undefined;
+  log(`measuring ${systems.map((s) => s.name).join(", ")}`);
+
+  /** @type {Results["memory"]} */
+  const memory = {};
+  const ops = [
+    ...latencyOperations(options),
+    batchOperation({ reps: options.batchReps, warmup: options.batchWarmup, count: options.batchCount, inFlight: options.inFlight, idleRss, memory }),
+  ];
+  const opResults = [];
+  for (const op of ops) {
+    log(`${op.key}: ${op.warmup} warm-up + ${op.reps} timed repetitions`);
+    const result = await runOperation(op, systems, log);
+    opResults.push(result);
+    for (const row of metricRows([result])) {
+      const medians = Object.entries(row.systems)
+        .filter(([name, s]) => s.summary !== undefined || row.errors[name] !== undefined)
+        .map(([name, s]) => `${name} ${fmtMs(s.summary?.median)} ms`)
+        .join(", ");
+      const ratios = Object.entries(row.ratios)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k} ${fmtRatio(v)}`)
+        .join(", ");
+      log(`  ${row.metric}: ${medians}${ratios ? ` | ${ratios}` : ""}`);
+    }
+  }
+
+  for (const sys of systems) {
+    memory[sys.name] ??= { daemonRssIdleBytes: idleRss[sys.name], daemonRssBeforeBytes: undefined, daemonRssWith50Bytes: undefined, monitors: 0, monitorPssMeanBytes: undefined, monitorPssMedianBytes: undefined, perContainerBytes: undefined, error: "not measured: the batch of 50 failed before its last repetition" };
+  }
+
+  /** @type {Results["events"]} */
+  const events = {};
+  for (const sys of systems) {
+    if (sys.subscribeStateChanges === undefined) continue;
+    log(`events: ${sys.name}, ${options.subscribers} subscribers, ${options.eventsSeconds} s of pause/resume`);
+    try {
+      const e = await measureEvents(sys, { subscribers: options.subscribers, seconds: options.eventsSeconds });
+      events[sys.name] = e;
+      log(`  ${sys.name}: ${Math.round(e.eventsPerSecond)} events/s delivered (${e.stateChanges} state changes)`);
+    } catch (err) {
+      events[sys.name] = { error: /** @type {Error} */ (err).message };
+      log(`  ${sys.name}: ${/** @type {Error} */ (err).message}`);
+    }
+  }
+
+  machine.loadAtEnd = loadAverage();
+  const latency = metricRows(opResults);
+  return {
+    generatedAt: new Date().toISOString(),
+    durationSeconds: (performance.now() - o.started) / 1000,
+    options: { ...options },
+    machine,
+    systems: statuses,
+    latency,
+    memory,
+    events,
+    targets: evaluateTargets(latency, memory, events),
+  };
+}

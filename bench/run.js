@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// @ts-check
+// npm run bench: berth side by side with runc called directly and with
+// containerd 1.6, on this machine, in one run (issue 5). This file is the
+// command line: options, prerequisites, the private workspace and its
+// clean-up on exit and on Ctrl-C. lib/benchmark.js measures; lib/report.js
+// writes bench/results/latest.{md,json}. See bench/README.md.
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+import { runBenchmark } from "./lib/benchmark.js";
+import { checkPrerequisites } from "./lib/prereqs.js";
+import { toMarkdown } from "./lib/report.js";
+import { Workspace, sweepStaleWorkspaces } from "./lib/workspace.js";
+
+/** @typedef {import("./lib/report.js").Results} Results */
+
+const HELP = `usage: npm run bench [-- options]
+
+Measures berth over its gRPC API, runc's CLI and containerd's gRPC API on
+this machine, interleaved, and writes bench/results/latest.{md,json}.
+Needs root, runc, conmon, containerd and busybox-static
+(apt-get install runc conmon containerd busybox-static).
+
+options:
+  --reps N            timed repetitions per operation (default 20)
+  --warmup N          warm-up repetitions per operation (default 3)
+  --batch-reps N      timed repetitions of 50 starts + 50 deletes (default 20)
+  --systems LIST      comma-separated subset of runc,berth,containerd
+  --subscribers N     event subscribers (default 100)
+  --events-seconds S  how long the events producer runs (default 3)
+  --out DIR           where to write latest.md and latest.json (default bench/results)
+  --logs DIR          keep the daemons' logs (containerd.log, berth's daemon.log) there
+  --quick             a fast smoke run: 3 reps, 1 warm-up, 2 batch reps, 1 s of events
+  -h, --help`;
+
+// Output cut short (`npm run bench | head`) must not stop the clean-up.
+process.stdout.on("error", () => {});
+process.stderr.on("error", () => {});
+
+const started = performance.now();
+/** @param {string} line */
+const log = (line) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
+
+async function main() {
+  const { values: args } = parseArgs({
+    options: {
+      reps: { type: "string" },
+      warmup: { type: "string" },
+      "batch-reps": { type: "string" },
+      systems: { type: "string" },
+      subscribers: { type: "string" },
+      "events-seconds": { type: "string" },
+      out: { type: "string" },
+      logs: { type: "string" },
+      quick: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (args.help === true) {
+    console.log(HELP);
+    return 0;
+  }
+  const quick = args.quick === true;
+  const options = {
+    reps: int(args.reps, quick ? 3 : 20, "reps"),
+    warmup: int(args.warmup, quick ? 1 : 3, "warmup"),
+    batchReps: int(args["batch-reps"], quick ? 2 : 20, "batch-reps"),
+    batchWarmup: 1,
+    batchCount: 50,
+    inFlight: 8,
+    subscribers: int(args.subscribers, 100, "subscribers"),
+    eventsSeconds: int(args["events-seconds"], quick ? 1 : 3, "events-seconds"),
+  };
+  const wanted = new Set((args.systems ?? "runc,berth,containerd").split(",").map((s) => s.trim()));
+  const outDir = args.out ?? new URL("./results", import.meta.url).pathname;
+
+  const prereqs = await checkPrerequisites();
+  if (prereqs.fatal.length > 0) {
+    console.error(`bench: cannot run:\n${prereqs.fatal.map((p) => `  - ${p}`).join("\n")}`);
+    return 2;
+  }
+  for (const swept of await sweepStaleWorkspaces()) log(`removed the leftovers of an interrupted run: ${swept}`);
+
+  const ws = await Workspace.create();
+  log(`private root ${ws.root}`);
+  /** @type {Promise<string[]> | undefined} */
+  let closing;
+  const closeAndReport = () =>
+    (closing ??= ws.close().then((left) => {
+      if (left.length > 0) console.error(`bench: left behind:\n${left.map((l) => `  - ${l}`).join("\n")}`);
+      return left;
+    }));
+  let interrupted = false;
+  const onSignal = (/** @type {NodeJS.Signals} */ signal) => {
+    if (interrupted) return log(`${signal} again: still cleaning up, please wait`);
+    interrupted = true;
+    log(`${signal}: stopping and cleaning up`);
+    void closeAndReport().then((left) => {
+      if (left.length === 0) log("clean-up complete");
+      process.exit(130);
+    });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  if (args.logs !== undefined) keepLogs(ws, args.logs);
+  try {
+    const results = await runBenchmark({ ws, prereqs, options, wanted, log, started });
+    if (results === undefined) {
+      console.error("bench: no system could be started");
+      return 1;
+    }
+    log("stopping the systems and cleaning up");
+    const leftBehind = await closeAndReport();
+    /** @type {Results} */
+    const full = { ...results, durationSeconds: (performance.now() - started) / 1000, leftBehind };
+    await mkdir(outDir, { recursive: true });
+    await writeFile(join(outDir, "latest.json"), `${JSON.stringify(full, null, 2)}\n`);
+    const markdown = toMarkdown(full);
+    await writeFile(join(outDir, "latest.md"), markdown);
+    console.log(`\n${markdown.slice(markdown.indexOf("## Latency"), markdown.indexOf("## What is timed")).trim()}\n`);
+    log(`results written to ${join(outDir, "latest.md")} and latest.json`);
+    return leftBehind.length === 0 ? 0 : 1;
+  } finally {
+    if (!interrupted) await closeAndReport();
+  }
+}
+
+/**
+ * keepLogs copies the daemons' logs to dir when the workspace closes; it is
+ * registered first, so it runs last, after the daemons have stopped.
+ * @param {Workspace} ws
+ * @param {string} dir
+ */
+function keepLogs(ws, dir) {
+  ws.onClose("keep the daemons' logs", async () => {
+    await mkdir(dir, { recursive: true });
+    await copyFile(ws.path("containerd", "containerd.log"), join(dir, "containerd.log")).catch(() => {});
+    await copyFile(ws.path("berth", "daemon.log"), join(dir, "berth-daemon.log")).catch(() => {});
+  });
+}
+
+/**
+ * @param {string | undefined} value
+ * @param {number} fallback
+ * @param {string} name
+ */
+function int(value, fallback, name) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  },
+);
