@@ -1,5 +1,6 @@
 // COMMANDS lists berth's subcommands in the order help shows them.
 import type { Command } from "./command.js";
+import { attachCommand } from "./commands/attach-command.js";
 import { demoCommand } from "./commands/demo-command.js";
 import { eventsCommand } from "./commands/events-command.js";
 import { execCommand } from "./commands/exec-command.js";
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   runCommand,
   execCommand,
+  attachCommand,
   psCommand,
   logsCommand,
   statsCommand,

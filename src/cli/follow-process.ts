@@ -15,19 +15,28 @@ export interface FollowOptions {
 }
 
 export async function followProcess(client: Client, id: string, processId: string, options: FollowOptions): Promise<ExitStatus> {
-  let forwarded = 0;
-  const forward = (received: NodeJS.Signals) => {
-    const signal = forwarded++ === 0 ? received : "SIGKILL";
-    const sent = processId === INIT_PROCESS_ID ? client.signal(id, signal) : client.signalProcess(id, processId, signal);
-    sent.catch((err: unknown) => options.stderr.write(`berth: cannot forward ${signal}: ${BerthError.from(err).message}\n`));
-  };
-  process.on("SIGINT", forward);
-  process.on("SIGTERM", forward);
+  const stopForwarding = forwardSignals(client, id, processId, options.stderr);
   try {
     await writeLogLines(client.logs(id, { processId, follow: true }), options);
     return await client.wait(id, { processId });
   } finally {
+    stopForwarding();
+  }
+}
+
+// forwardSignals sends the CLI's SIGINT and SIGTERM to the process (the
+// second as SIGKILL) until the returned function is called.
+export function forwardSignals(client: Client, id: string, processId: string, stderr: NodeJS.WritableStream): () => void {
+  let forwarded = 0;
+  const forward = (received: NodeJS.Signals) => {
+    const signal = forwarded++ === 0 ? received : "SIGKILL";
+    const sent = processId === INIT_PROCESS_ID ? client.signal(id, signal) : client.signalProcess(id, processId, signal);
+    sent.catch((err: unknown) => stderr.write(`berth: cannot forward ${signal}: ${BerthError.from(err).message}\n`));
+  };
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  return () => {
     process.off("SIGINT", forward);
     process.off("SIGTERM", forward);
-  }
+  };
 }

@@ -14,6 +14,7 @@ import type { Backend, IOPipe, StateInfo } from "../backend/backend.js";
 import { StateStart, StateStartProcess } from "../backend/backend.js";
 import type { AttachInput, Client } from "../client/client.js";
 import { LogStream } from "../gen/berth/v1/types_pb.js";
+import { AsyncQueue } from "./async-queue.js";
 
 export function withAttachStreams(backend: Backend, client: Client, signal: AbortSignal): Backend {
   const attachStreams = backend.attachStreams?.bind(backend);
@@ -61,48 +62,28 @@ export async function openIOPipe(client: Client, containerId: string, processId:
 }
 
 // InputQueue turns a Writable into the input of an attach: each write is
-// taken in order (its callback fires once it is handed on, which is the
-// Writable's backpressure), and end() closes the process's stdin.
+// taken in order (its callback fires once the attach asks for the next one,
+// which is the Writable's backpressure), and end() closes the process's
+// stdin.
 class InputQueue implements AsyncIterable<AttachInput> {
-  private readonly items: Array<{ input: AttachInput; done: () => void }> = [];
-  private waiter: (() => void) | undefined;
-  private ended = false;
+  private readonly queue = new AsyncQueue<{ input: AttachInput; taken: () => void }>();
 
   readonly writable = new Writable({
-    write: (chunk: Buffer, _encoding, callback) => this.push({ input: new Uint8Array(chunk), done: () => callback() }),
+    write: (chunk: Buffer, _encoding, callback) => this.queue.push({ input: new Uint8Array(chunk), taken: () => callback() }),
     final: (callback) => {
-      this.push({ input: { closeStdin: true }, done: () => callback() });
-      this.ended = true;
-      this.wake();
+      this.queue.push({ input: { closeStdin: true }, taken: () => callback() });
+      this.queue.end();
     },
     destroy: (err, callback) => {
-      this.ended = true;
-      this.wake();
+      this.queue.end();
       callback(err);
     },
   });
 
-  private push(item: { input: AttachInput; done: () => void }): void {
-    this.items.push(item);
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
   async *[Symbol.asyncIterator](): AsyncGenerator<AttachInput> {
-    for (;;) {
-      const item = this.items.shift();
-      if (item !== undefined) {
-        yield item.input;
-        item.done();
-        continue;
-      }
-      if (this.ended) return;
-      await new Promise<void>((resolve) => (this.waiter = resolve));
+    for await (const item of this.queue) {
+      yield item.input;
+      item.taken();
     }
   }
 }

@@ -7,6 +7,7 @@ import { expect, it } from "vitest";
 import type { Backend, IOPipe } from "../../src/backend/backend.js";
 import type { AttachInput, AttachOutput, Client } from "../../src/client/client.js";
 import { LogStream, Status } from "../../src/client/types.js";
+import { AsyncQueue } from "../../src/io/async-queue.js";
 import { codeOf } from "../fixtures/code-of.js";
 import { until } from "../fixtures/until.js";
 
@@ -20,26 +21,10 @@ export interface IoContractContext {
 
 const text = (b: Uint8Array) => Buffer.from(b).toString("latin1");
 
-// Input is a controllable stream of AttachInput for a test to feed.
-export class Input implements AsyncIterable<AttachInput> {
-  private items: AttachInput[] = [];
-  private wake: (() => void) | undefined;
-  private ended = false;
+// Input is a stream of AttachInput for a test to feed.
+export class Input extends AsyncQueue<AttachInput> {
   send(...items: AttachInput[]): void {
-    this.items.push(...items);
-    this.wake?.();
-  }
-  end(): void {
-    this.ended = true;
-    this.wake?.();
-  }
-  async *[Symbol.asyncIterator](): AsyncGenerator<AttachInput> {
-    for (;;) {
-      const next = this.items.shift();
-      if (next !== undefined) yield next;
-      else if (this.ended) return;
-      else await new Promise<void>((r) => (this.wake = r));
-    }
+    this.push(...items);
   }
 }
 

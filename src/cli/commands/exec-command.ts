@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 
 import { flag, stringOption, type Command } from "../command.js";
 import { withClient } from "../connect-client.js";
-import { followProcess } from "../follow-process.js";
+import { foreground } from "../foreground.js";
 import { PROCESS_FLAGS, processOf } from "../process-flags.js";
 
 export const execCommand: Command = {
@@ -28,7 +28,7 @@ export const execCommand: Command = {
         ctx.stdout.write(`${processId}\n`);
         return 0;
       }
-      return (await followProcess(client, id, processId, ctx)).exitCode;
+      return (await foreground(client, id, processId, ctx))?.exitCode ?? 0;
     });
   },
 };

@@ -6,7 +6,7 @@ import type { CreateOptions } from "../../client/client.js";
 import { INIT_PROCESS_ID } from "../../errors/validate.js";
 import { flag, listOption, stringOption, type Command, type CommandContext } from "../command.js";
 import { withClient } from "../connect-client.js";
-import { followProcess } from "../follow-process.js";
+import { foreground } from "../foreground.js";
 import { parseKeyValues } from "../parse-key-values.js";
 import { PROCESS_FLAGS, processOf } from "../process-flags.js";
 import { RESOURCE_FLAGS, resourcesOf } from "../resource-flags.js";
@@ -30,7 +30,8 @@ export const runCommand: Command = {
   ],
   details:
     "Without --rootfs or --image the container runs on berth's built-in busybox root filesystem.\n" +
-    "In the foreground, Ctrl-C is passed to the container; a second one kills it.",
+    "In the foreground, Ctrl-C is passed to the container; a second one kills it.\n" +
+    "-it gives an interactive shell: this terminal in raw mode, resized with the window; ^P ^Q detaches.",
   async run(ctx) {
     const [id] = ctx.positionals as [string];
     const detach = flag(ctx, "detach");
@@ -43,7 +44,8 @@ export const runCommand: Command = {
         ctx.stdout.write(`${id}\n`);
         return 0;
       }
-      const status = await followProcess(client, id, INIT_PROCESS_ID, ctx);
+      const status = await foreground(client, id, INIT_PROCESS_ID, ctx);
+      if (status === undefined) return 0;
       if (status.oomKilled) ctx.stderr.write(`berth: container ${id} was killed: out of memory\n`);
       if (remove) await client.delete(id);
       return status.exitCode;
