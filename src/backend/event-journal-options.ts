@@ -10,7 +10,9 @@ export interface EventJournalOptions {
   // tailEvents is the size of the in-memory ring (default 8192).
   tailEvents?: number;
   // flushIntervalMs is how long appended events may wait before a batch
-  // write (default 5).
+  // write (default 0: events are delivered only once durable, so every
+  // millisecond here is added to each event's latency; batches still form
+  // by themselves while a write is in flight).
   flushIntervalMs?: number;
   // fsync makes every batch durable before it counts as written (default true).
   fsync?: boolean;
@@ -27,7 +29,7 @@ export function journalSettings(options: EventJournalOptions): EventJournalSetti
     segmentEvents: options.segmentEvents ?? 4096,
     maxEvents: options.maxEvents ?? 65536,
     tailEvents: options.tailEvents ?? 8192,
-    flushIntervalMs: options.flushIntervalMs ?? 5,
+    flushIntervalMs: options.flushIntervalMs ?? 0,
     fsync: options.fsync ?? true,
     logger: options.logger ?? console,
   };
