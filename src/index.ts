@@ -26,6 +26,9 @@ export type {
   LogLine,
   SubscribeOptions,
   SignalLike,
+  AttachInput,
+  AttachOptions,
+  AttachOutput,
 } from "./client/client.js";
 export {
   type Container,
