@@ -8,7 +8,6 @@ import { readdir } from "node:fs/promises";
 import { EventBus } from "../backend/event-bus.js";
 import type { Backend } from "../backend/backend.js";
 import type { Client } from "../client/client.js";
-import { GrpcClient } from "../client/grpc-client.js";
 import { LocalClient } from "../client/local-client.js";
 import { detectCgroupMode } from "../cgroup/cgroup-paths.js";
 import { Engine } from "../engine/engine.js";
@@ -108,12 +107,12 @@ export class Remote {
   async client(backend?: Backend, options: ClientOptions = {}): Promise<Client> {
     const namespace = options.namespace ?? DEFAULT_NAMESPACE;
     if (this.engine !== undefined) return new LocalClient(this.engine, namespace, backend);
-    return GrpcClient.connect({ socketPath: this.socketPath, namespace, backend });
+    return (await loadGrpcClient()).connect({ socketPath: this.socketPath, namespace, backend });
   }
 
   async version(): Promise<VersionInfo> {
     if (this.engine !== undefined) return versionOf(this.engine);
-    const c = await GrpcClient.connect({ socketPath: this.socketPath });
+    const c = await (await loadGrpcClient()).connect({ socketPath: this.socketPath });
     try {
       return await c.version();
     } finally {
@@ -146,4 +145,10 @@ async function versionOf(engine: Engine): Promise<VersionInfo> {
     conmonVersion(bin.conmon),
   ]);
   return { version: VERSION, runtime: bin.runc, runtimeVersion, monitorVersion, cgroupMode: detectCgroupMode() };
+}
+
+// The gRPC client is loaded only by a Remote that connects to another
+// daemon; a daemon serving requests never needs it.
+async function loadGrpcClient() {
+  return (await import("../client/grpc-client.js")).GrpcClient;
 }

@@ -1,7 +1,7 @@
 import { chmod, copyFile, mkdir, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 
-import { execa } from "execa";
+import { loadExeca } from "../runtime/lazy-execa.js";
 
 import { BerthError } from "../errors/berth-error.js";
 import { buildAtomically } from "./build-atomically.js";
@@ -88,7 +88,7 @@ async function populate(dir: string, busybox: string): Promise<void> {
 
 // listApplets returns the install paths busybox reports, e.g. "bin/sh".
 async function listApplets(busybox: string): Promise<string[]> {
-  const { stdout } = await execa(busybox, ["--list-full"], { stdin: "ignore" });
+  const { stdout } = await (await loadExeca())(busybox, ["--list-full"], { stdin: "ignore" });
   return stdout
     .split("\n")
     .map((line) => line.trim().replace(/^\/+/, ""))

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, rmdir, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 
-import { execa } from "execa";
+import { loadExeca } from "../runtime/lazy-execa.js";
 
 import { BerthError } from "../errors/berth-error.js";
 import { hasErrnoCode, pathExists } from "./path-exists.js";
@@ -18,7 +18,7 @@ export interface OverlayDirs {
 export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
   for (const [name, path] of Object.entries(dirs)) checkOverlayPath(name, path);
   const options = `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}`;
-  const result = await execa("mount", ["-t", "overlay", "overlay", "-o", options, dirs.target], {
+  const result = await (await loadExeca())("mount", ["-t", "overlay", "overlay", "-o", options, dirs.target], {
     stdin: "ignore",
     reject: false,
   });
@@ -37,10 +37,10 @@ export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
 // its last user goes.
 export async function unmountOverlay(target: string): Promise<void> {
   if (!(await isMountPoint(target))) return;
-  const result = await execa("umount", [target], { stdin: "ignore", reject: false });
+  const result = await (await loadExeca())("umount", [target], { stdin: "ignore", reject: false });
   if (result.exitCode === 0 || !(await isMountPoint(target))) return;
   if (/busy/i.test(result.stderr)) {
-    const lazy = await execa("umount", ["-l", target], { stdin: "ignore", reject: false });
+    const lazy = await (await loadExeca())("umount", ["-l", target], { stdin: "ignore", reject: false });
     if (lazy.exitCode === 0) return;
     throw new BerthError("internal", `cannot unmount busy ${target}, not even lazily: ${failureText(lazy)}`);
   }

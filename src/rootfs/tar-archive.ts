@@ -1,7 +1,7 @@
 import { open } from "node:fs/promises";
 import { constants as zlibConstants, gunzipSync } from "node:zlib";
 
-import { execa } from "execa";
+import { loadExeca } from "../runtime/lazy-execa.js";
 
 import { BerthError } from "../errors/berth-error.js";
 
@@ -44,7 +44,7 @@ export async function extractTar(archive: string, dir: string, extraArgs: string
 }
 
 async function runTar(args: string[], archive: string): Promise<string> {
-  const result = await execa("tar", args, { stdin: "ignore", reject: false, maxBuffer: 512 * 1024 * 1024 });
+  const result = await (await loadExeca())("tar", args, { stdin: "ignore", reject: false, maxBuffer: 512 * 1024 * 1024 });
   if (result.exitCode === 0) return result.stdout;
   if (result.exitCode === undefined) {
     throw new BerthError("unavailable", `cannot run tar (${result.shortMessage}): install it with \`apt-get install tar\``);

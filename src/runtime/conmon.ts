@@ -13,6 +13,7 @@ import { readFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 
 import { BerthError } from "../errors/berth-error.js";
+import { loadExeca } from "./lazy-execa.js";
 import { missingBinary, runtimeError } from "./runtime-error.js";
 
 export interface ConmonOptions {
@@ -175,8 +176,7 @@ async function* readLines(stream: Readable): AsyncGenerator<SyncMessage> {
 }
 
 export async function conmonVersion(binary: string): Promise<string> {
-  const { execa } = await import("execa");
-  const result = await execa(binary, ["--version"], { stdin: "ignore", reject: false });
+  const result = await (await loadExeca())(binary, ["--version"], { stdin: "ignore", reject: false });
   if (result.exitCode !== 0) throw missingBinary("conmon", "conmon");
   return /conmon version (\S+)/.exec(result.stdout)?.[1] ?? "";
 }

@@ -1,7 +1,7 @@
 // Runc drives the OCI runtime's CLI through execa: typed arguments in, parsed
 // JSON out, never a shell string. One Runc per runtime root (berth keeps one
 // root per namespace, so two namespaces may reuse a container id).
-import { execa } from "execa";
+import { loadExeca } from "./lazy-execa.js";
 
 import { missingBinary, runtimeError } from "./runtime-error.js";
 
@@ -24,7 +24,7 @@ export class Runc {
   // runc's last error line and a code derived from it.
   private async run(args: string[]): Promise<string> {
     const full = ["--root", this.root, ...args];
-    const result = await execa(this.binary, full, { stdin: "ignore", reject: false, stripFinalNewline: true });
+    const result = await (await loadExeca())(this.binary, full, { stdin: "ignore", reject: false, stripFinalNewline: true });
     if (result.exitCode === 0) return result.stdout;
     if ((result as { code?: string }).code === "ENOENT") throw missingBinary("runc", "runc");
     throw runtimeError(`runc ${args[0]} ${args[args.length - 1]}`, result.stderr || result.stdout, result.exitCode);
@@ -70,7 +70,7 @@ export class Runc {
   }
 
   async version(): Promise<string> {
-    const result = await execa(this.binary, ["--version"], { stdin: "ignore", reject: false });
+    const result = await (await loadExeca())(this.binary, ["--version"], { stdin: "ignore", reject: false });
     if (result.exitCode !== 0) throw missingBinary("runc", "runc");
     return /runc version (\S+)/.exec(result.stdout)?.[1] ?? result.stdout.split("\n")[0] ?? "";
   }
