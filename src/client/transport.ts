@@ -1,8 +1,13 @@
-// createUnixTransport reaches a berth daemon over its unix socket. HTTP/2
-// needs an authority, so the URL names localhost, but the bytes go through
-// the socket: node's http2.connect() uses createConnection instead of
-// dialling the URL. The session manager is ours, not the transport's, so that
-// close() can end the HTTP/2 session; a Transport has no close of its own.
+// createUnixTransport reaches a berth daemon over its unix socket. The
+// daemon routes each connection by protocol: HTTP/2 is gRPC (grpc-js
+// answers it), HTTP/1.1 is Connect or gRPC-Web (connect-node answers it), so
+// gRPC goes over HTTP/2 and the other two over HTTP/1.1. HTTP/2 needs an
+// authority, so the URL names localhost, but the bytes go through the
+// socket: node's http2.connect() uses createConnection instead of dialling
+// the URL, and http.request() takes the socketPath. The session manager (or
+// agent) is ours, not the transport's, so that close() can end its
+// connections; a Transport has no close of its own.
+import * as http from "node:http";
 import * as net from "node:net";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import {
@@ -14,8 +19,9 @@ import {
 import { unavailable, type BerthError } from "../errors/berth-error.js";
 import { NAMESPACE_HEADER } from "../remote/namespace.js";
 
-// The protocols berth's one handler answers. gRPC is the default; the others
-// exist so that callers (and tests) can prove the same socket speaks them.
+// The protocols the daemon answers. gRPC is the default; the others exist so
+// that callers (and tests) can prove the same socket speaks them. Over
+// HTTP/1.1 they carry unary and server-streaming calls, not Attach.
 export type WireProtocol = "grpc" | "grpc-web" | "connect";
 
 export interface UnixTransportOptions {
@@ -26,7 +32,7 @@ export interface UnixTransportOptions {
 
 export interface UnixTransport {
   readonly transport: Transport;
-  // close ends the HTTP/2 session; calls still open fail with CANCELED.
+  // close ends the transport's connections; calls still open fail.
   close(): void;
 }
 
@@ -34,22 +40,19 @@ const BASE_URL = "http://localhost";
 
 export function createUnixTransport(options: UnixTransportOptions): UnixTransport {
   const { socketPath, namespace, protocol = "grpc" } = options;
-  const sessionManager = new Http2SessionManager(BASE_URL, undefined, {
-    createConnection: () => net.connect(socketPath),
-  });
-  const common = {
-    baseUrl: BASE_URL,
-    httpVersion: "2" as const,
-    sessionManager,
-    interceptors: [namespaceHeader(namespace)],
-  };
+  const interceptors = [namespaceHeader(namespace)];
+  if (protocol === "grpc") {
+    const sessionManager = new Http2SessionManager(BASE_URL, undefined, {
+      createConnection: () => net.connect(socketPath),
+    });
+    const transport = createGrpcTransport({ baseUrl: BASE_URL, sessionManager, interceptors });
+    return { transport, close: () => sessionManager.abort() };
+  }
+  const agent = new http.Agent({ keepAlive: true });
+  const common = { baseUrl: BASE_URL, httpVersion: "1.1" as const, nodeOptions: { socketPath, agent }, interceptors };
   const transport =
-    protocol === "grpc"
-      ? createGrpcTransport(common)
-      : protocol === "grpc-web"
-        ? createGrpcWebTransport(common)
-        : createConnectTransport({ ...common, useBinaryFormat: false });
-  return { transport, close: () => sessionManager.abort() };
+    protocol === "grpc-web" ? createGrpcWebTransport(common) : createConnectTransport({ ...common, useBinaryFormat: false });
+  return { transport, close: () => agent.destroy() };
 }
 
 // namespaceHeader names the caller's namespace on every call, unary or

@@ -1,7 +1,11 @@
-// startServer serves berth's routes over HTTP/2: always on a unix socket
-// (h2c; only processes that can open the socket file may call), and on TCP
-// only with TLS. One connect-node handler answers gRPC, gRPC-Web and Connect.
+// startServer serves berth's routes on a unix socket (only processes that
+// can open the socket file may call), and on TCP only with TLS. On the unix
+// socket, gRPC (HTTP/2) is answered by @grpc/grpc-js, which costs about half
+// of connect-node per call, and Connect and gRPC-Web (HTTP/1.1) by
+// connect-node (unix-listener.ts); TCP+TLS is connect-node alone, every
+// protocol over HTTP/2. All of them call the same handlers.
 import { chmod, lstat, mkdir, rm } from "node:fs/promises";
+import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { dirname } from "node:path";
@@ -11,10 +15,12 @@ import { alreadyExists, BerthError, failedPrecondition, invalidArgument } from "
 import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
 import { SystemService } from "../gen/berth/v1/system_pb.js";
+import { closeServer } from "./close-server.js";
 import { containerService } from "./container-service.js";
 import { eventService } from "./event-service.js";
 import type { ClientResolver } from "./namespace.js";
 import { systemService, type VersionSource } from "./system-service.js";
+import { createUnixListener } from "./unix-listener.js";
 
 export interface TcpOptions {
   host: string;
@@ -51,30 +57,31 @@ export function berthRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { socketPath, tcp, graceMs = 2000 } = options;
+  const { socketPath, routes, tcp, graceMs = 2000 } = options;
   if (tcp && !tcp.tls) {
     throw invalidArgument(`refusing to serve on tcp ${tcp.host}:${tcp.port} without tls: give a certificate and key`);
   }
-  // Aborting this ends every call's ctx.signal, so endless streams such as
-  // Subscribe stop with UNAVAILABLE instead of holding close() open.
+  // Aborting this ends every call's ctx.signal, on both stacks, so endless
+  // streams such as Subscribe stop with UNAVAILABLE instead of holding
+  // close() open.
   const shutdown = new AbortController();
-  const handler = specGrpcMessage(connectNodeAdapter({ routes: options.routes, shutdownSignal: shutdown.signal }));
-  const sessions = new Set<http2.Http2Session>();
+  const handler = specGrpcMessage(connectNodeAdapter({ routes, shutdownSignal: shutdown.signal }));
 
   await prepareSocketPath(socketPath);
-  const unix = trackSessions(http2.createServer(handler), sessions);
-  await listen(unix, socketPath, () => unix.listen(socketPath));
-  const servers: net.Server[] = [unix];
+  const unix = createUnixListener(routes, handler, shutdown.signal);
+  const closers: ((graceMs: number) => Promise<void>)[] = [unix.close];
   let tcpAddress: string | undefined;
   try {
+    await listen(unix.server, socketPath, () => unix.server.listen(socketPath));
     // The socket's own mode is the access check; the folder was made 0700
     // too, which covers the moment between listen() and chmod().
     await chmod(socketPath, 0o600);
     const { ino } = await lstat(socketPath);
     if (tcp?.tls) {
+      const sessions = new Set<http2.Http2Session>();
       const secure = trackSessions(http2.createSecureServer({ ...tcp.tls, allowHTTP1: false }, handler), sessions);
       await listen(secure, `${tcp.host}:${tcp.port}`, () => secure.listen(tcp.port, tcp.host));
-      servers.push(secure);
+      closers.push((ms) => closeGracefully(secure, sessions, ms));
       const bound = secure.address() as net.AddressInfo;
       tcpAddress = `${tcp.host}:${bound.port}`;
     }
@@ -85,28 +92,33 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       close: () =>
         (closing ??= (async () => {
           shutdown.abort(new ConnectError("berth daemon is shutting down", Code.Unavailable));
-          await Promise.all(servers.map((server) => closeGracefully(server, sessions, graceMs)));
+          await Promise.all(closers.map((close) => close(graceMs)));
           await removeOwnSocket(socketPath, ino);
         })()),
     };
   } catch (err) {
     shutdown.abort();
-    await Promise.all(servers.map((server) => closeGracefully(server, sessions, 0)));
+    await Promise.all(closers.map((close) => close(0)));
     throw err;
   }
 }
+
+type NodeHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
 
 // specGrpcMessage re-encodes the grpc-message trailer the way the gRPC spec
 // asks: only '%' and bytes outside space..'~' escaped. connect-es escapes with
 // encodeURIComponent, and grpc-js decodes with decodeURI, which leaves ':' and
 // '/' escaped, so "cannot open /run/x: gone" would reach every Node gRPC
-// client as "cannot open %2Frun%2Fx%3A gone".
-function specGrpcMessage(
-  handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
-): (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void {
+// client as "cannot open %2Frun%2Fx%3A gone". It matters for the gRPC that
+// connect-node answers (TCP+TLS); grpc-js encodes its own trailers right.
+function specGrpcMessage(handler: NodeHandler): NodeHandler {
   return (req, res) => {
-    const addTrailers = res.addTrailers.bind(res);
-    res.addTrailers = (trailers) => {
+    const target = res as { addTrailers(trailers: http.OutgoingHttpHeaders): void };
+    const addTrailers = target.addTrailers.bind(res);
+    target.addTrailers = (trailers) => {
       const message = trailers["grpc-message"];
       if (typeof message === "string") {
         trailers = { ...trailers, "grpc-message": grpcPercentEncode(decodeURIComponent(message)) };
@@ -158,7 +170,7 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
-function trackSessions<S extends http2.Http2Server | http2.Http2SecureServer>(
+function trackSessions<S extends http2.Http2SecureServer>(
   server: S,
   sessions: Set<http2.Http2Session>,
 ): S {
@@ -189,18 +201,13 @@ function listen(server: net.Server, where: string, start: () => void): Promise<v
 
 // closeGracefully stops accepting, sends GOAWAY so open calls may finish, and
 // destroys whatever is still open once graceMs has passed.
-async function closeGracefully(server: net.Server, sessions: Set<http2.Http2Session>, graceMs: number): Promise<void> {
-  if (!server.listening) return;
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  for (const session of sessions) session.close();
-  const timer = setTimeout(() => {
-    for (const session of sessions) session.destroy();
-  }, graceMs);
-  try {
-    await closed;
-  } finally {
-    clearTimeout(timer);
-  }
+function closeGracefully(server: net.Server, sessions: Set<http2.Http2Session>, graceMs: number): Promise<void> {
+  return closeServer(
+    server,
+    graceMs,
+    () => sessions.forEach((session) => session.close()),
+    () => sessions.forEach((session) => session.destroy()),
+  );
 }
 
 // removeOwnSocket removes the socket file only if it is still the one this

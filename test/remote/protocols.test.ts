@@ -1,5 +1,6 @@
-// One handler answers gRPC, gRPC-Web and Connect on the same socket; and the
-// RPC floor, measured with Ping.
+// One socket answers gRPC (HTTP/2, grpc-js), and gRPC-Web and Connect
+// (HTTP/1.1, connect-node) with the same handlers; and the RPC floor,
+// measured with Ping.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,14 +44,23 @@ describe.each<WireProtocol>(["connect", "grpc-web"])("the %s protocol", (protoco
   });
 });
 
-it("curl speaks Connect JSON to the socket", async () => {
+it("curl speaks Connect JSON to the socket over HTTP/1.1", async () => {
   const { stdout } = await run("curl", [
-    ...["--silent", "--show-error", "--http2-prior-knowledge", "--unix-socket", fake.socketPath],
+    ...["--silent", "--show-error", "--unix-socket", fake.socketPath],
     ...["-H", "content-type: application/json", "-H", "berth-namespace: curl"],
     ...["--data", '{"id":"from-curl"}', "http://localhost/berth.v1.ContainerService/State"],
   ]);
   const body = JSON.parse(stdout) as { container: { id: string; namespace: string; createdAt: string } };
   expect(body.container).toMatchObject({ id: "from-curl", namespace: "curl", createdAt: "2023-11-14T22:13:20.000000001Z" });
+});
+
+it("HTTP/2 on the socket is gRPC only: Connect over it is refused with 415", async () => {
+  const { stdout } = await run("curl", [
+    ...["--silent", "--show-error", "--http2-prior-knowledge", "--unix-socket", fake.socketPath, "--write-out", "%{http_code}"],
+    ...["--output", "/dev/null", "-H", "content-type: application/json"],
+    ...["--data", '{"id":"from-curl"}', "http://localhost/berth.v1.ContainerService/State"],
+  ]);
+  expect(stdout).toBe("415");
 });
 
 describe("the RPC floor", () => {
@@ -79,7 +89,7 @@ describe("the RPC floor", () => {
       const connectUs = await measure(() => client.ping());
       const grpcJsUs = await measure(() => grpcJs.unary("SystemService", "Ping", {}));
       console.log(
-        `Ping median over ${ROUNDS} calls: GrpcClient (connect-node) ${connectUs.toFixed(0)} µs, grpc-js ${grpcJsUs.toFixed(0)} µs`,
+        `Ping median over ${ROUNDS} calls, both served by grpc-js: GrpcClient (connect-es client) ${connectUs.toFixed(0)} µs, grpc-js client ${grpcJsUs.toFixed(0)} µs`,
       );
     } finally {
       grpcJs.close();

@@ -1,6 +1,7 @@
 // The server's socket: private to its owner, never stolen from a live daemon,
 // reclaimed from a dead one, and removed on close. TCP only with TLS.
 import { execFile } from "node:child_process";
+import * as net from "node:net";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrpcClient } from "../../src/client/grpc-client.js";
+import type { WireProtocol } from "../../src/client/transport.js";
 import { BerthError } from "../../src/errors/berth-error.js";
 import { berthRoutes, startServer } from "../../src/remote/server.js";
 import { FakeHub } from "../fixtures/fake-client.js";
@@ -117,9 +119,9 @@ describe("tcp", () => {
 });
 
 describe("close", () => {
-  it("ends open streams with UNAVAILABLE and does not wait for them", async () => {
+  it.each<WireProtocol>(["grpc", "connect"])("ends open %s streams with UNAVAILABLE and does not wait for them", async (protocol) => {
     const fake = await startFakeServer({ graceMs: 5000 });
-    const client = await GrpcClient.connect({ socketPath: fake.socketPath });
+    const client = await GrpcClient.connect({ socketPath: fake.socketPath, protocol });
     try {
       const consumed = (async () => {
         for await (const _ of client.subscribe()) throw new Error("no event expected");
@@ -134,6 +136,28 @@ describe("close", () => {
       expect(await consumed).toMatchObject({ code: "unavailable", message: "berth daemon is shutting down" });
     } finally {
       await client.close();
+    }
+  });
+
+  it("does not wait for connections that carry no call", async () => {
+    const fake = await startFakeServer({ graceMs: 5000 });
+    // An HTTP/2 (grpc-js) connection and an HTTP/1.1 keep-alive connection,
+    // each after a finished call, and a connection that never sent a byte.
+    const grpcClient = await GrpcClient.connect({ socketPath: fake.socketPath });
+    const connectClient = await GrpcClient.connect({ socketPath: fake.socketPath, protocol: "connect" });
+    const silent = net.connect(fake.socketPath);
+    await new Promise((resolve) => silent.once("connect", resolve));
+    const silentClosed = new Promise((resolve) => silent.once("close", resolve));
+    silent.on("error", () => {});
+    try {
+      const started = Date.now();
+      await fake.close();
+      expect(Date.now() - started).toBeLessThan(2000);
+      await silentClosed;
+    } finally {
+      await grpcClient.close();
+      await connectClient.close();
+      silent.destroy();
     }
   });
 });

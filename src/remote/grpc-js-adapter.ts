@@ -1,0 +1,286 @@
+// createGrpcJsServer serves connect ServiceImpls over @grpc/grpc-js: the
+// same handler functions connect-node calls, each given a HandlerContext
+// built from the grpc-js call. grpc-js answers plain gRPC at about half of
+// connect-node's cost per call (bench/lib/rpc-floor.js), so unix-listener.ts
+// sends HTTP/2 connections here and HTTP/1.1 ones to connect-node.
+import * as grpc from "@grpc/grpc-js";
+import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createContextValues,
+  createMethodImplSpec,
+  createServiceImplSpec,
+  encodeBinaryHeader,
+  type ConnectRouter,
+  type HandlerContext,
+  type MethodImplSpec,
+} from "@connectrpc/connect";
+
+type Message = MessageShape<DescMessage>;
+
+// methodSpecsOf collects every method a routes function registers, in the
+// form connect itself uses (kind, descriptor, bound implementation; methods
+// left out of a service answer UNIMPLEMENTED). Per-route handler options are
+// connect-node's and do not apply to grpc-js.
+export function methodSpecsOf(routes: (router: ConnectRouter) => void): MethodImplSpec[] {
+  const specs: MethodImplSpec[] = [];
+  const router = {
+    handlers: [],
+    service(service, impl) {
+      specs.push(...Object.values(createServiceImplSpec(service, impl).methods));
+      return router;
+    },
+    rpc(method, impl) {
+      specs.push(createMethodImplSpec(method, impl));
+      return router;
+    },
+  } as ConnectRouter;
+  routes(router);
+  return specs;
+}
+
+// createGrpcJsServer returns a grpc-js Server that answers every method of
+// specs. Aborting shutdown aborts the signal of every call in flight with the
+// shutdown's reason, as connect-node's shutdownSignal does.
+export function createGrpcJsServer(specs: MethodImplSpec[], shutdown: AbortSignal, options: grpc.ServerOptions = {}): grpc.Server {
+  const calls = new CallRegistry(shutdown);
+  const server = new grpc.Server(options);
+  for (const spec of specs) {
+    const { path, definition, handler } = grpcJsMethod(spec, calls);
+    server.register(path, handler, definition.responseSerialize, definition.requestDeserialize, definition.type);
+  }
+  return server;
+}
+
+type HandlerKind = "unary" | "serverStream" | "clientStream" | "bidi";
+
+interface GrpcJsMethod {
+  path: string;
+  definition: {
+    type: HandlerKind;
+    requestDeserialize: (bytes: Buffer) => Message;
+    responseSerialize: (message: Message) => Buffer;
+  };
+  handler: grpc.UntypedHandleCall;
+}
+
+const KIND_OF: Record<MethodImplSpec["kind"], HandlerKind> = {
+  unary: "unary",
+  server_streaming: "serverStream",
+  client_streaming: "clientStream",
+  bidi_streaming: "bidi",
+};
+
+function grpcJsMethod(spec: MethodImplSpec, calls: CallRegistry): GrpcJsMethod {
+  const { method } = spec;
+  return {
+    path: `/${method.parent.typeName}/${method.name}`,
+    definition: {
+      type: KIND_OF[spec.kind],
+      // A plain view, not the Buffer: bytes fields are read as subarrays of it,
+      // and handlers expect Uint8Array, as connect-node gives them.
+      requestDeserialize: (bytes) => fromBinary(method.input, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      responseSerialize: (message) => {
+        const bytes = toBinary(method.output, isMessage(message, method.output) ? message : create(method.output, message));
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      },
+    },
+    handler: handlerOf(spec, calls),
+  };
+}
+
+function handlerOf(spec: MethodImplSpec, calls: CallRegistry): grpc.UntypedHandleCall {
+  switch (spec.kind) {
+    case "unary":
+      return (call: grpc.ServerUnaryCall<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
+        const ctx = calls.open(spec.method, call);
+        settle(async () => spec.impl(call.request, ctx), ctx, calls, callback);
+      };
+    case "client_streaming":
+      return (call: grpc.ServerReadableStream<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
+        const ctx = calls.open(spec.method, call);
+        settle(async () => spec.impl(requestsOf(call), ctx), ctx, calls, callback);
+      };
+    case "server_streaming":
+      return (call: grpc.ServerWritableStream<Message, Message>) => {
+        const ctx = calls.open(spec.method, call);
+        void pump(() => spec.impl(call.request, ctx), call, ctx, calls);
+      };
+    case "bidi_streaming":
+      return (call: grpc.ServerDuplexStream<Message, Message>) => {
+        const ctx = calls.open(spec.method, call);
+        void pump(() => spec.impl(requestsOf(call), ctx), call, ctx, calls);
+      };
+  }
+}
+
+// requestsOf reads a call's requests without destroying the call when the
+// handler stops reading early: its responses may still be under way.
+function requestsOf(call: grpc.ServerReadableStream<Message, Message> | grpc.ServerDuplexStream<Message, Message>): AsyncIterable<Message> {
+  return { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) };
+}
+
+function settle(run: () => Promise<unknown>, ctx: CallContext, calls: CallRegistry, callback: grpc.sendUnaryData<Message>): void {
+  run().then(
+    (response) => {
+      calls.close(ctx);
+      callback(null, response as Message);
+    },
+    (err: unknown) => {
+      calls.close(ctx, err);
+      callback(statusOf(err));
+    },
+  );
+}
+
+// pump writes a handler's responses to its call, waiting for the call to
+// drain when grpc-js buffers, and ends the call with the handler's status.
+async function pump(
+  run: () => AsyncIterable<unknown>,
+  call: grpc.ServerWritableStream<Message, Message> | grpc.ServerDuplexStream<Message, Message>,
+  ctx: CallContext,
+  calls: CallRegistry,
+): Promise<void> {
+  // A cancelled call is already closed: grpc-js sent its status, and
+  // writing, ending or failing it again would be an error of its own.
+  try {
+    for await (const response of run()) {
+      if (call.cancelled) break;
+      if (!call.write(response as Message)) await drained(call, ctx.signal);
+    }
+  } catch (err) {
+    calls.close(ctx, err);
+    if (!call.cancelled) call.emit("error", statusOf(err));
+    return;
+  }
+  calls.close(ctx);
+  if (!call.cancelled) call.end();
+}
+
+function drained(call: NodeJS.EventEmitter, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    call.on("drain", done);
+    signal.addEventListener("abort", done);
+  });
+}
+
+// statusOf is the status a failed handler sends. A ConnectError keeps its
+// code, message and metadata; anything else is hidden behind "internal
+// error", as connect-node does (berth's handlers convert through status.ts
+// before this point).
+function statusOf(err: unknown): Partial<grpc.StatusObject> {
+  const e = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+  const metadata = new grpc.Metadata();
+  e.metadata.forEach((value, key) => metadata.add(key, key.endsWith("-bin") ? Buffer.from(value, "base64") : value));
+  return { code: e.code as number as grpc.status, details: e.rawMessage, metadata };
+}
+
+type AnyCall =
+  | grpc.ServerUnaryCall<Message, Message>
+  | grpc.ServerReadableStream<Message, Message>
+  | grpc.ServerWritableStream<Message, Message>
+  | grpc.ServerDuplexStream<Message, Message>;
+
+// CallContext is the HandlerContext of one grpc-js call. Its signal aborts
+// when the client cancels, the deadline passes, the server shuts down, or
+// the call completes. Response headers and trailers set by a handler are
+// not sent: berth's handlers set none.
+class CallContext implements HandlerContext {
+  readonly service;
+  readonly requestMethod = "POST";
+  readonly protocolName = "grpc";
+  readonly responseHeader = new Headers();
+  readonly responseTrailer = new Headers();
+  readonly values = createContextValues();
+  readonly #controller = new AbortController();
+  readonly #call: AnyCall;
+  #requestHeader: Headers | undefined;
+
+  constructor(
+    readonly method: DescMethod,
+    call: AnyCall,
+  ) {
+    this.service = method.parent;
+    this.#call = call;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get url(): string {
+    return this.#call.getPath();
+  }
+
+  get requestHeader(): Headers {
+    return (this.#requestHeader ??= headersOf(this.#call.metadata));
+  }
+
+  timeoutMs = (): number | undefined => {
+    const deadline = Number(this.#call.getDeadline());
+    return Number.isFinite(deadline) ? deadline - Date.now() : undefined;
+  };
+
+  abort(reason?: unknown): void {
+    this.#controller.abort(reason);
+  }
+}
+
+// headersOf turns grpc-js metadata into the Headers connect handlers read;
+// binary values are base64, as on the wire.
+function headersOf(metadata: grpc.Metadata): Headers {
+  const headers = new Headers();
+  for (const [key, values] of Object.entries(metadata.toJSON())) {
+    for (const value of values) headers.append(key, typeof value === "string" ? value : encodeBinaryHeader(value));
+  }
+  return headers;
+}
+
+// A client cancels at its own deadline, which passes before the server's by
+// the time the request took to arrive; a cancel that close to the deadline
+// is the deadline.
+const DEADLINE_SLACK_MS = 100;
+
+// CallRegistry tracks the calls in flight, so one shutdown listener can
+// abort them all.
+class CallRegistry {
+  readonly #open = new Set<CallContext>();
+
+  constructor(private readonly shutdown: AbortSignal) {
+    shutdown.addEventListener("abort", () => {
+      for (const ctx of this.#open) ctx.abort(shutdown.reason);
+    });
+  }
+
+  open(method: DescMethod, call: AnyCall): CallContext {
+    const ctx = new CallContext(method, call);
+    if (this.shutdown.aborted) {
+      ctx.abort(this.shutdown.reason);
+      return ctx;
+    }
+    this.#open.add(ctx);
+    (call as NodeJS.EventEmitter).once("cancelled", () => {
+      const deadline = Number(call.getDeadline());
+      ctx.abort(
+        Number.isFinite(deadline) && deadline - Date.now() <= DEADLINE_SLACK_MS
+          ? new ConnectError("the operation timed out", Code.DeadlineExceeded)
+          : new ConnectError("the client cancelled the call", Code.Canceled),
+      );
+      this.#open.delete(ctx);
+    });
+    return ctx;
+  }
+
+  // close ends a call's context, aborting its signal (with the handler's
+  // error, if it failed) so that work tied to it stops.
+  close(ctx: CallContext, err?: unknown): void {
+    this.#open.delete(ctx);
+    ctx.abort(err);
+  }
+}
