@@ -4,20 +4,9 @@
 // connect-node's cost per call (bench/lib/rpc-floor.js), so unix-listener.ts
 // sends HTTP/2 connections here and HTTP/1.1 ones to connect-node.
 import * as grpc from "@grpc/grpc-js";
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  createContextValues,
-  createMethodImplSpec,
-  createServiceImplSpec,
-  encodeBinaryHeader,
-  type ConnectRouter,
-  type HandlerContext,
-  type MethodImplSpec,
-} from "@connectrpc/connect";
-
-type Message = MessageShape<DescMessage>;
+import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createMethodImplSpec, createServiceImplSpec, type ConnectRouter, type MethodImplSpec } from "@connectrpc/connect";
+import { CallRegistry, type CallContext, type Message } from "./grpc-js-call-context.js";
 
 // methodSpecsOf collects every method a routes function registers, in the
 // form connect itself uses (kind, descriptor, bound implementation; methods
@@ -171,116 +160,21 @@ function drained(call: NodeJS.EventEmitter, signal: AbortSignal): Promise<void> 
 }
 
 // statusOf is the status a failed handler sends. A ConnectError keeps its
-// code, message and metadata; anything else is hidden behind "internal
-// error", as connect-node does (berth's handlers convert through status.ts
-// before this point).
+// code, message and metadata (what grpc-js can carry: it throws on other
+// keys and text values, and a throw here would lose the status); anything
+// else is hidden behind "internal error", as connect-node does (berth's
+// handlers convert through status.ts before this point).
 function statusOf(err: unknown): Partial<grpc.StatusObject> {
   const e = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
   const metadata = new grpc.Metadata();
-  e.metadata.forEach((value, key) => metadata.add(key, key.endsWith("-bin") ? Buffer.from(value, "base64") : value));
+  e.metadata.forEach((value, key) => {
+    if (!LEGAL_KEY.test(key)) return;
+    if (key.endsWith("-bin")) metadata.add(key, Buffer.from(value, "base64"));
+    else if (LEGAL_TEXT.test(value)) metadata.add(key, value);
+  });
   return { code: e.code as number as grpc.status, details: e.rawMessage, metadata };
 }
 
-type AnyCall =
-  | grpc.ServerUnaryCall<Message, Message>
-  | grpc.ServerReadableStream<Message, Message>
-  | grpc.ServerWritableStream<Message, Message>
-  | grpc.ServerDuplexStream<Message, Message>;
-
-// CallContext is the HandlerContext of one grpc-js call. Its signal aborts
-// when the client cancels, the deadline passes, the server shuts down, or
-// the call completes. Response headers and trailers set by a handler are
-// not sent: berth's handlers set none.
-class CallContext implements HandlerContext {
-  readonly service;
-  readonly requestMethod = "POST";
-  readonly protocolName = "grpc";
-  readonly responseHeader = new Headers();
-  readonly responseTrailer = new Headers();
-  readonly values = createContextValues();
-  readonly #controller = new AbortController();
-  readonly #call: AnyCall;
-  #requestHeader: Headers | undefined;
-
-  constructor(
-    readonly method: DescMethod,
-    call: AnyCall,
-  ) {
-    this.service = method.parent;
-    this.#call = call;
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  get url(): string {
-    return this.#call.getPath();
-  }
-
-  get requestHeader(): Headers {
-    return (this.#requestHeader ??= headersOf(this.#call.metadata));
-  }
-
-  timeoutMs = (): number | undefined => {
-    const deadline = Number(this.#call.getDeadline());
-    return Number.isFinite(deadline) ? deadline - Date.now() : undefined;
-  };
-
-  abort(reason?: unknown): void {
-    this.#controller.abort(reason);
-  }
-}
-
-// headersOf turns grpc-js metadata into the Headers connect handlers read;
-// binary values are base64, as on the wire.
-function headersOf(metadata: grpc.Metadata): Headers {
-  const headers = new Headers();
-  for (const [key, values] of Object.entries(metadata.toJSON())) {
-    for (const value of values) headers.append(key, typeof value === "string" ? value : encodeBinaryHeader(value));
-  }
-  return headers;
-}
-
-// A client cancels at its own deadline, which passes before the server's by
-// the time the request took to arrive; a cancel that close to the deadline
-// is the deadline.
-const DEADLINE_SLACK_MS = 100;
-
-// CallRegistry tracks the calls in flight, so one shutdown listener can
-// abort them all.
-class CallRegistry {
-  readonly #open = new Set<CallContext>();
-
-  constructor(private readonly shutdown: AbortSignal) {
-    shutdown.addEventListener("abort", () => {
-      for (const ctx of this.#open) ctx.abort(shutdown.reason);
-    });
-  }
-
-  open(method: DescMethod, call: AnyCall): CallContext {
-    const ctx = new CallContext(method, call);
-    if (this.shutdown.aborted) {
-      ctx.abort(this.shutdown.reason);
-      return ctx;
-    }
-    this.#open.add(ctx);
-    (call as NodeJS.EventEmitter).once("cancelled", () => {
-      const deadline = Number(call.getDeadline());
-      ctx.abort(
-        Number.isFinite(deadline) && deadline - Date.now() <= DEADLINE_SLACK_MS
-          ? new ConnectError("the operation timed out", Code.DeadlineExceeded)
-          : new ConnectError("the client cancelled the call", Code.Canceled),
-      );
-      this.#open.delete(ctx);
-    });
-    return ctx;
-  }
-
-  // close ends a call's context, aborting its signal (with the handler's
-  // error, if it failed) so that work tied to it stops.
-  close(ctx: CallContext, err?: unknown): void {
-    this.#open.delete(ctx);
-    ctx.abort(err);
-  }
-}
+// What grpc-js's Metadata accepts (metadata.js).
+const LEGAL_KEY = /^[0-9a-z_.-]+$/;
+const LEGAL_TEXT = /^[ -~]*$/;

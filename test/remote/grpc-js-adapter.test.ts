@@ -42,6 +42,9 @@ const routes = (router: ConnectRouter) => {
     record(req.id, ctx);
     if (req.id === "plain-error") throw new Error("a detail the client must not see");
     if (req.id === "not-found") throw new ConnectError("no container at /run/x: gone", Code.NotFound);
+    if (req.id === "with-metadata") {
+      throw new ConnectError("refused", Code.FailedPrecondition, { "x-why": "because", "x-raw-bin": "AAE=", "x-bad": "caf\u00e9" });
+    }
     if (req.id === "block") await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
     return { container: { id: req.id } };
   });
@@ -100,6 +103,15 @@ describe("unary", () => {
       code: grpc.status.INTERNAL,
       details: "internal error",
     });
+  });
+
+  it("a ConnectError's metadata travels as trailers, as far as grpc-js can carry it", async () => {
+    const err = await client.unary("ContainerService", "State", { id: "with-metadata" }).catch((e: grpc.ServiceError) => e);
+    expect(err).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: "refused" });
+    const { metadata } = err as grpc.ServiceError;
+    expect(metadata.get("x-why")).toEqual(["because"]);
+    expect(metadata.get("x-raw-bin")).toEqual([Buffer.from([0, 1])]);
+    expect(metadata.get("x-bad")).toEqual([]);
   });
 
   it("a deadline aborts the handler's signal with DEADLINE_EXCEEDED", async () => {
