@@ -7,8 +7,12 @@
 // gives the median over rounds and each server's ratio to the first one,
 // paired round by round.
 //
-//   npx tsc -p tsconfig.build.json --outDir /tmp/berth-dist   # or npm run build
-//   node bench/lib/rpc-floor.js --dist /tmp/berth-dist [--rounds 9] [--servers connect,grpc-js,berth]
+//   npm run build && node bench/lib/rpc-floor.js [--rounds 9] [--servers connect,grpc-js,berth]
+//
+// or, leaving dist/ alone, a private build inside the tree (so that bare
+// imports resolve):
+//   npx tsc -p tsconfig.build.json --outDir node_modules/.cache/berth-rpc-floor
+//   node bench/lib/rpc-floor.js --dist node_modules/.cache/berth-rpc-floor
 //
 // Servers (all serve berth's own routes over a fake namespace resolver):
 //   connect  http2.createServer(connectNodeAdapter(...)): berth's server
