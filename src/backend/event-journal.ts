@@ -26,8 +26,10 @@ export class EventJournal {
   private readonly segments: Segment[];
   private held: number;
   private last: bigint;
-  // written is the last sequence on disk (or dropped before it got there).
+  // written is the last sequence on disk (or dropped before it got there);
+  // durable is the last one synced (or dropped), which a crash cannot undo.
   private written: bigint;
+  private durable: bigint;
   private pending: Event[] = [];
   private dropped: bigint[] = [];
   private writing: Promise<void> | undefined;
@@ -35,9 +37,9 @@ export class EventJournal {
   private retryMs = 0;
   private closed = false;
   private readonly ring: EventRing;
-  // writtenListener hears how far events are durable: after a batch is
+  // durableListener hears how far events are durable: after a batch is
   // synced, or when a stalled disk made events drop unwritten.
-  private writtenListener: ((sequence: bigint) => void) | undefined;
+  private durableListener: ((sequence: bigint) => void) | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -51,6 +53,7 @@ export class EventJournal {
     const newest = segments.at(-1);
     this.last = newest === undefined ? 0n : newest.first + BigInt(newest.count) - 1n;
     this.written = this.last;
+    this.durable = this.last;
     this.ring = new EventRing(options.tailEvents);
     for (const event of tail) this.ring.put(event);
   }
@@ -77,7 +80,7 @@ export class EventJournal {
   // far the events are durable (synced, or dropped unwritten by a stalled
   // disk, which no crash can change either).
   onWritten(listener: (sequence: bigint) => void): void {
-    this.writtenListener = listener;
+    this.durableListener = listener;
   }
 
   // oldestSequence is the first sequence still held; one past lastSequence()
@@ -127,12 +130,12 @@ export class EventJournal {
     }
   }
 
-  // flush resolves once every event appended before the call is written,
-  // and rejects with the write error if writing failed.
+  // flush resolves once every event appended before the call is written
+  // and synced, and rejects with the write error if writing failed.
   async flush(): Promise<void> {
     const target = this.last;
-    while (this.written < target) {
-      if (this.pending.length === 0 && this.writing === undefined) throw internal(`event journal lost track of sequences after ${this.written}`);
+    while (this.durable < target) {
+      if (this.pending.length === 0 && this.writing === undefined && this.written < target) throw internal(`event journal lost track of sequences after ${this.written}`);
       await this.drain();
     }
   }
@@ -163,12 +166,16 @@ export class EventJournal {
     const keep = this.pending.findIndex((e) => e.sequence >= this.segments[0]!.first);
     const gone = this.pending.splice(0, keep < 0 ? this.pending.length : keep);
     const newestGone = gone.at(-1);
-    if (newestGone !== undefined && newestGone.sequence > this.written) this.advanceWritten(newestGone.sequence);
+    if (newestGone !== undefined && newestGone.sequence > this.written) {
+      this.written = newestGone.sequence;
+      this.advanceDurable(newestGone.sequence);
+    }
   }
 
-  private advanceWritten(sequence: bigint): void {
-    this.written = sequence;
-    this.writtenListener?.(sequence);
+  private advanceDurable(sequence: bigint): void {
+    if (sequence <= this.durable) return;
+    this.durable = sequence;
+    this.durableListener?.(sequence);
   }
 
   private async readFromDisk(next: bigint): Promise<Event[]> {
@@ -211,9 +218,11 @@ export class EventJournal {
     return writing;
   }
 
-  // wake arms the flush timer when events wait and nothing else will write them.
+  // wake arms the flush timer when events wait to be written or synced and
+  // nothing else will do it.
   private wake(delayMs: number): void {
-    if (this.pending.length === 0 || this.timer !== undefined || this.writing !== undefined || this.closed) return;
+    const idle = this.pending.length === 0 && this.durable >= this.written;
+    if (idle || this.timer !== undefined || this.writing !== undefined || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.drain().catch((err: unknown) => this.options.logger.error("event journal: write failed, will retry:", err));
@@ -252,10 +261,14 @@ export class EventJournal {
     }
     const newest = batch.at(-1);
     if (newest !== undefined && newest.sequence > this.written) this.written = newest.sequence;
-    await this.writer.sync();
-    // Only now is the batch durable: a listener that hands events on after
-    // this never shows anyone an event a crash could still take back.
-    if (newest !== undefined) this.writtenListener?.(this.written);
+    // A batch is durable only once synced (an earlier sync that failed is
+    // retried here): a listener that hands events on after this never shows
+    // anyone an event a crash could still take back.
+    if (this.durable < this.written) {
+      const synced = this.written;
+      await this.writer.sync();
+      this.advanceDurable(synced);
+    }
     while (this.dropped.length > 0) {
       await this.writer.remove(this.dropped[0]!);
       this.dropped.shift();

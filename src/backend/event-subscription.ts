@@ -85,7 +85,9 @@ export class EventSubscription implements EventStream {
 
   // offer is called by the bus, synchronously, for every published event.
   offer(event: Event, ms: number): void {
-    if (!this.attached || event.sequence <= this.init.after || !this.init.matches(event)) return;
+    // An event at or before the last one handed out (or the start) was
+    // already sent, or never meant for this stream.
+    if (!this.attached || event.sequence <= this.sent || !this.init.matches(event)) return;
     if (ms > this.init.untilMs) return this.end();
     const waiter = this.waiter;
     if (waiter !== undefined && this.replay === undefined) {

@@ -82,11 +82,12 @@ export class ExecSet {
     this.prune();
     c.emit(EventType.START_PROCESS, { processId, pid: started.pid });
     failpoint("exec:after-event");
-    void c.record.save().catch((err: unknown) => c.ctx.reportError(err));
+    // The caller hears of the process only once a crash cannot lose it.
+    await c.record.save();
     // conmon reports the exit on the sync pipe. If the pipe breaks instead,
-    // the monitor is gone, which the supervision below deals with. The exit
-    // is recorded a turn later, so the caller sees the process it started
-    // (with its pid) even if it has already ended.
+    // the monitor is gone, which supervise deals with. Both are heard only
+    // from a turn after this returns, so the caller sees the process it
+    // started (with its pid) even if it has already ended.
     started.exitCode!.then((code) => setImmediate(() => this.onExit(proc, code)), () => {});
     this.supervise(proc);
     return proc;

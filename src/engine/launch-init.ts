@@ -5,7 +5,7 @@
 // holds (a Create cut short, a restart cut short, the previous run) and waits
 // for its monitor to go, so that no late exit file of that run can land
 // after the next run has begun.
-import { readFile, rm } from "node:fs/promises";
+import { access, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 
 import { BerthError, isBerthError } from "../errors/berth-error.js";
@@ -83,7 +83,9 @@ export async function restartRun(c: ManagedContainer): Promise<void> {
 // for its monitor to exit, and clears the exit files that run left.
 export async function stopRun(runc: Runc, id: string, paths: ContainerPaths, exitDir: string): Promise<void> {
   const monitor = await monitorOf(paths.conmonPidFile, id);
-  for (let attempt = 1; ; attempt++) {
+  // Nothing held (runc keeps a folder per container): no runc to spawn.
+  const held = await access(join(runc.root, id)).then(() => true, () => false);
+  for (let attempt = 1; held || monitor !== undefined; attempt++) {
     await runc.delete(id, true).catch((err: unknown) => {
       if (!isBerthError(err, "not_found")) throw err;
     });
@@ -107,14 +109,16 @@ export async function clearExitFiles(id: string, paths: ContainerPaths, exitDir:
 }
 
 // monitorOf reads a monitor's pid file and identifies the process if it is
-// still that container's conmon (a pid file may outlive its process, and
-// the pid be reused).
-export async function monitorOf(pidFile: string, containerId: string): Promise<ProcessIdentity | undefined> {
+// still that monitor: a conmon for containerId named uuid (the container id
+// for init, "<id>.<exec id>" for an exec). A pid file may outlive its
+// process, and the pid be reused.
+export async function monitorOf(pidFile: string, containerId: string, uuid = containerId): Promise<ProcessIdentity | undefined> {
   const pid = await readPidFile(pidFile).catch(() => undefined);
   if (pid === undefined) return undefined;
   const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
   const args = cmdline.split("\0");
-  if (!args[0]?.endsWith("conmon") || args[args.indexOf("-c") + 1] !== containerId) return undefined;
+  const value = (flag: string) => args[args.indexOf(flag) + 1];
+  if (!args[0]?.endsWith("conmon") || value("-c") !== containerId || value("-u") !== uuid) return undefined;
   return identify(pid);
 }
 

@@ -9,7 +9,7 @@
 import { readdir, readFile, readlink, rm } from "node:fs/promises";
 import { join } from "node:path";
 
-import { isBerthError } from "../errors/berth-error.js";
+import { failedPrecondition, isBerthError } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { readPidFile } from "../runtime/conmon.js";
@@ -37,7 +37,19 @@ export async function restoreNamespace(engine: Engine, ns: Namespace): Promise<v
   }
 }
 
+// restoreContainer reconciles one container folder. It holds the id as
+// being created meanwhile, so a Create of that id waits its turn.
 export async function restoreContainer(engine: Engine, ns: Namespace, id: string): Promise<ManagedContainer | undefined> {
+  if (ns.creating.has(id) || ns.removing.has(id)) throw failedPrecondition(`cannot restore container ${JSON.stringify(id)}: it is being created or deleted`);
+  ns.creating.add(id);
+  try {
+    return await reconcileFolder(engine, ns, id);
+  } finally {
+    ns.creating.delete(id);
+  }
+}
+
+async function reconcileFolder(engine: Engine, ns: Namespace, id: string): Promise<ManagedContainer | undefined> {
   const paths = new ContainerPaths(engine.layout.containerDir(ns.ctx.namespace, id));
   const record = await readRecord(paths.record).catch((err: unknown) => {
     engine.reportError(err);
@@ -133,7 +145,7 @@ async function restoreExec(c: ManagedContainer, r: ProcessRecord): Promise<void>
   if (p.exit !== undefined) return;
   const code = await c.execs.readExitFile(r.id);
   if (code !== undefined) return c.execs.onExit(p, code);
-  p.monitor ??= await monitorOf(new ExecPaths(c.paths.execDir(r.id)).conmonPidFile, c.id);
+  p.monitor ??= await monitorOf(new ExecPaths(c.paths.execDir(r.id)).conmonPidFile, c.id, `${c.id}.${r.id}`);
   if (p.monitor !== undefined) p.identity ??= await identify(p.pid);
   c.execs.supervise(p);
 }
@@ -147,8 +159,10 @@ async function removeUnrecordedExecs(c: ManagedContainer): Promise<void> {
   for (const name of await readdir(root).catch(() => [] as string[])) {
     if (known.has(name)) continue;
     const paths = new ExecPaths(join(root, name));
-    const monitor = await monitorOf(paths.conmonPidFile, c.id);
-    const pid = await readPidFile(paths.pidFile).catch(() => undefined);
+    const monitor = await monitorOf(paths.conmonPidFile, c.id, `${c.id}.${name}`);
+    // Only a process whose monitor still runs is that exec: a pid file left
+    // by an exec long gone may name another process of the container now.
+    const pid = monitor === undefined ? undefined : await readPidFile(paths.pidFile).catch(() => undefined);
     if (pid !== undefined && (await inSamePidNamespace(pid, c.init.pid))) {
       try {
         process.kill(pid, "SIGKILL");

@@ -11,6 +11,7 @@ import type { Client } from "../client/client.js";
 import { LocalClient } from "../client/local-client.js";
 import { detectCgroupMode } from "../cgroup/cgroup-paths.js";
 import { Engine } from "../engine/engine.js";
+import { lockStateDir, type StateLock } from "../engine/state-lock.js";
 import { conmonVersion } from "../runtime/conmon.js";
 import { Runc } from "../runtime/runc.js";
 import { DEFAULT_NAMESPACE } from "./namespace.js";
@@ -56,6 +57,7 @@ export class Remote {
     private readonly engine: Engine | undefined,
     private readonly server: RunningServer | undefined,
     readonly socketPath: string,
+    private readonly lock?: StateLock,
   ) {}
 
   // start opens the state directory, restores every container it holds
@@ -63,38 +65,46 @@ export class Remote {
   static async start(options: RemoteOptions = {}): Promise<Remote> {
     const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
     const socketPath = options.socketPath ?? DEFAULT_SOCKET;
-    const engine = new Engine({
-      stateDir,
-      bus: await EventBus.open(`${stateDir}/events`, { ...(options.journalMaxEvents !== undefined && { maxEvents: options.journalMaxEvents }) }),
-      runtime: options.runtime,
-      conmon: options.conmon,
-      logSizeMax: options.logSizeMax,
-      cgroupParent: options.cgroupParent,
-      monitorPollMs: options.monitorPollMs,
-      onError: options.onError,
-    });
-    await engine.resolveBinaries();
-    for (const ns of await readdir(engine.layout.root + "/containers").catch(() => [] as string[])) {
-      await engine.namespace(ns).catch(engine.reportError);
-    }
-    let server: RunningServer | undefined;
-    if (options.serve !== false) {
-      try {
+    // One daemon per state directory, and none before the last one's
+    // helpers are gone.
+    const lock = await lockStateDir(stateDir, options.onError ?? ((err) => console.error("berth:", err)));
+    let engine: Engine | undefined;
+    try {
+      engine = new Engine({
+        stateDir,
+        bus: await EventBus.open(`${stateDir}/events`, { ...(options.journalMaxEvents !== undefined && { maxEvents: options.journalMaxEvents }) }),
+        runtime: options.runtime,
+        conmon: options.conmon,
+        logSizeMax: options.logSizeMax,
+        cgroupParent: options.cgroupParent,
+        monitorPollMs: options.monitorPollMs,
+        onError: options.onError,
+      });
+      const started = engine;
+      await started.resolveBinaries();
+      for (const ns of await readdir(started.layout.root + "/containers").catch(() => [] as string[])) {
+        await started.namespace(ns).catch(started.reportError);
+      }
+      let server: RunningServer | undefined;
+      if (options.serve !== false) {
         server = await startServer({
           socketPath,
           tcp: options.tcp,
           routes: berthRoutes({
-            clientFor: (ns) => new LocalClient(engine, ns),
-            version: () => versionOf(engine),
+            clientFor: (ns) => new LocalClient(started, ns),
+            version: () => versionOf(started),
           }),
         });
-      } catch (err) {
+      }
+      return new Remote(started, server, socketPath, lock);
+    } catch (err) {
+      if (engine !== undefined) {
         await engine.close();
         await engine.bus.close();
-        throw err;
       }
+      await lock.release();
+      throw err;
     }
-    return new Remote(engine, server, socketPath);
   }
 
   // connect reaches a daemon serving on socketPath.
@@ -135,6 +145,7 @@ export class Remote {
       await this.engine.close();
       await this.engine.bus.close();
     }
+    await this.lock?.release();
   }
 }
 
