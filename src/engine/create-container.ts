@@ -20,9 +20,10 @@ import { prepareContainerRootfs, releaseContainerRootfs } from "../rootfs/overla
 import { buildDefaultSpec } from "../spec/default-spec.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { applySpecOverrides } from "../spec/user-spec.js";
+import { removeContainer } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
-import { removeContainer } from "./engine.js";
 import { failpoint } from "./failpoint.js";
+import { superviseInit } from "./init-exit.js";
 import { launchInit } from "./launch-init.js";
 import { ManagedContainer } from "./managed-container.js";
 import { ManagedProcess } from "./managed-process.js";
@@ -77,7 +78,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     failpoint("create:after-start-event");
     const info = c.info();
     c.markStartPublished();
-    c.supervise();
+    superviseInit(c);
     await c.record.save();
     failpoint("create:after-save");
     return { container: c, started: info };

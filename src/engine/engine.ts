@@ -3,24 +3,21 @@
 // bus. Create, Delete and Restore live here because they add or remove
 // containers; every other operation is a method of the ManagedContainer it
 // targets.
-import { access, constants, mkdir, readdir, rm, rmdir } from "node:fs/promises";
-import { join } from "node:path";
+import { access, constants, mkdir } from "node:fs/promises";
 
 import type { EventBus } from "../backend/event-bus.js";
 import type { CreateOptions, ListFilter } from "../client/client.js";
 import { alreadyExists, BerthError, failedPrecondition, isBerthError, notFound } from "../errors/berth-error.js";
-import { INIT_PROCESS_ID, validateId, validateNamespace } from "../errors/validate.js";
-import { EventType, type Container, type ExitStatus } from "../gen/berth/v1/types_pb.js";
+import { validateId, validateNamespace } from "../errors/validate.js";
+import type { Container, ExitStatus } from "../gen/berth/v1/types_pb.js";
 import { missingBinary } from "../runtime/runtime-error.js";
 import { Runc } from "../runtime/runc.js";
 import { findOnPath } from "../rootfs/find-on-path.js";
-import { releaseContainerRootfs } from "../rootfs/overlay.js";
-import type { OciSpec } from "../spec/oci-spec.js";
 import { createContainer } from "./create-container.js";
+import { discardContainer } from "./discard-container.js";
 import { ExitWatcher } from "./exit-watcher.js";
 import { failpoint } from "./failpoint.js";
-import { stopRun } from "./launch-init.js";
-import { ContainerPaths, StateLayout } from "./layout.js";
+import { StateLayout } from "./layout.js";
 import { ManagedContainer } from "./managed-container.js";
 import { exitStatusOf } from "./managed-process.js";
 import { LivenessPoller } from "./monitor-liveness.js";
@@ -248,61 +245,6 @@ export class Engine {
       for (const c of n.containers.values()) c.restarts.cancel();
       await Promise.all([...n.containers.values()].map((c) => c.record.idle()));
     }
-  }
-}
-
-// removeContainer removes a container that never was (a failed Create).
-export async function removeContainer(ns: Namespace, c: ManagedContainer): Promise<void> {
-  await discardContainer(ns, c.id, c.paths, c.spec, undefined);
-}
-
-// discardContainer removes a container that is no more: it ends any run the
-// runtime still holds and waits for its monitor, unmounts the root
-// filesystem, removes the files and the cgroup parents that became empty,
-// then publishes the delete event if one is owed (after beforeEvent), and
-// removes the record last, once that event is durable. A crash at any point
-// leaves the record, and restore, reading the journal, finishes the job
-// without publishing the delete twice.
-export async function discardContainer(
-  ns: Namespace,
-  id: string,
-  paths: ContainerPaths,
-  spec: OciSpec | undefined,
-  deleteEvent: { exitCode: number } | undefined,
-  beforeEvent: () => Promise<void> = async () => {},
-): Promise<void> {
-  await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir);
-  await releaseContainerRootfs(paths.dir);
-  failpoint("delete:after-unmount");
-  for (const name of await readdir(paths.dir).catch(() => [] as string[])) {
-    if (name !== "record.json") await rm(join(paths.dir, name), { recursive: true, force: true });
-  }
-  await removeEmptyCgroupParents(cgroupParentOf(spec) ?? ns.cgroupParent);
-  await beforeEvent();
-  if (deleteEvent !== undefined) {
-    ns.ctx.publish(id, EventType.DELETE, { processId: INIT_PROCESS_ID, exitCode: deleteEvent.exitCode });
-    await ns.ctx.durable();
-  }
-  failpoint("delete:after-event");
-  await rm(paths.dir, { recursive: true, force: true });
-}
-
-function cgroupParentOf(spec: OciSpec | undefined): string | undefined {
-  const path = spec?.linux?.cgroupsPath;
-  if (path === undefined || !path.startsWith("/")) return undefined;
-  return path.slice(0, path.lastIndexOf("/"));
-}
-
-// runc removes a container's own cgroup but not the parents it created;
-// remove those that are empty now. A parent still in use is left alone
-// (rmdir fails on a non-empty cgroup).
-async function removeEmptyCgroupParents(parent: string | undefined): Promise<void> {
-  if (parent === undefined || parent === "") return;
-  const roots = await readdir("/sys/fs/cgroup").catch(() => [] as string[]);
-  const dirs = roots.map((r) => join("/sys/fs/cgroup", r));
-  dirs.push("/sys/fs/cgroup");
-  for (let p = parent; p !== "" && p !== "/"; p = p.slice(0, p.lastIndexOf("/"))) {
-    await Promise.all(dirs.map((d) => rmdir(join(d, p)).catch(() => {})));
   }
 }
 

@@ -14,6 +14,7 @@ import { EventType } from "../gen/berth/v1/types_pb.js";
 import { readPidFile, startConmon } from "../runtime/conmon.js";
 import type { Runc } from "../runtime/runc.js";
 import { failpoint } from "./failpoint.js";
+import { scheduleRestart, superviseInit } from "./init-exit.js";
 import type { ContainerPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";
 import { UNKNOWN_EXIT_CODE } from "./monitor-liveness.js";
@@ -67,7 +68,7 @@ export async function restartRun(c: ManagedContainer): Promise<void> {
     c.restarts.restarted();
     const again = c.restarts.decide(UNKNOWN_EXIT_CODE, 0) !== undefined;
     await c.record.save();
-    if (again) c.scheduleRestart();
+    if (again) scheduleRestart(c);
     return;
   }
   c.init.markStarted(c.init.pid);
@@ -75,7 +76,7 @@ export async function restartRun(c: ManagedContainer): Promise<void> {
   c.emit(EventType.RESTART, { processId: INIT_PROCESS_ID, pid: c.init.pid });
   c.markStartPublished();
   failpoint("restart:after-event");
-  c.supervise();
+  superviseInit(c);
   await c.record.save();
 }
 

@@ -9,8 +9,6 @@
 // so restore can tell what a crash interrupted (see restore-journal.ts).
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { access, unlink } from "node:fs/promises";
-import { join } from "node:path";
 
 import { CgroupStatsReader } from "../cgroup/stats-reader.js";
 import { findCgroupPaths, type CgroupPaths } from "../cgroup/cgroup-paths.js";
@@ -25,20 +23,14 @@ import { ContainerSchema, EventType, type Container, type Event, type Stats } fr
 import type { ContainerRecord, ProcessRecord } from "./container-record.js";
 import { exitFromRecord, exitRecord, RecordWriter } from "./container-record.js";
 import { ExecSet } from "./exec-set.js";
-import { readExitFile } from "./exit-watcher.js";
-import { restartRun } from "./launch-init.js";
+import { handleInitExit, reconcileInit, type InitExitSource } from "./init-exit.js";
 import { ContainerPaths } from "./layout.js";
 import { ManagedProcess, type ExitInfo } from "./managed-process.js";
-import { superviseMonitor, UNKNOWN_EXIT_CODE } from "./monitor-liveness.js";
-import { probe, signalProcess } from "./process-identity.js";
+import { signalProcess } from "./process-identity.js";
 import { isStopSignal, restartPolicyMessage, RestartManager } from "./restart-manager.js";
 import type { PublishFields, RuntimeContext } from "./runtime-context.js";
 import { SerialQueue } from "./serial-queue.js";
 import type { OciSpec } from "../spec/oci-spec.js";
-
-// How long an init exit waits for its exec'd processes to report theirs, so
-// the init exit is published last (containerd's rule).
-const EXEC_EXIT_GRACE_MS = 2000;
 
 export class ManagedContainer {
   readonly queue = new SerialQueue();
@@ -91,81 +83,19 @@ export class ManagedContainer {
     return event;
   }
 
-  // onInitExit handles the exit of the init process: from the exit file
-  // conmon wrote (writtenAtMs is its time, to tell an earlier run's file
-  // apart), or from the liveness poller when the monitor died.
-  async onInitExit(exitCode: number, how: { writtenAtMs?: number; monitorDied?: boolean } = {}): Promise<void> {
-    await this.startGate;
-    if (how.writtenAtMs !== undefined && how.writtenAtMs < this.runBeganAtMs) return;
-    if (this.ctx.closed || this.removed || this.init.exit !== undefined || !this.init.state.is("running", "paused", "created")) return;
-    const monitorDied = how.monitorDied === true;
-    const oomKilled = !monitorDied && (await exists(join(this.paths.persist, "oom")));
-    // containerd's rule: the init exit is published after every exec exit.
-    await this.execs.waitAllExited(EXEC_EXIT_GRACE_MS);
-    await this.execs.reconcileAll();
-    const exit: ExitInfo = { exitCode, exitedAt: new Date(), oomKilled, monitorDied };
-    if (this.ctx.closed || !this.init.markExited(exit)) return;
-    this.closeStats();
-    if (oomKilled) this.emit(EventType.OOM, { processId: INIT_PROCESS_ID, pid: this.init.pid });
-    this.emit(EventType.EXIT, { processId: INIT_PROCESS_ID, pid: this.init.pid, exitCode, oomKilled, monitorDied });
-    const ranMs = exit.exitedAt.getTime() - (this.init.startedAt?.getTime() ?? exit.exitedAt.getTime());
-    const restart = this.restarts.decide(exitCode, ranMs) !== undefined;
-    await this.record.save();
-    // The record now holds the exit; the watcher's copy has done its job.
-    await unlink(join(this.ctx.exitDir, this.id)).catch(() => {});
-    if (restart) this.scheduleRestart();
+  // onInitExit handles the exit of the init process (see handleInitExit).
+  onInitExit(exitCode: number, how: InitExitSource = {}): Promise<void> {
+    return handleInitExit(this, exitCode, how);
   }
 
-  // scheduleRestart arms the restart the manager decided on.
-  scheduleRestart(): void {
-    this.restarts.schedule(() => {
-      this.queue.run(() => restartRun(this)).catch(this.ctx.reportError);
-    });
+  // reconcile learns at once an exit the runtime knows of (see reconcileInit).
+  reconcile(): Promise<ExitInfo | undefined> {
+    return reconcileInit(this);
   }
 
-  // supervise watches the init process's monitor, so that a monitor that
-  // dies is noticed and the exit reported honestly, never waited for in vain.
-  supervise(): void {
-    const run = this.runBeganAtMs;
-    superviseMonitor(
-      this.ctx.liveness,
-      {
-        what: `container ${this.namespace}/${this.id}`,
-        monitor: this.init.monitor,
-        process: this.init.identity,
-        exitFile: () => this.readExitFile(),
-        exited: () => this.init.exit !== undefined || this.removed || this.runBeganAtMs !== run,
-        onExit: (code, monitorDied) => void this.onInitExit(code, { monitorDied }).catch(this.ctx.reportError),
-      },
-      this.ctx.reportError,
-    );
-  }
-
-  // readExitFile reads the exit code conmon wrote for the current run.
-  async readExitFile(): Promise<number | undefined> {
-    return (await readExitFile(join(this.ctx.exitDir, this.id))) ?? (await readExitFile(join(this.paths.persist, "exit")));
-  }
-
-  // reconcile learns at once the exit of an init process the runtime says is
-  // gone, instead of waiting for the exit file's event (moby #41227). It
-  // returns the exit once known.
-  async reconcile(): Promise<ExitInfo | undefined> {
-    if (!this.init.state.is("running", "paused", "created")) return this.init.exit;
-    const state = await this.ctx.runc.state(this.id).catch(() => undefined);
-    if (state !== undefined && state.status !== "stopped") return undefined;
-    const code = await this.readExitFile();
-    if (code !== undefined) {
-      await this.onInitExit(code);
-      return this.init.exit;
-    }
-    // No exit file: the monitor is either still draining output (it will
-    // write one) or dead, and then the kernel may still hold the code.
-    if (this.init.monitor !== undefined && (await probe(this.init.monitor)).state === "alive") return undefined;
-    const gone = this.init.identity === undefined ? undefined : await probe(this.init.identity);
-    if (gone?.state === "alive") return undefined;
-    const zombieCode = gone?.state === "gone" ? gone.exitCode : undefined;
-    await this.onInitExit(zombieCode ?? UNKNOWN_EXIT_CODE, { monitorDied: zombieCode === undefined });
-    return this.init.exit;
+  // started resolves once the current run's start is published.
+  get started(): Promise<void> {
+    return this.startGate;
   }
 
   markStartPublished(): void {
@@ -279,7 +209,7 @@ export class ManagedContainer {
     return this.cgroup;
   }
 
-  private closeStats(): void {
+  closeStats(): void {
     this.statsReader?.close();
     this.statsReader = undefined;
     this.cgroup = undefined;
@@ -362,11 +292,3 @@ export class ManagedContainer {
 
 export { exitFromRecord };
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

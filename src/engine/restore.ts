@@ -15,8 +15,9 @@ import { EventType } from "../gen/berth/v1/types_pb.js";
 import { readPidFile } from "../runtime/conmon.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { exitFromRecord, readRecord, type ContainerRecord, type ProcessRecord } from "./container-record.js";
+import { discardContainer } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
-import { discardContainer } from "./engine.js";
+import { readInitExitFile, scheduleRestart, superviseInit } from "./init-exit.js";
 import { goneWithin, monitorOf, stopRun } from "./launch-init.js";
 import { ContainerPaths, ExecPaths } from "./layout.js";
 import { ManagedContainer } from "./managed-container.js";
@@ -93,7 +94,7 @@ async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: C
     // a crash cut short.
     await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir);
     const ranMs = init.exit.exitedAt.getTime() - (init.startedAt?.getTime() ?? init.exit.exitedAt.getTime());
-    if (c.restarts.pending || c.restarts.decide(init.exit.exitCode, ranMs, true) !== undefined) c.scheduleRestart();
+    if (c.restarts.pending || c.restarts.decide(init.exit.exitCode, ranMs, true) !== undefined) scheduleRestart(c);
   }
   await c.record.save();
   return c;
@@ -115,14 +116,14 @@ async function restoreInit(c: ManagedContainer): Promise<void> {
     init.identity ??= await identify(init.pid);
     if (live.status === "paused" || live.status === "pausing") init.state.transition("paused");
     c.emit(EventType.RESTORE, { processId: INIT_PROCESS_ID, pid: init.pid });
-    c.supervise();
+    superviseInit(c);
     return;
   }
-  const code = await c.readExitFile();
+  const code = await readInitExitFile(c);
   if (code !== undefined) return c.onInitExit(code);
   // No exit file yet: a monitor still draining output writes one soon; a
-  // dead one never will, and supervise reports that.
-  c.supervise();
+  // dead one never will, and superviseInit reports that.
+  superviseInit(c);
 }
 
 function processFromRecord(r: ProcessRecord, kind: "container" | "process"): ManagedProcess {
