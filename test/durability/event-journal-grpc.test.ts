@@ -104,6 +104,22 @@ describe("the event journal over gRPC", { timeout: 90_000 }, () => {
     });
   });
 
+  it("replays from a since time and ends at an until time, live events included", async () => {
+    const { last: before } = await daemon.command("publish 500");
+    await new Promise((r) => setTimeout(r, 20));
+    const since = new Date();
+    await new Promise((r) => setTimeout(r, 20));
+    const { last: replayed } = await daemon.command("publish 500");
+    const until = new Date(Date.now() + 1500);
+    const events = client.subscribe({ since, until })[Symbol.asyncIterator]();
+    const reading = take(events, Number.MAX_SAFE_INTEGER);
+    const { last: live } = await daemon.command("publish 500");
+    const result = await reading;
+    expect(result.error).toBeUndefined();
+    expect(result.sequences).toEqual(range(before + 1n, live));
+    expect(replayed).toBe(before + 500n);
+  });
+
   it("answers a sequence older than the journal holds with OUT_OF_RANGE naming the oldest it holds", async () => {
     await daemon.command("publish 20000");
     const failure = await take(client.subscribe({ sinceSequence: 1n })[Symbol.asyncIterator](), 1);
