@@ -1,5 +1,6 @@
 // The CLI against a real `berth serve`: every command a person at a
 // terminal uses, on real runc containers, with exit codes passed through.
+import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,13 +11,17 @@ import { berth, startBerth, waitForOutput, type RunningCli } from "./berth-cli.j
 const prefix = `cli-${process.pid}-${Date.now().toString(36)}`;
 const id = (name: string) => `${prefix}-${name}`;
 const made = new Set<string>();
+// The suite's containers live under a cgroup parent of its own.
+const cgroupParent = `/berth-${prefix}`;
+const cgroupDirsOf = (c: string) =>
+  ["/sys/fs/cgroup", ...readdirSync("/sys/fs/cgroup").map((d) => join("/sys/fs/cgroup", d))].map((d) => join(d, cgroupParent, "cli", c)).filter((d) => existsSync(d));
 
 let scratch: string;
 let env: NodeJS.ProcessEnv;
 let daemon: RunningCli | undefined;
 
 async function serve(): Promise<RunningCli> {
-  const cli = startBerth(["serve", "--state-dir", join(scratch, "state")], env);
+  const cli = startBerth(["serve", "--state-dir", join(scratch, "state"), "--cgroup-parent", cgroupParent], env);
   await waitForOutput(cli, /^berth: serving on (.+)$/m);
   return cli;
 }
@@ -53,6 +58,8 @@ describe("berth CLI against berth serve", () => {
     expect(ps.code).toBe(0);
     expect(ps.stdout).toMatch(/^ID\s+STATUS\s+PID\s+CREATED\s+COMMAND$/m);
     expect(ps.stdout).toMatch(new RegExp(`^${c}\\s+running\\s+\\d+\\s+\\d+s ago\\s+sleep 300$`, "m"));
+    // serve --cgroup-parent places the container under <parent>/<namespace>/<id>.
+    expect(cgroupDirsOf(c).length).toBeGreaterThan(0);
   });
 
   it("passes an exec'd process's output and exit code through", async () => {

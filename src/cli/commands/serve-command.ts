@@ -10,21 +10,27 @@ import { parseSize } from "../parse-size.js";
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the berth daemon",
-  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES]",
+  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH]",
   positionals: { min: 0, max: 0 },
   options: [
     { name: "runtime", type: "string", value: "PATH", help: "OCI runtime binary, found on PATH (default runc)" },
     { name: "log-size-max", type: "string", value: "BYTES", help: "cap on each process's log file (default: no cap)" },
+    { name: "cgroup-parent", type: "string", value: "PATH", help: "cgroup under which containers go, as <PATH>/<namespace>/<id> (default /berth)" },
   ],
   details: "Prints `berth: serving on <socket>` once ready. Needs root, runc and conmon.",
   async run(ctx) {
     const { stateDir, socket } = ctx.globals;
     const runtime = stringOption(ctx, "runtime");
     const logSizeMax = stringOption(ctx, "log-size-max");
+    const cgroupParent = stringOption(ctx, "cgroup-parent");
+    if (cgroupParent !== undefined && !/^(\/[a-zA-Z0-9_.-]+)+$/.test(cgroupParent)) {
+      throw new BerthError("invalid_argument", `--cgroup-parent ${JSON.stringify(cgroupParent)} must be an absolute cgroup path such as /berth or /kubepods/berth`);
+    }
     const remote = await Remote.start({
       stateDir,
       socketPath: socket,
       ...(runtime !== undefined && { runtime }),
+      ...(cgroupParent !== undefined && { cgroupParent }),
       ...(logSizeMax !== undefined && { logSizeMax: Number(parseSize(logSizeMax, "--log-size-max")) }),
       onError: (err) => ctx.stderr.write(`berth: ${BerthError.from(err).message}\n`),
     });
