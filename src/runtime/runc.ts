@@ -38,10 +38,6 @@ export class Runc {
     await this.run(all ? ["kill", "--all", id, String(signal)] : ["kill", id, String(signal)]);
   }
 
-  async pause(id: string): Promise<void> {
-    await this.run(["pause", id]);
-  }
-
   async resume(id: string): Promise<void> {
     await this.run(["resume", id]);
   }
@@ -52,21 +48,6 @@ export class Runc {
 
   async state(id: string): Promise<RuncState> {
     return JSON.parse(await this.run(["state", id])) as RuncState;
-  }
-
-  async update(id: string, flags: string[]): Promise<void> {
-    await this.run(["update", ...flags, id]);
-  }
-
-  async ps(id: string): Promise<number[]> {
-    const out = await this.run(["ps", "--format", "json", id]);
-    const pids = JSON.parse(out) as number[] | null;
-    return pids ?? [];
-  }
-
-  async list(): Promise<RuncState[]> {
-    const out = await this.run(["list", "--format", "json"]);
-    return (JSON.parse(out === "" ? "null" : out) as RuncState[] | null) ?? [];
   }
 
   async version(): Promise<string> {

@@ -58,35 +58,15 @@ export function toLinuxResources(resources: ResourceOptions | undefined): OciLin
   return out;
 }
 
-// toRuncUpdateArgs returns the flags of `runc update` that apply resources
-// to a running container. It throws INVALID_ARGUMENT when nothing is set,
-// since an update that changes nothing is a caller's mistake.
-export function toRuncUpdateArgs(resources: ResourceOptions): string[] {
-  const r = checkResources(resources);
-  // The "--flag=value" form keeps a value of -1 from reading as a flag.
-  const flags: Array<[string, number | string | undefined]> = [
-    ["--memory", r.memory],
-    ["--memory-swap", r.swap],
-    ["--cpu-share", r.shares],
-    ["--cpu-quota", r.quota],
-    ["--cpu-period", r.period],
-    ["--pids-limit", r.pids],
-    ["--cpuset-cpus", r.cpus],
-  ];
-  const args = flags.filter(([, value]) => value !== undefined).map(([flag, value]) => `${flag}=${value}`);
-  if (args.length === 0) {
-    throw invalidArgument(
-      "resources sets nothing to update: give at least one of memory_limit_bytes, memory_swap_limit_bytes, cpu_shares, cpu_quota_us, cpu_period_us, pids_limit, cpuset_cpus",
-    );
-  }
-  return args;
-}
-
 // checkResourceUpdate validates the resources of an update and returns them
 // as plain numbers; it throws INVALID_ARGUMENT when nothing is set.
 export function checkResourceUpdate(resources: ResourceOptions): CheckedResources {
   const r = checkResources(resources);
-  if (Object.keys(r).length === 0) toRuncUpdateArgs(resources);
+  if (Object.keys(r).length === 0) {
+    throw invalidArgument(
+      "resources sets nothing to update: give at least one of memory_limit_bytes, memory_swap_limit_bytes, cpu_shares, cpu_quota_us, cpu_period_us, pids_limit, cpuset_cpus",
+    );
+  }
   return r;
 }
 

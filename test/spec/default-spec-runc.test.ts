@@ -10,7 +10,9 @@ import { ensureBusyboxRootfs } from "../../src/rootfs/busybox-rootfs.js";
 import { ensureImageRootfs } from "../../src/rootfs/image-rootfs.js";
 import { prepareContainerRootfs, releaseContainerRootfs } from "../../src/rootfs/overlay.js";
 import { buildDefaultSpec, type DefaultSpecOptions } from "../../src/spec/default-spec.js";
-import { toRuncUpdateArgs } from "../../src/spec/resources.js";
+import { applyResources } from "../../src/cgroup/apply-resources.js";
+import { findCgroupPaths } from "../../src/cgroup/cgroup-paths.js";
+import { checkResourceUpdate } from "../../src/spec/resources.js";
 import { CGROUP_ROOT, exists, RuncHarness } from "./runc-harness.js";
 
 const MIB = 1024 * 1024;
@@ -95,24 +97,32 @@ describe("buildDefaultSpec under runc", () => {
     expect(stdout.split("\n")).toEqual([String(32 * MIB), "20"]);
   });
 
-  it("takes the flags of toRuncUpdateArgs in runc update", { timeout: 30_000 }, async () => {
+  it("applies live updates through the cgroup files, raising and lowering memory+swap in a legal order", { timeout: 30_000 }, async () => {
     const id = harness.nextId();
     const rootfsPath = await prepareContainerRootfs({ lowerDir: busybox, containerDir: harness.containerDir(id), readOnly: false });
-    const spec = buildDefaultSpec({ process: { args: ["sleep", "60"] }, rootfsPath, cgroupsPath: harness.cgroupsPath(id) });
+    const spec = buildDefaultSpec({
+      process: { args: ["sleep", "60"] },
+      rootfsPath,
+      cgroupsPath: harness.cgroupsPath(id),
+      resources: { memoryLimitBytes: BigInt(32 * MIB), memorySwapLimitBytes: BigInt(32 * MIB) },
+    });
     const cgroup = (controller: string, file: string) => join(CGROUP_ROOT, controller, harness.cgroupsPath(id), file);
+    const read = async (controller: string, file: string) => (await readFile(cgroup(controller, file), "utf8")).trim();
     try {
       await harness.start(id, spec);
-      const args = toRuncUpdateArgs({
-        memoryLimitBytes: BigInt(48 * MIB),
-        memorySwapLimitBytes: -1n,
-        pidsLimit: 7n,
-        cpuQuotaUs: 50_000n,
-        cpuPeriodUs: 100_000n,
-      });
-      await execa("runc", ["--root", harness.runcRoot, "update", ...args, id], { stdin: "ignore", timeout: 10_000 });
-      expect((await readFile(cgroup("memory", "memory.limit_in_bytes"), "utf8")).trim()).toBe(String(48 * MIB));
-      expect((await readFile(cgroup("pids", "pids.max"), "utf8")).trim()).toBe("7");
-      expect((await readFile(cgroup("cpu", "cpu.cfs_quota_us"), "utf8")).trim()).toBe("50000");
+      const state = await execa("runc", ["--root", harness.runcRoot, "state", id], { stdin: "ignore" });
+      const paths = findCgroupPaths((JSON.parse(state.stdout) as { pid: number }).pid);
+      // Raising both: memsw must grow first, or the kernel refuses the limit.
+      applyResources(paths, checkResourceUpdate({ memoryLimitBytes: BigInt(96 * MIB), memorySwapLimitBytes: BigInt(128 * MIB), pidsLimit: 7n, cpuQuotaUs: 50_000n, cpuPeriodUs: 100_000n }));
+      expect(await read("memory", "memory.limit_in_bytes")).toBe(String(96 * MIB));
+      expect(await read("memory", "memory.memsw.limit_in_bytes")).toBe(String(128 * MIB));
+      expect(await read("pids", "pids.max")).toBe("7");
+      expect(await read("cpu", "cpu.cfs_quota_us")).toBe("50000");
+      // Lowering both: the memory limit must shrink first.
+      applyResources(paths, checkResourceUpdate({ memoryLimitBytes: BigInt(40 * MIB), memorySwapLimitBytes: BigInt(40 * MIB), pidsLimit: -1n }));
+      expect(await read("memory", "memory.limit_in_bytes")).toBe(String(40 * MIB));
+      expect(await read("memory", "memory.memsw.limit_in_bytes")).toBe(String(40 * MIB));
+      expect(await read("pids", "pids.max")).toBe("max");
     } finally {
       await harness.deleteContainer(id);
     }

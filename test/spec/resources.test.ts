@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 
 import { isBerthError } from "../../src/errors/berth-error.js";
-import { type ResourceOptions, toLinuxResources, toRuncUpdateArgs } from "../../src/spec/resources.js";
+import { checkResourceUpdate, type ResourceOptions, toLinuxResources } from "../../src/spec/resources.js";
 
 const MIB = 1024 * 1024;
 
-function invalidMessage(resources: ResourceOptions, convert: (r: ResourceOptions) => unknown = toRuncUpdateArgs): string {
+function invalidMessage(resources: ResourceOptions, convert: (r: ResourceOptions) => unknown = checkResourceUpdate): string {
   try {
     convert(resources);
   } catch (err) {
@@ -42,10 +42,10 @@ describe("toLinuxResources", () => {
   });
 });
 
-describe("toRuncUpdateArgs", () => {
-  it("maps each field to its runc update flag, -1 included", () => {
+describe("checkResourceUpdate", () => {
+  it("reads each field as a plain number, -1 included, and leaves the rest unset", () => {
     expect(
-      toRuncUpdateArgs({
+      checkResourceUpdate({
         memoryLimitBytes: BigInt(32 * MIB),
         memorySwapLimitBytes: -1n,
         cpuShares: 1024n,
@@ -54,16 +54,8 @@ describe("toRuncUpdateArgs", () => {
         pidsLimit: 20n,
         cpusetCpus: "0,1",
       }),
-    ).toEqual([
-      `--memory=${32 * MIB}`,
-      "--memory-swap=-1",
-      "--cpu-share=1024",
-      "--cpu-quota=-1",
-      "--cpu-period=100000",
-      "--pids-limit=20",
-      "--cpuset-cpus=0,1",
-    ]);
-    expect(toRuncUpdateArgs({ pidsLimit: 5 })).toEqual(["--pids-limit=5"]);
+    ).toEqual({ memory: 32 * MIB, swap: -1, shares: 1024, quota: -1, period: 100_000, pids: 20, cpus: "0,1" });
+    expect(checkResourceUpdate({ pidsLimit: 5 })).toEqual({ pids: 5 });
   });
 
   it("refuses an update that sets nothing", () => {
