@@ -8,6 +8,7 @@ import { readdir } from "node:fs/promises";
 import { EventBus } from "../backend/event-bus.js";
 import type { Backend } from "../backend/backend.js";
 import type { Client } from "../client/client.js";
+import { failedPrecondition, invalidArgument } from "../errors/berth-error.js";
 import { LocalClient } from "../client/local-client.js";
 import { detectCgroupMode } from "../cgroup/cgroup-paths.js";
 import { Engine } from "../engine/engine.js";
@@ -132,8 +133,14 @@ export class Remote {
 
   // updateOptions changes settings of a running daemon started here.
   async updateOptions(options: UpdatableOptions): Promise<void> {
-    if (this.engine === undefined) throw new Error("updateOptions applies to a daemon started by this Remote");
-    if (options.logSizeMax !== undefined) this.engine.setLogSizeMax(options.logSizeMax);
+    if (this.engine === undefined) {
+      throw failedPrecondition("updateOptions changes a daemon started by this Remote (Remote.start); this one only connects to a daemon over its socket");
+    }
+    const max = options.logSizeMax;
+    if (max !== undefined && (!Number.isSafeInteger(max) || max < 4096)) {
+      throw invalidArgument(`logSizeMax ${max} is not a usable log size: give a whole number of bytes, at least 4096`);
+    }
+    if (max !== undefined) this.engine.setLogSizeMax(max);
   }
 
   // cleanup stops serving and flushes the journal. Containers keep running:
