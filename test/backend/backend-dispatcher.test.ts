@@ -96,6 +96,8 @@ describe("BackendDispatcher", { timeout: 20_000 }, () => {
     await waitFor(() => calls.length === 1, 5000, "the first call");
     let closed = false;
     const closing = dispatcher.close().then(() => (closed = true));
+    // Proving a negative: close() has not returned within a bounded 20 ms
+    // while the call it must wait for is still blocked.
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(closed).toBe(false);
     release();

@@ -171,13 +171,17 @@ describe("EventBus", { timeout: 20_000 }, () => {
   });
 
   it("hands an event to subscribers only once the journal has made it durable", async () => {
-    const bus = await open({ flushIntervalMs: 50 });
+    // The journal holds its batch for a minute, so the event cannot become
+    // durable during the check below, however slow the host.
+    const bus = await open({ flushIntervalMs: 60_000 });
     const stream = bus.subscribe();
     const first = stream.next();
     let got = false;
     void first.then(() => (got = true));
     bus.publish(started());
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Proving a negative: nothing arrives within a bounded 20 ms, ample for
+    // a delivery that does not wait for the disk (it would take a tick).
+    await new Promise((resolve) => setTimeout(resolve, 20));
     expect(got).toBe(false);
     await bus.flush();
     expect(sequencesOf([(await first).value!])).toEqual([1]);
@@ -248,7 +252,10 @@ describe("EventBus", { timeout: 20_000 }, () => {
     publishMany(bus, 5);
     let idle = false;
     const waiting = bus.waitIdle().then(() => (idle = true));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Once the journal has written the events and a turn has passed,
+    // waitIdle has nothing left to wait for but the subscriber.
+    await bus.flush();
+    await new Promise((resolve) => setImmediate(resolve));
     expect(idle).toBe(false);
     expect(sequencesOf(await takeEvents(stream, 3))).toEqual([1, 2, 3]);
     await bus.close();

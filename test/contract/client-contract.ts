@@ -7,7 +7,7 @@ import type { Backend, StateInfo } from "../../src/backend/backend.js";
 import type { Client } from "../../src/client/client.js";
 import { EventType, Status, WaitCondition } from "../../src/client/types.js";
 import { codeOf } from "../fixtures/code-of.js";
-import { until } from "../fixtures/until.js";
+import { repeatUntil, until } from "../fixtures/until.js";
 import { ioContract } from "./io-contract.js";
 import type { TestDaemon } from "../helpers/test-daemon.js";
 
@@ -119,7 +119,16 @@ export function clientContract(name: string, setup: () => Promise<ContractSetup>
       const pids = await client.getPidsForContainer(cid);
       expect(pids).toContain(c.pid);
       expect(pids).toContain(p.pid);
-      const summary = await client.summary(cid);
+      // AddProcess answers once the process exists in the container, as
+      // containerd's exec does: `runc exec --detach` returns (pid file
+      // written) when runc init has set the process up, a moment before it
+      // exec's the program, so the summary may still show "runc init" at
+      // first. Poll for the program.
+      let summary = await client.summary(cid);
+      await until(async () => {
+        summary = await client.summary(cid);
+        return summary.find((x) => x.pid === p.pid)?.command === "sleep 30";
+      }, () => `the exec'd process to run "sleep 30" (last seen: ${JSON.stringify(summary.find((x) => x.pid === p.pid))})`);
       expect(summary.find((x) => x.pid === c.pid)?.processId).toBe("init");
       expect(summary.find((x) => x.pid === p.pid)).toMatchObject({ processId: "sleeper", command: "sleep 30" });
       await client.signalProcess(cid, "sleeper", "KILL");
@@ -206,21 +215,42 @@ export function clientContract(name: string, setup: () => Promise<ContractSetup>
 
     it("subscribes with filters and replays from a sequence", async () => {
       const cid = id("sub");
+      const probe = id("sub-probe");
+      await client.create(probe, { process: { args: SLEEP } });
       const controller = new AbortController();
       const seen: string[] = [];
+      const probed: EventType[] = [];
       let firstSeq: bigint | undefined;
       const done = (async () => {
-        for await (const e of client.subscribe({ containerIds: [cid], types: [EventType.START_CONTAINER, EventType.EXIT], signal: controller.signal })) {
+        const types = [EventType.START_CONTAINER, EventType.EXIT, EventType.PAUSE];
+        for await (const e of client.subscribe({ containerIds: [cid, probe], types, signal: controller.signal })) {
+          if (e.containerId === probe) {
+            probed.push(e.type);
+            continue;
+          }
           firstSeq ??= e.sequence;
           seen.push(`${e.type}:${e.exitCode}`);
           if (e.type === EventType.EXIT) break;
         }
       })();
-      await new Promise((r) => setTimeout(r, 100));
+      // The stream is live once an event made after it started arrives:
+      // pause and resume the probe until its pause comes through.
+      await repeatUntil(
+        async () => {
+          await client.pause(probe);
+          await client.resume(probe);
+        },
+        () => probed.includes(EventType.PAUSE),
+        "the subscription to deliver the probe's pause",
+      );
       await client.create(cid, { process: { args: ["sh", "-c", "exit 5"] } });
       await done;
       controller.abort();
       expect(seen).toEqual([`${EventType.START_CONTAINER}:0`, `${EventType.EXIT}:5`]);
+      // The type filter held: the probe's resumes never came.
+      expect(probed.every((t) => t === EventType.PAUSE)).toBe(true);
+      await client.delete(probe, { force: true });
+      made.delete(probe);
       const replay: bigint[] = [];
       for await (const e of client.subscribe({ containerIds: [cid], sinceSequence: firstSeq! - 1n, until: new Date(Date.now() + 50) })) replay.push(e.sequence);
       expect(replay[0]).toBe(firstSeq);

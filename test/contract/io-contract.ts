@@ -9,7 +9,7 @@ import type { AttachInput, AttachOutput, Client } from "../../src/client/client.
 import { LogStream, Status } from "../../src/client/types.js";
 import { AsyncQueue } from "../../src/io/async-queue.js";
 import { codeOf } from "../fixtures/code-of.js";
-import { until } from "../fixtures/until.js";
+import { repeatUntil, until } from "../fixtures/until.js";
 
 export interface IoContractContext {
   client: Client;
@@ -119,7 +119,9 @@ export function ioContract(ctx: () => IoContractContext): void {
     // A late client without logs sees only what comes after it attached.
     const inC = new Input();
     const c = new Session(client.attach(cid, { input: inC }));
-    await new Promise((r) => setTimeout(r, 300));
+    // C is attached once output caused after it started comes back to it:
+    // ping through its own stdin until an answer arrives.
+    await repeatUntil(() => inC.send(Buffer.from("ping\n")), () => c.stdout.includes("got ping"), "the late client to see an answer to its ping", 10_000, 100);
     inC.send(Buffer.from("two\n"));
     await b.waitFor("got two");
     await c.waitFor("got two");
@@ -127,7 +129,7 @@ export function ioContract(ctx: () => IoContractContext): void {
     expect((await client.state(cid)).status).toBe(Status.RUNNING);
     await client.closeStdin(cid, "init");
     await Promise.all([b.done, c.done]);
-    expect(b.stdout).toBe("ready\ngot one\ngot two\neof\n");
+    expect(b.stdout).toMatch(/^ready\ngot one\n(got ping\n)+got two\neof\n$/);
     expect(b.exitCode).toBe(0);
     expect(c.exitCode).toBe(0);
   });

@@ -34,8 +34,12 @@ describe("SerialQueue", () => {
   it("runs operations one at a time in call order, a failure not blocking the next", async () => {
     const q = new SerialQueue();
     const order: string[] = [];
+    // The first operation holds the queue until the test lets it go.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
     const slow = q.run(async () => {
-      await new Promise((r) => setTimeout(r, 20));
+      order.push("slow started");
+      await gate;
       order.push("slow");
     });
     const failing = q.run(async () => {
@@ -43,8 +47,12 @@ describe("SerialQueue", () => {
       throw new Error("boom");
     });
     const fast = q.run(async () => void order.push("fast"));
+    // Every turn a queue that did not wait would need to start the others.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(["slow started"]);
+    release();
     await Promise.allSettled([slow, failing, fast]);
     await expect(failing).rejects.toThrow("boom");
-    expect(order).toEqual(["slow", "fail", "fast"]);
+    expect(order).toEqual(["slow started", "slow", "fail", "fast"]);
   });
 });

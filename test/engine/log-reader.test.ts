@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { LogStream } from "../../src/gen/berth/v1/types_pb.js";
 import { parseRecord, readLogs } from "../../src/engine/log-reader.js";
+import { until } from "../fixtures/until.js";
 
 const rec = (t: string, stream: string, flag: string, text: string) => `${t} ${stream} ${flag} ${text}\n`;
 
@@ -57,10 +58,14 @@ describe("readLogs (k8s-file)", () => {
     const reading = (async () => {
       for await (const l of readLogs({ path: followPath, exited, isRunning: () => running }, { follow: true })) seen.push(Buffer.from(l.line).toString());
     })();
-    await appendFile(followPath, rec("2026-01-01T00:00:02Z", "stdout", "F", "second"));
-    await appendFile(followPath, "2026-01-01T00:00:03Z stdout F thi");
-    await new Promise((r) => setTimeout(r, 50));
+    // One write: the second record and the start of a third, cut short.
+    await appendFile(followPath, rec("2026-01-01T00:00:02Z", "stdout", "F", "second") + "2026-01-01T00:00:03Z stdout F thi");
+    // A read goes to the end of the file, so once "second" is out the reader
+    // has seen the cut record too, and must hold it back until it is whole.
+    await until(() => seen.includes("second"), "the reader to pass the second record");
+    expect(seen).toEqual(["first", "second"]);
     await appendFile(followPath, "rd\n");
+    await until(() => seen.length === 3, "the completed third record");
     running = false;
     exit();
     await reading;

@@ -1,10 +1,17 @@
 // A daemon of the suite's own: its state directory, socket, cgroup parent
 // and namespace are unique to the suite and process, so suites run in
 // parallel as root on a shared host and never touch what they did not
-// create. stop() removes every container the suite left and then checks
-// that nothing leaked: no runtime state, no mount, no cgroup, no monitor.
+// create.
+//
+// stop() stops the daemon (remote.cleanup(), which leaves containers
+// running, as a daemon that stops does), then checks for leaks BEFORE it
+// cleans anything up: a suite must delete every container it made, so
+// whatever is left (a mount, a cgroup, a monitor or runtime process, a
+// container folder, runc state, an exit file) is a leak and fails the suite,
+// each one named. Only then does it remove what was left, so one failing
+// suite does not poison the host for the next.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +26,7 @@ export interface TestDaemon {
   namespace: string;
   // id makes a container id unique to the suite.
   id(name: string): string;
+  // stop stops the daemon, fails naming every leak, and removes what leaked.
   stop(): Promise<void>;
 }
 
@@ -38,52 +46,246 @@ export async function startTestDaemon(suite: string, options: RemoteOptions = {}
     id: (name) => `${suite}-${name}-${++n}`,
     async stop() {
       await remote.cleanup();
-      await forceRemoveAll(stateDir);
-      assertNothingLeaked(stateDir, cgroupParent);
-      await rm(stateDir, { recursive: true, force: true });
+      await checkThenRemove(stateDir, cgroupParent);
     },
   };
 }
 
-// forceRemoveAll kills and deletes whatever containers a failed test left,
-// straight through runc, so one failure does not leak into the host.
-async function forceRemoveAll(stateDir: string): Promise<void> {
-  const runcRoots = join(stateDir, "runc");
-  if (!existsSync(runcRoots)) return;
-  for (const ns of readdirSync(runcRoots)) {
-    const root = join(runcRoots, ns);
-    for (const id of readdirSync(root)) {
+// checkThenRemove finds the leaks under a suite's state directory and cgroup
+// parent, removes them, and then throws naming each one (if any).
+export async function checkThenRemove(stateDir: string, cgroupParent: string): Promise<void> {
+  const leaks = await settledLeaks(stateDir, cgroupParent);
+  await removeLeftovers(stateDir, cgroupParent);
+  await rm(stateDir, { recursive: true, force: true });
+  if (leaks.length > 0) throw new Error(`the suite leaked:\n${leaks.join("\n")}`);
+}
+
+// settledLeaks is findLeaks, given a short grace to come up empty: a
+// monitor that has written its exit file may take a moment more to exit,
+// and that is not a leak. Whatever is still there after the grace is one.
+async function settledLeaks(stateDir: string, cgroupParent: string, graceMs = 2000): Promise<string[]> {
+  const deadline = Date.now() + graceMs;
+  let leaks = findLeaks(stateDir, cgroupParent);
+  while (leaks.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    leaks = findLeaks(stateDir, cgroupParent);
+  }
+  return leaks;
+}
+
+// assertNothingLeaked fails, naming each leak, if anything of a container
+// outlived the suite. It only looks; removeLeftovers cleans up.
+export function assertNothingLeaked(stateDir: string, cgroupParent: string): void {
+  const leaks = findLeaks(stateDir, cgroupParent);
+  if (leaks.length > 0) throw new Error(`the suite leaked:\n${leaks.join("\n")}`);
+}
+
+// findLeaks lists, one line each, what a suite that deleted every
+// container it made would not have left: mounts under the state directory,
+// cgroups under the cgroup parent in any hierarchy, processes whose command
+// line names the state directory (conmon, runc, anything), container
+// folders, runc state and exit files.
+export function findLeaks(stateDir: string, cgroupParent: string): string[] {
+  const leaks: string[] = [];
+  for (const mountPoint of mountsUnder(stateDir)) leaks.push(`mount ${mountPoint}`);
+  // One line per cgroup path, naming the hierarchies that hold it.
+  const cgroups = new Map<string, { hierarchies: string[]; pids: Set<number> }>();
+  for (const { hierarchy, dir } of cgroupsUnder(cgroupParent)) {
+    const path = dir.slice(dir.indexOf(cgroupParent));
+    const entry = cgroups.get(path) ?? { hierarchies: [], pids: new Set<number>() };
+    entry.hierarchies.push(hierarchy);
+    for (const pid of pidsOfCgroup(dir)) entry.pids.add(pid);
+    cgroups.set(path, entry);
+  }
+  for (const [path, { hierarchies, pids }] of cgroups) {
+    leaks.push(`cgroup ${path} in ${hierarchies.join(", ")}${pids.size > 0 ? `; pids ${[...pids].join(", ")}` : ""}`);
+  }
+  for (const p of processesNaming(stateDir)) leaks.push(`process ${p.pid}: ${p.args}`);
+  for (const [what, folder] of [
+    ["container folder", "containers"],
+    ["runc state", "runc"],
+    ["exit file", "exits"],
+  ] as const) {
+    for (const ns of entries(join(stateDir, folder))) {
+      for (const name of entries(join(stateDir, folder, ns))) leaks.push(`${what} ${folder}/${ns}/${name}`);
+    }
+  }
+  return leaks;
+}
+
+// removeLeftovers kills and deletes what a suite left, straight through
+// runc and the kernel, so a failed suite does not leak into the host.
+export async function removeLeftovers(stateDir: string, cgroupParent: string): Promise<void> {
+  for (const ns of entries(join(stateDir, "runc"))) {
+    const root = join(stateDir, "runc", ns);
+    for (const id of entries(root)) {
       try {
         execFileSync("runc", ["--root", root, "delete", "--force", id], { stdio: "ignore" });
       } catch {
-        // already gone
+        // already gone, or runc cannot read it: the cgroup kill below ends its processes
       }
     }
   }
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const mountPoint = line.split(" ")[4];
-    if (mountPoint?.startsWith(stateDir)) {
+  for (const p of processesNaming(stateDir)) killQuietly(p.pid);
+  for (const { dir } of cgroupsUnder(cgroupParent)) for (const pid of pidsOfCgroup(dir)) killQuietly(pid);
+  // Deepest first, so a mount inside another comes off before it.
+  for (const mountPoint of mountsUnder(stateDir).sort((a, b) => b.length - a.length)) {
+    try {
+      execFileSync("umount", ["-l", mountPoint], { stdio: "ignore" });
+    } catch {
+      // raced with another unmount
+    }
+  }
+  // A killed process leaves its cgroup only once it is reaped: retry a while.
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const left = cgroupsUnder(cgroupParent);
+    for (const { dir } of left.sort((a, b) => b.dir.length - a.dir.length)) {
       try {
-        execFileSync("umount", ["-l", mountPoint], { stdio: "ignore" });
+        rmdirSync(dir);
       } catch {
-        // raced with another unmount
+        // not empty yet
       }
     }
+    if (cgroupsUnder(cgroupParent).length === 0 || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-// assertNothingLeaked fails the suite if a container outlived its tests.
-export function assertNothingLeaked(stateDir: string, cgroupParent: string): void {
-  const leaks: string[] = [];
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const mountPoint = line.split(" ")[4];
-    if (mountPoint?.startsWith(stateDir)) leaks.push(`mount ${mountPoint}`);
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
-  for (const ctrl of readdirSync("/sys/fs/cgroup")) {
-    const dir = join("/sys/fs/cgroup", ctrl, cgroupParent);
-    if (existsSync(dir)) leaks.push(`cgroup ${dir}`);
+}
+
+interface MountInfo {
+  mountPoint: string;
+  fsType: string;
+}
+
+function mountInfo(): MountInfo[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => {
+      const fields = line.split(" ");
+      const dash = fields.indexOf("-");
+      return { mountPoint: unescapeMount(fields[4] ?? ""), fsType: fields[dash + 1] ?? "" };
+    });
+}
+
+// mountinfo escapes space, tab, newline and backslash as octal.
+const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+const isUnder = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+
+function mountsUnder(stateDir: string): string[] {
+  return mountInfo()
+    .map((m) => m.mountPoint)
+    .filter((p) => isUnder(p, stateDir));
+}
+
+// cgroupsUnder lists every cgroup at or below the parent, in every
+// hierarchy mounted (v1 controllers, named hierarchies and v2), both at the
+// hierarchy's root and below this process's own cgroup in it (where a
+// runtime that nests under its caller, as on some hybrid hosts, puts it).
+function cgroupsUnder(cgroupParent: string): { hierarchy: string; dir: string }[] {
+  const own = ownCgroups();
+  const found: { hierarchy: string; dir: string }[] = [];
+  const seen = new Set<string>();
+  for (const m of mountInfo()) {
+    if (m.fsType !== "cgroup" && m.fsType !== "cgroup2") continue;
+    const hierarchy = m.mountPoint.slice(m.mountPoint.lastIndexOf("/") + 1) || m.mountPoint;
+    const bases = [m.mountPoint];
+    const mine = own.get(hierarchyKey(m.mountPoint, m.fsType));
+    if (mine !== undefined && mine !== "/") bases.push(join(m.mountPoint, mine));
+    for (const base of bases) {
+      const top = join(base, cgroupParent);
+      if (seen.has(top) || !existsSync(top)) continue;
+      seen.add(top);
+      const walk = (dir: string) => {
+        found.push({ hierarchy, dir });
+        for (const e of subdirectories(dir)) walk(join(dir, e));
+      };
+      walk(top);
+    }
   }
-  const ps = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" });
-  for (const line of ps.split("\n")) if (line.includes("conmon") && line.includes(stateDir)) leaks.push(`monitor ${line.trim()}`);
-  if (leaks.length > 0) throw new Error(`the suite leaked:\n${leaks.join("\n")}`);
+  return found;
+}
+
+function subdirectories(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+// hierarchyKey names a hierarchy as /proc/self/cgroup does: its
+// controllers (from the mount's super options, here guessed from the mount
+// point's name) or "" for v2.
+function hierarchyKey(mountPoint: string, fsType: string): string {
+  if (fsType === "cgroup2") return "";
+  const name = mountPoint.slice(mountPoint.lastIndexOf("/") + 1);
+  return name === "systemd" ? "name=systemd" : name;
+}
+
+function ownCgroups(): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of readFileSync("/proc/self/cgroup", "utf8").split("\n")) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (m === null) continue;
+    for (const key of m[1]!.split(",")) map.set(key, m[2]!);
+    if (m[1] === "") map.set("", m[2]!);
+  }
+  return map;
+}
+
+function pidsOfCgroup(dir: string): number[] {
+  try {
+    return readFileSync(join(dir, "cgroup.procs"), "utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+// processesNaming lists the processes whose command line or working
+// directory is under the state directory: conmon (--exit-dir, --log-path),
+// runc (--root), or anything else the suite started there.
+function processesNaming(stateDir: string): { pid: number; args: string }[] {
+  const found: { pid: number; args: string }[] = [];
+  for (const name of entries("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    let args: string;
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+    } catch {
+      continue;
+    }
+    let cwd = "";
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      // exited, or a kernel thread
+    }
+    if (args.includes(stateDir) || isUnder(cwd, stateDir)) found.push({ pid, args });
+  }
+  return found;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
 }

@@ -17,7 +17,12 @@ describe("attach under load", () => {
   let daemon: ChildDaemon;
   let client: Client;
   let n = 0;
-  const id = (name: string) => `vol-${name}-${++n}`;
+  const made = new Set<string>();
+  const id = (name: string) => {
+    const cid = `vol-${name}-${++n}`;
+    made.add(cid);
+    return cid;
+  };
 
   beforeAll(async () => {
     daemon = await startChildDaemon("volume");
@@ -25,6 +30,8 @@ describe("attach under load", () => {
   });
 
   afterAll(async () => {
+    // A test that failed midway still deletes what it made; stop() fails on the rest.
+    for (const cid of made) await client?.delete(cid, { force: true }).catch(() => {});
     await daemon?.stop();
   });
 
@@ -54,6 +61,7 @@ describe("attach under load", () => {
       clearInterval(sampler);
     }
     await client.delete(cid);
+    made.delete(cid);
     return { bytes, digestMatches: stderr.split(" ")[0] === hash.digest("hex"), exitCode, maxRssKiB, seconds: (Date.now() - started) / 1000 };
   }
 
@@ -116,5 +124,7 @@ describe("attach under load", () => {
     expect(got.length).toBe(lines + 1);
     expect(got[lines - 1]).toBe(String(lines));
     expect(exitCode).toBe(0);
+    await client.delete(cid);
+    made.delete(cid);
   });
 });
