@@ -18,7 +18,7 @@ import { untilAborted } from "../io/until-aborted.js";
 import type { VersionInfo } from "../remote/system-service.js";
 import type * as api from "./client.js";
 import type { Container, Event, ExitStatus, ProcessInfo, ProcessSummary, Stats } from "./types.js";
-import { createUnixTransport, unreachableError, type UnixTransport, type WireProtocol } from "./transport.js";
+import { connectionLostError, createUnixTransport, unreachableError, type UnixTransport, type WireProtocol } from "./transport.js";
 
 export interface GrpcClientOptions {
   socketPath: string;
@@ -130,7 +130,7 @@ export class GrpcClient implements api.Client {
 
   wait(id: string, options: api.WaitOptions = {}): Promise<ExitStatus> {
     const { processId, condition, signal } = options;
-    return this.#get(this.#containers.wait({ id, processId, condition }, { signal }), "exitStatus");
+    return this.#get(this.#containers.wait({ id, processId, condition }, { signal }), "exitStatus", signal);
   }
 
   state(id: string): Promise<Container> {
@@ -194,16 +194,19 @@ export class GrpcClient implements api.Client {
   }
 
   // fail turns a failed call into the BerthError an in-process caller would
-  // have seen, or into UNAVAILABLE naming the socket when it was never reached.
-  #fail(err: unknown): BerthError {
-    return unreachableError(err, this.#socketPath) ?? fromConnectError(err);
+  // have seen, or into UNAVAILABLE naming the socket when it was never
+  // reached or its connection ended mid-call. signal is the caller's own,
+  // if the call took one.
+  #fail(err: unknown, signal?: AbortSignal): BerthError {
+    const cancelled = signal?.aborted === true || this.#closing.signal.aborted;
+    return unreachableError(err, this.#socketPath) ?? connectionLostError(err, this.#socketPath, cancelled) ?? fromConnectError(err);
   }
 
-  async #call<T>(rpc: Promise<T>): Promise<T> {
+  async #call<T>(rpc: Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
       return await rpc;
     } catch (err) {
-      throw this.#fail(err);
+      throw this.#fail(err, signal);
     }
   }
 
@@ -213,8 +216,8 @@ export class GrpcClient implements api.Client {
 
   // get returns the one field of a response that carries the result. The
   // contract always sets it; its absence is a daemon bug, not a result.
-  async #get<R, K extends keyof R>(rpc: Promise<R>, field: K): Promise<NonNullable<R[K]>> {
-    const value = (await this.#call(rpc))[field];
+  async #get<R, K extends keyof R>(rpc: Promise<R>, field: K, signal?: AbortSignal): Promise<NonNullable<R[K]>> {
+    const value = (await this.#call(rpc, signal))[field];
     if (value === undefined || value === null) throw new BerthError("internal", `the daemon sent no ${String(field)}`);
     return value;
   }
@@ -237,7 +240,7 @@ export class GrpcClient implements api.Client {
       }
     } catch (err) {
       if (signal?.aborted) return;
-      throw this.#fail(err);
+      throw this.#fail(err, signal);
     } finally {
       done.abort();
     }

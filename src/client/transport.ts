@@ -9,7 +9,7 @@
 // connections; a Transport has no close of its own.
 import * as http from "node:http";
 import * as net from "node:net";
-import type { Interceptor, Transport } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
@@ -79,4 +79,25 @@ export function unreachableError(err: unknown, socketPath: string): BerthError |
     }
   }
   return undefined;
+}
+
+// connectionLostError recognises a call cut off because its connection
+// ended under it: the daemon died or dropped the socket mid-call.
+// connect-node reports that as ABORTED (a reset socket, "socket hang up")
+// or CANCELED (an HTTP/2 stream closed with CANCEL as its session died),
+// codes the README keeps for a concurrency conflict and the caller's own
+// cancel. Such an error carries no response metadata, which a status the
+// daemon sent always does (its content-type at least), so a daemon's own
+// ABORTED passes through. A call its caller cancelled is left alone; it
+// returns undefined for every other failure.
+export function connectionLostError(err: unknown, socketPath: string, cancelledByCaller: boolean): BerthError | undefined {
+  if (cancelledByCaller || !(err instanceof ConnectError)) return undefined;
+  if (err.code !== Code.Aborted && err.code !== Code.Canceled) return undefined;
+  let received = false;
+  err.metadata.forEach(() => (received = true));
+  if (received) return undefined;
+  return unavailable(
+    `the berth daemon at ${socketPath} went away mid-call (${err.rawMessage}): the call may or may not have taken effect; check its state once the daemon is back`,
+    err,
+  );
 }

@@ -6,7 +6,9 @@
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createMethodImplSpec, createServiceImplSpec, type ConnectRouter, type MethodImplSpec } from "@connectrpc/connect";
+import { checkRequestElements } from "../spec/request-elements.js";
 import { CallRegistry, type CallContext, type Message } from "./grpc-js-call-context.js";
+import { boundStatus } from "./status.js";
 
 // methodSpecsOf collects every method a routes function registers, in the
 // form connect itself uses (kind, descriptor, bound implementation; methods
@@ -68,8 +70,19 @@ function grpcJsMethod(spec: MethodImplSpec, calls: CallRegistry): GrpcJsMethod {
     definition: {
       type: KIND_OF[spec.kind],
       // A plain view, not the Buffer: bytes fields are read as subarrays of it,
-      // and handlers expect Uint8Array, as connect-node gives them.
-      requestDeserialize: (bytes) => fromBinary(method.input, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      // and handlers expect Uint8Array, as connect-node gives them. Bytes
+      // that are not a request message are the client's mistake, but
+      // grpc-js answers a throw here with INTERNAL; so the failure travels
+      // to the handler as a value, and the handler answers INVALID_ARGUMENT.
+      requestDeserialize: (bytes) => {
+        try {
+          const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          checkRequestElements(method.input, view);
+          return fromBinary(method.input, view);
+        } catch (err) {
+          return unparsable(method.input.typeName, err) as unknown as Message;
+        }
+      },
       responseSerialize: (message) => {
         const bytes = toBinary(method.output, isMessage(message, method.output) ? message : create(method.output, message));
         return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -84,7 +97,7 @@ function handlerOf(spec: MethodImplSpec, calls: CallRegistry): grpc.UntypedHandl
     case "unary":
       return (call: grpc.ServerUnaryCall<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
         const ctx = calls.open(spec.method, call);
-        settle(async () => spec.impl(call.request, ctx), ctx, calls, callback);
+        settle(async () => spec.impl(parsed(call.request), ctx), ctx, calls, callback);
       };
     case "client_streaming":
       return (call: grpc.ServerReadableStream<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
@@ -94,7 +107,7 @@ function handlerOf(spec: MethodImplSpec, calls: CallRegistry): grpc.UntypedHandl
     case "server_streaming":
       return (call: grpc.ServerWritableStream<Message, Message>) => {
         const ctx = calls.open(spec.method, call);
-        void pump(() => spec.impl(call.request, ctx), call, ctx, calls);
+        void pump(() => spec.impl(parsed(call.request), ctx), call, ctx, calls);
       };
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<Message, Message>) => {
@@ -107,7 +120,27 @@ function handlerOf(spec: MethodImplSpec, calls: CallRegistry): grpc.UntypedHandl
 // requestsOf reads a call's requests without destroying the call when the
 // handler stops reading early: its responses may still be under way.
 function requestsOf(call: grpc.ServerReadableStream<Message, Message> | grpc.ServerDuplexStream<Message, Message>): AsyncIterable<Message> {
-  return { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) };
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const request of call.iterator({ destroyOnReturn: false })) yield parsed(request as Message);
+    },
+  };
+}
+
+// Unparsable stands for request bytes that did not decode (see
+// requestDeserialize); parsed turns it into the client's error.
+class Unparsable {
+  constructor(readonly error: ConnectError) {}
+}
+
+function unparsable(typeName: string, err: unknown): Unparsable {
+  const why = err instanceof Error ? err.message : String(err);
+  return new Unparsable(new ConnectError(`the request is not a valid ${typeName} message: ${why}`, Code.InvalidArgument));
+}
+
+function parsed(request: Message): Message {
+  if ((request as unknown) instanceof Unparsable) throw (request as unknown as Unparsable).error;
+  return request;
 }
 
 function settle(run: () => Promise<unknown>, ctx: CallContext, calls: CallRegistry, callback: grpc.sendUnaryData<Message>): void {
@@ -165,7 +198,7 @@ function drained(call: NodeJS.EventEmitter, signal: AbortSignal): Promise<void> 
 // else is hidden behind "internal error", as connect-node does (berth's
 // handlers convert through status.ts before this point).
 function statusOf(err: unknown): Partial<grpc.StatusObject> {
-  const e = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+  const e = boundStatus(err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err));
   const metadata = new grpc.Metadata();
   e.metadata.forEach((value, key) => {
     if (!LEGAL_KEY.test(key)) return;

@@ -16,7 +16,20 @@ export interface ClientResolver {
 // INVALID_ARGUMENT, since namespaces become path components.
 export function namespaceOf(headers: Headers): string {
   const value = headers.get(NAMESPACE_HEADER);
-  return validateNamespace(value === null || value === "" ? DEFAULT_NAMESPACE : value);
+  return validateNamespace(value === null || value === "" ? DEFAULT_NAMESPACE : headerText(value));
+}
+
+// headerText is the text a client sent in a header. Node reads header bytes
+// as latin1 (HTTP/1.1 and HTTP/2 alike), so UTF-8 "é" arrives as "Ã©"; a
+// message quoting it must show what the client wrote. Bytes that are not
+// UTF-8 are shown as they came.
+export function headerText(value: string): string {
+  if (!/[\x80-\xff]/.test(value) || /[^\x00-\xff]/.test(value)) return value;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(value, "latin1"));
+  } catch {
+    return value;
+  }
 }
 
 // clientForCall resolves the Client that serves one call.

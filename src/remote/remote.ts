@@ -41,6 +41,9 @@ export interface RemoteOptions {
   // monitorPollMs is how often the containers' monitors are checked for
   // being alive (default 500).
   monitorPollMs?: number;
+  // maxRequestBytes bounds one request message on every protocol (default
+  // 4 MiB, gRPC's default); a bigger one is RESOURCE_EXHAUSTED.
+  maxRequestBytes?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -91,6 +94,7 @@ export class Remote {
         server = await startServer({
           socketPath,
           tcp: options.tcp,
+          maxRequestBytes: options.maxRequestBytes,
           routes: berthRoutes({
             clientFor: (ns) => new LocalClient(started, ns),
             version: () => versionOf(started),

@@ -10,7 +10,6 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import { dirname } from "node:path";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { alreadyExists, BerthError, failedPrecondition, invalidArgument } from "../errors/berth-error.js";
 import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
@@ -18,6 +17,7 @@ import { SystemService } from "../gen/berth/v1/system_pb.js";
 import { closeServer } from "./close-server.js";
 import { containerService } from "./container-service.js";
 import { eventService } from "./event-service.js";
+import { createHttpHandler, type NodeHandler } from "./http-handler.js";
 import type { ClientResolver } from "./namespace.js";
 import { systemService, type VersionSource } from "./system-service.js";
 import { createUnixListener } from "./unix-listener.js";
@@ -35,7 +35,13 @@ export interface ServerOptions {
   // graceMs bounds how long close() lets calls in flight finish before it
   // cuts their connections.
   graceMs?: number;
+  // maxRequestBytes bounds one request message on every protocol; a bigger
+  // one is refused with RESOURCE_EXHAUSTED naming the limit.
+  maxRequestBytes?: number;
 }
+
+// DEFAULT_MAX_REQUEST_BYTES is gRPC's own default receive limit.
+export const DEFAULT_MAX_REQUEST_BYTES = 4 << 20;
 
 export interface RunningServer {
   // address is "unix:<socketPath>", the form gRPC clients take as a target.
@@ -57,18 +63,21 @@ export function berthRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { socketPath, routes, tcp, graceMs = 2000 } = options;
+  const { socketPath, routes, tcp, graceMs = 2000, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES } = options;
   if (tcp && !tcp.tls) {
     throw invalidArgument(`refusing to serve on tcp ${tcp.host}:${tcp.port} without tls: give a certificate and key`);
+  }
+  if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1024 || maxRequestBytes > 2 ** 31 - 1) {
+    throw invalidArgument(`maxRequestBytes ${maxRequestBytes} is not a usable limit: give a whole number of bytes from 1024 to 2147483647`);
   }
   // Aborting this ends every call's ctx.signal, on both stacks, so endless
   // streams such as Subscribe stop with UNAVAILABLE instead of holding
   // close() open.
   const shutdown = new AbortController();
-  const handler = specGrpcMessage(connectNodeAdapter({ routes, shutdownSignal: shutdown.signal }));
+  const handler = specGrpcMessage(createHttpHandler({ routes, shutdown: shutdown.signal, readMaxBytes: maxRequestBytes }));
 
   await prepareSocketPath(socketPath);
-  const unix = createUnixListener(routes, handler, shutdown.signal);
+  const unix = createUnixListener(routes, handler, shutdown.signal, maxRequestBytes);
   const closers: ((graceMs: number) => Promise<void>)[] = [unix.close];
   let tcpAddress: string | undefined;
   try {
@@ -102,11 +111,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw err;
   }
 }
-
-type NodeHandler = (
-  req: http.IncomingMessage | http2.Http2ServerRequest,
-  res: http.ServerResponse | http2.Http2ServerResponse,
-) => void;
 
 // specGrpcMessage re-encodes the grpc-message trailer the way the gRPC spec
 // asks: only '%' and bytes outside space..'~' escaped. connect-es escapes with

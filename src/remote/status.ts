@@ -32,9 +32,52 @@ const ERROR_CODE_OF = new Map<Code, ErrorCode>(
 // kept, since Connect would otherwise hide it behind "internal error" or
 // report UNKNOWN.
 export function toConnectError(err: unknown): ConnectError {
-  if (err instanceof ConnectError) return err;
+  if (err instanceof ConnectError) return boundStatus(err);
   const berth = BerthError.from(err);
-  return new ConnectError(berth.message, CODE_OF[berth.code], undefined, undefined, err);
+  return new ConnectError(boundStatusMessage(berth.message), CODE_OF[berth.code], undefined, undefined, err);
+}
+
+// STATUS_MESSAGE_MAX_BYTES bounds a status message, in UTF-8 bytes. gRPC
+// sends the message in the grpc-message trailer, percent-encoded (up to 3
+// bytes on the wire per byte), and a default client refuses more than 8 KiB
+// of metadata with RESOURCE_EXHAUSTED, which would replace the real error.
+// Values are cut where they are echoed (src/errors/quote.ts); this is the
+// last resort for every message that leaves, whoever wrote it.
+export const STATUS_MESSAGE_MAX_BYTES = 1024;
+
+// ERROR_METADATA_MAX_BYTES bounds the metadata an error carries (keys and
+// values), for the same reason; entries past it are left out.
+export const ERROR_METADATA_MAX_BYTES = 2048;
+
+// boundStatusMessage returns message unchanged when it fits, and otherwise
+// its head, cut on a UTF-8 character boundary, with a marker giving the
+// full size, the whole within STATUS_MESSAGE_MAX_BYTES.
+export function boundStatusMessage(message: string): string {
+  const bytes = Buffer.from(message, "utf8");
+  if (bytes.length <= STATUS_MESSAGE_MAX_BYTES) return message;
+  const marker = `… (message cut: ${bytes.length} bytes)`;
+  let end = STATUS_MESSAGE_MAX_BYTES - Buffer.byteLength(marker, "utf8");
+  // Step back over continuation bytes (10xxxxxx) to the start of a character.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString("utf8") + marker;
+}
+
+// boundStatus returns err itself when its message and metadata fit, and
+// otherwise the same status with both bounded.
+export function boundStatus(err: ConnectError): ConnectError {
+  const message = boundStatusMessage(err.rawMessage);
+  let size = 0;
+  let over = false;
+  const metadata = new Headers();
+  err.metadata.forEach((value, key) => {
+    size += key.length + value.length;
+    if (size > ERROR_METADATA_MAX_BYTES) over = true;
+    else metadata.append(key, value);
+  });
+  if (message === err.rawMessage && !over) return err;
+  const bounded = new ConnectError(message, err.code, metadata, undefined, err.cause ?? err);
+  bounded.details.push(...err.details);
+  return bounded;
 }
 
 // fromConnectError turns a failed call into the BerthError an in-process
@@ -49,15 +92,41 @@ export function fromConnectError(err: unknown): BerthError {
   return new BerthError("internal", `${Code[connect.code] ?? connect.code}: ${connect.rawMessage}`, { cause: err });
 }
 
-// withStatus wraps a unary handler so every error leaves as a status.
-export function withStatus<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+// withStatus wraps a unary handler so every error leaves as a status, and
+// none leaves past the call's deadline: connect-node sends whatever the
+// handler returns, however late, and a client that does not enforce its
+// own deadline (curl with connect-timeout-ms) would take a late success for
+// an answer. At the deadline the call ends with DEADLINE_EXCEEDED; work
+// that cannot be interrupted (a Create under way) runs on to its end, as
+// it would had the client cancelled. (grpc-js ends a call at its deadline
+// by itself.)
+export function withStatus<A extends [unknown, HandlerContext, ...unknown[]], R>(
+  handler: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
   return async (...args) => {
     try {
-      return await handler(...args);
+      return await untilDeadline(handler(...args), args[1].signal);
     } catch (err) {
       throw toConnectError(err);
     }
   };
+}
+
+function untilDeadline<R>(work: Promise<R>, signal: AbortSignal): Promise<R> {
+  const isDeadline = () => signal.reason instanceof ConnectError && signal.reason.code === Code.DeadlineExceeded;
+  if (signal.aborted && isDeadline()) {
+    work.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<R>((resolve, reject) => {
+    const onAbort = () => {
+      if (!isDeadline()) return;
+      work.catch(() => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 // streamWithStatus wraps a server-streaming handler the same way. A stream

@@ -3,6 +3,13 @@
 // HTTP/2, which on a unix socket means plain gRPC, to a @grpc/grpc-js server;
 // HTTP/1.1 (Connect JSON and gRPC-Web, from curl or a proxy) to
 // connect-node. Both stacks call the same handlers.
+//
+// grpc-js refuses what is not gRPC on HTTP/2 (415 for another content type)
+// before reading the request body, and Node's HTTP/2 server then resets the
+// stream with NO_ERROR, as RFC 9113 section 8.1 allows. curl before 8.1
+// (Debian 12 has 7.88) fails such a call with "(92) Stream error in the
+// HTTP/2 framing layer" when the reset overtakes its body; the router is not
+// involved (a bare Node HTTP/2 server answering early does the same).
 import * as http from "node:http";
 import * as net from "node:net";
 import * as grpc from "@grpc/grpc-js";
@@ -10,10 +17,6 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { closeServer } from "./close-server.js";
 import { createGrpcJsServer, methodSpecsOf } from "./grpc-js-adapter.js";
 import { routeByPreface } from "./protocol-router.js";
-
-// MAX_REQUEST_BYTES bounds one request message, as containerd's 16 MiB does;
-// grpc-js's own default is 4 MiB.
-const MAX_REQUEST_BYTES = 16 << 20;
 
 export interface UnixListener {
   readonly server: net.Server;
@@ -28,9 +31,12 @@ export function createUnixListener(
   routes: (router: ConnectRouter) => void,
   http1Handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
   shutdown: AbortSignal,
+  // maxRequestBytes bounds one request message, the same for grpc-js as
+  // for connect-node (http1Handler).
+  maxRequestBytes: number,
 ): UnixListener {
   const grpcJs = createGrpcJsServer(methodSpecsOf(routes), shutdown, {
-    "grpc.max_receive_message_length": MAX_REQUEST_BYTES,
+    "grpc.max_receive_message_length": maxRequestBytes,
   });
   const injector = grpcJs.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const http1 = new Http1Connections(http1Handler);
@@ -88,6 +94,7 @@ class Http1Connections {
 
   constructor(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void) {
     this.#server = http.createServer(handler);
+    this.#server.on("clientError", (err: NodeJS.ErrnoException, socket: net.Socket) => this.#refuse(err, socket));
     this.#server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       const socket = req.socket;
       this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
@@ -97,6 +104,27 @@ class Http1Connections {
         if (left === 0 && this.#closing) socket.end();
       });
     });
+  }
+
+  // refuse answers a request Node could not parse, in Connect's error JSON
+  // where Node would send a bare status line (431 for headers over its
+  // limit, 400 for the rest); a connection with a response under way, or
+  // already gone, is only closed.
+  #refuse(err: NodeJS.ErrnoException, socket: net.Socket): void {
+    if (err.code === "ECONNRESET" || !socket.writable || (this.#busy.get(socket) ?? 0) > 0) {
+      socket.destroy();
+      return;
+    }
+    const tooBig = err.code === "HPE_HEADER_OVERFLOW";
+    const [status, reason] = tooBig ? [431, "Request Header Fields Too Large"] : [400, "Bad Request"];
+    const body = JSON.stringify(
+      tooBig
+        ? { code: "resource_exhausted", message: `the request's headers are over ${http.maxHeaderSize} bytes: send shorter header values` }
+        : { code: "invalid_argument", message: `not an HTTP/1.1 request berth can read: ${err.message}` },
+    );
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   }
 
   accept(socket: net.Socket): void {

@@ -1,14 +1,15 @@
 // One socket answers gRPC (HTTP/2, grpc-js), and gRPC-Web and Connect
-// (HTTP/1.1, connect-node) with the same handlers; and the RPC floor,
-// measured with Ping.
+// (HTTP/1.1, connect-node) with the same handlers. (The cost of a call is
+// measured by the benchmark, bench/lib/rpc-floor.js, not here.)
 import { execFile } from "node:child_process";
+import * as http2 from "node:http2";
+import * as net from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrpcClient } from "../../src/client/grpc-client.js";
 import type { WireProtocol } from "../../src/client/transport.js";
 import { notFound } from "../../src/errors/berth-error.js";
 import { startFakeServer, type FakeServer } from "../fixtures/fake-server.js";
-import { createGrpcJsClient } from "../fixtures/grpc-js-client.js";
 import { sampleContainer, sampleStats } from "../fixtures/sample-messages.js";
 
 const run = promisify(execFile);
@@ -54,46 +55,24 @@ it("curl speaks Connect JSON to the socket over HTTP/1.1", async () => {
   expect(body.container).toMatchObject({ id: "from-curl", namespace: "curl", createdAt: "2023-11-14T22:13:20.000000001Z" });
 });
 
+// Not curl: a server may answer before it has read the request body and
+// then reset the stream with NO_ERROR (RFC 9113 section 8.1), which Node's
+// HTTP/2 server does for every early answer, grpc-js's 415 included; curl
+// before 8.1 (Debian 12 ships 7.88) fails such a call with "(92) Stream
+// error in the HTTP/2 framing layer" whenever the reset overtakes its body,
+// a few calls in a hundred. Node's client reads the answer as the RFC asks.
 it("HTTP/2 on the socket is gRPC only: Connect over it is refused with 415", async () => {
-  const { stdout } = await run("curl", [
-    ...["--silent", "--show-error", "--http2-prior-knowledge", "--unix-socket", fake.socketPath, "--write-out", "%{http_code}"],
-    ...["--output", "/dev/null", "-H", "content-type: application/json"],
-    ...["--data", '{"id":"from-curl"}', "http://localhost/berth.v1.ContainerService/State"],
-  ]);
-  expect(stdout).toBe("415");
-});
-
-describe("the RPC floor", () => {
-  const ROUNDS = 500;
-
-  function median(samples: number[]): number {
-    const sorted = [...samples].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)]!;
+  const session = http2.connect("http://localhost", { createConnection: () => net.connect(fake.socketPath) });
+  try {
+    const status = await new Promise<number>((resolve, reject) => {
+      const stream = session.request({ ":method": "POST", ":path": "/berth.v1.ContainerService/State", "content-type": "application/json" });
+      stream.on("response", (headers) => resolve(Number(headers[":status"])));
+      stream.on("error", reject);
+      stream.end('{"id":"from-http2"}');
+    });
+    expect(status).toBe(415);
+    expect(fake.hub.callsOf("state").some((c) => c.args[0] === "from-http2")).toBe(false);
+  } finally {
+    session.close();
   }
-
-  async function measure(ping: () => Promise<unknown>): Promise<number> {
-    for (let i = 0; i < 100; i++) await ping();
-    const samples: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      const start = process.hrtime.bigint();
-      await ping();
-      samples.push(Number(process.hrtime.bigint() - start) / 1000);
-    }
-    return median(samples);
-  }
-
-  it("Ping over the unix socket, GrpcClient and grpc-js", async () => {
-    const client = await GrpcClient.connect({ socketPath: fake.socketPath });
-    const grpcJs = createGrpcJsClient(fake.socketPath);
-    try {
-      const connectUs = await measure(() => client.ping());
-      const grpcJsUs = await measure(() => grpcJs.unary("SystemService", "Ping", {}));
-      console.log(
-        `Ping median over ${ROUNDS} calls, both served by grpc-js: GrpcClient (connect-es client) ${connectUs.toFixed(0)} µs, grpc-js client ${grpcJsUs.toFixed(0)} µs`,
-      );
-    } finally {
-      grpcJs.close();
-      await client.close();
-    }
-  });
 });

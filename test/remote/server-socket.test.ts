@@ -111,6 +111,18 @@ describe("tcp", () => {
     try {
       expect(server.tcpAddress).toMatch(/^127\.0\.0\.1:\d+$/);
       await expect(client.unary("SystemService", "Version", {})).resolves.toMatchObject({ runtime: "runc" });
+      // Attach is interactive over TLS too: output comes back while the
+      // call is still open, before its input ends.
+      const attach = client.bidiStream("ContainerService", "Attach");
+      const echoed = new Promise<{ output?: { data: Buffer } }>((resolve, reject) => {
+        attach.once("data", resolve);
+        attach.once("error", reject);
+      });
+      attach.write({ start: { id: "c1" } });
+      attach.write({ stdin: Buffer.from("over tls") });
+      expect(Buffer.from((await echoed).output!.data).toString()).toBe("over tls");
+      attach.end();
+      await new Promise((resolve) => attach.on("end", resolve).on("error", resolve).resume());
     } finally {
       client.close();
       await server.close();
