@@ -131,12 +131,19 @@ export class EventJournal {
   }
 
   // flush resolves once every event appended before the call is written
-  // and synced, and rejects with the write error if writing failed.
+  // and synced, and rejects with the write error if an attempt it made
+  // failed. An attempt already in flight when it was called may have begun
+  // before the disk had room again; its failure only makes flush try anew.
   async flush(): Promise<void> {
     const target = this.last;
     while (this.durable < target) {
       if (this.pending.length === 0 && this.writing === undefined && this.written < target) throw internal(`event journal lost track of sequences after ${this.written}`);
-      await this.drain();
+      const joined = this.writing !== undefined;
+      try {
+        await this.drain();
+      } catch (err) {
+        if (!joined) throw err;
+      }
     }
   }
 
@@ -200,7 +207,7 @@ export class EventJournal {
   private drain(): Promise<void> {
     if (this.writing !== undefined) return this.writing;
     const writing = this.writeBatch().catch((err: unknown) => {
-      throw BerthError.from(err);
+      throw writeError(this.dir, err);
     });
     this.writing = writing;
     writing.then(
@@ -274,6 +281,20 @@ export class EventJournal {
       this.dropped.shift();
     }
   }
+}
+
+// writeError says what to do about a failed write: a full disk is the
+// operator's to fix, and nothing is lost meanwhile.
+function writeError(dir: string, err: unknown): BerthError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOSPC" || code === "EDQUOT") {
+    return new BerthError(
+      "resource_exhausted",
+      `cannot write the event journal in ${dir}: ${code === "ENOSPC" ? "no space left on its disk" : "disk quota exceeded"}; free space there (events wait in memory and are written once it can)`,
+      { cause: err },
+    );
+  }
+  return BerthError.from(err);
 }
 
 function tooOld(next: bigint, oldest: bigint): BerthError {

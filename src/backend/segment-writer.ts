@@ -4,6 +4,10 @@
 // instead of leaving half a record in the middle of the file.
 import { constants } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
+
+// The one thing the backend takes from the engine: failpoints have no
+// dependencies, and the fault tests fill the journal's disk through them.
+import { failpointError } from "../engine/failpoint.js";
 import { segmentPath } from "./journal-segment.js";
 
 export class SegmentWriter {
@@ -23,6 +27,12 @@ export class SegmentWriter {
     if (this.fileFirst !== first || this.file === undefined) await this.switchTo(first);
     const file = this.file!;
     let offset = 0;
+    const fault = failpointError("journal:write");
+    if (fault !== undefined) {
+      // As a full disk does: part of the data lands, then ENOSPC.
+      await file.write(data, 0, data.length >> 1, this.position);
+      throw fault;
+    }
     while (offset < data.length) {
       const { bytesWritten } = await file.write(data, offset, data.length - offset, this.position + offset);
       offset += bytesWritten;

@@ -53,14 +53,44 @@ export function exitFromRecord(r: ProcessRecord["exit"]): ExitInfo | undefined {
   return r && { exitCode: r.exitCode, exitedAt: new Date(r.exitedAt), oomKilled: r.oomKilled, monitorDied: r.monitorDied === true };
 }
 
+// readRecord reads a record: undefined when there is none, and an error
+// saying what is wrong when the file is not a record this daemon can adopt
+// (torn, emptied, another version, or missing the fields restore needs).
 export async function readRecord(path: string): Promise<ContainerRecord | undefined> {
+  let text: string;
   try {
-    const record = JSON.parse(await readFile(path, "utf8")) as ContainerRecord;
-    return record.version === 1 ? record : undefined;
+    text = await readFile(path, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON (${(err as Error).message})`);
+  }
+  const why = recordProblem(value);
+  if (why !== undefined) throw new Error(`${path} is not a container record: ${why}`);
+  return value as ContainerRecord;
+}
+
+// recordProblem checks the fields restore relies on, so a damaged record
+// is named as such instead of failing somewhere inside restore.
+function recordProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return "not a JSON object";
+  if (value["version"] !== 1) return `version ${JSON.stringify(value["version"])}, not 1`;
+  if (!isObject(value["labels"])) return "no labels";
+  if (typeof value["createdAt"] !== "string") return "no createdAt";
+  if (!Array.isArray(value["execs"])) return "no execs";
+  for (const p of [value["init"], ...(value["execs"] as unknown[])]) {
+    if (!isObject(p) || typeof p["id"] !== "string" || !Array.isArray(p["args"]) || typeof p["pid"] !== "number") return "a process without id, args or pid";
+  }
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 // RecordWriter coalesces saves: while one write is in flight, later calls

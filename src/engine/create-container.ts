@@ -7,19 +7,23 @@
 // is saved with phase "creating" before the monitor starts, and restore
 // undoes any container whose start-container event was never published
 // (publishing delete if create was). Once start-container is published the
-// container exists, even if the caller never heard back.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+// container exists, even if the caller never heard back, and nothing after
+// that fails the Create: the event stream never announces a start the
+// caller is then told did not happen.
+import { mkdir, rm } from "node:fs/promises";
 
 import type { CreateOptions } from "../client/client.js";
-import { invalidArgument } from "../errors/berth-error.js";
+import { BerthError, invalidArgument } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
+import { quote } from "../errors/quote.js";
 import { EventType, type Container } from "../gen/berth/v1/types_pb.js";
 import { ensureBusyboxRootfs } from "../rootfs/busybox-rootfs.js";
 import { ensureImageRootfs } from "../rootfs/image-rootfs.js";
-import { prepareContainerRootfs, releaseContainerRootfs } from "../rootfs/overlay.js";
+import { mountsAtOrBelow, prepareContainerRootfs, releaseContainerRootfs } from "../rootfs/overlay.js";
 import { buildDefaultSpec } from "../spec/default-spec.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { applySpecOverrides } from "../spec/user-spec.js";
+import { writeFileAtomic } from "./atomic-file.js";
 import { removeContainer } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
 import { failpoint } from "./failpoint.js";
@@ -46,19 +50,23 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   // announced is set once the create event is out: undoing then owes a delete.
   let announced = false;
   try {
-    const rootfsPath = await prepareContainerRootfs({ lowerDir: lower, containerDir: dir, readOnly });
+    const rootfsPath = await prepareContainerRootfs({ lowerDir: lower, containerDir: dir });
+    failpoint("create:after-mount");
     const spec = buildSpec(options, { id, rootfsPath, readOnly, cgroupsPath });
     const args = spec.process?.args ?? [];
     const init = new ManagedProcess(INIT_PROCESS_ID, args, spec.process?.terminal === true, "container");
     init.stdin = options.process?.stdin === true;
-    c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), !readOnly);
+    c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), true);
     c.restarts = RestartManager.initial(policy);
     c.phase = "creating";
     // Events about this id from before (an earlier container of that name)
     // are not this container's.
     c.sequence = engine.bus.lastSequence();
     await mkdir(c.paths.persist, { recursive: true });
-    await writeFile(c.paths.config, JSON.stringify(spec));
+    // Atomic, as the record is: a crash mid-write must not leave an empty
+    // config.json that no later daemon can read.
+    await writeFileAtomic(c.paths.config, JSON.stringify(spec));
+    failpoint("create:after-config");
     await c.record.save();
     failpoint("create:after-record");
     c.runBeganAtMs = Date.now();
@@ -67,6 +75,12 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     c.emit(EventType.CREATE, { processId: INIT_PROCESS_ID, pid: init.pid });
     announced = true;
     failpoint("create:after-create-event");
+    // A start-container, once published, cannot be taken back: the journal
+    // delivers it as soon as it can write it. So the journal must prove it
+    // can write before the process runs: one that cannot (a full disk)
+    // fails the Create here, while undoing it (create, then delete) is
+    // still true to the events.
+    await ns.ctx.durable();
     // Registered before start, so an init that exits at once is not missed:
     // the exit watcher finds the container by id.
     ns.containers.set(id, c);
@@ -75,30 +89,89 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     init.markStarted(init.pid);
     c.phase = undefined;
     c.emit(EventType.START_CONTAINER, { processId: INIT_PROCESS_ID, pid: init.pid });
-    failpoint("create:after-start-event");
-    const info = c.info();
-    c.markStartPublished();
-    superviseInit(c);
-    await c.record.save();
-    failpoint("create:after-save");
-    return { container: c, started: info };
   } catch (err) {
     ns.containers.delete(id);
     if (c !== undefined) {
       c.markRemoved();
       c.markStartPublished();
-      await removeContainer(ns, c).catch(engine.reportError);
-      try {
-        if (announced) c.emit(EventType.DELETE, { processId: INIT_PROCESS_ID });
-      } catch (publishErr) {
-        // The bus closed under a Create cut short by shutdown.
-        engine.reportError(publishErr);
-      }
+      await undoCreate(engine, ns, c, announced);
     } else {
       await releaseContainerRootfs(dir).catch(engine.reportError);
       await rm(dir, { recursive: true, force: true }).catch(engine.reportError);
     }
     throw err;
+  }
+  // The container exists from here on, whatever fails next.
+  failpoint("create:after-start-event");
+  const info = c.info();
+  c.markStartPublished();
+  superviseInit(c);
+  await saveStartedRecord(engine, c);
+  failpoint("create:after-save");
+  return { container: c, started: info };
+}
+
+// undoCreate removes what a failed Create made. The delete a published
+// create is owed goes out before the record is removed, and the record goes
+// only once that delete is durable, as in any Delete: a crash in between
+// leaves restore to finish. A journal that cannot write (a full disk)
+// keeps the delete queued; the folder, by then only its record, goes once
+// the journal has written it.
+async function undoCreate(engine: Engine, ns: Namespace, c: ManagedContainer, announced: boolean): Promise<void> {
+  try {
+    await removeContainer(ns, c, announced ? { exitCode: 0 } : undefined);
+  } catch (err) {
+    engine.reportError(err);
+    if (!announced || ns.ctx.closed) return;
+    void (async () => {
+      for (let delayMs = 100; !ns.ctx.closed; delayMs = Math.min(delayMs * 2, 5000)) {
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+        if (await ns.ctx.durable().then(() => true, () => false)) {
+          // A Create of the same id meanwhile owns the folder now; and a
+          // recursive rm never runs through a mount.
+          const mine = !ns.creating.has(c.id) && !ns.containers.has(c.id);
+          if (mine && (await mountsAtOrBelow(c.paths.dir)).length === 0) await rm(c.paths.dir, { recursive: true, force: true }).catch(engine.reportError);
+          return;
+        }
+      }
+    })();
+  }
+}
+
+// How long a Create waits for its record to be saved once its start is
+// published, before it answers anyway and the saving goes on behind it.
+const START_SAVE_WAIT_MS = 5000;
+
+// saveStartedRecord saves the record of a container whose start is
+// published. A save that fails (the journal or the record cannot be written)
+// does not fail the Create, whose start the events already announce: it is
+// reported and tried again, for a while before the Create answers, then
+// behind it until it succeeds or the container is gone. A crash before it
+// succeeds leaves restore to learn the truth from the journal: the start
+// event on disk makes it adopt the container; one that never got there was
+// never delivered, and the container is undone.
+async function saveStartedRecord(engine: Engine, c: ManagedContainer): Promise<void> {
+  let reported = false;
+  const saved = await retrySave(c, Date.now() + START_SAVE_WAIT_MS, (err) => {
+    if (reported) return;
+    reported = true;
+    engine.reportError(new BerthError("internal", `container ${c.namespace}/${c.id} runs, but its record cannot be saved yet (will retry): ${(err as Error).message}`, { cause: err }));
+  });
+  if (!saved) void retrySave(c, Infinity, () => {});
+}
+
+// retrySave saves c's record, again and again with a growing pause, until
+// it succeeds (true), the deadline passes, or the container is gone.
+async function retrySave(c: ManagedContainer, deadlineMs: number, onError: (err: unknown) => void): Promise<boolean> {
+  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 5000)) {
+    try {
+      await c.record.save();
+      return true;
+    } catch (err) {
+      onError(err);
+    }
+    if (c.removed || c.ctx.closed || Date.now() + delayMs > deadlineMs) return false;
+    await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
   }
 }
 
@@ -108,10 +181,10 @@ async function lowerDirOf(engine: Engine, options: CreateOptions): Promise<strin
     case undefined:
       return ensureBusyboxRootfs(engine.options.stateDir);
     case "path":
-      if (!source.value.startsWith("/")) throw invalidArgument(`rootfs.path ${JSON.stringify(source.value)} must be an absolute path on the daemon's host`);
+      if (!source.value.startsWith("/")) throw invalidArgument(`rootfs.path ${quote(source.value)} must be an absolute path on the daemon's host`);
       return source.value;
     case "imagePath":
-      if (!source.value.startsWith("/")) throw invalidArgument(`rootfs.image_path ${JSON.stringify(source.value)} must be an absolute path on the daemon's host`);
+      if (!source.value.startsWith("/")) throw invalidArgument(`rootfs.image_path ${quote(source.value)} must be an absolute path on the daemon's host`);
       return ensureImageRootfs(engine.options.stateDir, source.value);
   }
 }

@@ -15,9 +15,10 @@ import { stopRun } from "./launch-init.js";
 import type { ContainerPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";
 
-// removeContainer removes a container that never was (a failed Create).
-export async function removeContainer(ns: Namespace, c: ManagedContainer): Promise<void> {
-  await discardContainer(ns, c.id, c.paths, c.spec, undefined);
+// removeContainer removes a container that never was (a failed Create),
+// publishing the delete its published create is owed, if any.
+export async function removeContainer(ns: Namespace, c: ManagedContainer, deleteEvent?: { exitCode: number }): Promise<void> {
+  await discardContainer(ns, c.id, c.paths, c.spec, deleteEvent);
 }
 
 // discardContainer removes a container that is no more: it ends any run the
@@ -32,7 +33,7 @@ export async function discardContainer(
   id: string,
   paths: ContainerPaths,
   spec: OciSpec | undefined,
-  deleteEvent: { exitCode: number } | undefined,
+  deleteEvent: { exitCode: number; oomKilled?: boolean; monitorDied?: boolean } | undefined,
   beforeEvent: () => Promise<void> = async () => {},
 ): Promise<void> {
   await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir);
@@ -44,7 +45,7 @@ export async function discardContainer(
   await removeEmptyCgroupParents(cgroupParentOf(spec) ?? ns.cgroupParent);
   await beforeEvent();
   if (deleteEvent !== undefined) {
-    ns.ctx.publish(id, EventType.DELETE, { processId: INIT_PROCESS_ID, exitCode: deleteEvent.exitCode });
+    ns.ctx.publish(id, EventType.DELETE, { processId: INIT_PROCESS_ID, ...deleteEvent });
     await ns.ctx.durable();
   }
   failpoint("delete:after-event");

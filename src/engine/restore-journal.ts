@@ -88,3 +88,17 @@ function startRun(init: ProcessRecord, pid: number, at: string): void {
   init.startTime = undefined;
   init.monitor = undefined;
 }
+
+// unansweredCreate reads the whole history of a container id and tells
+// whether its newest create is not yet answered by a delete, with the exit
+// code the delete should carry: for a container whose record is lost, so
+// that removing it still ends its story in the events exactly once.
+export async function unansweredCreate(events: Iterable<Event> | AsyncIterable<Event>): Promise<{ exitCode: number } | undefined> {
+  let open: { exitCode: number } | undefined;
+  for await (const e of events) {
+    if (e.type === EventType.CREATE) open = { exitCode: 0 };
+    else if (e.type === EventType.DELETE) open = undefined;
+    else if (e.type === EventType.EXIT && open !== undefined) open.exitCode = e.exitCode;
+  }
+  return open;
+}

@@ -6,12 +6,14 @@
 // exit code once (exit event, after its exec'd processes' exits), a Create
 // that never published start-container is undone, a Delete cut short is
 // finished, and a restart the policy had decided is carried out.
-import { readdir, readFile, readlink, rm } from "node:fs/promises";
+import { lstat, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { join } from "node:path";
 
-import { failedPrecondition, isBerthError } from "../errors/berth-error.js";
+import { BerthError, failedPrecondition, isBerthError } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
+import { quote } from "../errors/quote.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
+import { hasErrnoCode } from "../rootfs/path-exists.js";
 import { readPidFile } from "../runtime/conmon.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { exitFromRecord, readRecord, type ContainerRecord, type ProcessRecord } from "./container-record.js";
@@ -23,13 +25,15 @@ import { ContainerPaths, ExecPaths } from "./layout.js";
 import { ManagedContainer } from "./managed-container.js";
 import { ManagedProcess } from "./managed-process.js";
 import { identify } from "./process-identity.js";
-import { applyJournal, type ExecOrigin } from "./restore-journal.js";
+import { applyJournal, unansweredCreate, type ExecOrigin } from "./restore-journal.js";
 import { RestartManager } from "./restart-manager.js";
 
 export async function restoreNamespace(engine: Engine, ns: Namespace): Promise<void> {
   const ids = await readdir(engine.layout.namespaceDir(ns.ctx.namespace)).catch(() => [] as string[]);
   for (const id of ids) {
-    await restoreContainer(engine, ns, id).catch(engine.reportError);
+    await restoreContainer(engine, ns, id).catch((err: unknown) => {
+      engine.reportError(new BerthError("internal", `restore: cannot restore container ${ns.ctx.namespace}/${id}, leaving its folder for the next try: ${(err as Error)?.message ?? String(err)}`, { cause: err }));
+    });
   }
   // Exit files of containers that are no more (removed while their monitor
   // still wrote) would only confuse the watcher.
@@ -41,7 +45,7 @@ export async function restoreNamespace(engine: Engine, ns: Namespace): Promise<v
 // restoreContainer reconciles one container folder. It holds the id as
 // being created meanwhile, so a Create of that id waits its turn.
 export async function restoreContainer(engine: Engine, ns: Namespace, id: string): Promise<ManagedContainer | undefined> {
-  if (ns.creating.has(id) || ns.removing.has(id)) throw failedPrecondition(`cannot restore container ${JSON.stringify(id)}: it is being created or deleted`);
+  if (ns.creating.has(id) || ns.removing.has(id)) throw failedPrecondition(`cannot restore container ${quote(id)}: it is being created or deleted`);
   ns.creating.add(id);
   try {
     return await reconcileFolder(engine, ns, id);
@@ -52,20 +56,45 @@ export async function restoreContainer(engine: Engine, ns: Namespace, id: string
 
 async function reconcileFolder(engine: Engine, ns: Namespace, id: string): Promise<ManagedContainer | undefined> {
   const paths = new ContainerPaths(engine.layout.containerDir(ns.ctx.namespace, id));
-  const record = await readRecord(paths.record).catch((err: unknown) => {
-    engine.reportError(err);
+  const name = `${ns.ctx.namespace}/${id}`;
+  // Every folder restore cannot adopt is removed, and the log says which and why.
+  const removing = (why: string) => engine.reportError(new Error(`restore: removing container ${name}: ${why}`));
+  const kind = await lstat(paths.dir).then(
+    (info) => (info.isDirectory() ? "folder" : "other"),
+    () => "none",
+  );
+  // The Restore RPC may name an id that has no folder at all.
+  if (kind === "none") return undefined;
+  if (kind === "other") {
+    removing("it is not a folder");
+    await rm(paths.dir, { recursive: true, force: true });
     return undefined;
-  });
-  const spec = await readFile(paths.config, "utf8").then((t) => JSON.parse(t) as OciSpec, () => undefined);
+  }
+  const read = await readRecord(paths.record).then(
+    (record) => ({ record, problem: undefined }),
+    (err: unknown) => ({ record: undefined, problem: (err as Error).message }),
+  );
+  const { spec, problem: specProblem } = await readSpec(paths.config);
+  if (read.problem !== undefined) {
+    // Nothing says which events this container's are; its id's history
+    // does: a create not answered by a delete is owed one.
+    const owed = await unansweredCreate(ns.ctx.history(id, 0n));
+    removing(`its record cannot be read (${read.problem})`);
+    await discardContainer(ns, id, paths, spec, owed);
+    return undefined;
+  }
+  const record = read.record;
   if (record === undefined) {
     // The record is saved before anything is started or published, and
     // removed last: without it there are only files to clear.
+    removing("it has no record (a Create cut short before saving one, or a Delete about to finish)");
     await discardContainer(ns, id, paths, spec, undefined);
     return undefined;
   }
   const facts = await applyJournal(record, ns.ctx.history(id, BigInt(record.sequence ?? "0")), (processId) => execOrigin(paths, processId));
   if (facts.deleted || record.phase !== undefined || spec === undefined) {
-    if (spec === undefined && record.phase === undefined) engine.reportError(new Error(`container ${ns.ctx.namespace}/${id}: its bundle's config.json is gone; removing what is left of it`));
+    if (spec === undefined && record.phase === undefined) removing(`its bundle's config.json ${specProblem}`);
+    else if (record.phase === "creating" && !facts.deleted) removing(`its Create was cut short before start-container${facts.created ? " (its create event is answered with a delete)" : ""}`);
     // Deleting: finish the job. Creating: the start was never published, so
     // the container never was; a published create is owed its delete.
     const owed = !facts.deleted && (record.phase === "deleting" || facts.created || spec === undefined);
@@ -73,6 +102,23 @@ async function reconcileFolder(engine: Engine, ns: Namespace, id: string): Promi
     return undefined;
   }
   return adopt(ns, id, paths, record, spec);
+}
+
+// readSpec reads a bundle's config.json, or says what is wrong with it.
+async function readSpec(path: string): Promise<{ spec: OciSpec | undefined; problem: string | undefined }> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    return { spec: undefined, problem: hasErrnoCode(err, "ENOENT") ? "is missing" : `cannot be read (${(err as Error).message})` };
+  }
+  try {
+    const spec: unknown = JSON.parse(text);
+    if (typeof spec === "object" && spec !== null && !Array.isArray(spec)) return { spec: spec as OciSpec, problem: undefined };
+    return { spec: undefined, problem: "is not a JSON object" };
+  } catch (err) {
+    return { spec: undefined, problem: `is not valid JSON (${(err as Error).message})` };
+  }
 }
 
 // adopt builds the container from its record and reconciles each process

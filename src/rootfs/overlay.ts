@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { loadExeca } from "../runtime/lazy-execa.js";
 
 import { BerthError } from "../errors/berth-error.js";
+import { quote } from "../errors/quote.js";
 import { hasErrnoCode, pathExists } from "./path-exists.js";
 
 export interface OverlayDirs {
@@ -31,40 +32,63 @@ export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
   }
 }
 
-// unmountOverlay unmounts target. It is idempotent: a target that is not
-// mounted, or does not exist, is already in the wanted state. A busy mount
-// is detached lazily so Delete still completes; the kernel frees it when
-// its last user goes.
+// unmountOverlay unmounts target and everything mounted at or below it,
+// newest first, until nothing is. It is idempotent: a target that is not
+// mounted, or does not exist, is already in the wanted state.
+//
+// One umount is not always enough: runc given a spec without a mount
+// namespace bind-mounts the root filesystem onto itself in the host's
+// namespace (and may mount the spec's mounts inside it), and leaves those
+// mounts when it fails; the overlay then stays mounted underneath, and rmdir of
+// bundle/rootfs fails with EBUSY. A busy mount is detached lazily so
+// Delete still completes; the kernel frees it when its last user goes.
 export async function unmountOverlay(target: string): Promise<void> {
-  if (!(await isMountPoint(target))) return;
-  const result = await (await loadExeca())("umount", [target], { stdin: "ignore", reject: false });
-  if (result.exitCode === 0 || !(await isMountPoint(target))) return;
-  if (/busy/i.test(result.stderr)) {
-    const lazy = await (await loadExeca())("umount", ["-l", target], { stdin: "ignore", reject: false });
-    if (lazy.exitCode === 0) return;
-    throw new BerthError("internal", `cannot unmount busy ${target}, not even lazily: ${failureText(lazy)}`);
+  const wanted = resolve(target);
+  let previous: string | undefined;
+  for (;;) {
+    const mounts = await mountsAtOrBelow(wanted);
+    const newest = mounts.at(-1);
+    if (newest === undefined) return;
+    // The same mount twice in a row: even a lazy detach did not take it.
+    if (newest.id === previous) throw new BerthError("internal", `cannot unmount ${newest.path}: it is still mounted after a lazy unmount`);
+    previous = newest.id;
+    await unmountOne(newest.path);
   }
-  throw new BerthError("internal", `cannot unmount ${target}: ${failureText(result)}`);
+}
+
+async function unmountOne(path: string): Promise<void> {
+  const execa = await loadExeca();
+  const result = await execa("umount", [path], { stdin: "ignore", reject: false });
+  if (result.exitCode === 0) return;
+  if (/busy/i.test(result.stderr)) {
+    const lazy = await execa("umount", ["-l", path], { stdin: "ignore", reject: false });
+    if (lazy.exitCode === 0) return;
+    throw new BerthError("internal", `cannot unmount busy ${path}, not even lazily: ${failureText(lazy)}`);
+  }
+  // Raced with another unmount: the loop reads the table again.
+  if (/not mounted|no mount point/i.test(result.stderr)) return;
+  throw new BerthError("internal", `cannot unmount ${path}: ${failureText(result)}`);
 }
 
 export interface ContainerRootfsOptions {
   // lowerDir is the shared, never-modified root filesystem.
   lowerDir: string;
   containerDir: string;
-  // readOnly skips the overlay: the spec then points at lowerDir itself with
-  // root.readonly set, which is what keeps lowerDir unmodified.
-  readOnly: boolean;
 }
 
 // prepareContainerRootfs gives a container its root filesystem and returns
 // the path for the spec's root.path: <containerDir>/bundle/rootfs, an
-// overlay whose writes land in <containerDir>/upper; or lowerDir when
-// readOnly.
+// overlay whose writes land in <containerDir>/upper.
+//
+// A read-only container gets the overlay too (its spec sets root.readonly):
+// runc creates the mount points a spec names (a bind mount's destination,
+// /proc, /dev) inside the root before it makes it read-only, and those must
+// land in the container's own layer, never in a root filesystem that other
+// containers share.
 export async function prepareContainerRootfs(options: ContainerRootfsOptions): Promise<string> {
   if (!(await isDirectory(options.lowerDir))) {
     throw new BerthError("not_found", `root filesystem directory ${options.lowerDir} does not exist: give an existing folder on the daemon's host`);
   }
-  if (options.readOnly) return options.lowerDir;
   const dirs = containerRootfsDirs(options.containerDir, options.lowerDir);
   if (await isMountPoint(dirs.target)) {
     throw new BerthError(
@@ -84,8 +108,8 @@ export async function prepareContainerRootfs(options: ContainerRootfsOptions): P
 }
 
 // releaseContainerRootfs undoes prepareContainerRootfs: unmounts the overlay
-// and removes the container's writable layer. Calling it again, or for a
-// readOnly container, is harmless.
+// (and whatever else is mounted on or in it) and removes the container's
+// writable layer. Calling it again is harmless.
 export async function releaseContainerRootfs(containerDir: string): Promise<void> {
   const dirs = containerRootfsDirs(containerDir, "");
   await unmountOverlay(dirs.target);
@@ -117,12 +141,29 @@ function containerRootfsDirs(containerDir: string, lower: string): OverlayDirs {
 export async function isMountPoint(path: string): Promise<boolean> {
   if (!(await pathExists(path))) return false;
   const wanted = resolve(path);
+  return (await readMountTable()).some((m) => m.path === wanted);
+}
+
+export interface MountEntry {
+  id: string;
+  path: string;
+}
+
+// mountsAtOrBelow lists the mounts at dir or inside it, in the table's
+// order: a mount stacked on another, or made inside it, comes after it.
+export async function mountsAtOrBelow(dir: string): Promise<MountEntry[]> {
+  const wanted = resolve(dir);
+  return (await readMountTable()).filter((m) => m.path === wanted || m.path.startsWith(`${wanted}/`));
+}
+
+async function readMountTable(): Promise<MountEntry[]> {
   const table = await readFile("/proc/self/mountinfo", "utf8");
+  const out: MountEntry[] = [];
   for (const line of table.split("\n")) {
-    const mountPoint = line.split(" ")[4];
-    if (mountPoint !== undefined && unescapeMountField(mountPoint) === wanted) return true;
+    const fields = line.split(" ");
+    if (fields[4] !== undefined) out.push({ id: fields[0]!, path: unescapeMountField(fields[4]) });
   }
-  return false;
+  return out;
 }
 
 // The kernel writes space, tab, newline and backslash in octal (\040).
@@ -134,12 +175,12 @@ function unescapeMountField(field: string): string {
 // ',' separates options and ':' separates lower layers.
 function checkOverlayPath(name: string, path: string): void {
   if (!isAbsolute(path)) {
-    throw new BerthError("invalid_argument", `overlay ${name} directory ${JSON.stringify(path)} must be an absolute path`);
+    throw new BerthError("invalid_argument", `overlay ${name} directory ${quote(path)} must be an absolute path`);
   }
   if (/[,:\n]/.test(path)) {
     throw new BerthError(
       "invalid_argument",
-      `overlay ${name} directory ${JSON.stringify(path)} contains ',', ':' or a newline, which overlay mount options cannot hold; use a path without them`,
+      `overlay ${name} directory ${quote(path)} contains ',', ':' or a newline, which overlay mount options cannot hold; use a path without them`,
     );
   }
 }

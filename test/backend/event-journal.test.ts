@@ -1,4 +1,5 @@
-import { appendFile, readdir, readFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { execa } from "execa";
 import { join } from "node:path";
 import { create, equals, fromJsonString } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -156,6 +157,41 @@ describe("EventJournal", { timeout: 10_000 }, () => {
     expect(reopened.lastSequence()).toBe(6n);
     expect(sequencesOf(await takeEvents(reopened.read(0n), Infinity))).toEqual(range(1, 6));
     await reopened.close();
+  });
+
+  it("on a full disk: nothing counts as durable, the error says RESOURCE_EXHAUSTED and what to free, and a half-written batch is rewritten in place once there is room", async () => {
+    // A real full disk: a tmpfs of its own, filled up by another file.
+    const dir = join(tempDir(), "tiny");
+    await mkdir(dir);
+    await execa("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir]);
+    try {
+      const journal = await EventJournal.open(dir, { logger: quiet });
+      const durable: bigint[] = [];
+      journal.onWritten((sequence) => durable.push(sequence));
+      appendMany(journal, 3);
+      await journal.flush();
+      const filler = join(dir, "filler");
+      await writeFile(filler, Buffer.alloc(1024 * 1024)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOSPC") throw err;
+      });
+      // Large events, so the batch cannot fit the page or so left.
+      for (let i = 0; i < 200; i++) journal.append(eventAt(journal.lastSequence() + 1n, `c${"x".repeat(200)}${i}`));
+      const err = await journal.flush().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BerthError);
+      expect((err as BerthError).code).toBe("resource_exhausted");
+      expect((err as Error).message).toMatch(new RegExp(`cannot write the event journal in ${dir}: no space left on its disk; free space there`));
+      expect(durable.at(-1)).toBe(3n);
+      await rm(filler);
+      await journal.flush();
+      expect(durable.at(-1)).toBe(203n);
+      await journal.close();
+      const reopened = await EventJournal.open(dir, { logger: quiet });
+      expect(sequencesOf(await takeEvents(reopened.read(0n), Infinity))).toEqual(range(1, 203));
+      await reopened.close();
+    } finally {
+      // Lazily: a journal a failed test left open must not hide its failure.
+      await execa("umount", ["-l", dir]);
+    }
   });
 
   it("drops queued events of dropped segments while the disk is stalled", async () => {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { Status } from "../../src/client/types.js";
-import { DaemonProcess, daemonPlace, finish, type DaemonPlace } from "./daemon-process.js";
+import { builtDist, DaemonProcess, daemonPlace, finish, type DaemonPlace } from "./daemon-process.js";
 import { describe as show, readEvents } from "./events.js";
 
 const SLEEP = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"];
@@ -14,9 +14,11 @@ describe("a daemon killed inside Create or Delete", { timeout: 60_000 }, () => {
   let place: DaemonPlace;
   let daemon: DaemonProcess | undefined;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     place = daemonPlace("crashcreate");
-  });
+    // Building the daemon can take longer than a test.
+    await builtDist();
+  }, 180_000);
 
   afterAll(async () => {
     await finish(place, daemon);
@@ -25,6 +27,9 @@ describe("a daemon killed inside Create or Delete", { timeout: 60_000 }, () => {
   // Each step: whether the container must survive ("kept"), must be gone
   // ("undone"), or may be either (the crash races the journal's flush).
   const createSteps: Array<[string, "kept" | "undone" | "either"]> = [
+    // Between the mount and the record: a folder restore must clear alone.
+    ["create:after-mount", "undone"],
+    ["create:after-config", "undone"],
     ["create:after-record", "undone"],
     ["create:after-runc-create", "undone"],
     ["create:after-create-event", "undone"],

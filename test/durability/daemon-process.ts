@@ -4,8 +4,8 @@
 // Each suite gets its own state directory, socket, cgroup parent and
 // namespace; finish() removes what is left and fails on any leak.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { mkdir, rm, rmdir, stat } from "node:fs/promises";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -150,6 +150,47 @@ export async function finish(place: DaemonPlace, daemon?: DaemonProcess): Promis
   if (extra.length > 0) throw new Error(`the suite leaked:\n${extra.join("\n")}`);
 }
 
+export interface ContainerPlace {
+  stateDir: string;
+  namespace: string;
+  cgroupParent: string;
+}
+
+// leftovers lists, one line each, what the namespace holds of containers
+// other than the live ones: container folders, mounts under the state
+// directory, cgroups under the cgroup parent, monitors and runc processes,
+// runtime state and exit files. It only looks.
+export function leftovers(place: ContainerPlace, live: ReadonlySet<string> = new Set()): string[] {
+  const out: string[] = [];
+  const ls = (p: string) => (existsSync(p) ? readdirSync(p) : []);
+  const containers = join(place.stateDir, "containers", place.namespace);
+  for (const id of ls(containers)) if (!live.has(id)) out.push(`container folder ${id}`);
+  for (const id of ls(join(place.stateDir, "runc", place.namespace))) if (!live.has(id)) out.push(`runc state ${id}`);
+  for (const id of ls(join(place.stateDir, "exits", place.namespace))) if (!live.has(id)) out.push(`exit file ${id}`);
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const mountPoint = line.split(" ")[4];
+    if (mountPoint === undefined || !mountPoint.startsWith(`${place.stateDir}/`)) continue;
+    const id = mountPoint.startsWith(`${containers}/`) ? mountPoint.slice(containers.length + 1).split("/")[0]! : "";
+    if (!live.has(id)) out.push(`mount ${mountPoint}`);
+  }
+  for (const ctrl of readdirSync("/sys/fs/cgroup")) {
+    const base = join("/sys/fs/cgroup", ctrl, place.cgroupParent);
+    if (!existsSync(base) || !statSync(base).isDirectory()) continue;
+    const nsDir = join(base, place.namespace);
+    const ids = existsSync(nsDir) ? readdirSync(nsDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : [];
+    for (const id of ids) if (!live.has(id)) out.push(`cgroup ${join(nsDir, id)}`);
+    // The parents must go with the last container.
+    if (live.size === 0) out.push(`cgroup ${base}`);
+  }
+  const ps = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" });
+  for (const line of ps.split("\n")) {
+    if (!line.includes(place.stateDir) || !/conmon|runc/.test(line)) continue;
+    const id = /(?:^|\s)-c (\S+)/.exec(line)?.[1];
+    if (id === undefined || !live.has(id)) out.push(`process ${line.trim()}`);
+  }
+  return out;
+}
+
 async function removeCgroups(parent: string): Promise<void> {
   for (const ctrl of readdirSync("/sys/fs/cgroup")) {
     const base = join("/sys/fs/cgroup", ctrl, parent);
@@ -169,14 +210,17 @@ let distPromise: Promise<string> | undefined;
 // builtDist returns a folder of compiled code no older than src/: the
 // repository's dist/ when `npm run build` is fresh, else a private build
 // under node_modules/.cache (inside the tree, so bare imports resolve).
+// Each private build goes to a folder of its own, named by when it began,
+// and is never rewritten: a suite keeps the folder it got while other
+// suites, run meanwhile on newer sources, build the next one.
 export function builtDist(): Promise<string> {
   distPromise ??= (async () => {
     const newestSource = newestMtime(join(ROOT, "src"));
     const repoDist = join(ROOT, "dist");
     if ((await mtimeOf(join(repoDist, "remote/remote.js"))) >= newestSource) return repoDist;
-    const privateDist = join(ROOT, "node_modules/.cache/berth-durability/dist");
-    const lock = `${privateDist}.lock`;
-    await mkdir(join(ROOT, "node_modules/.cache/berth-durability"), { recursive: true });
+    const cache = join(ROOT, "node_modules/.cache/berth-durability");
+    const lock = join(cache, "build.lock");
+    await mkdir(cache, { recursive: true });
     for (;;) {
       try {
         await mkdir(lock);
@@ -188,16 +232,24 @@ export function builtDist(): Promise<string> {
       }
     }
     try {
-      if ((await mtimeOf(join(privateDist, "remote/remote.js"))) < newestSource) {
-        // Type errors elsewhere in the tree (work in progress) still emit
-        // JavaScript; only a build that emitted nothing fails the suite.
-        spawnSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", join(ROOT, "tsconfig.build.json"), "--outDir", privateDist], { stdio: "ignore" });
-        if ((await mtimeOf(join(privateDist, "remote/remote.js"))) < newestSource) throw new Error("could not build the daemon: run `npm run build` to see why");
-      }
+      // A build counts from when it began: a source saved while it ran is
+      // newer, and gets the next build.
+      const builds = readdirSync(cache).filter((name) => /^dist-\d+$/.test(name)).sort();
+      const newest = builds.at(-1);
+      if (newest !== undefined && Number(newest.slice(5)) >= newestMtime(join(ROOT, "src"))) return join(cache, newest);
+      const began = Date.now();
+      const out = join(cache, `dist-${began}`);
+      // Type errors elsewhere in the tree (work in progress) still emit
+      // JavaScript; only a build that emitted nothing fails the suite.
+      spawnSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", join(ROOT, "tsconfig.build.json"), "--outDir", `${out}.partial`], { stdio: "ignore" });
+      if ((await mtimeOf(join(`${out}.partial`, "remote/remote.js"))) === 0) throw new Error("could not build the daemon: run `npm run build` to see why");
+      await rename(`${out}.partial`, out);
+      // Builds an hour old serve no suite still running.
+      for (const old of builds) if (began - Number(old.slice(5)) > 3_600_000) await rm(join(cache, old), { recursive: true, force: true });
+      return out;
     } finally {
       await rmdir(lock).catch(() => {});
     }
-    return privateDist;
   })();
   return distPromise;
 }

@@ -1,30 +1,60 @@
 // The fault test of issue 4: 20 containers, half exiting on their own with
 // distinct codes, half running with exec'd processes (some exiting with
 // distinct codes, some running on); the daemon, a child process, is killed
-// with SIGKILL at random moments and at failpoints inside Create, AddProcess
-// and record saves, several times, while Creates and AddProcesses are in
-// flight. After every restart each container and process is accounted for
-// with its correct exit code (never an invented 137 or 255), a subscriber
-// that resumes from its last sequence sees every event exactly once with no
-// gap, and at the end nothing is left: no mount, cgroup, monitor, runtime
-// state, folder or exit file.
+// with SIGKILL at random moments and at failpoints inside Create (between
+// the mount and the record, after runc start, after the start event),
+// AddProcess and record saves, several times, while Creates and
+// AddProcesses are in flight, alongside Creates that runc fails after
+// conmon started, and through a round whose event journal's disk is full
+// for a while. After every restart each container and process is accounted
+// for with its correct exit code (never an invented 137 or 255), no folder
+// and no mount is left under the state directory but those of the live
+// containers, a subscriber that resumes from its last sequence sees every
+// event exactly once with no gap, a Create that failed never had its start
+// announced, and at the end nothing is left: no mount, cgroup, monitor,
+// runtime state, folder or exit file.
+//
+// The only fixed waits are the chaos schedule's random delays (when each
+// call starts, when the daemon is killed, how long no daemon runs); every
+// wait for a condition polls it with a deadline.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import type { Client } from "../../src/client/client.js";
+import type { Client, CreateOptions } from "../../src/client/client.js";
 import { EventType, Status, type Container } from "../../src/client/types.js";
-import { DaemonProcess, daemonPlace, finish, type DaemonPlace, type StartOptions } from "./daemon-process.js";
+import { until } from "../fixtures/until.js";
+import { builtDist, DaemonProcess, daemonPlace, finish, leftovers, type DaemonPlace, type StartOptions } from "./daemon-process.js";
 import { describe as show, EventLog } from "./events.js";
 
 const CONTAINERS = 20;
-const ROUNDS = 6;
 const LOOP = ["sh", "-c", "while true; do sleep 0.2; done"];
 
 // Where each round's daemon kills itself, if the random timer does not
-// first: inside Create (after runc start; after the start event, before the
-// record), inside AddProcess, and between a durable journal and a record
-// (which may be while restoring). The last round is killed only once its
-// calls are done, so that what the earlier rounds cut short gets made.
-const FAILPOINTS = ["", "create:after-runc-start@3", "create:after-start-event@3", "exec:after-event@3", "record:before-write@12", ""];
+// first: inside Create (between the mount and the record; after runc
+// start; after the start event, before the record), inside AddProcess, and
+// between a durable journal and a record (which may be while restoring).
+// One round's journal cannot write for a while (ENOSPC, as a full disk,
+// from its 6th write, for 6 attempts) and is not killed by a failpoint. The
+// last round is killed only once its calls are done, so that what the
+// earlier rounds cut short gets made.
+const FAILPOINTS = [
+  "",
+  "create:after-runc-start@3",
+  "create:after-mount@2",
+  "create:after-start-event@3",
+  "journal:write@6=ENOSPC/6",
+  "exec:after-event@3",
+  "record:before-write@12",
+  "",
+];
+const ROUNDS = FAILPOINTS.length;
+
+// Creates that runc fails after conmon started, one of each per round:
+// they must fail, leave nothing, and announce no start.
+const DOOMED: Array<(round: number) => CreateOptions> = [
+  () => ({ process: { args: ["/no/such/program"] } }),
+  // Without a mount namespace runc mounts in the host's, then fails.
+  () => ({ ociSpecJson: new TextEncoder().encode(JSON.stringify({ process: { args: ["sh", "-c", "true"] }, mounts: [] })) }),
+];
 
 type Outcome = "ok" | "failed";
 
@@ -62,7 +92,7 @@ function execArgs(e: ExecPlan, i: number): string[] {
   return e.code === undefined ? LOOP : ["sh", "-c", `sleep ${(0.2 + (i % 4) * 0.5).toFixed(1)}; exit ${e.code}`];
 }
 
-describe("a daemon SIGKILLed again and again under load", { timeout: 120_000 }, () => {
+describe("a daemon SIGKILLed again and again under load", { timeout: 240_000 }, () => {
   let place: DaemonPlace;
   let daemon: DaemonProcess | undefined;
   let all: Plan[];
@@ -71,11 +101,15 @@ describe("a daemon SIGKILLed again and again under load", { timeout: 120_000 }, 
   let adopted = 0;
   const log = new EventLog();
   let starts = 0;
+  // doomed lists the ids of the Creates runc failed; none may exist.
+  const doomed: string[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     place = daemonPlace("fault");
     all = plans(place);
-  });
+    // Building the daemon can take longer than the test's own budget.
+    await builtDist();
+  }, 180_000);
 
   afterAll(async () => {
     await log.unfollow();
@@ -104,6 +138,7 @@ describe("a daemon SIGKILLed again and again under load", { timeout: 120_000 }, 
   // none, and is tried again under a new id.
   async function check(client: Client, final: boolean): Promise<Map<string, Container>> {
     const listed = new Map((await client.list()).map((c) => [c.id, c]));
+    for (const id of doomed) expect(listed.has(id), `${id}, whose Create runc failed, exists`).toBe(false);
     for (const p of all) {
       const c = listed.get(p.id);
       if (p.created === "ok") expect(c, `${p.id} was created`).toBeDefined();
@@ -137,7 +172,10 @@ describe("a daemon SIGKILLed again and again under load", { timeout: 120_000 }, 
     for (let round = 0; round < ROUNDS; round++) {
       const run = await start({ failpoint: FAILPOINTS[round]! });
       daemon = run.daemon;
-      await check(run.client, false);
+      const listed = await check(run.client, false);
+      // What the crash cut short is cleared: no folder, mount, monitor or
+      // runtime state but the live containers'.
+      expectOnlyLive(place, listed);
       // This round's Creates (and those to try again), and AddProcesses into
       // what exists, each starting at a random moment of the next 1.5 s.
       const batch = all.slice(0, Math.round(((round + 1) * CONTAINERS) / (ROUNDS - 1))).filter((p) => p.created === undefined);
@@ -149,13 +187,21 @@ describe("a daemon SIGKILLed again and again under load", { timeout: 120_000 }, 
         if (p.created === "ok") await addExecs(run.client, p, i);
       });
       for (const p of all) if (!batch.includes(p) && p.created === "ok") ops.push(later().then(() => addExecs(run.client, p, all.indexOf(p))));
+      for (const options of DOOMED) {
+        const id = place.id("doomed");
+        doomed.push(id);
+        // At once, not at a random moment: the round's kill would otherwise
+        // mostly come first. A kill may still cut it short; it must never
+        // succeed.
+        ops.push(outcome(run.client.create(id, options(round))).then((o) => expect(o, `${id} was created`).toBe("failed")));
+      }
       // Kill at a random moment while the calls are in flight or soon after
       // they are done, unless the failpoint got there first.
       const settled = Promise.allSettled(ops).then(() => new Promise((r) => setTimeout(r, Math.floor(random() * 800))));
       const last = round === ROUNDS - 1;
       await Promise.race([daemon.exited, settled, ...(last ? [] : [new Promise((r) => setTimeout(r, 500 + Math.floor(random() * 3000)))])]);
       await daemon.kill("SIGKILL");
-      await Promise.allSettled(ops);
+      for (const r of await Promise.allSettled(ops)) if (r.status === "rejected") throw r.reason;
       await log.unfollow();
       await run.client.close().catch(() => {});
       // Some exits happen while no daemon runs.
@@ -174,22 +220,25 @@ describe("a daemon SIGKILLed again and again under load", { timeout: 120_000 }, 
         if (p.code !== undefined && c.status !== Status.STOPPED) return false;
         return p.execs.every((e) => e.code === undefined || c.processes.find((x) => x.id === e.id)?.status !== Status.RUNNING);
       });
-    }, "every self-exiting process to finish");
+    }, "every self-exiting process to finish", 15_000);
     const listed = await check(client, true);
+    expectOnlyLive(place, listed);
     console.log(
       `fault test: ${starts} daemon starts; ${listed.size} containers present (of ${CONTAINERS} planned); ` +
         `of the Creates cut short, ${adopted} left a working container and ${undone.length} were undone; ` +
         `${log.events.filter((e) => e.type === EventType.RESTORE).length} restore, ${log.events.filter((e) => e.type === EventType.EXIT).length} exit and ` +
-        `${log.events.filter((e) => e.type === EventType.EXIT_PROCESS).length} exit-process events so far`,
+        `${log.events.filter((e) => e.type === EventType.EXIT_PROCESS).length} exit-process events so far; calls failed with:\n` +
+        [...failures].map(([why, n]) => `  ${n}× ${why}`).join("\n"),
     );
 
     // Delete everything; the long-running processes end with the kill.
     await Promise.all([...listed.keys()].map((id) => client.delete(id, { force: true })));
     await log.waitFor((events) => [...listed.keys()].every((id) => events.some((e) => e.containerId === id && e.type === EventType.DELETE)), "every delete");
-    await new Promise((r) => setTimeout(r, 300));
+    expectOnlyLive(place, new Map());
     checkEvents(log, all, starts);
-    // A Create that was undone published nothing, or a create then a delete.
-    for (const id of undone) expect([[], [`${id}:create:init:0`, `${id}:delete:init:0`]]).toContainEqual(log.of(id));
+    // A Create that was undone, or that runc failed, published nothing, or
+    // a create then a delete: never a start.
+    for (const id of [...undone, ...doomed]) expect([[], [`${id}:create:init:0`, `${id}:delete:init:0`]]).toContainEqual(log.of(id));
     await log.unfollow();
     await client.close();
     await daemon.kill("SIGTERM");
@@ -205,10 +254,17 @@ async function addExecs(client: Client, p: Plan, i: number): Promise<void> {
   }
 }
 
+// failures counts why calls failed, for the summary: mostly the kills.
+const failures = new Map<string, number>();
+
 async function outcome(call: Promise<unknown>): Promise<Outcome> {
   return call.then(
     () => "ok" as const,
-    () => "failed" as const,
+    (err: unknown) => {
+      const why = String((err as Error)?.message ?? err).replace(/fault-[a-z]+-\d+/g, "<id>").slice(0, 120);
+      failures.set(why, (failures.get(why) ?? 0) + 1);
+      return "failed" as const;
+    },
   );
 }
 
@@ -245,12 +301,11 @@ function checkEvents(log: EventLog, all: Plan[], starts: number): void {
   }
 }
 
-async function until(pred: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+// expectOnlyLive checks that the state directory holds nothing but what
+// the listed containers own: no other container folder, mount under the
+// state directory, runtime state, exit file, cgroup or monitor.
+function expectOnlyLive(place: DaemonPlace, listed: Map<string, Container>): void {
+  expect(leftovers(place, new Set(listed.keys()))).toEqual([]);
 }
 
 // seeded is a small PRNG (mulberry32), so a failing run can be repeated

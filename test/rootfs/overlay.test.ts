@@ -35,7 +35,7 @@ describe("overlay root filesystems", () => {
 
   it("gives a container a writable overlay that never changes the lower dir", { timeout: 10_000 }, async () => {
     const containerDir = join(dir, "c1");
-    const rootfs = await prepareContainerRootfs({ lowerDir: lower, containerDir, readOnly: false });
+    const rootfs = await prepareContainerRootfs({ lowerDir: lower, containerDir });
     expect(rootfs).toBe(join(containerDir, "bundle", "rootfs"));
     expect(await isMountPoint(rootfs)).toBe(true);
 
@@ -51,14 +51,24 @@ describe("overlay root filesystems", () => {
     await releaseContainerRootfs(containerDir); // idempotent, as Delete must be
   });
 
-  it("uses the lower dir itself for a read-only rootfs", async () => {
+  it("releases a rootfs with mounts stacked on it and made inside it, as runc leaves them without a mount namespace", { timeout: 10_000 }, async () => {
     const containerDir = join(dir, "c2");
-    expect(await prepareContainerRootfs({ lowerDir: lower, containerDir, readOnly: true })).toBe(lower);
+    const rootfs = await prepareContainerRootfs({ lowerDir: lower, containerDir });
+    // What runc did in the host's namespace for a spec without one: a bind
+    // of the root onto itself, and mounts inside it.
+    await execa("mount", ["--bind", rootfs, rootfs]);
+    await mkdir(join(rootfs, "proc"), { recursive: true });
+    await execa("mount", ["-t", "tmpfs", "tmpfs", join(rootfs, "proc")]);
+    await execa("mount", ["--bind", rootfs, rootfs]);
+    expect((await mountsUnder(rootfs)).length).toBe(4);
     await releaseContainerRootfs(containerDir);
+    expect(await mountsUnder(containerDir)).toEqual([]);
+    expect(await readdir(containerDir)).toEqual(["bundle"]);
+    expect(await readdir(join(containerDir, "bundle"))).toEqual([]);
   });
 
   it("says NOT_FOUND for a lower dir that does not exist", async () => {
-    const err = await prepareContainerRootfs({ lowerDir: join(dir, "nope"), containerDir: join(dir, "c5"), readOnly: false }).catch(
+    const err = await prepareContainerRootfs({ lowerDir: join(dir, "nope"), containerDir: join(dir, "c5") }).catch(
       (e: unknown) => e,
     );
     expect(isBerthError(err, "not_found")).toBe(true);
@@ -67,9 +77,9 @@ describe("overlay root filesystems", () => {
 
   it("refuses to stack a second overlay on a prepared container", { timeout: 10_000 }, async () => {
     const containerDir = join(dir, "c3");
-    await prepareContainerRootfs({ lowerDir: lower, containerDir, readOnly: false });
+    await prepareContainerRootfs({ lowerDir: lower, containerDir });
     try {
-      const err = await prepareContainerRootfs({ lowerDir: lower, containerDir, readOnly: false }).catch((e: unknown) => e);
+      const err = await prepareContainerRootfs({ lowerDir: lower, containerDir }).catch((e: unknown) => e);
       expect(isBerthError(err, "failed_precondition")).toBe(true);
     } finally {
       await releaseContainerRootfs(containerDir);
@@ -92,7 +102,7 @@ describe("overlay root filesystems", () => {
 
   it("detaches a busy mount lazily so release still completes", { timeout: 10_000 }, async () => {
     const containerDir = join(dir, "c4");
-    const rootfs = await prepareContainerRootfs({ lowerDir: lower, containerDir, readOnly: false });
+    const rootfs = await prepareContainerRootfs({ lowerDir: lower, containerDir });
     // A process whose working directory is inside keeps the mount busy.
     const holder = execa("sleep", ["30"], { cwd: rootfs, stdin: "ignore", reject: false });
     try {

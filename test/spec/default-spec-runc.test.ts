@@ -35,8 +35,7 @@ describe("buildDefaultSpec under runc", () => {
   async function runOn(lower: string, args: string[], extra: Partial<DefaultSpecOptions> = {}) {
     const id = harness.nextId();
     const containerDir = harness.containerDir(id);
-    const readOnly = extra.readonlyRootfs === true;
-    const rootfsPath = await prepareContainerRootfs({ lowerDir: lower, containerDir, readOnly });
+    const rootfsPath = await prepareContainerRootfs({ lowerDir: lower, containerDir });
     const spec = buildDefaultSpec({
       process: { args },
       hostname: id,
@@ -99,7 +98,7 @@ describe("buildDefaultSpec under runc", () => {
 
   it("applies live updates through the cgroup files, raising and lowering memory+swap in a legal order", { timeout: 30_000 }, async () => {
     const id = harness.nextId();
-    const rootfsPath = await prepareContainerRootfs({ lowerDir: busybox, containerDir: harness.containerDir(id), readOnly: false });
+    const rootfsPath = await prepareContainerRootfs({ lowerDir: busybox, containerDir: harness.containerDir(id) });
     const spec = buildDefaultSpec({
       process: { args: ["sleep", "60"] },
       rootfsPath,
