@@ -63,7 +63,7 @@ export async function runDemoScript(client: Client, log: DemoLog, id: string): P
 
   await log.step(`delete ${id}`, () => client.delete(id), () => "bundle, overlay and cgroup removed");
   await log.waitFor(id, StateDelete);
-  const left = await client.list({ statuses: [Status.CREATED, Status.RUNNING, Status.PAUSED, Status.STOPPED] });
+  const left = await client.list({ statuses: [Status.CREATED, Status.RUNNING, Status.PAUSED, Status.STOPPED, Status.RESTARTING] });
   log.note(`containers left: ${left.length}; exit code seen: ${exit.exitCode}`);
 }
 

@@ -1,11 +1,11 @@
 // formatStateChange prints one state change as one line: time, sequence,
 // libcontainerd state name, container, process, pid and exit code ("-" for
-// changes that are not exits), so `berth events | grep exit` does what it
-// says.
-import { StateExit, StateExitProcess, type StateInfo } from "../backend/backend.js";
+// changes that carry none: all but exits and the delete, which carries the
+// last run's), so `berth events | grep exit` does what it says.
+import { StateDelete, StateExit, StateExitProcess, type StateInfo } from "../backend/backend.js";
 
 export function formatStateChange(containerId: string, info: StateInfo): string {
-  const isExit = info.state === StateExit || info.state === StateExitProcess;
+  const isExit = info.state === StateExit || info.state === StateExitProcess || info.state === StateDelete;
   return [
     info.timestamp.toISOString(),
     `#${info.sequence}`,
@@ -15,5 +15,6 @@ export function formatStateChange(containerId: string, info: StateInfo): string 
     `pid=${info.pid || "-"}`,
     `exit=${isExit ? info.exitCode : "-"}`,
     ...(info.oomKilled ? ["oom-killed"] : []),
+    ...(info.monitorDied ? ["monitor-died"] : []),
   ].join(" ");
 }

@@ -9,6 +9,7 @@ import type { EventBus } from "../backend/event-bus.js";
 import type { CreateOptions, ListFilter } from "../client/client.js";
 import { alreadyExists, BerthError, failedPrecondition, isBerthError, notFound } from "../errors/berth-error.js";
 import { validateId, validateNamespace } from "../errors/validate.js";
+import { quote } from "../errors/quote.js";
 import type { Container, ExitStatus } from "../gen/berth/v1/types_pb.js";
 import { missingBinary } from "../runtime/runtime-error.js";
 import { Runc } from "../runtime/runc.js";
@@ -154,7 +155,7 @@ export class Engine {
     validateId(id);
     const ns = await this.namespace(namespace);
     const c = ns.containers.get(id);
-    if (c === undefined) throw notFound(`container ${JSON.stringify(id)} not found in namespace ${JSON.stringify(namespace)}`);
+    if (c === undefined) throw notFound(`container ${quote(id)} not found in namespace ${quote(namespace)}`);
     return c;
   }
 
@@ -163,7 +164,7 @@ export class Engine {
     const ns = await this.namespace(namespace);
     await ns.removing.get(id);
     if (ns.containers.has(id) || ns.creating.has(id)) {
-      throw alreadyExists(`container ${JSON.stringify(id)} already exists in namespace ${JSON.stringify(namespace)}: delete it first or pick another id`);
+      throw alreadyExists(`container ${quote(id)} already exists in namespace ${quote(namespace)}: delete it first or pick another id`);
     }
     ns.creating.add(id);
     try {
@@ -196,7 +197,7 @@ export class Engine {
     const ns = await this.namespace(namespace);
     const c = await this.get(namespace, id);
     return c.queue.run(async () => {
-      if (c.removed) throw notFound(`container ${JSON.stringify(id)} not found: it was deleted`);
+      if (c.removed) throw notFound(`container ${quote(id)} not found: it was deleted`);
       const live = c.init.state.is("running", "paused", "created");
       if (live && !force) throw failedPrecondition(`cannot delete a ${c.init.state.name} container: stop it first (Signal SIGKILL) or delete with force`);
       // A user's stop: no restart follows the kill, and a pending one is off.
@@ -205,7 +206,10 @@ export class Engine {
       c.phase = "deleting";
       await c.record.save();
       failpoint("delete:after-mark");
-      const removing = discardContainer(ns, id, c.paths, c.spec, { exitCode: c.init.exit?.exitCode ?? 0 }, async () => {
+      // The delete event carries the last run's exit, as the response does.
+      const last = c.init.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false };
+      const deleteEvent = { exitCode: last.exitCode, oomKilled: last.oomKilled, monitorDied: last.monitorDied === true };
+      const removing = discardContainer(ns, id, c.paths, c.spec, deleteEvent, async () => {
         ns.containers.delete(id);
         c.markRemoved();
         await c.record.retire();
@@ -216,18 +220,20 @@ export class Engine {
       } finally {
         ns.removing.delete(id);
       }
-      return exitStatusOf(c.init.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false });
+      return exitStatusOf(last);
     });
   }
 
-  // kill stops a running or paused container and waits for its exit.
+  // kill stops a running or paused container and waits for its exit. It is
+  // Signal SIGKILL with all, so a paused container is thawed to die the
+  // same way (with its RESUME event): berth pauses through the freezer
+  // directly, so `runc resume` would not know the container was paused.
   private async kill(c: ManagedContainer): Promise<void> {
     const exited = c.init.exited();
     try {
-      await c.ctx.runc.kill(c.id, 9, true);
-      if (c.init.state.is("paused")) await c.ctx.runc.resume(c.id);
+      await c.signal(9, true);
     } catch (err) {
-      // Already gone: the exit file is on its way; anything else is real.
+      // Already gone: the exit is recorded or on its way; anything else is real.
       if (!isBerthError(err, "failed_precondition") && !isBerthError(err, "not_found")) throw err;
     }
     await withTimeout(exited, 10_000, `container ${c.id} did not exit within 10s of SIGKILL`);

@@ -39,6 +39,7 @@ export async function handleInitExit(c: ManagedContainer, exitCode: number, how:
   if (c.ctx.closed || c.removed || init.exit !== undefined || !init.state.is("running", "paused", "created")) return;
   const monitorDied = how.monitorDied === true;
   const oomKilled = !monitorDied && (await exists(join(c.paths.persist, "oom")));
+  if (init.state.is("paused")) await c.thawAfterExit();
   // containerd's rule: the init exit is published after every exec exit.
   await c.execs.waitAllExited(EXEC_EXIT_GRACE_MS);
   await c.execs.reconcileAll();

@@ -19,7 +19,7 @@ import type { CheckedResources } from "../spec/resources.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { failedPrecondition, isBerthError } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
-import { ContainerSchema, EventType, type Container, type Event, type Stats } from "../gen/berth/v1/types_pb.js";
+import { ContainerSchema, EventType, Status, type Container, type Event, type Stats } from "../gen/berth/v1/types_pb.js";
 import type { ContainerRecord, ProcessRecord } from "./container-record.js";
 import { exitFromRecord, exitRecord, RecordWriter } from "./container-record.js";
 import { ExecSet } from "./exec-set.js";
@@ -70,6 +70,7 @@ export class ManagedContainer {
     this.execs = new ExecSet(this);
     this.record = new RecordWriter(this.paths.record, () => this.snapshot(), () => ctx.durable());
     this.closeStartGate();
+    init.state.shownAs = (name) => (name === "stopped" && this.restarts.pending ? "restarting" : name);
   }
 
   get namespace(): string {
@@ -132,6 +133,12 @@ export class ManagedContainer {
   // no restart policy starts it again; sent while a restart is pending, it
   // cancels that restart. A process found gone is reconciled, not blindly
   // failed.
+  //
+  // On a paused container every signal is sent while it is frozen, and the
+  // kernel holds it; a stop signal then thaws the container (a RESUME), since
+  // a frozen process cannot act even on SIGKILL (cgroup v1) and a user who
+  // stops a container means it to stop, as Docker's kill does. Any other
+  // signal leaves it paused, to be acted on at Resume.
   async signal(sig: number, all: boolean): Promise<void> {
     const stop = isStopSignal(sig);
     if (stop && this.init.state.is("stopped") && this.restarts.pending) {
@@ -140,16 +147,24 @@ export class ManagedContainer {
       return;
     }
     this.init.state.require("signal", "running", "paused", "created");
+    const paused = this.init.state.is("paused");
     const stoppedBefore = this.restarts.state.manuallyStopped;
     if (stop) this.restarts.state.manuallyStopped = true;
     let delivered: boolean;
     try {
-      delivered = all ? await this.killAll(sig) : await signalProcess(this.init.pid, this.init.identity, sig);
+      delivered = !all
+        ? await signalProcess(this.init.pid, this.init.identity, sig)
+        : paused
+          ? this.signalFrozen(sig)
+          : await this.killAll(sig);
     } catch (err) {
       this.restarts.state.manuallyStopped = stoppedBefore;
       throw err;
     }
-    if (delivered) return;
+    if (delivered) {
+      if (paused && stop) await this.thawToStop();
+      return;
+    }
     // The process had ended on its own before the signal: not a user's stop.
     this.restarts.state.manuallyStopped = stoppedBefore;
     const exit = await this.reconcile();
@@ -167,6 +182,55 @@ export class ManagedContainer {
       if (isBerthError(err, "failed_precondition") || isBerthError(err, "not_found")) return false;
       throw err;
     }
+  }
+
+  // signalFrozen signals every process of a paused container directly: `runc
+  // kill --all` would thaw the cgroup afterwards whatever the signal (runc
+  // 1.1 freezes, signals and thaws), and berth's state would lie. The pids
+  // of a frozen cgroup cannot exit or be reused while it stays frozen, so
+  // signalling them by pid is as safe as runc's own freeze-and-signal.
+  private signalFrozen(sig: number): boolean {
+    let pids: number[];
+    try {
+      pids = listCgroupPids(this.cgroupPaths());
+    } catch (err) {
+      if (isBerthError(err, "failed_precondition")) return false;
+      throw err;
+    }
+    let delivered = false;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+        delivered = true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+      }
+    }
+    return delivered;
+  }
+
+  // thawToStop thaws a paused container that was just sent a stop signal,
+  // so that it can act on it. The exit may already have been recorded (a
+  // cgroup v2 freezer lets SIGKILL through): then there is nothing to
+  // resume and no RESUME event.
+  private async thawToStop(): Promise<void> {
+    try {
+      await freezeCgroup(this.cgroupPaths(), false);
+    } catch (err) {
+      if (isBerthError(err, "failed_precondition") || isBerthError(err, "not_found")) return;
+      throw err;
+    }
+    if (this.init.state.tryTransition("running")) this.emit(EventType.RESUME, { processId: INIT_PROCESS_ID, pid: this.init.pid });
+  }
+
+  // thawAfterExit thaws the cgroup of a container whose init exited while it
+  // was paused, as containerd's pausedState.SetExited does: the kernel has
+  // sent SIGKILL to the rest of its processes, which a frozen cgroup would
+  // otherwise keep for ever. Best effort, and no RESUME: the container does
+  // not run again.
+  async thawAfterExit(): Promise<void> {
+    if (this.cgroup === undefined) return;
+    await freezeCgroup(this.cgroup, false).catch(() => {});
   }
 
   stats(): Stats {
@@ -242,12 +306,20 @@ export class ManagedContainer {
     for (const w of waiters) w();
   }
 
+  // status is the init process's, except that a stopped container whose
+  // restart is pending is RESTARTING.
+  status(): Status {
+    return this.init.state.is("stopped") && this.restarts.pending && !this.removed ? Status.RESTARTING : this.init.state.toStatus();
+  }
+
   info(): Container {
     const exit = this.init.exit;
+    const status = this.status();
+    const nextRestartAt = status === Status.RESTARTING ? this.restarts.nextRestartAt : undefined;
     return create(ContainerSchema, {
       id: this.id,
       namespace: this.namespace,
-      status: this.init.state.toStatus(),
+      status,
       pid: this.init.state.is("running", "paused", "created") ? this.init.pid : 0,
       labels: { ...this.labels },
       createdAt: timestampFromDate(this.createdAt),
@@ -259,6 +331,7 @@ export class ManagedContainer {
       restartPolicy: restartPolicyMessage(this.restarts.state.policy),
       restartCount: this.restarts.state.count,
       monitorDied: exit?.monitorDied === true,
+      nextRestartAt: nextRestartAt && timestampFromDate(nextRestartAt),
     });
   }
 

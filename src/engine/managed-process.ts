@@ -4,7 +4,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 
-import { BerthError } from "../errors/berth-error.js";
 import { ExitStatusSchema, ProcessInfoSchema, type ExitStatus, type ProcessInfo } from "../gen/berth/v1/types_pb.js";
 import type { ProcessIdentity } from "./process-identity.js";
 import { ProcessState, type ProcessStateName } from "./process-state.js";
@@ -101,15 +100,11 @@ export class ManagedProcess {
   }
 }
 
-// waitResult is what Wait returns for an exit: its status, or, when the
-// monitor died and the exit code is unknown, an error that says so.
-export function waitResult(containerId: string, processId: string, exit: ExitInfo): ExitStatus {
-  if (exit.monitorDied) {
-    throw new BerthError(
-      "internal",
-      `process ${processId} of container ${containerId} has ended, but its monitor (conmon) died before recording how: the exit code is unknown`,
-    );
-  }
+// waitResult is what Wait returns for an exit: its status, flagged
+// monitorDied when the monitor died before recording it (exit code 255,
+// not the process's own). It is an answer, not an error: State reports the
+// same exit, and a caller must be able to tell it from a real 255.
+export function waitResult(_containerId: string, _processId: string, exit: ExitInfo): ExitStatus {
   return exitStatusOf(exit);
 }
 
@@ -118,5 +113,6 @@ export function exitStatusOf(exit: ExitInfo): ExitStatus {
     exitCode: exit.exitCode,
     exitedAt: timestampFromDate(exit.exitedAt),
     oomKilled: exit.oomKilled,
+    monitorDied: exit.monitorDied === true,
   });
 }

@@ -12,7 +12,9 @@ const NEXT: Record<ProcessStateName, readonly ProcessStateName[]> = {
   // created -> stopped: the process died before it was started.
   created: ["running", "stopped", "deleted"],
   running: ["paused", "stopped"],
-  // paused -> stopped: SIGKILL reaches a frozen process, and an OOM kill too.
+  // paused -> stopped: the process dies frozen (a cgroup v2 freezer lets
+  // SIGKILL through; an OOM kill). A stop signal berth sends a paused
+  // container goes through running instead: berth thaws it to let it act.
   paused: ["running", "stopped"],
   // stopped -> running: a restart policy starts the container again.
   stopped: ["running", "deleted"],
@@ -21,6 +23,10 @@ const NEXT: Record<ProcessStateName, readonly ProcessStateName[]> = {
 
 export class ProcessState {
   private current: ProcessStateName;
+  // shownAs names the state in messages when the holder knows more than
+  // the process does: a stopped container whose restart is pending is
+  // "restarting", as its status says.
+  shownAs: (name: ProcessStateName) => string = (name) => name;
 
   constructor(
     // kind names the process in messages: "container" or "process".
@@ -42,7 +48,7 @@ export class ProcessState {
   // allowed states: "cannot pause a stopped container".
   require(verb: string, ...allowed: ProcessStateName[]): void {
     if (!allowed.includes(this.current)) {
-      throw failedPrecondition(`cannot ${verb} a ${this.current} ${this.kind} (it must be ${allowed.join(" or ")})`);
+      throw failedPrecondition(`cannot ${verb} a ${this.shownAs(this.current)} ${this.kind} (it must be ${allowed.join(" or ")})`);
     }
   }
 

@@ -14,6 +14,11 @@
 //                   (Docker's difference between the two).
 // A user stops a container with a stop signal (SIGKILL, SIGTERM, SIGINT,
 // SIGQUIT) through Signal, or with Delete; that cancels a pending restart.
+//
+// Between an exit and the restart it decided on, the container is
+// RESTARTING (Docker's "restarting"), with the time the restart is due. The
+// count goes up only when a restart happens (restarted), so a restart that
+// a user cancels in its back-off is never counted.
 import { create } from "@bufbuild/protobuf";
 
 import { invalidArgument } from "../errors/berth-error.js";
@@ -34,13 +39,18 @@ export interface RestartPolicySpec {
 // RestartState is what the record keeps.
 export interface RestartState {
   policy: RestartPolicySpec;
-  // count is the number of restarts decided so far.
+  // count is the number of restarts carried out so far: runs started, or
+  // tried (a start that failed counts, as a run that failed at once). A
+  // pending restart is not in it until it happens.
   count: number;
   // backoffMs is the delay used for the last restart (0 before the first).
   backoffMs: number;
   manuallyStopped: boolean;
   // pendingAt is when a decided restart is due (ms since the epoch).
   pendingAt?: number;
+  // countedOnRestart marks a state whose count leaves out the pending
+  // restart. Records from before it counted a restart when deciding it.
+  countedOnRestart?: boolean;
 }
 
 const STOP_SIGNALS = new Set([2, 3, 9, 15]);
@@ -83,14 +93,26 @@ export function restartPolicyMessage(spec: RestartPolicySpec): RestartPolicy {
 export class RestartManager {
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly state: RestartState) {}
+  constructor(readonly state: RestartState) {
+    if (state.countedOnRestart !== true) {
+      // An older daemon's record: its count already holds the pending
+      // restart, which restarted() will count when it happens.
+      if (state.pendingAt !== undefined && state.count > 0) state.count--;
+      state.countedOnRestart = true;
+    }
+  }
 
   static initial(policy: RestartPolicySpec): RestartManager {
-    return new RestartManager({ policy, count: 0, backoffMs: 0, manuallyStopped: false });
+    return new RestartManager({ policy, count: 0, backoffMs: 0, manuallyStopped: false, countedOnRestart: true });
   }
 
   get pending(): boolean {
     return this.state.pendingAt !== undefined;
+  }
+
+  // nextRestartAt is when the pending restart is due, if one is.
+  get nextRestartAt(): Date | undefined {
+    return this.state.pendingAt === undefined ? undefined : new Date(this.state.pendingAt);
   }
 
   // decide is told of an exit: the exit code, how long the run lasted, and
@@ -102,7 +124,6 @@ export class RestartManager {
     if (!this.wouldRestart(exitCode, atBoot)) return undefined;
     const previous = ranMs >= BACKOFF_RESET_AFTER_MS ? 0 : s.backoffMs;
     s.backoffMs = previous === 0 ? BACKOFF_START_MS : Math.min(previous * 2, BACKOFF_MAX_MS);
-    s.count++;
     s.pendingAt = Date.now() + s.backoffMs;
     if (atBoot) s.manuallyStopped = false;
     return s.backoffMs;
@@ -115,9 +136,11 @@ export class RestartManager {
     this.timer = setTimeout(restart, Math.max(0, this.state.pendingAt - Date.now()));
   }
 
-  // restarted marks the pending restart done.
+  // restarted marks the pending restart done, and counts it.
   restarted(): void {
+    if (this.state.pendingAt === undefined) return;
     this.state.pendingAt = undefined;
+    this.state.count++;
   }
 
   // stoppedByUser records a user's stop and cancels a pending restart. It

@@ -98,6 +98,18 @@ describe("berth CLI against berth serve", () => {
     expect((await run("ps")).stdout).toMatch(new RegExp(`^${c}\\s+running\\s`, "m"));
   });
 
+  it("ps lists a container waiting out a restart's back-off as restarting, with its last exit; rm -f ends it", async () => {
+    const c = id("restarting");
+    expect((await run("run", "-d", "--restart", "on-failure", c, "--", "sh", "-c", "exit 3")).code).toBe(0);
+    // The back-off doubles from 100 ms, so ps soon lands inside one.
+    const restarting = new RegExp(`^${c}\\s+restarting \\(3, (in \\d+s|now)\\)\\s+-\\s`, "m");
+    for (let deadline = Date.now() + 20_000; !restarting.test((await run("ps")).stdout); ) {
+      if (Date.now() > deadline) throw new Error("ps never showed the container restarting");
+    }
+    expect(await run("rm", "-f", c)).toMatchObject({ code: 0, stdout: `${c}\n` });
+    expect((await run("ps", "--all", "--quiet")).stdout).not.toContain(c);
+  });
+
   it("kills, waits for the exit code, and deletes", async () => {
     const c = id("kill");
     await run("run", "-d", c, "--", "sleep", "300");

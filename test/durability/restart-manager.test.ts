@@ -57,6 +57,30 @@ describe("RestartManager", () => {
     expect(m.pending).toBe(false);
   });
 
+  it("counts a restart when it happens, not when it is decided, and never one a user cancelled", () => {
+    const m = RestartManager.initial(spec("on-failure", 2));
+    expect(m.decide(3, 50)).toBe(100);
+    expect([m.state.count, m.nextRestartAt?.getTime()]).toEqual([0, m.state.pendingAt]);
+    m.restarted();
+    expect([m.state.count, m.pending, m.nextRestartAt]).toEqual([1, false, undefined]);
+    // A second call without a pending restart counts nothing.
+    m.restarted();
+    expect(m.state.count).toBe(1);
+    expect(m.decide(3, 50)).toBe(200);
+    m.stoppedByUser();
+    expect([m.state.count, m.pending]).toEqual([1, false]);
+  });
+
+  it("reads an older record, whose count held its pending restart, without counting that restart twice", () => {
+    const old = new RestartManager({ policy: spec("always"), count: 3, backoffMs: 400, manuallyStopped: false, pendingAt: Date.now() + 400 });
+    expect(old.state.count).toBe(2);
+    old.restarted();
+    expect(old.state.count).toBe(3);
+    // Read again (the record now says how it counts), nothing changes.
+    expect(new RestartManager({ ...old.state, pendingAt: Date.now() }).state.count).toBe(3);
+    expect(new RestartManager({ policy: spec("always"), count: 3, backoffMs: 400, manuallyStopped: false }).state.count).toBe(3);
+  });
+
   it("checks the policy given to Create", () => {
     expect(restartPolicyOf(undefined)).toEqual(spec("no"));
     expect(restartPolicyOf({ kind: RestartPolicy_Kind.ON_FAILURE, maxRetries: 3 })).toEqual(spec("on-failure", 3));

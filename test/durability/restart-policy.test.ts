@@ -6,6 +6,7 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { Client } from "../../src/client/client.js";
+import { identify, probe } from "../../src/engine/process-identity.js";
 import { EventType, RestartPolicy_Kind, Status, WaitCondition, type Event } from "../../src/client/types.js";
 import { startTestDaemon, type TestDaemon } from "../helpers/test-daemon.js";
 import { DaemonProcess, daemonPlace, finish, type DaemonPlace } from "./daemon-process.js";
@@ -37,8 +38,8 @@ describe("restart policies", { timeout: 60_000 }, () => {
     const next = await client.wait(id, { condition: WaitCondition.NEXT_EXIT });
     expect(next.exitCode).toBe(3);
     await log.waitFor((events) => events.filter((e) => e.containerId === id && e.type === EventType.EXIT).length === max + 1, "every exit");
-    // No further restart comes.
-    await new Promise((r) => setTimeout(r, 1000));
+    // No further restart comes: none is pending (it would be RESTARTING).
+    expect((await client.state(id)).status).toBe(Status.STOPPED);
     const mine = log.events.filter((e) => e.containerId === id);
     const runs = Array.from({ length: max }, () => [EventType.EXIT, EventType.RESTART]).flat();
     expect(mine.map((e) => e.type)).toEqual([EventType.CREATE, EventType.START_CONTAINER, ...runs, EventType.EXIT]);
@@ -59,6 +60,57 @@ describe("restart policies", { timeout: 60_000 }, () => {
     expect(state.exitCode).toBe(3);
   });
 
+  it("shows RESTARTING with the time of the next run while a restart waits out its back-off, and counts a restart only once it happened", async () => {
+    const id = daemon.id("restarting");
+    // Runs 1 to 4 exit 3 at once (a counter in the root filesystem, which a
+    // restart keeps); run 5 stays up. The fourth back-off is 800 ms.
+    const counted = 'n=$(( $(cat /n 2>/dev/null || echo 0) + 1 )); echo $n > /n; [ $n -ge 5 ] && exec sleep 300; exit 3';
+    await client.create(id, { process: { args: ["sh", "-c", counted] }, restartPolicy: { kind: RestartPolicy_Kind.ON_FAILURE } });
+    const exits = () => log.events.filter((e) => e.containerId === id && e.type === EventType.EXIT);
+    await log.waitFor(() => exits().length === 4, "the fourth exit");
+    const state = await client.state(id);
+    expect(state.status).toBe(Status.RESTARTING);
+    expect([state.restartCount, state.exitCode, state.pid]).toEqual([3, 3, 0]);
+    expect(state.processes[0]?.status).toBe(Status.STOPPED);
+    const dueIn = timestampMs(state.nextRestartAt!) - at(exits()[3]!);
+    expect(dueIn).toBeGreaterThanOrEqual(790);
+    expect(dueIn).toBeLessThan(1000);
+    expect((await client.list({ statuses: [Status.RESTARTING] })).map((c) => c.id)).toContain(id);
+    expect((await client.list({ statuses: [Status.STOPPED] })).map((c) => c.id)).not.toContain(id);
+    await log.waitFor((events) => events.filter((e) => e.containerId === id && e.type === EventType.RESTART).length === 4, "the fourth restart");
+    const running = await client.state(id);
+    expect([running.status, running.restartCount, running.nextRestartAt]).toEqual([Status.RUNNING, 4, undefined]);
+    await client.signal(id, "KILL");
+    expect((await client.wait(id)).exitCode).toBe(137);
+    expect((await client.state(id)).status).toBe(Status.STOPPED);
+  });
+
+  it("a stop signal during the back-off cancels the restart: STOPPED, and the cancelled restart is not counted; Delete needs no force", async () => {
+    const id = daemon.id("cancel");
+    const gone = daemon.id("cancel-delete");
+    for (const c of [id, gone]) await client.create(c, { process: { args: ["sh", "-c", "exit 3"] }, restartPolicy: { kind: RestartPolicy_Kind.ON_FAILURE } });
+    const exits = (c = id) => log.events.filter((e) => e.containerId === c && e.type === EventType.EXIT).length;
+    // The third back-off is 400 ms.
+    await log.waitFor(() => exits() === 3, "the third exit");
+    expect((await client.state(id)).status).toBe(Status.RESTARTING);
+    // Refusals name the state the container shows.
+    expect(await client.pause(id).catch((e: Error) => e.message)).toMatch(/cannot pause a restarting container/);
+    await client.signal(id, "KILL");
+    const state = await client.state(id);
+    expect([state.status, state.restartCount, state.nextRestartAt, state.exitCode]).toEqual([Status.STOPPED, 2, undefined, 3]);
+    // A restart is only ever pending in RESTARTING; a second stop is refused.
+    expect((await client.signal(id, "KILL").catch((e: Error) => e.message)) as string).toMatch(/cannot signal a stopped container/);
+    await client.delete(id);
+
+    // The other one, restarting all along (its back-offs grow to seconds),
+    // is deleted in a back-off without force; no restart follows.
+    await waitUntil(async () => (await client.state(gone)).status === Status.RESTARTING && exits(gone) >= 3, `${gone} restarting`);
+    const restarts = log.of(gone).filter((e) => e.includes(":restart:")).length;
+    expect((await client.delete(gone)).exitCode).toBe(3);
+    await log.waitFor((events) => events.some((e) => e.containerId === gone && e.type === EventType.DELETE), "the delete event");
+    expect(log.of(gone).filter((e) => e.includes(":restart:"))).toHaveLength(restarts);
+  });
+
   it("restarts unless-stopped after a clean exit, and not once a user stops it", async () => {
     const id = daemon.id("unless");
     await client.create(id, { process: { args: ["sh", "-c", "sleep 0.3"] }, restartPolicy: { kind: RestartPolicy_Kind.UNLESS_STOPPED } });
@@ -66,11 +118,10 @@ describe("restart policies", { timeout: 60_000 }, () => {
     await waitUntil(async () => (await client.state(id)).status === Status.RUNNING, "running again");
     await client.signal(id, "KILL");
     expect((await client.wait(id)).exitCode).toBe(137);
-    const count = (await client.state(id)).restartCount;
-    await new Promise((r) => setTimeout(r, 800));
+    // Stopped, not RESTARTING: no restart is pending, so none will come.
     const state = await client.state(id);
-    expect(state.status).toBe(Status.STOPPED);
-    expect(state.restartCount).toBe(count);
+    expect([state.status, state.nextRestartAt]).toEqual([Status.STOPPED, undefined]);
+    expect(state.restartCount).toBe(log.of(id).filter((e) => e.includes(":restart:")).length);
   });
 
   it("does not restart always when a user stops it, nor on-failure after exit 0", async () => {
@@ -82,7 +133,7 @@ describe("restart policies", { timeout: 60_000 }, () => {
     await client.signal(always, "TERM");
     expect((await client.wait(always)).exitCode).toBe(0);
     expect((await client.wait(clean)).exitCode).toBe(0);
-    await new Promise((r) => setTimeout(r, 600));
+    // Stopped, not RESTARTING: no restart is pending, so none will come.
     for (const id of [always, clean]) {
       expect((await client.state(id)).status).toBe(Status.STOPPED);
       expect(log.of(id).filter((e) => e.includes(":restart:"))).toEqual([]);
@@ -115,13 +166,14 @@ describe("restart policies across a daemon killed with SIGKILL", { timeout: 60_0
     // A restart reuses the root filesystem: the first run leaves a mark, and
     // the runs after it find it and stay up.
     const firstRunExits = (after: string, code: number) => ["sh", "-c", `[ -e /ran ] && exec sleep 300; touch /ran; sleep ${after}; exit ${code}`];
-    await client.create(downtime, { process: { args: firstRunExits("1.5", 5) }, restartPolicy: { kind: RestartPolicy_Kind.ALWAYS } });
+    const downtimeRun = await identify((await client.create(downtime, { process: { args: firstRunExits("1.5", 5) }, restartPolicy: { kind: RestartPolicy_Kind.ALWAYS } })).pid);
     await client.create(cut, { process: { args: firstRunExits("0.3", 6) }, restartPolicy: { kind: RestartPolicy_Kind.ALWAYS } });
     // "cut" exits and its restart kills the daemon; "downtime" exits while
     // no daemon runs.
     expect((await daemon.exited).signal).toBe("SIGKILL");
     await client.close().catch(() => {});
-    await new Promise((r) => setTimeout(r, 1500));
+    // Its first run ends (the daemon may or may not have died by then).
+    await waitUntil(async () => (await probe(downtimeRun!)).state === "gone", `${downtime}'s first run to end`);
 
     daemon = await DaemonProcess.start(place);
     client = await daemon.client();

@@ -36,6 +36,13 @@ describe("ProcessState", () => {
     );
   });
 
+  it("names the state as its holder shows it: a stopped container waiting to restart is restarting", () => {
+    const s = new ProcessState("container", "stopped");
+    s.shownAs = (name) => (name === "stopped" ? "restarting" : name);
+    expect(() => s.require("pause", "running")).toThrowError(expect.objectContaining({ message: "cannot pause a restarting container (it must be running)" }));
+    expect(s.name).toBe("stopped");
+  });
+
   it("tryTransition reports a raced transition instead of throwing", () => {
     const s = new ProcessState("process", "running");
     s.transition("stopped");

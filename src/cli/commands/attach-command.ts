@@ -7,6 +7,7 @@ import { notFound } from "../../errors/berth-error.js";
 import { attachTerminal } from "../attach-terminal.js";
 import { flag, stringOption, type Command } from "../command.js";
 import { withClient } from "../connect-client.js";
+import { writeExitNotes } from "../exit-notes.js";
 import { forwardSignals } from "../follow-process.js";
 
 export const attachCommand: Command = {
@@ -31,7 +32,9 @@ export const attachCommand: Command = {
       const stopForwarding = raw ? () => {} : forwardSignals(client, id, processId, ctx.stderr);
       try {
         const status = await attachTerminal(client, id, { processId, stdin, tty: info.terminal, logs: flag(ctx, "logs") });
-        return status?.exitCode ?? 0;
+        if (status === undefined) return 0;
+        writeExitNotes(ctx.stderr, processId === INIT_PROCESS_ID ? `container ${id}` : `process ${processId} of ${id}`, status);
+        return status.exitCode;
       } finally {
         stopForwarding();
       }

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 
 import { flag, stringOption, type Command } from "../command.js";
 import { withClient } from "../connect-client.js";
+import { writeExitNotes } from "../exit-notes.js";
 import { foreground } from "../foreground.js";
 import { PROCESS_FLAGS, processOf } from "../process-flags.js";
 
@@ -28,7 +29,10 @@ export const execCommand: Command = {
         ctx.stdout.write(`${processId}\n`);
         return 0;
       }
-      return (await foreground(client, id, processId, ctx))?.exitCode ?? 0;
+      const status = await foreground(client, id, processId, ctx);
+      if (status === undefined) return 0;
+      writeExitNotes(ctx.stderr, `process ${processId} of ${id}`, status);
+      return status.exitCode;
     });
   },
 };

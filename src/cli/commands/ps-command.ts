@@ -7,7 +7,7 @@ import { withClient } from "../connect-client.js";
 import { formatAge } from "../format-age.js";
 import { formatTable } from "../format-table.js";
 import { parseKeyValues } from "../parse-key-values.js";
-import { statusText } from "../status-text.js";
+import { containerStatusText } from "../status-text.js";
 
 export const psCommand: Command = {
   name: "ps",
@@ -21,7 +21,8 @@ export const psCommand: Command = {
   ],
   async run(ctx) {
     const labels = parseKeyValues(listOption(ctx, "label"), "--label");
-    const statuses = flag(ctx, "all") ? [] : [Status.CREATED, Status.RUNNING, Status.PAUSED];
+    // Without --all: every container that is or will be running again.
+    const statuses = flag(ctx, "all") ? [] : [Status.CREATED, Status.RUNNING, Status.PAUSED, Status.RESTARTING];
     const containers = await withClient(ctx.globals, (client) => client.list({ statuses, labels }));
     if (flag(ctx, "quiet")) {
       for (const c of containers) ctx.stdout.write(`${c.id}\n`);
@@ -30,7 +31,7 @@ export const psCommand: Command = {
     const now = new Date();
     const rows = containers.map((c) => [
       c.id,
-      statusText(c.status, c.exitCode, c.oomKilled),
+      containerStatusText(c, now),
       c.pid === 0 ? "-" : String(c.pid),
       c.createdAt ? formatAge(timestampDate(c.createdAt), now) : "-",
       c.processes[0]?.args.join(" ") ?? "",

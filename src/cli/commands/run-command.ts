@@ -6,8 +6,10 @@ import type { CreateOptions } from "../../client/client.js";
 import { INIT_PROCESS_ID } from "../../errors/validate.js";
 import { flag, listOption, stringOption, type Command, type CommandContext } from "../command.js";
 import { withClient } from "../connect-client.js";
+import { writeExitNotes } from "../exit-notes.js";
 import { foreground } from "../foreground.js";
 import { parseKeyValues } from "../parse-key-values.js";
+import { parseRestartPolicy } from "../parse-restart-policy.js";
 import { PROCESS_FLAGS, processOf } from "../process-flags.js";
 import { RESOURCE_FLAGS, resourcesOf } from "../resource-flags.js";
 import { UsageError } from "../usage-error.js";
@@ -26,6 +28,7 @@ export const runCommand: Command = {
     { name: "rootfs", type: "string", value: "DIR", help: "root filesystem folder on the daemon's host" },
     { name: "image", type: "string", value: "FILE", help: "root filesystem tar or OCI image archive on the daemon's host" },
     { name: "hostname", type: "string", value: "NAME", help: "the container's hostname" },
+    { name: "restart", type: "string", value: "POLICY", help: "restart policy: no, always, unless-stopped, on-failure[:N]" },
     ...RESOURCE_FLAGS,
   ],
   details:
@@ -46,7 +49,7 @@ export const runCommand: Command = {
       }
       const status = await foreground(client, id, INIT_PROCESS_ID, ctx);
       if (status === undefined) return 0;
-      if (status.oomKilled) ctx.stderr.write(`berth: container ${id} was killed: out of memory\n`);
+      writeExitNotes(ctx.stderr, `container ${id}`, status);
       if (remove) await client.delete(id);
       return status.exitCode;
     });
@@ -58,12 +61,14 @@ function createOptionsOf(ctx: CommandContext): CreateOptions {
   const image = stringOption(ctx, "image");
   if (rootfsDir !== undefined && image !== undefined) throw new UsageError("give --rootfs or --image, not both");
   const hostname = stringOption(ctx, "hostname");
+  const restart = stringOption(ctx, "restart");
   const resources = resourcesOf(ctx);
   return {
     process: processOf(ctx, "run"),
     labels: parseKeyValues(listOption(ctx, "label"), "--label"),
     ...(resources !== undefined && { resources }),
     ...(hostname !== undefined && { hostname }),
+    ...(restart !== undefined && { restartPolicy: parseRestartPolicy(restart) }),
     // Relative paths mean the caller's folder, not the daemon's.
     ...(rootfsDir !== undefined && { rootfs: { source: { case: "path", value: resolve(rootfsDir) } } }),
     ...(image !== undefined && { rootfs: { source: { case: "imagePath", value: resolve(image) } } }),

@@ -2,6 +2,7 @@
 // its exit code. Like docker wait, it exits 0 itself once it has the code.
 import { stringOption, type Command } from "../command.js";
 import { withClient } from "../connect-client.js";
+import { writeExitNotes } from "../exit-notes.js";
 import { interruptSignal } from "../interrupt-signal.js";
 
 export const waitCommand: Command = {
@@ -20,7 +21,7 @@ export const waitCommand: Command = {
       );
       // stdout holds only the number, so $(berth wait ID) is usable as is.
       ctx.stdout.write(`${status.exitCode}\n`);
-      if (status.oomKilled) ctx.stderr.write(`berth: ${id} was killed: out of memory\n`);
+      writeExitNotes(ctx.stderr, processId === undefined ? `container ${id}` : `process ${processId} of ${id}`, status);
       return 0;
     } finally {
       interrupt.dispose();

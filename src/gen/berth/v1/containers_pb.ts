@@ -154,11 +154,16 @@ export type SignalProcessRequest = Message<"berth.v1.SignalProcessRequest"> & {
   id: string;
 
   /**
+   * process_id is required: "init" for the init process (as Signal without
+   * all), else an exec'd process's id. Empty is INVALID_ARGUMENT.
+   *
    * @generated from field: string process_id = 2;
    */
   processId: string;
 
   /**
+   * signal is a number (9) or a name ("SIGKILL" or "KILL").
+   *
    * @generated from field: string signal = 3;
    */
   signal: string;
@@ -554,7 +559,7 @@ export type DeleteRequest = Message<"berth.v1.DeleteRequest"> & {
   id: string;
 
   /**
-   * force kills a running container before deleting it.
+   * force kills a running or paused container before deleting it.
    *
    * @generated from field: bool force = 2;
    */
@@ -670,7 +675,8 @@ export const StateResponseSchema: GenMessage<StateResponse> = /*@__PURE__*/
  */
 export type ListRequest = Message<"berth.v1.ListRequest"> & {
   /**
-   * statuses keeps containers in any of these states; empty keeps all.
+   * statuses keeps containers in any of these states (RESTARTING included);
+   * empty keeps all.
    *
    * @generated from field: repeated berth.v1.Status statuses = 1;
    */
@@ -992,6 +998,34 @@ export const WaitConditionSchema: GenEnum<WaitCondition> = /*@__PURE__*/
  * INVALID_ARGUMENT for bad input, UNAVAILABLE when the runtime or monitor is
  * missing, INTERNAL with the runtime's stderr otherwise.
  *
+ * A PAUSED container has every process frozen in its cgroup's freezer. The
+ * rule for each call, after containerd's pausedState and Docker's kill:
+ *   - Signal with a stop signal (SIGKILL, SIGTERM, SIGINT, SIGQUIT), with or
+ *     without all: the signal is sent, then berth thaws the container so
+ *     that it can act on it (under the cgroup v1 freezer a frozen process
+ *     does not even die of SIGKILL until thawed). The thaw is a resume:
+ *     status RUNNING and a RESUME event, then the EXIT when the container
+ *     ends (SIGKILL: one EXIT, 137). Like any stop signal it is a user's
+ *     stop: the restart policy does not start the container again.
+ *   - Signal with any other signal, with or without all: the signal is sent
+ *     and held by the kernel; the container stays PAUSED and acts on it at
+ *     Resume.
+ *   - SignalProcess: "init" is Signal without all. An exec'd process gets
+ *     the signal, held until Resume whatever it is: signalling one process
+ *     never thaws the container.
+ *   - AddProcess, Pause: FAILED_PRECONDITION ("cannot exec in a paused
+ *     container", "cannot pause a paused container").
+ *   - Resume: thaws; RESUME event.
+ *   - Resize, CloseStdin, Attach (stdin, resize, close_stdin): reach the
+ *     monitor at once; the process sees them when it runs again. Attach's
+ *     output and Logs with follow carry on when it does.
+ *   - Stats, ListPids, Summary, State, List, Logs, Restore: answer as for a
+ *     running container, with status PAUSED (Restore keeps it PAUSED).
+ *   - UpdateResources: applies the limits to the frozen cgroup.
+ *   - Wait: blocks; a paused container has not exited.
+ *   - Delete: FAILED_PRECONDITION without force; with force, as Signal
+ *     SIGKILL with all, then the delete: events RESUME, EXIT (137), DELETE.
+ *
  * @generated from service berth.v1.ContainerService
  */
 export const ContainerService: GenService<{
@@ -1007,7 +1041,11 @@ export const ContainerService: GenService<{
   },
   /**
    * Signal sends a signal to the container's init process (or all its
-   * processes).
+   * processes). A stop signal (SIGKILL, SIGTERM, SIGINT, SIGQUIT) sent to a
+   * PAUSED container thaws it too, so that it can act on it (RESUME event);
+   * any other signal waits for Resume (see above). A stopped container is
+   * FAILED_PRECONDITION, except that a stop signal to a RESTARTING one
+   * cancels its restart.
    *
    * @generated from rpc berth.v1.ContainerService.Signal
    */
@@ -1017,7 +1055,11 @@ export const ContainerService: GenService<{
     output: typeof SignalResponseSchema;
   },
   /**
-   * SignalProcess sends a signal to one exec'd process.
+   * SignalProcess sends a signal to one process of the container, named by
+   * process_id (required: empty is INVALID_ARGUMENT). "init" names the init
+   * process, and then it is exactly Signal without all; any other id names
+   * an exec'd process (NOT_FOUND if the container has none of that id). A
+   * signal to an exec'd process of a PAUSED container is held until Resume.
    *
    * @generated from rpc berth.v1.ContainerService.SignalProcess
    */
@@ -1027,7 +1069,8 @@ export const ContainerService: GenService<{
     output: typeof SignalProcessResponseSchema;
   },
   /**
-   * AddProcess runs another process in a running container.
+   * AddProcess runs another process in a running container (a PAUSED one is
+   * FAILED_PRECONDITION: resume it first).
    *
    * @generated from rpc berth.v1.ContainerService.AddProcess
    */
@@ -1057,7 +1100,7 @@ export const ContainerService: GenService<{
     output: typeof CloseStdinResponseSchema;
   },
   /**
-   * Pause freezes every process of a container.
+   * Pause freezes every process of a running container.
    *
    * @generated from rpc berth.v1.ContainerService.Pause
    */
@@ -1118,7 +1161,7 @@ export const ContainerService: GenService<{
     output: typeof SummaryResponseSchema;
   },
   /**
-   * UpdateResources changes a running container's cgroup limits.
+   * UpdateResources changes a running or PAUSED container's cgroup limits.
    *
    * @generated from rpc berth.v1.ContainerService.UpdateResources
    */
@@ -1128,7 +1171,10 @@ export const ContainerService: GenService<{
     output: typeof UpdateResourcesResponseSchema;
   },
   /**
-   * Delete removes a stopped container (or, with force, kills it first).
+   * Delete removes a stopped container (or, with force, kills a running or
+   * PAUSED one with SIGKILL first). A RESTARTING container is stopped: its
+   * pending restart is cancelled. The response, and the DELETE event, carry
+   * the exit status of the container's last run.
    *
    * @generated from rpc berth.v1.ContainerService.Delete
    */
@@ -1138,7 +1184,9 @@ export const ContainerService: GenService<{
     output: typeof DeleteResponseSchema;
   },
   /**
-   * Wait blocks until the condition holds and returns the exit status.
+   * Wait blocks until the condition holds and returns the exit status. An
+   * exit whose monitor died before recording it is returned like any other,
+   * with exit_code 255 and monitor_died set.
    *
    * @generated from rpc berth.v1.ContainerService.Wait
    */

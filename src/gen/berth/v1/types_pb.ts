@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file berth/v1/types.proto.
  */
 export const file_berth_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChRiZXJ0aC92MS90eXBlcy5wcm90bxIIYmVydGgudjEiOQoEVXNlchILCgN1aWQYASABKA0SCwoDZ2lkGAIgASgNEhcKD2FkZGl0aW9uYWxfZ2lkcxgDIAMoDSIsCgtDb25zb2xlU2l6ZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0ioQEKC1Byb2Nlc3NTcGVjEgwKBGFyZ3MYASADKAkSCwoDZW52GAIgAygJEgsKA2N3ZBgDIAEoCRIcCgR1c2VyGAQgASgLMg4uYmVydGgudjEuVXNlchIQCgh0ZXJtaW5hbBgFIAEoCBIrCgxjb25zb2xlX3NpemUYBiABKAsyFS5iZXJ0aC52MS5Db25zb2xlU2l6ZRINCgVzdGRpbhgHIAEoCCLZAgoJUmVzb3VyY2VzEh8KEm1lbW9yeV9saW1pdF9ieXRlcxgBIAEoA0gAiAEBEiQKF21lbW9yeV9zd2FwX2xpbWl0X2J5dGVzGAIgASgDSAGIAQESFwoKY3B1X3NoYXJlcxgDIAEoBEgCiAEBEhkKDGNwdV9xdW90YV91cxgEIAEoA0gDiAEBEhoKDWNwdV9wZXJpb2RfdXMYBSABKARIBIgBARIXCgpwaWRzX2xpbWl0GAYgASgDSAWIAQESGAoLY3B1c2V0X2NwdXMYByABKAlIBogBAUIVChNfbWVtb3J5X2xpbWl0X2J5dGVzQhoKGF9tZW1vcnlfc3dhcF9saW1pdF9ieXRlc0INCgtfY3B1X3NoYXJlc0IPCg1fY3B1X3F1b3RhX3VzQhAKDl9jcHVfcGVyaW9kX3VzQg0KC19waWRzX2xpbWl0Qg4KDF9jcHVzZXRfY3B1cyI/CgVNb3VudBIOCgZzb3VyY2UYASABKAkSEwoLZGVzdGluYXRpb24YAiABKAkSEQoJcmVhZF9vbmx5GAMgASgIIksKBlJvb3RmcxIOCgRwYXRoGAEgASgJSAASFAoKaW1hZ2VfcGF0aBgCIAEoCUgAEhEKCXJlYWRfb25seRgDIAEoCEIICgZzb3VyY2UiugEKDVJlc3RhcnRQb2xpY3kSKgoEa2luZBgBIAEoDjIcLmJlcnRoLnYxLlJlc3RhcnRQb2xpY3kuS2luZBITCgttYXhfcmV0cmllcxgCIAEoDSJoCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABILCgdLSU5EX05PEAESDwoLS0lORF9BTFdBWVMQAhITCg9LSU5EX09OX0ZBSUxVUkUQAxIXChNLSU5EX1VOTEVTU19TVE9QUEVEEAQikgIKC1Byb2Nlc3NJbmZvEgoKAmlkGAEgASgJEgsKA3BpZBgCIAEoDRIgCgZzdGF0dXMYAyABKA4yEC5iZXJ0aC52MS5TdGF0dXMSFgoJZXhpdF9jb2RlGAQgASgFSACIAQESLgoKc3RhcnRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZXhpdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRhcmdzGAcgAygJEhAKCHRlcm1pbmFsGAggASgIEg0KBXN0ZGluGAkgASgIEhQKDG1vbml0b3JfZGllZBgKIAEoCEIMCgpfZXhpdF9jb2RlIuoDCglDb250YWluZXISCgoCaWQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEiAKBnN0YXR1cxgDIAEoDjIQLmJlcnRoLnYxLlN0YXR1cxILCgNwaWQYBCABKA0SLwoGbGFiZWxzGAUgAygLMh8uYmVydGgudjEuQ29udGFpbmVyLkxhYmVsc0VudHJ5Ei4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEi0KCWV4aXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKb29tX2tpbGxlZBgJIAEoCBIOCgZidW5kbGUYCiABKAkSKAoJcHJvY2Vzc2VzGAsgAygLMhUuYmVydGgudjEuUHJvY2Vzc0luZm8SLwoOcmVzdGFydF9wb2xpY3kYDCABKAsyFy5iZXJ0aC52MS5SZXN0YXJ0UG9saWN5EhUKDXJlc3RhcnRfY291bnQYDSABKA0SFAoMbW9uaXRvcl9kaWVkGA4gASgIGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDAoKX2V4aXRfY29kZSJiCgpFeGl0U3RhdHVzEhEKCWV4aXRfY29kZRgBIAEoBRItCglleGl0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCm9vbV9raWxsZWQYAyABKAgi2QQKBVN0YXRzEisKB3JlYWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiAKA2NwdRgCIAEoCzITLmJlcnRoLnYxLlN0YXRzLkNwdRImCgZtZW1vcnkYAyABKAsyFi5iZXJ0aC52MS5TdGF0cy5NZW1vcnkSIgoEcGlkcxgEIAEoCzIULmJlcnRoLnYxLlN0YXRzLlBpZHMSKQoIYmxvY2tfaW8YBSABKAsyFy5iZXJ0aC52MS5TdGF0cy5CbG9ja0lvGmwKA0NwdRIQCgh1c2FnZV9ucxgBIAEoBBIPCgd1c2VyX25zGAIgASgEEhEKCXN5c3RlbV9ucxgDIAEoBBIZChF0aHJvdHRsZWRfcGVyaW9kcxgEIAEoBBIUCgx0aHJvdHRsZWRfbnMYBSABKAQamgEKBk1lbW9yeRITCgt1c2FnZV9ieXRlcxgBIAEoBBITCgtsaW1pdF9ieXRlcxgCIAEoBBIXCg9tYXhfdXNhZ2VfYnl0ZXMYAyABKAQSEwoLY2FjaGVfYnl0ZXMYBCABKAQSEQoJcnNzX2J5dGVzGAUgASgEEhIKCnN3YXBfYnl0ZXMYBiABKAQSEQoJb29tX2tpbGxzGAcgASgEGiYKBFBpZHMSDwoHY3VycmVudBgBIAEoBBINCgVsaW1pdBgCIAEoBBpXCgdCbG9ja0lvEhIKCnJlYWRfYnl0ZXMYASABKAQSEwoLd3JpdGVfYnl0ZXMYAiABKAQSEAoIcmVhZF9vcHMYAyABKAQSEQoJd3JpdGVfb3BzGAQgASgEIl8KDlByb2Nlc3NTdW1tYXJ5EgsKA3BpZBgBIAEoDRIMCgRwcGlkGAIgASgNEg8KB2NvbW1hbmQYAyABKAkSEgoKcHJvY2Vzc19pZBgEIAEoCRINCgVzdGF0ZRgFIAEoCSLyAQoFRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSEQoJbmFtZXNwYWNlGAIgASgJEhQKDGNvbnRhaW5lcl9pZBgDIAEoCRISCgpwcm9jZXNzX2lkGAQgASgJEiEKBHR5cGUYBSABKA4yEy5iZXJ0aC52MS5FdmVudFR5cGUSCwoDcGlkGAYgASgNEhEKCWV4aXRfY29kZRgHIAEoBRItCgl0aW1lc3RhbXAYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCm9vbV9raWxsZWQYCSABKAgSFAoMbW9uaXRvcl9kaWVkGAogASgIKm8KBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABISCg5TVEFUVVNfQ1JFQVRFRBABEhIKDlNUQVRVU19SVU5OSU5HEAISEQoNU1RBVFVTX1BBVVNFRBADEhIKDlNUQVRVU19TVE9QUEVEEAQqtgIKCUV2ZW50VHlwZRIaChZFVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHgoaRVZFTlRfVFlQRV9TVEFSVF9DT05UQUlORVIQARIUChBFVkVOVF9UWVBFX1BBVVNFEAISFQoRRVZFTlRfVFlQRV9SRVNVTUUQAxITCg9FVkVOVF9UWVBFX0VYSVQQBBIWChJFVkVOVF9UWVBFX1JFU1RBUlQQBRIWChJFVkVOVF9UWVBFX1JFU1RPUkUQBhIcChhFVkVOVF9UWVBFX1NUQVJUX1BST0NFU1MQBxIbChdFVkVOVF9UWVBFX0VYSVRfUFJPQ0VTUxAIEhIKDkVWRU5UX1RZUEVfT09NEAkSFQoRRVZFTlRfVFlQRV9DUkVBVEUQChIVChFFVkVOVF9UWVBFX0RFTEVURRALKlUKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRiZXJ0aC92MS90eXBlcy5wcm90bxIIYmVydGgudjEiOQoEVXNlchILCgN1aWQYASABKA0SCwoDZ2lkGAIgASgNEhcKD2FkZGl0aW9uYWxfZ2lkcxgDIAMoDSIsCgtDb25zb2xlU2l6ZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0ioQEKC1Byb2Nlc3NTcGVjEgwKBGFyZ3MYASADKAkSCwoDZW52GAIgAygJEgsKA2N3ZBgDIAEoCRIcCgR1c2VyGAQgASgLMg4uYmVydGgudjEuVXNlchIQCgh0ZXJtaW5hbBgFIAEoCBIrCgxjb25zb2xlX3NpemUYBiABKAsyFS5iZXJ0aC52MS5Db25zb2xlU2l6ZRINCgVzdGRpbhgHIAEoCCLZAgoJUmVzb3VyY2VzEh8KEm1lbW9yeV9saW1pdF9ieXRlcxgBIAEoA0gAiAEBEiQKF21lbW9yeV9zd2FwX2xpbWl0X2J5dGVzGAIgASgDSAGIAQESFwoKY3B1X3NoYXJlcxgDIAEoBEgCiAEBEhkKDGNwdV9xdW90YV91cxgEIAEoA0gDiAEBEhoKDWNwdV9wZXJpb2RfdXMYBSABKARIBIgBARIXCgpwaWRzX2xpbWl0GAYgASgDSAWIAQESGAoLY3B1c2V0X2NwdXMYByABKAlIBogBAUIVChNfbWVtb3J5X2xpbWl0X2J5dGVzQhoKGF9tZW1vcnlfc3dhcF9saW1pdF9ieXRlc0INCgtfY3B1X3NoYXJlc0IPCg1fY3B1X3F1b3RhX3VzQhAKDl9jcHVfcGVyaW9kX3VzQg0KC19waWRzX2xpbWl0Qg4KDF9jcHVzZXRfY3B1cyI/CgVNb3VudBIOCgZzb3VyY2UYASABKAkSEwoLZGVzdGluYXRpb24YAiABKAkSEQoJcmVhZF9vbmx5GAMgASgIIksKBlJvb3RmcxIOCgRwYXRoGAEgASgJSAASFAoKaW1hZ2VfcGF0aBgCIAEoCUgAEhEKCXJlYWRfb25seRgDIAEoCEIICgZzb3VyY2UiugEKDVJlc3RhcnRQb2xpY3kSKgoEa2luZBgBIAEoDjIcLmJlcnRoLnYxLlJlc3RhcnRQb2xpY3kuS2luZBITCgttYXhfcmV0cmllcxgCIAEoDSJoCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABILCgdLSU5EX05PEAESDwoLS0lORF9BTFdBWVMQAhITCg9LSU5EX09OX0ZBSUxVUkUQAxIXChNLSU5EX1VOTEVTU19TVE9QUEVEEAQikgIKC1Byb2Nlc3NJbmZvEgoKAmlkGAEgASgJEgsKA3BpZBgCIAEoDRIgCgZzdGF0dXMYAyABKA4yEC5iZXJ0aC52MS5TdGF0dXMSFgoJZXhpdF9jb2RlGAQgASgFSACIAQESLgoKc3RhcnRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZXhpdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRhcmdzGAcgAygJEhAKCHRlcm1pbmFsGAggASgIEg0KBXN0ZGluGAkgASgIEhQKDG1vbml0b3JfZGllZBgKIAEoCEIMCgpfZXhpdF9jb2RlIp8ECglDb250YWluZXISCgoCaWQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEiAKBnN0YXR1cxgDIAEoDjIQLmJlcnRoLnYxLlN0YXR1cxILCgNwaWQYBCABKA0SLwoGbGFiZWxzGAUgAygLMh8uYmVydGgudjEuQ29udGFpbmVyLkxhYmVsc0VudHJ5Ei4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEi0KCWV4aXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKb29tX2tpbGxlZBgJIAEoCBIOCgZidW5kbGUYCiABKAkSKAoJcHJvY2Vzc2VzGAsgAygLMhUuYmVydGgudjEuUHJvY2Vzc0luZm8SLwoOcmVzdGFydF9wb2xpY3kYDCABKAsyFy5iZXJ0aC52MS5SZXN0YXJ0UG9saWN5EhUKDXJlc3RhcnRfY291bnQYDSABKA0SFAoMbW9uaXRvcl9kaWVkGA4gASgIEjMKD25leHRfcmVzdGFydF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfZXhpdF9jb2RlIngKCkV4aXRTdGF0dXMSEQoJZXhpdF9jb2RlGAEgASgFEi0KCWV4aXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKb29tX2tpbGxlZBgDIAEoCBIUCgxtb25pdG9yX2RpZWQYBCABKAgi2QQKBVN0YXRzEisKB3JlYWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiAKA2NwdRgCIAEoCzITLmJlcnRoLnYxLlN0YXRzLkNwdRImCgZtZW1vcnkYAyABKAsyFi5iZXJ0aC52MS5TdGF0cy5NZW1vcnkSIgoEcGlkcxgEIAEoCzIULmJlcnRoLnYxLlN0YXRzLlBpZHMSKQoIYmxvY2tfaW8YBSABKAsyFy5iZXJ0aC52MS5TdGF0cy5CbG9ja0lvGmwKA0NwdRIQCgh1c2FnZV9ucxgBIAEoBBIPCgd1c2VyX25zGAIgASgEEhEKCXN5c3RlbV9ucxgDIAEoBBIZChF0aHJvdHRsZWRfcGVyaW9kcxgEIAEoBBIUCgx0aHJvdHRsZWRfbnMYBSABKAQamgEKBk1lbW9yeRITCgt1c2FnZV9ieXRlcxgBIAEoBBITCgtsaW1pdF9ieXRlcxgCIAEoBBIXCg9tYXhfdXNhZ2VfYnl0ZXMYAyABKAQSEwoLY2FjaGVfYnl0ZXMYBCABKAQSEQoJcnNzX2J5dGVzGAUgASgEEhIKCnN3YXBfYnl0ZXMYBiABKAQSEQoJb29tX2tpbGxzGAcgASgEGiYKBFBpZHMSDwoHY3VycmVudBgBIAEoBBINCgVsaW1pdBgCIAEoBBpXCgdCbG9ja0lvEhIKCnJlYWRfYnl0ZXMYASABKAQSEwoLd3JpdGVfYnl0ZXMYAiABKAQSEAoIcmVhZF9vcHMYAyABKAQSEQoJd3JpdGVfb3BzGAQgASgEIl8KDlByb2Nlc3NTdW1tYXJ5EgsKA3BpZBgBIAEoDRIMCgRwcGlkGAIgASgNEg8KB2NvbW1hbmQYAyABKAkSEgoKcHJvY2Vzc19pZBgEIAEoCRINCgVzdGF0ZRgFIAEoCSLyAQoFRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSEQoJbmFtZXNwYWNlGAIgASgJEhQKDGNvbnRhaW5lcl9pZBgDIAEoCRISCgpwcm9jZXNzX2lkGAQgASgJEiEKBHR5cGUYBSABKA4yEy5iZXJ0aC52MS5FdmVudFR5cGUSCwoDcGlkGAYgASgNEhEKCWV4aXRfY29kZRgHIAEoBRItCgl0aW1lc3RhbXAYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCm9vbV9raWxsZWQYCSABKAgSFAoMbW9uaXRvcl9kaWVkGAogASgIKoYBCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX0NSRUFURUQQARISCg5TVEFUVVNfUlVOTklORxACEhEKDVNUQVRVU19QQVVTRUQQAxISCg5TVEFUVVNfU1RPUFBFRBAEEhUKEVNUQVRVU19SRVNUQVJUSU5HEAUqtgIKCUV2ZW50VHlwZRIaChZFVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHgoaRVZFTlRfVFlQRV9TVEFSVF9DT05UQUlORVIQARIUChBFVkVOVF9UWVBFX1BBVVNFEAISFQoRRVZFTlRfVFlQRV9SRVNVTUUQAxITCg9FVkVOVF9UWVBFX0VYSVQQBBIWChJFVkVOVF9UWVBFX1JFU1RBUlQQBRIWChJFVkVOVF9UWVBFX1JFU1RPUkUQBhIcChhFVkVOVF9UWVBFX1NUQVJUX1BST0NFU1MQBxIbChdFVkVOVF9UWVBFX0VYSVRfUFJPQ0VTUxAIEhIKDkVWRU5UX1RZUEVfT09NEAkSFQoRRVZFTlRfVFlQRV9DUkVBVEUQChIVChFFVkVOVF9UWVBFX0RFTEVURRALKlUKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * User is the identity a process runs as inside the container.
@@ -458,6 +458,11 @@ export type Container = Message<"berth.v1.Container"> & {
   restartPolicy?: RestartPolicy | undefined;
 
   /**
+   * restart_count is the number of restarts the restart policy carried out:
+   * runs it started (or tried to start: a start that fails counts, as a run
+   * that failed at once). A restart still waiting out its back-off
+   * (RESTARTING) is not counted until it happens.
+   *
    * @generated from field: uint32 restart_count = 13;
    */
   restartCount: number;
@@ -469,6 +474,14 @@ export type Container = Message<"berth.v1.Container"> & {
    * @generated from field: bool monitor_died = 14;
    */
   monitorDied: boolean;
+
+  /**
+   * next_restart_at is when the pending restart is due; set only while the
+   * status is RESTARTING.
+   *
+   * @generated from field: google.protobuf.Timestamp next_restart_at = 15;
+   */
+  nextRestartAt?: Timestamp | undefined;
 };
 
 /**
@@ -498,6 +511,14 @@ export type ExitStatus = Message<"berth.v1.ExitStatus"> & {
    * @generated from field: bool oom_killed = 3;
    */
   oomKilled: boolean;
+
+  /**
+   * monitor_died is true when the process's monitor (conmon) died before it
+   * could record the exit: exit_code is then 255, not the process's own.
+   *
+   * @generated from field: bool monitor_died = 4;
+   */
+  monitorDied: boolean;
 };
 
 /**
@@ -773,7 +794,9 @@ export type Event = Message<"berth.v1.Event"> & {
   pid: number;
 
   /**
-   * exit_code is set on EXIT and EXIT_PROCESS.
+   * exit_code is the process's exit code on EXIT and EXIT_PROCESS, and on
+   * DELETE the exit code of the container's last run (what Delete returns,
+   * as containerd's TaskDelete event carries it); 0 on every other type.
    *
    * @generated from field: int32 exit_code = 7;
    */
@@ -785,14 +808,16 @@ export type Event = Message<"berth.v1.Event"> & {
   timestamp?: Timestamp | undefined;
 
   /**
+   * oom_killed is set on EXIT and DELETE when the run was killed for memory.
+   *
    * @generated from field: bool oom_killed = 9;
    */
   oomKilled: boolean;
 
   /**
-   * monitor_died is set on EXIT and EXIT_PROCESS when the process's monitor
-   * died before it could record the exit: exit_code is then 255, not the
-   * process's own.
+   * monitor_died is set on EXIT, EXIT_PROCESS and DELETE when the process's
+   * monitor died before it could record the exit: exit_code is then 255,
+   * not the process's own.
    *
    * @generated from field: bool monitor_died = 10;
    */
@@ -810,6 +835,9 @@ export const EventSchema: GenMessage<Event> = /*@__PURE__*/
  * Status is the lifecycle state of a container's init process or of an
  * exec'd process. Every process moves CREATED -> RUNNING <-> PAUSED ->
  * STOPPED; a deleted process no longer exists and is reported as NOT_FOUND.
+ * A container whose restart policy has decided to start it again shows
+ * RESTARTING from its exit until the new run starts (RUNNING) or a user
+ * stops it (STOPPED).
  *
  * @generated from enum berth.v1.Status
  */
@@ -838,6 +866,19 @@ export enum Status {
    * @generated from enum value: STATUS_STOPPED = 4;
    */
   STOPPED = 4,
+
+  /**
+   * STATUS_RESTARTING is a container's status only (Docker's "restarting"):
+   * its last run exited and the restart policy will start a new run at
+   * Container.next_restart_at. Its init process (processes[0]) is STOPPED
+   * with the last run's exit, and every call answers as for a STOPPED
+   * container (errors name the state "restarting"), except that Signal
+   * with a stop signal cancels the restart (the container is then STOPPED)
+   * and Delete cancels it and deletes the container, without force.
+   *
+   * @generated from enum value: STATUS_RESTARTING = 5;
+   */
+  RESTARTING = 5,
 }
 
 /**
@@ -865,14 +906,15 @@ export enum EventType {
   START_CONTAINER = 1,
 
   /**
-   * "pause"
+   * "pause": the container's processes are frozen
    *
    * @generated from enum value: EVENT_TYPE_PAUSE = 2;
    */
   PAUSE = 2,
 
   /**
-   * "resume"
+   * "resume": they run again, after Resume or when berth thaws a paused
+   * container so that it can act on a stop signal (see ContainerService)
    *
    * @generated from enum value: EVENT_TYPE_RESUME = 3;
    */
