@@ -3,6 +3,7 @@
 import { constants } from "node:os";
 
 import { invalidArgument } from "../errors/berth-error.js";
+import { quote } from "../errors/quote.js";
 
 const BY_NAME = constants.signals as Record<string, number>;
 
@@ -13,7 +14,7 @@ export function parseSignal(signal: number | string): number {
   const upper = text.toUpperCase();
   const n = BY_NAME[upper.startsWith("SIG") ? upper : `SIG${upper}`];
   if (n === undefined) {
-    throw invalidArgument(`unknown signal ${JSON.stringify(signal)}: give a number (9) or a name (SIGKILL, TERM)`);
+    throw invalidArgument(`unknown signal ${quote(signal)}: give a number (9) or a name (SIGKILL, TERM)`);
   }
   return n;
 }

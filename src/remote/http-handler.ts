@@ -20,6 +20,7 @@ import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse 
 import { errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { quote } from "../errors/quote.js";
+import { checkRequestElements } from "../spec/request-elements.js";
 import { boundStatusMessage } from "./status.js";
 
 export type NodeHandler = (
@@ -132,6 +133,7 @@ function checkMessages(method: DescMethod, framing: Framing, body: Uint8Array): 
   }
   for (const message of messages) {
     try {
+      checkRequestElements(method.input, message);
       fromBinary(method.input, message);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);

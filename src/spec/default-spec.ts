@@ -1,8 +1,11 @@
 import { posix } from "node:path";
 
 import { invalidArgument } from "../errors/berth-error.js";
+import { quote } from "../errors/quote.js";
+import { checkMountPlacement, normalizeDestination } from "./mount-rules.js";
 import type { OciMount, OciProcess, OciSpec } from "./oci-spec.js";
 import { buildProcess, type ProcessOptions } from "./process-spec.js";
+import { HOSTNAME_MAX_BYTES, MOUNTS_MAX_ENTRIES, checkCount, checkLabels, checkPath } from "./request-limits.js";
 import { type ResourceOptions, toLinuxResources } from "./resources.js";
 import {
   DEFAULT_CWD,
@@ -49,11 +52,15 @@ const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-
 // Docker's capabilities; masked /proc paths; no new privileges.
 export function buildDefaultSpec(options: DefaultSpecOptions): OciSpec {
   if (!posix.isAbsolute(options.rootfsPath)) {
-    throw invalidArgument(`rootfs path ${JSON.stringify(options.rootfsPath)} must be absolute`);
+    throw invalidArgument(`rootfs path ${quote(options.rootfsPath)} must be absolute`);
   }
+  checkCount("mounts", options.mounts?.length ?? 0, MOUNTS_MAX_ENTRIES);
+  checkLabels("labels", options.labels);
   const hostname = options.hostname === undefined || options.hostname === "" ? DEFAULT_HOSTNAME : options.hostname;
-  if (hostname.length > 253 || !HOSTNAME.test(hostname)) {
-    throw invalidArgument(`hostname ${JSON.stringify(hostname)} is not a valid host name: use letters, digits and '-', dot-separated labels of at most 63 characters`);
+  if (hostname.length > HOSTNAME_MAX_BYTES || !HOSTNAME.test(hostname)) {
+    throw invalidArgument(
+      `hostname ${quote(hostname)} is not a valid host name: use letters, digits and '-', dot-separated labels of at most 63 characters, ${HOSTNAME_MAX_BYTES} in all`,
+    );
   }
   const spec: OciSpec = {
     ociVersion: OCI_VERSION,
@@ -98,9 +105,9 @@ function defaultProcess(): OciProcess {
 // sit under it), as in containerd's WithMounts.
 function withBindMounts(defaults: OciMount[], binds: readonly BindMountOptions[]): OciMount[] {
   const byDestination = new Map<string, OciMount>();
-  for (const mount of binds.map(toBindMount)) {
+  for (const mount of binds.map((bind, i) => toBindMount(bind, `mounts[${i}]`))) {
     if (byDestination.has(mount.destination)) {
-      throw invalidArgument(`two mounts have the destination ${mount.destination}: give each bind mount its own destination`);
+      throw invalidArgument(`two mounts have the destination ${quote(mount.destination)}: give each bind mount its own destination`);
     }
     byDestination.set(mount.destination, mount);
   }
@@ -112,17 +119,18 @@ function withBindMounts(defaults: OciMount[], binds: readonly BindMountOptions[]
   return [...merged, ...byDestination.values()];
 }
 
-function toBindMount(bind: BindMountOptions): OciMount {
+function toBindMount(bind: BindMountOptions, field: string): OciMount {
+  checkPath(`${field}.source`, bind.source);
+  checkPath(`${field}.destination`, bind.destination);
   const source = bind.source ?? "";
   if (!posix.isAbsolute(source)) {
-    throw invalidArgument(`mount source ${JSON.stringify(bind.source)} must be an absolute path on the host`);
+    throw invalidArgument(`${field}.source ${quote(bind.source)} must be an absolute path on the host`);
   }
   // "/data/" and "/data" are one destination.
-  const destination = posix.normalize(bind.destination || ".").replace(/(.)\/+$/, "$1");
-  if (!posix.isAbsolute(destination) || destination === "/") {
-    throw invalidArgument(`mount destination ${JSON.stringify(bind.destination)} must be an absolute path inside the container, other than "/"`);
-  }
+  const destination = normalizeDestination(`${field}.destination`, bind.destination);
   // rbind brings submounts along; "ro" on a bind makes runc remount it
   // read-only (its top mount: runc 1.1 has "rro" for the recursive kind).
-  return { destination, type: "bind", source, options: ["rbind", bind.readOnly === true ? "ro" : "rw"] };
+  const mount: OciMount = { destination, type: "bind", source, options: ["rbind", bind.readOnly === true ? "ro" : "rw"] };
+  checkMountPlacement(field, mount);
+  return mount;
 }

@@ -1,4 +1,5 @@
 import { invalidArgument } from "../errors/berth-error.js";
+import { checkCpuList } from "./host-checks.js";
 import type { OciLinuxResources } from "./oci-spec.js";
 
 // Integer fields arrive as bigint from protobuf int64/uint64 and as number
@@ -32,7 +33,6 @@ const MIB = 1024 * 1024;
 // MiB), so a smaller limit is a unit mistake, not a wish.
 const MIN_MEMORY = 4 * MIB;
 const UNLIMITED = -1;
-const CPUSET = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
 
 // toLinuxResources turns resources into the spec's linux.resources, for
 // create. Device rules are not resources of the request and are left to the
@@ -102,7 +102,7 @@ function checkResources(resources: ResourceOptions): CheckedResources {
     throw invalidArgument(`pids_limit ${pids} would forbid every process: give a positive limit, or -1 for no limit`);
   }
   const cpus = resources.cpusetCpus;
-  if (cpus !== undefined) checkCpuset(cpus);
+  if (cpus !== undefined) checkCpuList("cpuset_cpus", cpus);
 
   return {
     ...(memory !== undefined && { memory }),
@@ -113,13 +113,6 @@ function checkResources(resources: ResourceOptions): CheckedResources {
     ...(pids !== undefined && { pids }),
     ...(cpus !== undefined && { cpus }),
   };
-}
-
-function checkCpuset(cpus: string): void {
-  const ranges = CPUSET.test(cpus) ? cpus.split(",").map((part) => part.split("-").map(Number)) : undefined;
-  if (ranges === undefined || ranges.some(([from, to]) => to !== undefined && (from as number) > to)) {
-    throw invalidArgument(`cpuset_cpus ${JSON.stringify(cpus)} is not a CPU list: give CPU numbers and ranges like "0", "0-1" or "0,2-3"`);
-  }
 }
 
 // integer converts a protobuf int64 to a JSON-safe number; negative values

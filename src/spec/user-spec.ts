@@ -1,7 +1,12 @@
 import { invalidArgument } from "../errors/berth-error.js";
+import { quote } from "../errors/quote.js";
 import type { OciSpec } from "./oci-spec.js";
-import { checkArgs } from "./process-spec.js";
+import { checkMountPlacement, normalizeDestination } from "./mount-rules.js";
+import type { OciMount } from "./oci-spec.js";
+import { checkArgs, checkEnv } from "./process-spec.js";
+import { OCI_SPEC_JSON_MAX_BYTES, checkExecStrings } from "./request-limits.js";
 import { DEFAULT_CWD, OCI_VERSION } from "./spec-defaults.js";
+import { validateOciSpec } from "./validate-oci-spec.js";
 
 export interface SpecOverrides {
   rootfsPath: string;
@@ -18,45 +23,57 @@ type JsonObject = Record<string, unknown>;
 // prepares the root filesystem), root.readonly when the rootfs is shared,
 // and linux.cgroupsPath (berth finds stats and cleans up by it). Everything
 // else is kept as given; missing process.cwd and process.user take the
-// defaults "/" and root, which runc would otherwise reject.
+// defaults "/" and root, which runc would otherwise reject. The spec is
+// checked against berth's schema of what runc reads first, so a field of
+// the wrong type is the client's INVALID_ARGUMENT, not runc's failure.
 export function applySpecOverrides(specJson: Uint8Array, overrides: SpecOverrides): OciSpec {
   const spec = parse(specJson);
   const process = spec["process"];
   if (!isObject(process)) {
     throw invalidArgument('the spec has no "process" object: add one with at least "args", e.g. {"process": {"args": ["sh"]}}');
   }
-  checkArgs(Array.isArray(process["args"]) ? process["args"] : undefined);
-  if (process["env"] !== undefined && !isStringArray(process["env"])) {
-    throw invalidArgument('process.env must be an array of "KEY=VALUE" strings');
+  // The friendlier word for the commonest mistake, before the schema's.
+  if (process["args"] === undefined || (Array.isArray(process["args"]) && process["args"].length === 0)) checkArgs(undefined);
+  process["cwd"] ??= DEFAULT_CWD;
+  process["user"] ??= { uid: 0, gid: 0 };
+  validateOciSpec(spec);
+  const args = process["args"] as unknown[];
+  const env = (process["env"] ?? []) as unknown[];
+  checkExecStrings("process", args, env);
+  checkArgs(args);
+  checkEnv(env);
+  const cwd = process["cwd"] as string;
+  if (!cwd.startsWith("/")) {
+    throw invalidArgument(`process.cwd ${quote(cwd)} must be an absolute path inside the container`);
   }
-  const cwd = process["cwd"] ?? DEFAULT_CWD;
-  if (typeof cwd !== "string" || !cwd.startsWith("/")) {
-    throw invalidArgument(`process.cwd ${JSON.stringify(cwd)} must be an absolute path inside the container`);
+  const mounts = (spec["mounts"] ?? []) as OciMount[];
+  mounts.forEach((mount, i) => checkMountPlacement(`oci_spec_json: /mounts/${i}`, mount));
+  // runc's init reads /proc/self/fd inside the container: without procfs
+  // there it fails after the monitor started ("error closing exec fds").
+  if (!mounts.some((m) => m.type === "proc" && normalizeDestination("", m.destination) === "/proc")) {
+    throw invalidArgument('oci_spec_json: /mounts has no procfs at /proc, which runc needs: add {"destination": "/proc", "type": "proc", "source": "proc"}');
   }
-  process["cwd"] = cwd;
-  const user = process["user"] ?? { uid: 0, gid: 0 };
-  if (!isObject(user) || !isId(user["uid"]) || !isId(user["gid"])) {
-    throw invalidArgument('process.user must be an object with numeric "uid" and "gid", e.g. {"uid": 0, "gid": 0}');
-  }
-  process["user"] = user;
 
   const root = spec["root"] ?? {};
   const linux = spec["linux"] ?? {};
-  if (!isObject(root)) throw invalidArgument('the spec\'s "root" must be an object');
-  if (!isObject(linux)) throw invalidArgument('the spec\'s "linux" must be an object');
   spec["ociVersion"] ??= OCI_VERSION;
-  spec["root"] = { ...root, path: overrides.rootfsPath, readonly: overrides.readonlyRootfs === true || root["readonly"] === true };
-  spec["linux"] = { ...linux, cgroupsPath: overrides.cgroupsPath };
-  // Checked field by field above; other fields pass through as the user wrote them.
+  spec["root"] = { ...(root as JsonObject), path: overrides.rootfsPath, readonly: overrides.readonlyRootfs === true || (root as JsonObject)["readonly"] === true };
+  spec["linux"] = { ...(linux as JsonObject), cgroupsPath: overrides.cgroupsPath };
+  // Checked against the schema above; other fields pass through as the user wrote them.
   return spec as unknown as OciSpec;
 }
 
 function parse(bytes: Uint8Array): JsonObject {
+  if (bytes.length > OCI_SPEC_JSON_MAX_BYTES) {
+    throw invalidArgument(`oci_spec_json is ${bytes.length} bytes, over the limit of ${OCI_SPEC_JSON_MAX_BYTES}: keep large data out of the spec`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (err) {
-    throw invalidArgument(`the spec is not valid UTF-8 JSON (${(err as Error).message}): give an OCI runtime spec such as \`runc spec\` writes`);
+    // V8's message quotes a piece of the input: keep it short.
+    const reason = (err as Error).message.slice(0, 160);
+    throw invalidArgument(`the spec is not valid UTF-8 JSON (${reason}): give an OCI runtime spec such as \`runc spec\` writes`);
   }
   if (!isObject(value)) throw invalidArgument("the spec must be a JSON object, as `runc spec` writes");
   return value;
@@ -64,12 +81,4 @@ function parse(bytes: Uint8Array): JsonObject {
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === "string");
-}
-
-function isId(value: unknown): boolean {
-  return typeof value === "number" && Number.isInteger(value) && value >= 0;
 }

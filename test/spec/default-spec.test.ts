@@ -125,7 +125,7 @@ describe("buildDefaultSpec", () => {
       errorOf(() =>
         buildDefaultSpec({ ...base, mounts: [{ source: "/a", destination: "/x" }, { source: "/b", destination: "/x/" }] }),
       ).message,
-    ).toMatch(/two mounts have the destination \/x/);
+    ).toMatch(/two mounts have the destination "\/x"/);
     expect(errorOf(() => buildDefaultSpec({ ...base, hostname: "bad_host!" })).message).toMatch(/host name/);
     expect(errorOf(() => buildDefaultSpec({ ...base, resources: { pidsLimit: 0n } })).message).toMatch(/pids_limit/);
   });

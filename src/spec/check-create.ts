@@ -1,0 +1,68 @@
+// checkCreateRequest validates a Create before any work is done for it (no
+// folder, mount or runtime call): the bounds of every field, then the spec
+// built from them as Create will build it, then that spec against the host.
+// Every client mistake it finds is INVALID_ARGUMENT saying what to change.
+import { invalidArgument } from "../errors/berth-error.js";
+import { checkEnum } from "../errors/validate.js";
+import { RestartPolicy_KindSchema } from "../gen/berth/v1/types_pb.js";
+import { buildDefaultSpec, type BindMountOptions } from "./default-spec.js";
+import { checkBindSource, checkCpusOnline, checkSpecOnHost } from "./host-checks.js";
+import type { ProcessOptions } from "./process-spec.js";
+import {
+  HOSTNAME_MAX_BYTES,
+  MOUNTS_MAX_ENTRIES,
+  OCI_SPEC_JSON_MAX_BYTES,
+  checkCount,
+  checkLabels,
+  checkPath,
+  checkText,
+} from "./request-limits.js";
+import type { ResourceOptions } from "./resources.js";
+import { applySpecOverrides } from "./user-spec.js";
+
+// CreateFields is the part of berth.v1.CreateRequest a spec is built from.
+export interface CreateFields {
+  process?: Partial<ProcessOptions> | undefined;
+  ociSpecJson?: Uint8Array | undefined;
+  rootfs?: { source?: { case: "path" | "imagePath" | undefined; value?: string } | undefined; readOnly?: boolean } | undefined;
+  labels?: Readonly<Record<string, string>> | undefined;
+  resources?: ResourceOptions | undefined;
+  hostname?: string | undefined;
+  mounts?: readonly BindMountOptions[] | undefined;
+  restartPolicy?: { kind?: number } | undefined;
+}
+
+// The spec is built on stand-ins for what only Create knows.
+const PLACEHOLDER = { rootfsPath: "/", cgroupsPath: "/berth" };
+
+export async function checkCreateRequest(options: CreateFields): Promise<void> {
+  // Bounds first: nothing below may loop over an unbounded list.
+  checkLabels("labels", options.labels);
+  const kind = options.restartPolicy?.kind;
+  if (kind !== undefined) checkEnum("restart_policy.kind", kind, RestartPolicy_KindSchema);
+  checkCount("mounts", options.mounts?.length ?? 0, MOUNTS_MAX_ENTRIES);
+  if (options.hostname !== undefined) checkText("hostname", options.hostname, HOSTNAME_MAX_BYTES);
+  const source = options.rootfs?.source;
+  if (source?.case === "path") checkPath("rootfs.path", source.value);
+  if (source?.case === "imagePath") checkPath("rootfs.image_path", source.value);
+  const json = options.ociSpecJson;
+  if (json !== undefined && json.length > 0) {
+    if (json.length > OCI_SPEC_JSON_MAX_BYTES) {
+      throw invalidArgument(`oci_spec_json is ${json.length} bytes, over the limit of ${OCI_SPEC_JSON_MAX_BYTES}: keep large data out of the spec`);
+    }
+    await checkSpecOnHost(applySpecOverrides(json, PLACEHOLDER));
+    return;
+  }
+  buildDefaultSpec({
+    process: { ...options.process, args: options.process?.args ?? [] },
+    rootfsPath: PLACEHOLDER.rootfsPath,
+    hostname: options.hostname,
+    mounts: options.mounts,
+    resources: options.resources,
+    labels: options.labels,
+  });
+  const cpus = options.resources?.cpusetCpus;
+  if (cpus !== undefined) await checkCpusOnline("resources.cpuset_cpus", cpus);
+  const mounts = options.mounts ?? [];
+  for (let i = 0; i < mounts.length; i++) await checkBindSource(`mounts[${i}].source`, mounts[i]?.source);
+}

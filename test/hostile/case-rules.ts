@@ -1,0 +1,344 @@
+// What the answer to each hostile case must be: the mistakes a request
+// makes, each with the status codes that would report it, read from the
+// .proto contract and the README (ids, process ids, signals, enum values,
+// resources the kernel takes, paths on the host, timestamps), against the
+// fixtures' current states. The judge (judge.ts) holds every answer to the
+// general rules; the mistakes narrow what a proper answer is.
+import { existsSync, statSync } from "node:fs";
+import { posix } from "node:path";
+
+import {
+  ALREADY_EXISTS,
+  BIG_BYTES,
+  FAILED_PRECONDITION,
+  INVALID_ARGUMENT,
+  NOT_FOUND,
+  OUT_OF_RANGE,
+  REFUSED,
+  STREAM_MS,
+  UNARY_DEADLINE_MS,
+  WAIT_DEADLINE_MS,
+  type HostileCase,
+  type Judged,
+  type Mistake,
+  type Req,
+} from "./case-types.js";
+import { isBogusSignal, isEntries, isRepeat, sampleOf, validId } from "./hostile-values.js";
+import { NOT_RUNNABLE, validTimestamp } from "./request-arbitraries.js";
+import { enumNumbers } from "./rpc-inventory.js";
+import { parseCpuList, type World } from "./world.js";
+
+// The numbers each enum declares; anything else is no value of it.
+export const STATUSES = enumNumbers("Status");
+export const WAIT_CONDITIONS = enumNumbers("WaitCondition");
+export const EVENT_TYPES = enumNumbers("EventType");
+export const RESTART_KINDS = enumNumbers("RestartPolicy.Kind");
+
+const REL = (p: string) => p !== "" && !p.startsWith("/");
+
+// processMistakes: what a ProcessSpec gets wrong, as the daemon can tell
+// before any process starts.
+function processMistakes(p: Req | undefined, required: boolean): Mistake[] {
+  const out: Mistake[] = [];
+  const { items: argItems, length: argCount } = sampleOf(p?.args);
+  const args = argItems as string[];
+  if (required && argCount === 0) out.push({ why: "process.args is empty", codes: [INVALID_ARGUMENT] });
+  if (args.length > 0 && args[0] === "") out.push({ why: "process.args[0] is empty", codes: [INVALID_ARGUMENT] });
+  if (args.length > 0 && NOT_RUNNABLE.includes(args[0]!)) out.push({ why: `process.args[0] ${args[0]} is not a program`, codes: REFUSED });
+  const strings = [...args, ...(sampleOf(p?.env).items as string[]), (p?.cwd as string | undefined) ?? ""];
+  if (strings.some((s) => s.includes("\0"))) out.push({ why: "a NUL in args, env or cwd", codes: [INVALID_ARGUMENT] });
+  if ((sampleOf(p?.env).items as string[]).some((e) => typeof e === "string" && !e.includes("="))) out.push({ why: "an env entry without =", codes: [INVALID_ARGUMENT] });
+  const cwd = (p?.cwd as string | undefined) ?? "";
+  if (REL(cwd)) out.push({ why: "process.cwd is relative", codes: [INVALID_ARGUMENT] });
+  const u = p?.user as { uid: number; gid: number; additionalGids: unknown } | undefined;
+  if (u !== undefined && [u.uid, u.gid, ...(sampleOf(u.additionalGids).items as number[])].some((n) => n > 2 ** 31 - 1)) {
+    out.push({ why: "uid or gid above 2^31-1", codes: [INVALID_ARGUMENT] });
+  }
+  return out;
+}
+
+// resourceMistakes: values no kernel takes, or a cpuset this host lacks.
+function resourceMistakes(r: Req | undefined, world: World): Mistake[] {
+  if (r === undefined) return [];
+  const out: Mistake[] = [];
+  const big = (v: unknown) => (v === undefined ? undefined : BigInt(v as string));
+  // berth keeps limits as JavaScript numbers and refuses what they cannot
+  // hold exactly (README: a limit is bad input).
+  for (const key of ["memoryLimitBytes", "memorySwapLimitBytes", "cpuShares", "cpuQuotaUs", "cpuPeriodUs", "pidsLimit"] as const) {
+    const v = big(r[key]);
+    if (v !== undefined && (v >= 2n ** 53n || v <= -(2n ** 53n))) out.push({ why: `${key} past 2^53`, codes: [INVALID_ARGUMENT] });
+  }
+  for (const key of ["memoryLimitBytes", "memorySwapLimitBytes", "cpuQuotaUs"] as const) {
+    const v = big(r[key]);
+    if (v !== undefined && v < -1n) out.push({ why: `${key} below -1`, codes: [INVALID_ARGUMENT] });
+  }
+  const quota = big(r.cpuQuotaUs);
+  if (quota !== undefined && quota > 0n && quota < 1000n) out.push({ why: "cpuQuotaUs under the kernel's 1000 µs", codes: [INVALID_ARGUMENT] });
+  const period = big(r.cpuPeriodUs);
+  if (period !== undefined && period !== 0n && (period < 1000n || period > 1_000_000n)) out.push({ why: "cpuPeriodUs outside 1000..1000000", codes: [INVALID_ARGUMENT] });
+  const set = r.cpusetCpus as string | undefined;
+  if (set !== undefined && set !== "") {
+    const cpus = parseCpuList(set);
+    if (cpus === undefined) out.push({ why: `cpuset ${JSON.stringify(set.slice(0, 20))} is not a cpu list`, codes: [INVALID_ARGUMENT] });
+    else if (cpus.some((c) => !world.onlineCpus.includes(c))) out.push({ why: "cpuset names CPUs this host lacks", codes: [INVALID_ARGUMENT] });
+  }
+  return out;
+}
+
+function idMistakes(id: string, world: World, what = "container id"): Mistake[] {
+  if (!validId(id)) return [{ why: `invalid ${what}`, codes: [INVALID_ARGUMENT] }];
+  if (!world.known(id)) return [{ why: "no such container", codes: [NOT_FOUND] }];
+  return [];
+}
+
+// processIdMistakes: for RPCs where "" and "init" name the init process.
+function processIdMistakes(id: string, processId: string, world: World): Mistake[] {
+  if (processId === "" || processId === "init") return [];
+  if (!validId(processId)) return [{ why: "invalid process id", codes: [INVALID_ARGUMENT] }];
+  if (validId(id) && world.known(id) && !world.hasExec(id, processId)) return [{ why: "no such process", codes: [NOT_FOUND] }];
+  return [];
+}
+
+const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function mountMistakes(mounts: unknown): Mistake[] {
+  const out: Mistake[] = [];
+  for (const m of sampleOf(mounts).items as Req[]) {
+    const source = (m.source as string | undefined) ?? "";
+    const destination = (m.destination as string | undefined) ?? "";
+    if (source === "" || REL(source)) out.push({ why: "mount source empty or relative", codes: [INVALID_ARGUMENT] });
+    else if (source.includes("\0") || !existsSync(source)) out.push({ why: "mount source does not exist", codes: [INVALID_ARGUMENT, NOT_FOUND] });
+    if (destination === "" || REL(destination) || destination.includes("\0")) out.push({ why: "mount destination empty or relative", codes: [INVALID_ARGUMENT] });
+    else {
+      const d = posix.normalize(destination);
+      if (d === "/proc" || d.startsWith("/proc/")) out.push({ why: "mount over /proc", codes: [INVALID_ARGUMENT] });
+    }
+  }
+  return out;
+}
+
+function rootfsMistakes(rootfs: Req | undefined, world: World): Mistake[] {
+  if (rootfs === undefined) return [];
+  const out: Mistake[] = [];
+  const path = rootfs.path as string | undefined;
+  const image = rootfs.imagePath as string | undefined;
+  if (path !== undefined) {
+    if (path === "" || REL(path)) out.push({ why: "rootfs.path empty or relative", codes: [INVALID_ARGUMENT] });
+    else if (!existsSync(path)) out.push({ why: "rootfs.path does not exist", codes: [INVALID_ARGUMENT, NOT_FOUND] });
+    else if (!isDir(path)) out.push({ why: "rootfs.path is no folder", codes: [INVALID_ARGUMENT] });
+    else if (path === world.paths.emptyDir || path === world.paths.dir) out.push({ why: "rootfs.path holds no root filesystem", codes: REFUSED });
+  }
+  if (image !== undefined) {
+    if (image === "" || REL(image)) out.push({ why: "rootfs.image_path empty or relative", codes: [INVALID_ARGUMENT] });
+    else if (!existsSync(image)) out.push({ why: "rootfs.image_path does not exist", codes: [INVALID_ARGUMENT, NOT_FOUND] });
+    else out.push({ why: "rootfs.image_path is no archive", codes: [INVALID_ARGUMENT] });
+  }
+  return out;
+}
+
+// targetOf is the container a resolved request names, if any.
+export function targetOf(c: HostileCase, request: unknown): string | undefined {
+  if (c.raw) return undefined;
+  if (Array.isArray(request)) {
+    const start = (request[0] as Req | undefined)?.start as Req | undefined;
+    return typeof start?.id === "string" ? start.id : undefined;
+  }
+  const id = (request as Req).id;
+  return typeof id === "string" ? id : undefined;
+}
+
+const RUNNING = 2;
+const PAUSED = 3;
+const STOPPED = 4;
+// RESTARTING answers every call as STOPPED does (types.proto, Status).
+const RESTARTING = 5;
+
+// judgeCase works out what the answer to a case must be, given its request
+// with Refs resolved (world.resolve) and the fixtures' current states.
+export function judgeCase(c: HostileCase, world: World, request: unknown): Judged {
+  const [service, method] = c.rpc.split("/") as [string, string];
+  const namespace = c.namespace ?? world.namespace;
+  const mistakes: Mistake[] = [...(c.claims ?? [])];
+  let mayBlock = false;
+  let deadlineMs = UNARY_DEADLINE_MS;
+  const r = (c.raw ? {} : request) as Req;
+  const id = typeof r.id === "string" ? r.id : "";
+  const pid = typeof r.processId === "string" ? r.processId : "";
+  const fixture = world.fixtureNameOf(id);
+  const known = world.known(id) ? world.status.get(id) : undefined;
+  const status = known === RESTARTING ? STOPPED : known;
+  if (c.namespace !== undefined && !validId(c.namespace) && service !== "SystemService") {
+    mistakes.push({ why: "invalid namespace", codes: [INVALID_ARGUMENT] });
+  }
+  if (!c.raw && c.namespace === undefined) {
+    switch (method) {
+      case "Create": {
+        if (!validId(id)) mistakes.push({ why: "invalid container id", codes: [INVALID_ARGUMENT] });
+        else if (world.known(id)) mistakes.push({ why: "the id is taken", codes: [ALREADY_EXISTS] });
+        const hasSpec = r.ociSpecJson instanceof Uint8Array && r.ociSpecJson.length > 0;
+        if (!hasSpec) {
+          mistakes.push(...processMistakes(r.process as Req | undefined, true));
+          mistakes.push(...resourceMistakes(r.resources as Req | undefined, world));
+          mistakes.push(...mountMistakes(r.mounts));
+          const size = (r.process as Req | undefined)?.consoleSize as { width: number; height: number } | undefined;
+          if (size !== undefined && (size.width > 65535 || size.height > 65535)) mistakes.push({ why: "a console size over 65535", codes: [INVALID_ARGUMENT] });
+          const hostname = (r.hostname as string | undefined) ?? "";
+          if (hostname !== "" && (hostname.length > 253 || !HOSTNAME.test(hostname))) mistakes.push({ why: "invalid hostname", codes: [INVALID_ARGUMENT] });
+        }
+        mistakes.push(...rootfsMistakes(r.rootfs as Req | undefined, world));
+        const kind = (r.restartPolicy as Req | undefined)?.kind as number | undefined;
+        if (kind !== undefined && !RESTART_KINDS.includes(kind)) mistakes.push({ why: "restart_policy.kind is no RestartPolicy.Kind", codes: [INVALID_ARGUMENT] });
+        break;
+      }
+      case "Signal":
+      case "SignalProcess":
+        mistakes.push(...idMistakes(id, world));
+        if (method === "SignalProcess") {
+          // containers.proto: process_id is required ("init" for the init
+          // process).
+          if (pid === "") mistakes.push({ why: "process_id is required", codes: [INVALID_ARGUMENT] });
+          else mistakes.push(...processIdMistakes(id, pid, world));
+        }
+        if (isBogusSignal(r.signal as string)) mistakes.push({ why: "no such signal", codes: [INVALID_ARGUMENT] });
+        if (status === STOPPED) mistakes.push({ why: "the container is stopped", codes: [FAILED_PRECONDITION] });
+        break;
+      case "AddProcess":
+        mistakes.push(...idMistakes(id, world));
+        if (pid === "") mistakes.push({ why: "process_id is required", codes: [INVALID_ARGUMENT] });
+        else if (pid === "init") mistakes.push({ why: 'process_id "init" is the init process', codes: [INVALID_ARGUMENT, ALREADY_EXISTS] });
+        else if (!validId(pid)) mistakes.push({ why: "invalid process id", codes: [INVALID_ARGUMENT] });
+        else if (world.hasExec(id, pid)) mistakes.push({ why: "the process id is taken", codes: [ALREADY_EXISTS, FAILED_PRECONDITION] });
+        mistakes.push(...processMistakes(r.process as Req | undefined, true));
+        if (status === STOPPED || status === PAUSED) mistakes.push({ why: `the container is ${status === PAUSED ? "paused" : "stopped"}`, codes: [FAILED_PRECONDITION] });
+        break;
+      case "Resize":
+      case "CloseStdin":
+      case "Logs":
+        mistakes.push(...idMistakes(id, world), ...processIdMistakes(id, pid, world));
+        if (method === "Resize") {
+          const bad = (n: unknown) => typeof n === "number" && (n < 1 || n > 65535);
+          if (bad(r.width) || bad(r.height)) mistakes.push({ why: "a terminal size outside 1..65535", codes: [INVALID_ARGUMENT] });
+        }
+        if (method === "Logs") {
+          if (!validTimestamp(r.since) || !validTimestamp(r.until)) mistakes.push({ why: "a timestamp out of range", codes: [INVALID_ARGUMENT] });
+          // No log holds a million lines: a tail past that may meet a bound.
+          if ((r.tail as number) > 1_000_000 && mistakes.length > 0) mistakes.push({ why: "tail past a bound", codes: [INVALID_ARGUMENT] });
+          mayBlock = r.follow === true;
+        }
+        break;
+      case "Pause":
+        mistakes.push(...idMistakes(id, world));
+        if (status === STOPPED || status === PAUSED) mistakes.push({ why: `the container is ${status === PAUSED ? "paused" : "stopped"}`, codes: [FAILED_PRECONDITION] });
+        break;
+      case "Resume":
+        mistakes.push(...idMistakes(id, world));
+        if (status === RUNNING || status === STOPPED) mistakes.push({ why: "the container is not paused", codes: [FAILED_PRECONDITION] });
+        break;
+      case "Restore":
+      case "Stats":
+      case "ListPids":
+      case "Summary":
+      case "State":
+        mistakes.push(...idMistakes(id, world));
+        break;
+      case "UpdateResources":
+        mistakes.push(...idMistakes(id, world), ...resourceMistakes(r.resources as Req | undefined, world));
+        break;
+      case "Delete":
+        mistakes.push(...idMistakes(id, world));
+        if (fixture !== undefined) {
+          // The suite's fixtures are not Delete's to take: force stays off,
+          // so a live one must be refused.
+          r.force = false;
+          if (status === RUNNING || status === PAUSED) mistakes.push({ why: "the container is live and force is off", codes: [FAILED_PRECONDITION] });
+        }
+        break;
+      case "Wait": {
+        mistakes.push(...idMistakes(id, world), ...processIdMistakes(id, pid, world));
+        const condition = r.condition as number;
+        if (!WAIT_CONDITIONS.includes(condition)) mistakes.push({ why: "condition is no WaitCondition", codes: [INVALID_ARGUMENT] });
+        deadlineMs = WAIT_DEADLINE_MS;
+        mayBlock = mistakes.length === 0;
+        break;
+      }
+      case "List":
+        if ((r.statuses as number[]).some((s) => !STATUSES.includes(s))) mistakes.push({ why: "a status that is no Status", codes: [INVALID_ARGUMENT] });
+        break;
+      case "Attach": {
+        const messages = request as Req[];
+        const first = messages[0];
+        if (first !== undefined && first.start === undefined) mistakes.push({ why: "the first message is not start", codes: [INVALID_ARGUMENT] });
+        if (first === undefined && c.endInput === true) mistakes.push({ why: "the stream ended without a start", codes: [INVALID_ARGUMENT] });
+        // A second start is read (and refused) only while the process runs:
+        // the stream of one that already exited may end first.
+        if (status === RUNNING && messages.slice(1).some((m) => m.start !== undefined)) mistakes.push({ why: "a second start", codes: [INVALID_ARGUMENT] });
+        const start = first?.start as Req | undefined;
+        if (start !== undefined) {
+          const sid = start.id as string;
+          const spid = start.processId as string;
+          mistakes.push(...idMistakes(sid, world), ...processIdMistakes(sid, spid, world));
+        }
+        mayBlock = true;
+        break;
+      }
+      case "Subscribe":
+        if ((sampleOf(r.containerIds).items as string[]).some((cid) => !validId(cid))) mistakes.push({ why: "an invalid id in container_ids", codes: [INVALID_ARGUMENT] });
+        if ((r.types as number[] | undefined)?.some((t) => !EVENT_TYPES.includes(t))) mistakes.push({ why: "a type that is no EventType", codes: [INVALID_ARGUMENT] });
+        if (!validTimestamp(r.since) || !validTimestamp(r.until)) mistakes.push({ why: "a timestamp out of range", codes: [INVALID_ARGUMENT] });
+        // Any since_sequence may be past the last event or older than the
+        // journal holds (OUT_OF_RANGE); past a million it surely is.
+        if (r.sinceSequence !== undefined && BigInt(r.sinceSequence as string) > 1_000_000n) mistakes.push({ why: "since_sequence past the last event", codes: [OUT_OF_RANGE] });
+        else if (mistakes.length > 0 && r.sinceSequence !== undefined && BigInt(r.sinceSequence as string) > 0n) mistakes.push({ why: "since_sequence maybe past the last event", codes: [OUT_OF_RANGE] });
+        mayBlock = true;
+        break;
+    }
+  }
+  if (c.raw) mayBlock = true;
+  // A request past any sensible size may be refused for its size first:
+  // INVALID_ARGUMENT naming a bound, or RESOURCE_EXHAUSTED for the message.
+  const huge = approxBytes(request) > BIG_BYTES || hasRecipe(request);
+  if (huge && mistakes.length > 0) mistakes.push({ why: "the request is past a size bound", codes: [INVALID_ARGUMENT] });
+  return {
+    rpc: c.rpc,
+    service,
+    method,
+    input: c.input,
+    request,
+    raw: c.raw === true,
+    endInput: c.endInput === true,
+    namespace,
+    mistakes,
+    expectOk: mistakes.length === 0 ? c.expectOk : undefined,
+    mayBlock,
+    big: huge,
+    deadlineMs,
+    streamMs: STREAM_MS,
+  };
+}
+
+function hasRecipe(value: unknown): boolean {
+  if (isRepeat(value) || isEntries(value)) return true;
+  if (Array.isArray(value)) return value.some(hasRecipe);
+  if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) return Object.values(value).some(hasRecipe);
+  return false;
+}
+
+// approxBytes is about a request's encoded size: its strings and bytes.
+export function approxBytes(value: unknown): number {
+  if (isRepeat(value)) return approxBytes(value.head ?? []) + value.$repeat * (approxBytes(value.item) + 2);
+  if (isEntries(value)) return value.$entries * (value.key.length + value.value.length + 8);
+  if (typeof value === "string") return value.length;
+  if (value instanceof Uint8Array) return value.length;
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + approxBytes(v) + 2, 0);
+  if (value !== null && typeof value === "object") return Object.entries(value).reduce((n, [k, v]) => n + k.length + approxBytes(v) + 2, 0);
+  return 8;
+}
+

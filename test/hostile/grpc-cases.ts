@@ -1,0 +1,192 @@
+// The hostile cases of every RPC but Create (create-cases.ts): fast-check
+// arbitraries of requests with hostile ids, process ids, signals, sizes,
+// resources, wrong enum numbers, huge filters, timestamps out of range and
+// attach message orders; and, for every RPC of the inventory, random bytes
+// and invalid namespace headers. case-rules.ts says what each answer must be.
+import fc from "fast-check";
+
+import { type HostileCase, type PropertyDef, type Req } from "./case-types.js";
+import { EVENT_TYPES, STATUSES, WAIT_CONDITIONS } from "./case-rules.js";
+import { createProperties } from "./create-cases.js";
+import { bogusSignal, enumNumber, hostileString, repeat, entries, u32, u64, validId, validSignal } from "./hostile-values.js";
+import { ALL, idOf, processIdOf, processSpec, resources, timestamp } from "./request-arbitraries.js";
+import type { Ref, World } from "./world.js";
+
+const freshRef: Ref = { ref: "fresh" };
+
+export function grpcProperties(world: World, runs: (n: number) => number): PropertyDef[] {
+  const allIds = idOf(ALL);
+  const rpcCase = (rpc: string, input: string, arb: fc.Arbitrary<Req>): fc.Arbitrary<HostileCase> => arb.map((request) => ({ rpc, input, request }));
+  return [
+    ...createProperties(world, runs),
+    {
+      name: "Signal: bogus and valid signals",
+      rpc: "ContainerService/Signal",
+      arb: rpcCase(
+        "ContainerService/Signal",
+        "signal",
+        fc.record({ id: idOf(["victim", "exited", "paused"]), signal: fc.oneof({ weight: 3, arbitrary: bogusSignal }, { weight: 1, arbitrary: validSignal }), all: fc.boolean() }),
+      ),
+      numRuns: runs(40),
+    },
+    {
+      name: "SignalProcess: process ids and signals",
+      rpc: "ContainerService/SignalProcess",
+      arb: rpcCase(
+        "ContainerService/SignalProcess",
+        "signal",
+        fc.record({ id: idOf(["victim", "exited"]), processId: processIdOf, signal: fc.oneof({ weight: 3, arbitrary: bogusSignal }, { weight: 1, arbitrary: validSignal }) }),
+      ),
+      numRuns: runs(40),
+    },
+    {
+      name: "AddProcess: process ids and process specs",
+      rpc: "ContainerService/AddProcess",
+      arb: rpcCase(
+        "ContainerService/AddProcess",
+        "process",
+        fc.record({
+          id: idOf(["run", "exited"]),
+          processId: fc.oneof(processIdOf, fc.constant(freshRef)),
+          process: fc.oneof(processSpec(), fc.integer({ min: 1000, max: 20_000 }).map((n) => ({ args: ["true"], env: repeat(n, "K{i}=v") }))),
+        }),
+      ),
+      numRuns: runs(30),
+    },
+    {
+      name: "Resize: sizes at the edges",
+      rpc: "ContainerService/Resize",
+      arb: rpcCase("ContainerService/Resize", "size", fc.record({ id: idOf(["tty", "run", "exited"]), processId: processIdOf, width: u32, height: u32 })),
+      numRuns: runs(30),
+    },
+    {
+      name: "CloseStdin: ids and process ids",
+      rpc: "ContainerService/CloseStdin",
+      arb: rpcCase("ContainerService/CloseStdin", "ids", fc.record({ id: idOf(["run", "exited", "tty"]), processId: processIdOf })),
+      numRuns: runs(30),
+    },
+    ...(["Pause", "Resume", "Restore", "Stats", "ListPids", "Summary", "State"] as const).map((method) => ({
+      name: `${method}: hostile ids`,
+      rpc: `ContainerService/${method}`,
+      arb: rpcCase(`ContainerService/${method}`, "id", fc.record({ id: method === "Pause" || method === "Resume" ? idOf(["pr", "exited", "run"]) : allIds })),
+      numRuns: runs(30),
+    })),
+    {
+      name: "UpdateResources: huge, negative and bogus limits",
+      rpc: "ContainerService/UpdateResources",
+      arb: rpcCase("ContainerService/UpdateResources", "resources", fc.record({ id: idOf(["upd", "exited"]), resources })),
+      numRuns: runs(40),
+    },
+    {
+      name: "Delete: ids, force",
+      rpc: "ContainerService/Delete",
+      arb: rpcCase("ContainerService/Delete", "id", fc.record({ id: idOf(["run", "paused"]), force: fc.boolean() })),
+      numRuns: runs(30),
+    },
+    {
+      name: "Wait: process ids and wrong condition numbers",
+      rpc: "ContainerService/Wait",
+      arb: rpcCase("ContainerService/Wait", "condition", fc.record({ id: allIds, processId: processIdOf, condition: enumNumber(WAIT_CONDITIONS) })),
+      numRuns: runs(25),
+    },
+    {
+      name: "List: wrong status numbers and huge label filters",
+      rpc: "ContainerService/List",
+      arb: rpcCase(
+        "ContainerService/List",
+        "filters",
+        fc.record({
+          statuses: fc.array(enumNumber(STATUSES), { maxLength: 4 }),
+          labels: fc.oneof(fc.dictionary(hostileString, hostileString, { maxKeys: 3 }), fc.integer({ min: 1000, max: 20_000 }).map((n) => entries(n, "k{i}", "v"))),
+        }),
+      ),
+      numRuns: runs(30),
+    },
+    {
+      name: "Logs: ids, tails and timestamps out of range",
+      rpc: "ContainerService/Logs",
+      arb: rpcCase(
+        "ContainerService/Logs",
+        "options",
+        fc.record(
+          { id: allIds, processId: processIdOf, stdout: fc.boolean(), stderr: fc.boolean(), tail: u32, since: timestamp, until: timestamp, follow: fc.boolean() },
+          { requiredKeys: ["id", "processId", "follow", "tail"] },
+        ),
+      ),
+      numRuns: runs(30),
+    },
+    {
+      name: "Attach: message orders, hostile starts, huge stdin",
+      rpc: "ContainerService/Attach",
+      arb: fc
+        .record({
+          messages: fc.array(
+            fc.oneof(
+              { weight: 3, arbitrary: fc.record({ start: fc.record({ id: idOf(["stdin", "tty", "run", "exited"]), processId: processIdOf, logs: fc.boolean() }) }) },
+              { weight: 1, arbitrary: fc.record({ stdin: fc.uint8Array({ maxLength: 64 }) }) },
+              { weight: 1, arbitrary: fc.integer({ min: 64 * 1024, max: 1 << 20 }).map((n) => ({ stdin: new Uint8Array(n).fill(0x61) })) },
+              { weight: 1, arbitrary: fc.record({ closeStdin: fc.boolean() }) },
+              { weight: 1, arbitrary: fc.record({ resize: fc.record({ width: u32, height: u32 }) }) },
+            ),
+            { maxLength: 4 },
+          ),
+          endInput: fc.boolean(),
+        })
+        .map(({ messages, endInput }) => ({ rpc: "ContainerService/Attach", input: "messages", request: messages, endInput })),
+      numRuns: runs(30),
+    },
+    {
+      name: "Subscribe: wrong type numbers, huge filters, sequences and times out of range",
+      rpc: "EventService/Subscribe",
+      arb: rpcCase(
+        "EventService/Subscribe",
+        "filters",
+        fc.record(
+          {
+            containerIds: fc.oneof(fc.array(hostileString, { maxLength: 3 }), fc.integer({ min: 1000, max: 20_000 }).map((n) => repeat(n, "c{i}"))),
+            types: fc.array(enumNumber(EVENT_TYPES), { maxLength: 3 }),
+            sinceSequence: u64,
+            since: timestamp,
+            until: timestamp,
+            allNamespaces: fc.boolean(),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+      numRuns: runs(30),
+    },
+    ...(["Version", "Ping"] as const).map((method) => ({
+      name: `${method}: requests and namespaces of any kind`,
+      rpc: `SystemService/${method}`,
+      arb: fc.oneof(fc.constant(undefined), hostileString.filter((s) => /^[!-~]([ -~]*[!-~])?$/.test(s))).map((namespace) => ({
+        rpc: `SystemService/${method}`,
+        input: "namespace",
+        request: {},
+        ...(namespace !== undefined && { namespace }),
+      })),
+      numRuns: runs(15),
+    })),
+  ];
+}
+
+// everyRpcProperties: for every RPC of the inventory, random bytes as the
+// request, and a hostile berth-namespace header.
+export function everyRpcProperties(rpcs: Array<{ name: string; requestStream: boolean }>, runs: (n: number) => number): PropertyDef[] {
+  const bytesCase = fc.tuple(fc.constantFrom(...rpcs), fc.uint8Array({ maxLength: 256 })).map(([rpc, b]) => ({
+    rpc: rpc.name,
+    input: "random bytes",
+    raw: true,
+    request: rpc.requestStream ? [b] : b,
+  }));
+  const nsCase = fc.tuple(fc.constantFrom(...rpcs), hostileString.filter((s) => /^[!-~]([ -~]*[!-~])?$/.test(s) && !validId(s))).map(([rpc, namespace]) => ({
+    rpc: rpc.name,
+    input: "namespace header",
+    namespace,
+    request: rpc.requestStream ? [{ start: { id: "x" } }] : rpc.name.endsWith("/Create") ? { id: "x", process: { args: ["true"] } } : { id: "x" },
+  }));
+  return [
+    { name: "every RPC: random bytes as the request", rpc: "*", arb: bytesCase, numRuns: runs(60) },
+    { name: "every RPC: an invalid berth-namespace header", rpc: "*", arb: nsCase, numRuns: runs(40) },
+  ];
+}
+

@@ -1,0 +1,71 @@
+// The hostile suite's knobs, from the environment, and its defect log.
+//
+//   BERTH_HOSTILE_SEED   the fast-check seed (default: new each run, printed)
+//   BERTH_HOSTILE_PATH   a counterexample path, to replay one failure
+//   BERTH_HOSTILE_RUNS   a factor on every property's number of runs
+//   BERTH_HOSTILE_TIME_MS  the time limit of one property, shrinking included
+//   BERTH_HOSTILE_PING_MS  how long another client's Ping may wait on the
+//                        daemon's busy loop (default 100)
+//   BERTH_HOSTILE_SURVEY=1 run every property to its end instead of stopping
+//                        (and shrinking) at the first bad answer, so one
+//                        defect does not hide the next; each property still
+//                        fails if any answer was bad
+//   BERTH_HOSTILE_REPORT a file to write the defect classes to (markdown)
+import { appendFileSync } from "node:fs";
+
+import type { Violation } from "./judge.js";
+
+export interface HostileSettings {
+  seed: number;
+  path?: string;
+  runs: (n: number) => number;
+  propertyTimeLimitMs: number;
+  pingBoundMs: number;
+  survey: boolean;
+}
+
+export function hostileSettings(): HostileSettings {
+  const env = process.env;
+  const seed = env.BERTH_HOSTILE_SEED !== undefined && env.BERTH_HOSTILE_SEED !== "" ? Number(env.BERTH_HOSTILE_SEED) : Date.now() % 2 ** 31;
+  if (!Number.isInteger(seed)) throw new Error(`BERTH_HOSTILE_SEED must be an integer, not ${env.BERTH_HOSTILE_SEED}`);
+  const factor = env.BERTH_HOSTILE_RUNS !== undefined ? Number(env.BERTH_HOSTILE_RUNS) : 1;
+  const timeMs = env.BERTH_HOSTILE_TIME_MS !== undefined ? Number(env.BERTH_HOSTILE_TIME_MS) : 6000;
+  return {
+    seed,
+    ...(env.BERTH_HOSTILE_PATH ? { path: env.BERTH_HOSTILE_PATH } : {}),
+    runs: (n) => Math.max(1, Math.round(n * factor)),
+    propertyTimeLimitMs: timeMs,
+    survey: env.BERTH_HOSTILE_SURVEY === "1",
+    pingBoundMs: env.BERTH_HOSTILE_PING_MS !== undefined ? Number(env.BERTH_HOSTILE_PING_MS) : 100,
+  };
+}
+
+// DefectLog groups every violation seen, not just the counterexample each
+// property shrinks to, into classes (RPC, input, rule) with one example.
+export class DefectLog {
+  private readonly classes = new Map<string, { rpc: string; input: string; kind: string; count: number; example: string }>();
+
+  constructor(private readonly leg: string) {}
+
+  add(rpc: string, input: string, v: Violation, example: string): void {
+    const key = `${rpc}\u0000${input}\u0000${v.kind}`;
+    const found = this.classes.get(key);
+    if (found) found.count += 1;
+    else this.classes.set(key, { rpc, input, kind: v.kind, count: 1, example });
+  }
+
+  get size(): number {
+    return this.classes.size;
+  }
+
+  print(): void {
+    if (this.classes.size === 0) return;
+    const lines = [`hostile ${this.leg} suite: ${this.classes.size} defect classes`];
+    for (const c of [...this.classes.values()].sort((a, b) => a.rpc.localeCompare(b.rpc) || a.kind.localeCompare(b.kind))) {
+      lines.push(`- ${c.rpc} [${c.input}] ${c.kind} (x${c.count})\n    e.g. ${c.example}`);
+    }
+    const text = lines.join("\n");
+    console.log(text);
+    if (process.env.BERTH_HOSTILE_REPORT) appendFileSync(process.env.BERTH_HOSTILE_REPORT, `${text}\n\n`);
+  }
+}
