@@ -5,9 +5,8 @@
 import { constants } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
 
-// The one thing the backend takes from the engine: failpoints have no
-// dependencies, and the fault tests fill the journal's disk through them.
-import { failpointError } from "../engine/failpoint.js";
+// The fault tests fill the journal's disk through a failpoint.
+import { failpointError } from "../faults/failpoint.js";
 import { segmentPath } from "./journal-segment.js";
 
 export class SegmentWriter {

@@ -4,87 +4,35 @@
 // this process, GrpcClient calls a daemon over its socket. Inputs are plain
 // objects shaped like the proto messages; outputs are the generated message
 // types, so a value means the same thing on both sides of the wire.
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Container, ExitStatus, ProcessInfo, ProcessSummary, Stats, Event } from "./types.js";
 import type {
-  Container,
-  ExitStatus,
-  LogStream,
-  ProcessInfo,
-  ProcessSummary,
-  Stats,
-  Status,
-  WaitCondition,
-} from "./types.js";
-import type { CreateRequestSchema, ProcessSpecSchema, ResourcesSchema } from "./types.js";
-import type { Event, EventType } from "./types.js";
+  AttachOptions,
+  AttachOutput,
+  CreateOptions,
+  ListFilter,
+  LogLine,
+  LogOptions,
+  ProcessOptions,
+  ResourceOptions,
+  SignalLike,
+  SubscribeOptions,
+  WaitOptions,
+} from "../api/client-options.js";
 
-export type CreateOptions = Omit<MessageInitShape<typeof CreateRequestSchema>, "id" | "$typeName">;
-export type ProcessOptions = Omit<MessageInitShape<typeof ProcessSpecSchema>, "$typeName">;
-export type ResourceOptions = Omit<MessageInitShape<typeof ResourcesSchema>, "$typeName">;
-
-export interface WaitOptions {
-  processId?: string;
-  condition?: WaitCondition;
-  signal?: AbortSignal;
-}
-
-export interface ListFilter {
-  statuses?: Status[];
-  labels?: Record<string, string>;
-}
-
-export interface LogOptions {
-  processId?: string;
-  stdout?: boolean;
-  stderr?: boolean;
-  tail?: number;
-  since?: Date;
-  until?: Date;
-  follow?: boolean;
-  signal?: AbortSignal;
-}
-
-export interface LogLine {
-  time: Date;
-  stream: LogStream;
-  line: Uint8Array;
-  partial: boolean;
-}
-
-export interface SubscribeOptions {
-  containerIds?: string[];
-  types?: EventType[];
-  sinceSequence?: bigint;
-  since?: Date;
-  until?: Date;
-  allNamespaces?: boolean;
-  signal?: AbortSignal;
-}
-
-// AttachInput is what a client sends to an attached process, in order:
-// bytes for its stdin, a new size for its terminal, or the end of its stdin.
-export type AttachInput = Uint8Array | { resize: { width: number; height: number } } | { closeStdin: true };
-
-export interface AttachOptions {
-  // processId is the process to attach to; the init process by default.
-  processId?: string;
-  // input feeds the process. When it ends, only this client's input ends:
-  // the process's stdin stays open for other clients unless closeStdin was
-  // sent. Bytes need a process started with stdin: true.
-  input?: AsyncIterable<AttachInput>;
-  // logs first replays what the process wrote before this attach, then goes
-  // on live, so a client that attaches late misses nothing.
-  logs?: boolean;
-  // signal detaches: the output ends quietly and the process runs on.
-  signal?: AbortSignal;
-}
-
-// AttachOutput is a chunk of the process's stdout or stderr (a terminal's
-// output is all stdout), or, last, its exit status.
-export type AttachOutput = { stream: LogStream; data: Uint8Array } | { exit: ExitStatus };
-
-// A signal is a number (9) or a name ("SIGKILL", "KILL").
-export type SignalLike = number | string;
+export type {
+  AttachInput,
+  AttachOptions,
+  AttachOutput,
+  CreateOptions,
+  ListFilter,
+  LogLine,
+  LogOptions,
+  ProcessOptions,
+  ResourceOptions,
+  SignalLike,
+  SubscribeOptions,
+  WaitOptions,
+} from "../api/client-options.js";
 
 export interface Client {
   readonly namespace: string;

@@ -3,8 +3,9 @@
 // serial queue; reads that cannot race (State, Stats) do not wait in it.
 import { BackendDispatcher } from "../backend/backend-dispatcher.js";
 import type { Backend } from "../backend/backend.js";
-import { failedPrecondition, notFound } from "../errors/berth-error.js";
-import { normalizeProcessId, validateId, validateNamespace, INIT_PROCESS_ID } from "../errors/validate.js";
+import { invalidArgument, notFound } from "../errors/berth-error.js";
+import { quote } from "../errors/quote.js";
+import { normalizeProcessId, requireProcessId, validateId, validateNamespace, INIT_PROCESS_ID } from "../errors/validate.js";
 import type { Engine } from "../engine/engine.js";
 import { readLogs } from "../engine/log-reader.js";
 import { exitStatusOf, waitResult } from "../engine/managed-process.js";
@@ -14,6 +15,10 @@ import { parseSignal } from "../engine/signals.js";
 import { closeStdin, logPathOf, monitorDir, processOf, resizeTerminal } from "../engine/terminal-control.js";
 import { attachProcess } from "../io/attach-process.js";
 import { withAttachStreams } from "../io/attach-streams.js";
+import { checkCreateRequest } from "../spec/check-create.js";
+import { checkListFilter, checkLogOptions, checkSignalText, checkSubscribeOptions, checkTerminalSize, checkWaitCondition } from "../spec/check-requests.js";
+import { checkCpusOnline } from "../spec/host-checks.js";
+import { checkProcessOptions } from "../spec/process-spec.js";
 import { checkResourceUpdate } from "../spec/resources.js";
 import type {
   AttachOptions,
@@ -53,50 +58,70 @@ export class LocalClient implements Client {
     }
   }
 
+  // get looks a container up. Every method checks all of its request
+  // first (id included, with validateId), so that an invalid request is
+  // INVALID_ARGUMENT whatever state the daemon is in.
   private get(id: string) {
     return this.engine.get(this.namespace, id);
   }
 
-  create(id: string, options: CreateOptions = {}): Promise<Container> {
+  async create(id: string, options: CreateOptions = {}): Promise<Container> {
+    validateId(id);
+    await checkCreateRequest(options);
     return this.engine.create(this.namespace, id, options);
   }
 
   async signal(id: string, signal: SignalLike, options: { all?: boolean } = {}): Promise<void> {
+    validateId(id);
+    checkSignalText(signal);
     const sig = parseSignal(signal);
     const c = await this.get(id);
     await c.queue.run(() => c.signal(sig, options.all === true));
   }
 
+  // signalProcess signals the named process: an exec'd one, or "init" for
+  // the container's first (as Signal without all does).
   async signalProcess(id: string, processId: string, signal: SignalLike): Promise<void> {
+    validateId(id);
+    const pid = requireProcessId(processId, `name an exec'd process, or "init" for the container's first process`);
+    checkSignalText(signal);
     const sig = parseSignal(signal);
-    const pid = normalizeProcessId(processId);
     const c = await this.get(id);
     await c.queue.run(async () => (pid === INIT_PROCESS_ID ? c.signal(sig, false) : c.execs.signal(pid, sig)));
   }
 
   async addProcess(id: string, processId: string, process: ProcessOptions): Promise<ProcessInfo> {
-    const pid = normalizeProcessId(processId);
-    if (pid === INIT_PROCESS_ID) throw failedPrecondition(`process id "init" names the container's first process: pick another id for an exec`);
+    validateId(id);
+    const pid = requireProcessId(processId, 'name the new process, e.g. "worker-1"');
+    if (pid === INIT_PROCESS_ID) throw invalidArgument(`process_id "init" names the container's first process: pick another id for an exec`);
+    checkProcessOptions({ ...process, args: process.args ?? [] });
     const c = await this.get(id);
     return c.queue.run(async () => (await c.execs.start(pid, { ...process, args: process.args ?? [] })).info());
   }
 
   async resize(id: string, processId: string, width: number, height: number): Promise<void> {
+    validateId(id);
+    const pid = normalizeProcessId(processId);
+    checkTerminalSize(width, height);
     const c = await this.get(id);
-    await resizeTerminal(c, normalizeProcessId(processId), width, height);
+    await resizeTerminal(c, pid, width, height);
   }
 
   async closeStdin(id: string, processId: string): Promise<void> {
+    validateId(id);
+    const pid = normalizeProcessId(processId);
     const c = await this.get(id);
-    await closeStdin(c, normalizeProcessId(processId));
+    await closeStdin(c, pid);
   }
 
   async pause(id: string): Promise<void> {
+    validateId(id);
     const c = await this.get(id);
     await c.queue.run(() => c.pause());
   }
 
   async resume(id: string): Promise<void> {
+    validateId(id);
     const c = await this.get(id);
     await c.queue.run(() => c.resume());
   }
@@ -114,19 +139,22 @@ export class LocalClient implements Client {
       });
     }
     const adopted = await restoreContainer(this.engine, ns, id);
-    if (adopted === undefined) throw notFound(`container ${JSON.stringify(id)} not found in namespace ${JSON.stringify(this.namespace)} nor in the state directory`);
+    if (adopted === undefined) throw notFound(`container ${quote(id)} not found in namespace ${quote(this.namespace)} nor in the state directory`);
     return adopted.info();
   }
 
   async stats(id: string): Promise<Stats> {
+    validateId(id);
     return (await this.get(id)).stats();
   }
 
   async getPidsForContainer(id: string): Promise<number[]> {
+    validateId(id);
     return (await this.get(id)).listPids();
   }
 
   async summary(id: string): Promise<ProcessSummary[]> {
+    validateId(id);
     const c = await this.get(id);
     const pids = c.listPids();
     const byPid = new Map<number, string>();
@@ -136,18 +164,23 @@ export class LocalClient implements Client {
   }
 
   async updateResources(id: string, resources: ResourceOptions): Promise<void> {
+    validateId(id);
     const checked = checkResourceUpdate(resources);
+    if (checked.cpus !== undefined) await checkCpusOnline("cpuset_cpus", checked.cpus);
     const c = await this.get(id);
     await c.queue.run(() => c.updateResources(checked));
   }
 
-  delete(id: string, options: { force?: boolean } = {}): Promise<ExitStatus> {
+  async delete(id: string, options: { force?: boolean } = {}): Promise<ExitStatus> {
+    validateId(id);
     return this.engine.delete(this.namespace, id, options.force === true);
   }
 
   async wait(id: string, options: WaitOptions = {}): Promise<ExitStatus> {
-    const c = await this.get(id);
+    validateId(id);
+    checkWaitCondition(options.condition);
     const processId = normalizeProcessId(options.processId);
+    const c = await this.get(id);
     const p = processId === INIT_PROCESS_ID ? c.init : c.execs.get(processId);
     switch (options.condition ?? WaitCondition.NOT_RUNNING) {
       case WaitCondition.NEXT_EXIT:
@@ -161,24 +194,29 @@ export class LocalClient implements Client {
   }
 
   async state(id: string): Promise<Container> {
+    validateId(id);
     return (await this.get(id)).info();
   }
 
-  list(filter?: ListFilter): Promise<Container[]> {
+  async list(filter?: ListFilter): Promise<Container[]> {
+    checkListFilter(filter);
     return this.engine.list(this.namespace, filter);
   }
 
   async *logs(id: string, options: LogOptions = {}): AsyncIterable<LogLine> {
-    const c = await this.get(id);
+    validateId(id);
+    checkLogOptions(options);
     const processId = normalizeProcessId(options.processId);
+    const c = await this.get(id);
     const p = processId === INIT_PROCESS_ID ? c.init : c.execs.get(processId);
     const path = logPathOf(c, processId);
     yield* readLogs({ path, exited: p.exited(options.signal).catch(() => {}), isRunning: () => p.state.is("running", "paused", "created") }, options);
   }
 
   async *attach(id: string, options: AttachOptions = {}): AsyncIterable<AttachOutput> {
-    const c = await this.get(id);
+    validateId(id);
     const processId = normalizeProcessId(options.processId);
+    const c = await this.get(id);
     yield* attachProcess(
       {
         process: processOf(c, processId),
@@ -191,6 +229,7 @@ export class LocalClient implements Client {
   }
 
   subscribe(options: SubscribeOptions = {}): AsyncIterable<Event> {
+    checkSubscribeOptions(options);
     return this.engine.bus.subscribe({
       namespace: options.allNamespaces ? undefined : this.namespace,
       containerIds: options.containerIds,

@@ -3,8 +3,8 @@
 // happened while it was down. Saved atomically; saves never overlap.
 import { readFile } from "node:fs/promises";
 
+import { failpoint } from "../faults/failpoint.js";
 import { writeFileAtomic } from "./atomic-file.js";
-import { failpoint } from "./failpoint.js";
 import type { ExitInfo } from "./managed-process.js";
 import type { ProcessIdentity } from "./process-identity.js";
 import type { RestartState } from "./restart-manager.js";

@@ -12,21 +12,21 @@
 // caller is then told did not happen.
 import { mkdir, rm } from "node:fs/promises";
 
-import type { CreateOptions } from "../client/client.js";
+import type { CreateOptions } from "../api/client-options.js";
 import { BerthError, invalidArgument } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { quote } from "../errors/quote.js";
+import { failpoint } from "../faults/failpoint.js";
 import { EventType, type Container } from "../gen/berth/v1/types_pb.js";
 import { ensureBusyboxRootfs } from "../rootfs/busybox-rootfs.js";
 import { ensureImageRootfs } from "../rootfs/image-rootfs.js";
-import { mountsAtOrBelow, prepareContainerRootfs, releaseContainerRootfs } from "../rootfs/overlay.js";
+import { prepareContainerRootfs, releaseContainerRootfs } from "../rootfs/overlay.js";
 import { buildDefaultSpec } from "../spec/default-spec.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { applySpecOverrides } from "../spec/user-spec.js";
 import { writeFileAtomic } from "./atomic-file.js";
-import { removeContainer } from "./discard-container.js";
+import { NO_EXIT, removeContainer } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
-import { failpoint } from "./failpoint.js";
 import { superviseInit } from "./init-exit.js";
 import { launchInit } from "./launch-init.js";
 import { ManagedContainer } from "./managed-container.js";
@@ -116,26 +116,9 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
 // only once that delete is durable, as in any Delete: a crash in between
 // leaves restore to finish. A journal that cannot write (a full disk)
 // keeps the delete queued; the folder, by then only its record, goes once
-// the journal has written it.
+// the journal has written it (see discardContainer).
 async function undoCreate(engine: Engine, ns: Namespace, c: ManagedContainer, announced: boolean): Promise<void> {
-  try {
-    await removeContainer(ns, c, announced ? { exitCode: 0 } : undefined);
-  } catch (err) {
-    engine.reportError(err);
-    if (!announced || ns.ctx.closed) return;
-    void (async () => {
-      for (let delayMs = 100; !ns.ctx.closed; delayMs = Math.min(delayMs * 2, 5000)) {
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-        if (await ns.ctx.durable().then(() => true, () => false)) {
-          // A Create of the same id meanwhile owns the folder now; and a
-          // recursive rm never runs through a mount.
-          const mine = !ns.creating.has(c.id) && !ns.containers.has(c.id);
-          if (mine && (await mountsAtOrBelow(c.paths.dir)).length === 0) await rm(c.paths.dir, { recursive: true, force: true }).catch(engine.reportError);
-          return;
-        }
-      }
-    })();
-  }
+  await removeContainer(ns, c, announced ? NO_EXIT : undefined).catch(engine.reportError);
 }
 
 // How long a Create waits for its record to be saved once its start is

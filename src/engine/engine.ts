@@ -5,9 +5,9 @@
 // targets.
 import { access, constants, mkdir } from "node:fs/promises";
 
+import type { CreateOptions, ListFilter } from "../api/client-options.js";
 import type { EventBus } from "../backend/event-bus.js";
-import type { CreateOptions, ListFilter } from "../client/client.js";
-import { alreadyExists, BerthError, failedPrecondition, isBerthError, notFound } from "../errors/berth-error.js";
+import { alreadyExists, notFound } from "../errors/berth-error.js";
 import { validateId, validateNamespace } from "../errors/validate.js";
 import { quote } from "../errors/quote.js";
 import type { Container, ExitStatus } from "../gen/berth/v1/types_pb.js";
@@ -15,12 +15,10 @@ import { missingBinary } from "../runtime/runtime-error.js";
 import { Runc } from "../runtime/runc.js";
 import { findOnPath } from "../rootfs/find-on-path.js";
 import { createContainer } from "./create-container.js";
-import { discardContainer } from "./discard-container.js";
+import { deleteContainer } from "./delete-container.js";
 import { ExitWatcher } from "./exit-watcher.js";
-import { failpoint } from "./failpoint.js";
 import { StateLayout } from "./layout.js";
 import { ManagedContainer } from "./managed-container.js";
-import { exitStatusOf } from "./managed-process.js";
 import { LivenessPoller } from "./monitor-liveness.js";
 import type { RuntimeContext } from "./runtime-context.js";
 import { restoreNamespace } from "./restore.js";
@@ -50,8 +48,9 @@ export interface Namespace {
   readonly containers: Map<string, ManagedContainer>;
   // creating holds ids whose Create is in flight, so a duplicate fails fast.
   readonly creating: Set<string>;
-  // removing holds the Deletes still removing files, so a Create of the
-  // same id waits for them rather than racing them.
+  // removing holds the Deletes still removing files, or whose delete event
+  // waits for the journal before the record goes, so a Create of the same
+  // id waits for them rather than racing them.
   readonly removing: Map<string, Promise<void>>;
   // cgroupParent is the cgroup path this namespace's containers are under.
   readonly cgroupParent: string;
@@ -162,7 +161,13 @@ export class Engine {
   async create(namespace: string, id: string, options: CreateOptions = {}): Promise<Container> {
     validateId(id);
     const ns = await this.namespace(namespace);
-    await ns.removing.get(id);
+    for (let removing = ns.removing.get(id); removing !== undefined; removing = ns.removing.get(id)) {
+      // A Delete of this id still finishing may be waiting for the journal
+      // to write its delete event (a full disk): then this fails at once,
+      // saying so, rather than waiting for the disk.
+      await ns.ctx.durable();
+      await removing;
+    }
     if (ns.containers.has(id) || ns.creating.has(id)) {
       throw alreadyExists(`container ${quote(id)} already exists in namespace ${quote(namespace)}: delete it first or pick another id`);
     }
@@ -190,53 +195,11 @@ export class Engine {
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  // delete removes a stopped container, or with force kills it first. A
-  // crash half-way is finished by restore: the record says "deleting" until
-  // the delete event is durable, and goes last.
+  // delete removes a stopped container, or with force kills it first (see
+  // deleteContainer).
   async delete(namespace: string, id: string, force: boolean): Promise<ExitStatus> {
     const ns = await this.namespace(namespace);
-    const c = await this.get(namespace, id);
-    return c.queue.run(async () => {
-      if (c.removed) throw notFound(`container ${quote(id)} not found: it was deleted`);
-      const live = c.init.state.is("running", "paused", "created");
-      if (live && !force) throw failedPrecondition(`cannot delete a ${c.init.state.name} container: stop it first (Signal SIGKILL) or delete with force`);
-      // A user's stop: no restart follows the kill, and a pending one is off.
-      c.restarts.stoppedByUser();
-      if (live) await this.kill(c);
-      c.phase = "deleting";
-      await c.record.save();
-      failpoint("delete:after-mark");
-      // The delete event carries the last run's exit, as the response does.
-      const last = c.init.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false };
-      const deleteEvent = { exitCode: last.exitCode, oomKilled: last.oomKilled, monitorDied: last.monitorDied === true };
-      const removing = discardContainer(ns, id, c.paths, c.spec, deleteEvent, async () => {
-        ns.containers.delete(id);
-        c.markRemoved();
-        await c.record.retire();
-      });
-      ns.removing.set(id, removing.catch(() => {}));
-      try {
-        await removing;
-      } finally {
-        ns.removing.delete(id);
-      }
-      return exitStatusOf(last);
-    });
-  }
-
-  // kill stops a running or paused container and waits for its exit. It is
-  // Signal SIGKILL with all, so a paused container is thawed to die the
-  // same way (with its RESUME event): berth pauses through the freezer
-  // directly, so `runc resume` would not know the container was paused.
-  private async kill(c: ManagedContainer): Promise<void> {
-    const exited = c.init.exited();
-    try {
-      await c.signal(9, true);
-    } catch (err) {
-      // Already gone: the exit is recorded or on its way; anything else is real.
-      if (!isBerthError(err, "failed_precondition") && !isBerthError(err, "not_found")) throw err;
-    }
-    await withTimeout(exited, 10_000, `container ${c.id} did not exit within 10s of SIGKILL`);
+    return deleteContainer(ns, await this.get(namespace, id), force);
   }
 
   // close stops watching: exits from now on are left to the exit files and
@@ -259,16 +222,4 @@ async function locate(nameOrPath: string): Promise<string | undefined> {
     return access(nameOrPath, constants.X_OK).then(() => nameOrPath, () => undefined);
   }
   return findOnPath(nameOrPath, `${process.env["PATH"] ?? ""}:/usr/local/sbin:/usr/sbin:/sbin`);
-}
-
-export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new BerthError("deadline_exceeded", message)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

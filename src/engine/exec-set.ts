@@ -6,11 +6,12 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import { alreadyExists, failedPrecondition, notFound } from "../errors/berth-error.js";
+import { quote } from "../errors/quote.js";
+import { failpoint } from "../faults/failpoint.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { startConmon } from "../runtime/conmon.js";
 import { buildExecProcess, type ProcessOptions } from "../spec/process-spec.js";
 import { readExitFile } from "./exit-watcher.js";
-import { failpoint } from "./failpoint.js";
 import { ExecPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";
 import { ManagedProcess } from "./managed-process.js";
@@ -30,7 +31,7 @@ export class ExecSet {
 
   get(processId: string): ManagedProcess {
     const p = this.procs.get(processId);
-    if (p === undefined) throw notFound(`process ${JSON.stringify(processId)} not found in container ${this.container.id}`);
+    if (p === undefined) throw notFound(`process ${quote(processId)} not found in container ${this.container.id}`);
     return p;
   }
 
@@ -46,7 +47,7 @@ export class ExecSet {
     c.init.state.require("exec in", "running");
     const existing = this.procs.get(processId);
     if (existing !== undefined && !existing.state.is("stopped")) {
-      throw alreadyExists(`process ${JSON.stringify(processId)} already exists in container ${c.id}: pick another process id`);
+      throw alreadyExists(`process ${quote(processId)} already exists in container ${c.id}: pick another process id`);
     }
     const ociProcess = buildExecProcess(options, c.spec);
     const paths = new ExecPaths(c.paths.execDir(processId));

@@ -10,10 +10,10 @@ import { join } from "node:path";
 
 import { BerthError, isBerthError } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
+import { failpoint } from "../faults/failpoint.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { readPidFile, startConmon } from "../runtime/conmon.js";
 import type { Runc } from "../runtime/runc.js";
-import { failpoint } from "./failpoint.js";
 import { scheduleRestart, superviseInit } from "./init-exit.js";
 import type { ContainerPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";

@@ -2,7 +2,7 @@
 // src/io/log-file.ts). Follow keeps reading what is appended, across
 // conmon's rotations, until the process has exited and the file is read to
 // its end.
-import type { LogLine, LogOptions } from "../client/client.js";
+import type { LogLine, LogOptions } from "../api/client-options.js";
 import { LogStream } from "../gen/berth/v1/types_pb.js";
 import { LogFile, LogWatch } from "../io/log-file.js";
 
@@ -25,14 +25,17 @@ export async function* readLogs(source: LogSource, options: LogOptions = {}): As
   try {
     const tail = options.tail ?? 0;
     if (tail > 0) {
-      const last: LogLine[] = [];
+      // Trimmed in bulk, not by shift(): shift copies a large array, which
+      // made a big tail over a long log quadratic.
+      let last: LogLine[] = [];
       for (let lines = await file.read(); lines.length > 0; lines = await file.read()) {
         for (const line of lines) {
           if (!keep(line)) continue;
           last.push(line);
-          if (last.length > tail) last.shift();
+          if (last.length >= 2 * tail) last.splice(0, last.length - tail);
         }
       }
+      if (last.length > tail) last = last.slice(-tail);
       yield* last;
     } else {
       for (let lines = await file.read(); lines.length > 0; lines = await file.read()) {

@@ -93,12 +93,12 @@ function startRun(init: ProcessRecord, pid: number, at: string): void {
 // whether its newest create is not yet answered by a delete, with the exit
 // code the delete should carry: for a container whose record is lost, so
 // that removing it still ends its story in the events exactly once.
-export async function unansweredCreate(events: Iterable<Event> | AsyncIterable<Event>): Promise<{ exitCode: number } | undefined> {
-  let open: { exitCode: number } | undefined;
+export async function unansweredCreate(events: Iterable<Event> | AsyncIterable<Event>): Promise<{ exitCode: number; oomKilled: boolean; monitorDied: boolean } | undefined> {
+  let open: { exitCode: number; oomKilled: boolean; monitorDied: boolean } | undefined;
   for await (const e of events) {
-    if (e.type === EventType.CREATE) open = { exitCode: 0 };
+    if (e.type === EventType.CREATE) open = { exitCode: 0, oomKilled: false, monitorDied: false };
     else if (e.type === EventType.DELETE) open = undefined;
-    else if (e.type === EventType.EXIT && open !== undefined) open.exitCode = e.exitCode;
+    else if (e.type === EventType.EXIT && open !== undefined) open = { exitCode: e.exitCode, oomKilled: e.oomKilled, monitorDied: e.monitorDied };
   }
   return open;
 }

@@ -16,8 +16,9 @@ import { EventType } from "../gen/berth/v1/types_pb.js";
 import { hasErrnoCode } from "../rootfs/path-exists.js";
 import { readPidFile } from "../runtime/conmon.js";
 import type { OciSpec } from "../spec/oci-spec.js";
+import { removeStaleTemps } from "./atomic-file.js";
 import { exitFromRecord, readRecord, type ContainerRecord, type ProcessRecord } from "./container-record.js";
-import { discardContainer } from "./discard-container.js";
+import { deleteEventOf, discardContainer, NO_EXIT, type DeleteEvent } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
 import { readInitExitFile, scheduleRestart, superviseInit } from "./init-exit.js";
 import { goneWithin, monitorOf, stopRun } from "./launch-init.js";
@@ -70,6 +71,9 @@ async function reconcileFolder(engine: Engine, ns: Namespace, id: string): Promi
     await rm(paths.dir, { recursive: true, force: true });
     return undefined;
   }
+  // A daemon killed inside an atomic write leaves its temp file behind.
+  await removeStaleTemps(paths.dir);
+  await removeStaleTemps(paths.bundle);
   const read = await readRecord(paths.record).then(
     (record) => ({ record, problem: undefined }),
     (err: unknown) => ({ record: undefined, problem: (err as Error).message }),
@@ -96,12 +100,24 @@ async function reconcileFolder(engine: Engine, ns: Namespace, id: string): Promi
     if (spec === undefined && record.phase === undefined) removing(`its bundle's config.json ${specProblem}`);
     else if (record.phase === "creating" && !facts.deleted) removing(`its Create was cut short before start-container${facts.created ? " (its create event is answered with a delete)" : ""}`);
     // Deleting: finish the job. Creating: the start was never published, so
-    // the container never was; a published create is owed its delete.
-    const owed = !facts.deleted && (record.phase === "deleting" || facts.created || spec === undefined);
-    await discardContainer(ns, id, paths, spec, owed ? { exitCode: record.init.exit?.exitCode ?? 0 } : undefined);
+    // the container never was; only a published create is owed its delete
+    // (a Create undone before its create event, cut short after its files
+    // went, leaves a record and no config.json, and no delete is owed).
+    // Neither: the container was started, so its create is out.
+    const owed = !facts.deleted && (record.phase === "deleting" || facts.created || (record.phase === undefined && spec === undefined));
+    await discardContainer(ns, id, paths, spec, owed ? owedDelete(record) : undefined);
     return undefined;
   }
   return adopt(ns, id, paths, record, spec);
+}
+
+// owedDelete is the delete event restore publishes for a container it
+// removes: the last run's exit as the record (brought up to date with the
+// journal) has it, with its oomKilled and monitorDied, as Delete would
+// have published it.
+function owedDelete(record: ContainerRecord): DeleteEvent {
+  const exit = exitFromRecord(record.init.exit);
+  return record.phase === "creating" || exit === undefined ? NO_EXIT : deleteEventOf(exit);
 }
 
 // readSpec reads a bundle's config.json, or says what is wrong with it.

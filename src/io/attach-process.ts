@@ -7,8 +7,7 @@
 // connection (process-stdin.ts). The exit status is sent last, once the log
 // is read to its end after the exit (conmon drains output before it reports
 // an exit, so no output can follow it).
-import type { AttachInput, AttachOptions, AttachOutput } from "../client/client.js";
-import type { LogLine } from "../client/client.js";
+import type { AttachInput, AttachOptions, AttachOutput, LogLine } from "../api/client-options.js";
 import { exitStatusOf, type ExitInfo, type ManagedProcess } from "../engine/managed-process.js";
 import type { LogStream } from "../gen/berth/v1/types_pb.js";
 import { LogFile, LogWatch } from "./log-file.js";

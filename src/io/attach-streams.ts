@@ -12,7 +12,8 @@ import { PassThrough, Writable } from "node:stream";
 
 import type { Backend, IOPipe, StateInfo } from "../backend/backend.js";
 import { StateStart, StateStartProcess } from "../backend/backend.js";
-import type { AttachInput, Client } from "../client/client.js";
+import type { AttachInput } from "../api/client-options.js";
+import type { Client } from "../client/client.js";
 import { LogStream } from "../gen/berth/v1/types_pb.js";
 import { AsyncQueue } from "./async-queue.js";
 

@@ -9,7 +9,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 
-import type { LogLine } from "../client/client.js";
+import type { LogLine } from "../api/client-options.js";
 import { LogStream } from "../gen/berth/v1/types_pb.js";
 
 const CHUNK = 64 * 1024;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { repeatUntil, until } from "../fixtures/until.js";
 import { BERTH_BIN, berth, startBerth, waitForOutput, type RunningCli } from "./berth-cli.js";
 
 const prefix = `clii-${process.pid}-${Date.now().toString(36)}`;
@@ -24,11 +25,7 @@ const pane = (session: string) => tmux("capture-pane", "-p", "-t", session);
 
 // waitForPane polls what the terminal shows until it matches.
 async function waitForPane(session: string, pattern: RegExp, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(pane(session))) {
-    if (Date.now() > deadline) throw new Error(`no ${pattern} in the terminal:\n${pane(session)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(() => pattern.test(pane(session)), () => `${pattern} in the terminal:\n${pane(session)}`, timeoutMs);
 }
 
 // inTerminal runs a berth command in a new tmux session of the given size;
@@ -41,11 +38,7 @@ function inTerminal(session: string, args: string[], size = { width: 100, height
 }
 
 async function exitCodeOf(codeFile: string, timeoutMs = 15_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(codeFile) || readFileSync(codeFile, "utf8").trim() === "") {
-    if (Date.now() > deadline) throw new Error(`the command did not end within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(() => existsSync(codeFile) && readFileSync(codeFile, "utf8").trim() !== "", `the command to end within ${timeoutMs} ms`, timeoutMs);
   return Number(readFileSync(codeFile, "utf8").trim());
 }
 
@@ -85,7 +78,8 @@ describe("berth in a terminal", () => {
     tmux("send-keys", "-t", "exec", "stty size", "Enter");
     await waitForPane("exec", /^40 120$/m);
     tmux("send-keys", "-t", "exec", "sleep 100", "Enter");
-    await new Promise((r) => setTimeout(r, 300));
+    // ^C only once the sleep runs, so it is the sleep it interrupts.
+    await until(async () => /sleep 100/.test((await berth(["top", cid], env)).stdout), "the shell to run sleep 100", 15_000);
     tmux("send-keys", "-t", "exec", "C-c");
     tmux("send-keys", "-t", "exec", "echo after-interrupt", "Enter");
     await waitForPane("exec", /^after-interrupt$/m);
@@ -105,7 +99,9 @@ describe("berth in a terminal", () => {
     expect((await berth(["ps"], env)).stdout).toMatch(new RegExp(`${cid}\\s+running`));
 
     const second = inTerminal("attach", ["attach", cid]);
-    await new Promise((r) => setTimeout(r, 500));
+    // Attached once the shell answers: Enter until its prompt comes back
+    // (keys sent before the attach is live would only reach the terminal).
+    await repeatUntil(() => tmux("send-keys", "-t", "attach", "Enter"), () => /^\/ #/m.test(pane("attach")), "the attach to reach the shell", 15_000, 200);
     tmux("send-keys", "-t", "attach", "echo second-$((2+2))", "Enter");
     await waitForPane("attach", /^second-4$/m);
     tmux("send-keys", "-t", "attach", "exit 6", "Enter");

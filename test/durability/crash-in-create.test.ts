@@ -4,7 +4,7 @@
 // story exactly once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { Status } from "../../src/client/types.js";
+import { EventType, Status } from "../../src/client/types.js";
 import { builtDist, DaemonProcess, daemonPlace, finish, type DaemonPlace } from "./daemon-process.js";
 import { describe as show, readEvents } from "./events.js";
 
@@ -71,6 +71,62 @@ describe("a daemon killed inside Create or Delete", { timeout: 60_000 }, () => {
       expect((await again.wait(id)).exitCode).toBe(0);
       await again.delete(id);
     }
+    await again.close();
+    await daemon.kill("SIGTERM");
+    daemon = undefined;
+    await expectNoLeftovers(place);
+  });
+
+  // A Create that runc fails is undone at once: killed while that undo
+  // removes its files, it leaves a record and no config.json. Its create
+  // event never went out, so the next daemon must not publish a delete
+  // for it (a lone delete is what the fault test once saw).
+  it.each(["delete:after-unmount", "delete:after-event"])("a Create runc fails, killed at %s while it is undone, announces nothing", async (failpoint) => {
+    daemon = await DaemonProcess.start(place, { failpoint });
+    const client = await daemon.client();
+    const before = (await readEvents(client, 0n, 50)).at(-1)?.sequence ?? 0n;
+    const id = place.id("doomed");
+    await expect(client.create(id, { process: { args: ["/no/such/program"] } })).rejects.toThrow();
+    expect((await daemon.exited).signal).toBe("SIGKILL");
+    await client.close().catch(() => {});
+
+    daemon = await DaemonProcess.start(place);
+    const again = await daemon.client();
+    expect((await again.list()).map((c) => c.id)).not.toContain(id);
+    const events = (await readEvents(again, before, 300)).filter((e) => e.containerId === id).map(show);
+    // Nothing, or (had runc got as far as a create) a create and its delete.
+    expect([[], [`${id}:create:init:0`, `${id}:delete:init:0`]]).toContainEqual(events);
+    await again.close();
+    await daemon.kill("SIGTERM");
+    daemon = undefined;
+    await expectNoLeftovers(place);
+  });
+
+  // The delete a crash left owed carries the last run's exit whole, as the
+  // Delete that was cut short would have published it: here an OOM kill.
+  it("a Delete killed after marking the record publishes, on restore, a delete with the run's oomKilled", async () => {
+    daemon = await DaemonProcess.start(place, { failpoint: "delete:after-mark" });
+    const client = await daemon.client();
+    const before = (await readEvents(client, 0n, 50)).at(-1)?.sequence ?? 0n;
+    const id = place.id("oom");
+    await client.create(id, {
+      process: { args: ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=128M count=1"] },
+      resources: { memoryLimitBytes: 16n << 20n, memorySwapLimitBytes: 16n << 20n },
+    });
+    const exit = await client.wait(id);
+    expect([exit.exitCode, exit.oomKilled]).toEqual([137, true]);
+    await expect(client.delete(id)).rejects.toThrow();
+    expect((await daemon.exited).signal).toBe("SIGKILL");
+    await client.close().catch(() => {});
+
+    daemon = await DaemonProcess.start(place);
+    const again = await daemon.client();
+    expect((await again.list()).map((c) => c.id)).not.toContain(id);
+    const events = (await readEvents(again, before, 300)).filter((e) => e.containerId === id);
+    const deletes = events.filter((e) => e.type === EventType.DELETE);
+    expect(deletes.map((e) => ({ exitCode: e.exitCode, oomKilled: e.oomKilled, monitorDied: e.monitorDied })), events.map(show).join(" ")).toEqual([
+      { exitCode: 137, oomKilled: true, monitorDied: false },
+    ]);
     await again.close();
     await daemon.kill("SIGTERM");
     daemon = undefined;

@@ -11,7 +11,8 @@ import { join, resolve } from "node:path";
 
 import { GrpcClient } from "../../src/client/grpc-client.js";
 import type { Client } from "../../src/client/client.js";
-import { assertNothingLeaked } from "../helpers/test-daemon.js";
+import { Status } from "../../src/client/types.js";
+import { checkThenRemove } from "../helpers/test-daemon.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const FIXTURE = join(ROOT, "test/fixtures/daemon-main.mjs");
@@ -101,53 +102,30 @@ export class DaemonProcess {
   }
 }
 
-// finish deletes the containers a suite left, through the daemon if one
-// still runs (then stops it) and else straight through runc, then fails on
-// anything leaked: mounts, cgroups, monitors, runtime state, container
-// folders and exit files.
+// finish stops the daemon if one still runs (SIGTERM: its containers run
+// on, as when any daemon stops), then checks for leaks BEFORE it cleans
+// anything up: a suite must delete every container it made, so a container
+// still listed, and anything of one left on the host (mounts, cgroups,
+// monitors, runtime state, container folders, exit files), is a leak. Only
+// then is it all removed, so one failing suite does not poison the next,
+// and finish fails naming each leak.
 export async function finish(place: DaemonPlace, daemon?: DaemonProcess): Promise<void> {
+  const undeleted: string[] = [];
   if (daemon !== undefined && daemon.child.exitCode === null && daemon.child.signalCode === null) {
     const client = await daemon.client();
-    for (const c of await client.list()) await client.delete(c.id, { force: true }).catch(() => {});
-    await client.close();
-    await daemon.kill("SIGTERM");
-  }
-  const runcRoot = join(place.stateDir, "runc", place.namespace);
-  const leftovers = existsSync(runcRoot) ? readdirSync(runcRoot) : [];
-  const folders = existsSync(join(place.stateDir, "containers", place.namespace)) ? readdirSync(join(place.stateDir, "containers", place.namespace)) : [];
-  const exits = existsSync(join(place.stateDir, "exits", place.namespace)) ? readdirSync(join(place.stateDir, "exits", place.namespace)) : [];
-  for (const id of leftovers) {
     try {
-      execFileSync("runc", ["--root", runcRoot, "delete", "--force", id], { stdio: "ignore" });
-    } catch {
-      // already gone
+      for (const c of await client.list()) undeleted.push(`container ${c.id} (${Status[c.status]}), never deleted`);
+    } finally {
+      await client.close();
+      await daemon.kill("SIGTERM");
     }
   }
-  let leakError: unknown;
-  try {
-    assertNothingLeaked(place.stateDir, place.cgroupParent);
-  } catch (err) {
-    leakError = err;
-  }
-  for (const line of (await import("node:fs")).readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const mountPoint = line.split(" ")[4];
-    if (mountPoint?.startsWith(place.stateDir)) {
-      try {
-        execFileSync("umount", ["-l", mountPoint], { stdio: "ignore" });
-      } catch {
-        // raced
-      }
-    }
-  }
-  await removeCgroups(place.cgroupParent);
-  await rm(place.stateDir, { recursive: true, force: true });
-  const extra = [
-    ...leftovers.map((id) => `runc state ${id}`),
-    ...folders.map((id) => `container folder ${id}`),
-    ...exits.map((id) => `exit file ${id}`),
-  ];
-  if (leakError !== undefined) throw leakError;
-  if (extra.length > 0) throw new Error(`the suite leaked:\n${extra.join("\n")}`);
+  const found = await checkThenRemove(place.stateDir, place.cgroupParent).then(
+    () => [],
+    (err: unknown) => [String((err as Error).message).replace(/^the suite leaked:\n/, "")],
+  );
+  const leaks = [...undeleted, ...found];
+  if (leaks.length > 0) throw new Error(`the suite leaked:\n${leaks.join("\n")}`);
 }
 
 export interface ContainerPlace {
@@ -189,20 +167,6 @@ export function leftovers(place: ContainerPlace, live: ReadonlySet<string> = new
     if (id === undefined || !live.has(id)) out.push(`process ${line.trim()}`);
   }
   return out;
-}
-
-async function removeCgroups(parent: string): Promise<void> {
-  for (const ctrl of readdirSync("/sys/fs/cgroup")) {
-    const base = join("/sys/fs/cgroup", ctrl, parent);
-    if (!existsSync(base)) continue;
-    const dirs: string[] = [];
-    const walk = (d: string) => {
-      dirs.push(d);
-      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
-    };
-    walk(base);
-    for (const d of dirs.reverse()) await rmdir(d).catch(() => {});
-  }
 }
 
 let distPromise: Promise<string> | undefined;

@@ -28,18 +28,22 @@ describe("stopping and starting the daemon", { timeout: 60_000 }, () => {
   const runcStatus = (id: string) =>
     (JSON.parse(execFileSync("runc", ["--root", join(place.stateDir, "runc", place.namespace), "state", id], { encoding: "utf8" })) as { status: string }).status;
 
+  // The suite's two containers, deleted by its last test.
+  let live: string;
+  let quick: string;
+
   it("SIGTERM stops serving and flushes; the containers run on and the next daemon takes over", async () => {
     daemon = await DaemonProcess.start(place);
     let client = await daemon.client();
     log.follow(client);
-    const live = place.id("live");
-    const quick = place.id("quick");
+    live = place.id("live");
+    quick = place.id("quick");
     await client.create(live, { process: { args: ["sh", "-c", "while true; do sleep 0.2; done"] } });
     await client.addProcess(live, "p", { args: ["sh", "-c", "while true; do sleep 0.2; done"] });
-    // Exits about when the daemon stops: reported by one daemon or the
-    // next, once either way.
-    await client.create(quick, { process: { args: ["sh", "-c", "sleep 0.4; exit 3"] } });
-    await new Promise((r) => setTimeout(r, 350));
+    // Exits as the daemon stops (told to, then the daemon at once, without
+    // waiting): reported by one daemon or the next, once either way.
+    await client.create(quick, { process: { args: ["sh", "-c", "trap 'exit 3' TERM; while true; do sleep 0.1; done"] } });
+    await client.signal(quick, "TERM");
     expect(await daemon.kill("SIGTERM")).toEqual({ code: 0, signal: null });
     await log.unfollow();
     await client.close().catch(() => {});
@@ -77,6 +81,8 @@ describe("stopping and starting the daemon", { timeout: 60_000 }, () => {
     // The first one still serves.
     const client = await daemon!.client();
     expect((await client.list()).length).toBe(2);
+    await client.delete(live, { force: true });
+    await client.delete(quick, { force: true });
     await client.close();
   });
 });

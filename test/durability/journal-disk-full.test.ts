@@ -1,9 +1,11 @@
-// A Create while the event journal's disk is full: the event stream never
-// announces what the caller is then told did not happen. A Create whose
-// start-container is published succeeds (the container exists, and its
-// record catches up once the disk has room); one that fails publishes no
-// start-container, ever, and leaves nothing behind but what crash-safety
-// needs until the journal can write again.
+// Create and Delete while the event journal's disk is full: the event
+// stream never announces what the caller is then told did not happen. A
+// Create whose start-container is published succeeds (the container
+// exists, and its record catches up once the disk has room); one that fails
+// publishes no start-container, ever, and leaves nothing behind but what
+// crash-safety needs until the journal can write again. Likewise a Delete
+// whose delete event is published succeeds (the event goes out, and the
+// record goes, once the disk has room), and one that fails publishes none.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
@@ -12,15 +14,15 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import type { Client } from "../../src/client/client.js";
-import { Status } from "../../src/client/types.js";
+import { Status, type Event } from "../../src/client/types.js";
 import { isBerthError } from "../../src/errors/berth-error.js";
-import { until } from "../fixtures/until.js";
+import { repeatUntil, until } from "../fixtures/until.js";
 import { builtDist, DaemonProcess, daemonPlace, finish, leftovers, type DaemonPlace } from "./daemon-process.js";
 import { describe as show, EventLog } from "./events.js";
 
 const SLEEP = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"];
 
-describe("a Create while the event journal's disk is full", { timeout: 60_000 }, () => {
+describe("Create and Delete while the event journal's disk is full", { timeout: 60_000 }, () => {
   let place: DaemonPlace | undefined;
   let daemon: DaemonProcess | undefined;
   let tmpfs: string | undefined;
@@ -108,6 +110,132 @@ describe("a Create while the event journal's disk is full", { timeout: 60_000 },
     await client.create(id, { process: { args: ["true"] } });
     expect((await client.wait(id)).exitCode).toBe(0);
     await client.delete(id);
+    await client.close();
+  });
+
+  // fullJournal starts a daemon whose journal lives on a 256 KiB tmpfs, and
+  // returns a function that fills that disk and one that frees it again.
+  async function fullJournal(): Promise<{ client: Client; fill: () => void; free: () => Promise<void> }> {
+    place = daemonPlace("journalfull");
+    log = new EventLog();
+    tmpfs = join(place.stateDir, "events");
+    await mkdir(tmpfs, { recursive: true });
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", tmpfs]);
+    daemon = await DaemonProcess.start(place);
+    const client = await daemon.client();
+    log.follow(client);
+    const filler = join(tmpfs, "filler");
+    return {
+      client,
+      // A write takes what fits, then ENOSPC.
+      fill: () => {
+        try {
+          writeFileSync(filler, Buffer.alloc(1024 * 1024));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
+        }
+      },
+      free: () => rm(filler),
+    };
+  }
+
+  // jam fills the journal's disk so that its next write fails. A write into
+  // the last, partly used page of a segment file still fits on a full
+  // tmpfs, so a pad container pauses and resumes until the journal reports
+  // that it cannot write.
+  async function jam(client: Client, fill: () => void): Promise<void> {
+    const pad = place!.id("pad");
+    await client.create(pad, { process: { args: SLEEP } });
+    fill();
+    await repeatUntil(
+      async () => {
+        await client.pause(pad);
+        await client.resume(pad);
+      },
+      () => /no space left/.test(daemon!.stderr),
+      "the journal to find its disk full",
+      10_000,
+      20,
+    );
+  }
+
+  const hasEvent = (id: string, type: string) => (events: Event[]) => events.some((e) => e.containerId === id && show(e).includes(`:${type}:`));
+
+  // deleteWhileJammed creates a container, lets it exit and deletes it, on
+  // a daemon whose journal fails the write of the delete event (its 4th:
+  // create, start-container and exit each get a write of their own, as each
+  // waits for the one before) and the `jammed` attempts after it.
+  async function deleteWhileJammed(jammed: number): Promise<{ client: Client; id: string }> {
+    place = daemonPlace("journalfull");
+    log = new EventLog();
+    daemon = await DaemonProcess.start(place, { failpoint: `journal:write@4=ENOSPC/${jammed}` });
+    const client = await daemon.client();
+    log.follow(client);
+    const id = place.id("d");
+    await client.create(id, { process: { args: ["sh", "-c", "trap 'exit 3' TERM; while true; do sleep 0.1; done"] } });
+    await log.waitFor(hasEvent(id, "start-container"), "the start-container event");
+    await client.signal(id, "TERM");
+    await log.waitFor(hasEvent(id, "exit"), "the exit event");
+    // The delete event is published; it cannot be written for longer than
+    // Delete waits, and Delete succeeds all the same.
+    expect((await client.delete(id)).exitCode).toBe(3);
+    expect((await client.list()).map((c) => c.id)).not.toContain(id);
+    // Not delivered yet: the journal has not written it. The record stays,
+    // so a crash now still publishes the delete.
+    expect(log.of(id)).toEqual([`${id}:create:init:0`, `${id}:start-container:init:0`, `${id}:exit:init:3`]);
+    expect(readdirSync(folder(id))).toEqual(["record.json"]);
+    return { client, id };
+  }
+
+  it("Delete succeeds once its delete event is published, though the journal cannot write it yet; the event and the record's removal follow", async () => {
+    const { client, id } = await deleteWhileJammed(30);
+    // The id stays taken until then, and a Create of it says why.
+    const err = await client.create(id, { process: { args: ["true"] } }).catch((e: unknown) => e);
+    expect(isBerthError(err, "resource_exhausted"), String(err)).toBe(true);
+    await log.waitFor(hasEvent(id, "delete"), "the delete event", 30_000);
+    expect(log.of(id)).toEqual([`${id}:create:init:0`, `${id}:start-container:init:0`, `${id}:exit:init:3`, `${id}:delete:init:3`]);
+    await until(() => !existsSync(folder(id)), "the deleted container's record to go", 5_000);
+    await client.create(id, { process: { args: ["true"] } });
+    expect((await client.wait(id)).exitCode).toBe(0);
+    await client.delete(id);
+    await client.close();
+  }, 60_000);
+
+  it("a daemon killed while a Delete's event waits for the journal publishes that delete once, on restore", async () => {
+    const { client, id } = await deleteWhileJammed(10_000);
+    await log.unfollow();
+    await client.close();
+    await daemon!.kill("SIGKILL");
+    daemon = await DaemonProcess.start(place!);
+    const again = await daemon.client();
+    log.follow(again);
+    await log.waitFor(hasEvent(id, "delete"), "the delete event");
+    expect(log.of(id)).toEqual([`${id}:create:init:0`, `${id}:start-container:init:0`, `${id}:exit:init:3`, `${id}:delete:init:3`]);
+    expect((await again.list()).map((c) => c.id)).not.toContain(id);
+    expect(existsSync(folder(id))).toBe(false);
+    await again.close();
+  });
+
+  it("a Delete that cannot mark its record fails before it publishes anything, and the container stays", async () => {
+    const { client, fill, free } = await fullJournal();
+    const id = place!.id("d");
+    await client.create(id, { process: { args: SLEEP } });
+    await log.waitFor(hasEvent(id, "start-container"), "the start-container event");
+    await jam(client, fill);
+    // The kill's exit event cannot be written, so neither can the record
+    // that says the container is being deleted.
+    const err = await client.delete(id, { force: true }).catch((e: unknown) => e);
+    expect(isBerthError(err, "resource_exhausted"), String(err)).toBe(true);
+    const state = await client.state(id);
+    expect([state.status, state.exitCode]).toEqual([Status.STOPPED, 137]);
+    expect(record(id).phase).toBeUndefined();
+
+    await free();
+    await log.waitFor(hasEvent(id, "exit"), "the exit event", 15_000);
+    expect(log.of(id)).toEqual([`${id}:create:init:0`, `${id}:start-container:init:0`, `${id}:exit:init:137`]);
+    expect((await client.delete(id)).exitCode).toBe(137);
+    await log.waitFor(hasEvent(id, "delete"), "the delete event");
+    expect(log.of(id)).toEqual([`${id}:create:init:0`, `${id}:start-container:init:0`, `${id}:exit:init:137`, `${id}:delete:init:137`]);
     await client.close();
   });
 });

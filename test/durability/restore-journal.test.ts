@@ -12,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventSchema, EventType } from "../../src/client/types.js";
 import type { ContainerRecord } from "../../src/engine/container-record.js";
 import { decodeWaitStatus, identify, probe } from "../../src/engine/process-identity.js";
-import { applyJournal } from "../../src/engine/restore-journal.js";
+import { applyJournal, unansweredCreate } from "../../src/engine/restore-journal.js";
 import { lockStateDir } from "../../src/engine/state-lock.js";
 
 let seq = 10n;
-const event = (type: EventType, fields: { processId?: string; pid?: number; exitCode?: number; monitorDied?: boolean } = {}) =>
+const event = (type: EventType, fields: { processId?: string; pid?: number; exitCode?: number; oomKilled?: boolean; monitorDied?: boolean } = {}) =>
   create(EventSchema, { sequence: ++seq, namespace: "n", containerId: "c", processId: "init", type, timestamp: timestampFromMs(1_700_000_000_000 + Number(seq)), ...fields });
 
 function creatingRecord(): ContainerRecord {
@@ -66,6 +66,22 @@ describe("applyJournal", () => {
     const untouched = creatingRecord();
     expect(await applyJournal(untouched, [], async () => undefined)).toEqual({ created: false, deleted: false });
     expect(untouched).toEqual(creatingRecord());
+  });
+});
+
+describe("unansweredCreate", () => {
+  // For a container whose record is lost: its delete carries the last
+  // exit whole, as the proto documents DELETE.
+  it("owes the newest unanswered create a delete with the last exit's code, oomKilled and monitorDied", async () => {
+    expect(await unansweredCreate([event(EventType.CREATE), event(EventType.EXIT, { exitCode: 255, monitorDied: true })])).toEqual({ exitCode: 255, oomKilled: false, monitorDied: true });
+    expect(await unansweredCreate([event(EventType.CREATE), event(EventType.OOM), event(EventType.EXIT, { exitCode: 137, oomKilled: true })])).toEqual({ exitCode: 137, oomKilled: true, monitorDied: false });
+    expect(await unansweredCreate([event(EventType.CREATE)])).toEqual({ exitCode: 0, oomKilled: false, monitorDied: false });
+  });
+
+  it("owes nothing when every create is answered, or none was published", async () => {
+    expect(await unansweredCreate([event(EventType.CREATE), event(EventType.EXIT, { exitCode: 1 }), event(EventType.DELETE, { exitCode: 1 })])).toBeUndefined();
+    expect(await unansweredCreate([event(EventType.EXIT, { exitCode: 1 })])).toBeUndefined();
+    expect(await unansweredCreate([])).toBeUndefined();
   });
 });
 

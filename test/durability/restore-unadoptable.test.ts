@@ -3,11 +3,13 @@
 // emptied or torn config.json or record, or a folder a crash left half-made.
 // Nothing of it stays behind, across any number of restarts, and a
 // container the events had announced gets its delete event once.
+import { existsSync } from "node:fs";
 import { mkdir, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { Status } from "../../src/client/types.js";
 import { until } from "../fixtures/until.js";
 import { builtDist, DaemonProcess, daemonPlace, finish, leftovers, type DaemonPlace } from "./daemon-process.js";
 import { describe as show, readEvents } from "./events.js";
@@ -95,6 +97,28 @@ describe("restore and a container folder it cannot adopt", { timeout: 60_000 }, 
     const id = place.id("file");
     const again = await restartWith(() => writeFile(folder(id), "not a folder"));
     await logged(again, new RegExp(`restore: removing container ${place.namespace}/${id}: it is not a folder`));
+    expect(leftovers(place)).toEqual([]);
+  });
+
+  // A daemon killed inside an atomic write (temp file, fsync, rename) leaves
+  // the temp file; nothing renames it later, so restore removes it.
+  it("temp files of atomic writes a killed daemon left are removed, and the container is adopted", async () => {
+    daemon ??= await DaemonProcess.start(place);
+    const client = await daemon.client();
+    const id = place.id("tmp");
+    await client.create(id, { process: { args: SLEEP } });
+    await client.close();
+    const dead = daemon.pid;
+    const temps = [join(folder(id), "bundle", `config.json.tmp-${dead}-k1ll3d`), join(folder(id), `record.json.tmp-${dead}-0dd`)];
+    const again = await restartWith(async () => {
+      await writeFile(temps[0]!, '{"ociVersion": "1.0.2", "pro');
+      await writeFile(temps[1]!, "");
+    });
+    const next = await again.client();
+    expect((await next.state(id)).status).toBe(Status.RUNNING);
+    expect(temps.filter((t) => existsSync(t))).toEqual([]);
+    await next.delete(id, { force: true });
+    await next.close();
     expect(leftovers(place)).toEqual([]);
   });
 });

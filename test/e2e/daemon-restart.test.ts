@@ -1,6 +1,9 @@
 // Containers outlive the daemon: conmon is their monitor. A daemon started
 // again on the same state directory adopts the running ones (restore) and
 // reports the exits that happened while it was down, once.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { StateInfo } from "../../src/backend/backend.js";
@@ -8,6 +11,21 @@ import { Status } from "../../src/client/types.js";
 import { Remote } from "../../src/remote/remote.js";
 import { until } from "../fixtures/until.js";
 import { startTestDaemon, type TestDaemon } from "../helpers/test-daemon.js";
+
+// exitsOnTerm runs until SIGTERM, then exits with code.
+const exitsOnTerm = (code: number) => ["sh", "-c", `trap 'exit ${code}' TERM; while true; do sleep 0.1; done`];
+
+const pidIn = (path: string) => Number(readFileSync(path, "utf8"));
+
+// gone says a process has exited: no longer in /proc, or a zombie (its
+// parent, which may be this test process, has not reaped it).
+function gone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") === true;
+  } catch {
+    return true;
+  }
+}
 
 describe("a daemon stopped and started again", () => {
   let daemon: TestDaemon;
@@ -32,12 +50,17 @@ describe("a daemon stopped and started again", () => {
     const live = daemon.id("live");
     const dies = daemon.id("dies");
     const created = await first.create(live, { process: { args: ["sleep", "300"] } });
-    await first.create(dies, { process: { args: ["sh", "-c", "sleep 1; exit 23"] } });
-    await first.addProcess(live, "bg", { args: ["sh", "-c", "sleep 1; exit 5"] });
+    const dying = await first.create(dies, { process: { args: exitsOnTerm(23) } });
+    const bg = await first.addProcess(live, "bg", { args: exitsOnTerm(5) });
     await daemon.remote.cleanup();
 
-    // While no daemon runs, "dies" and the exec "bg" exit.
-    await new Promise((r) => setTimeout(r, 1500));
+    // While no daemon runs, "dies" and the exec "bg" exit, on a signal the
+    // test sends; their monitors record the exits and go.
+    const folder = join(daemon.stateDir, "containers", daemon.namespace);
+    const monitors = [pidIn(join(folder, dies, "conmon.pid")), pidIn(join(folder, live, "exec", "bg", "conmon.pid"))];
+    process.kill(dying.pid, "SIGTERM");
+    process.kill(bg.pid, "SIGTERM");
+    await until(() => [dying.pid, bg.pid, ...monitors].every(gone), "the two processes and their monitors to exit", 10_000);
 
     const seen: string[] = [];
     second = await Remote.start({ stateDir: daemon.stateDir, socketPath: daemon.socketPath, cgroupParent: daemon.cgroupParent, serve: false });

@@ -1,0 +1,74 @@
+// The shapes the Client API takes and gives besides the generated
+// messages: every layer that serves or calls the API (engine, io, client)
+// shares them, so they live below all of those.
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { CreateRequestSchema, WaitCondition } from "../gen/berth/v1/containers_pb.js";
+import type { EventType, ExitStatus, LogStream, ProcessSpecSchema, ResourcesSchema, Status } from "../gen/berth/v1/types_pb.js";
+
+export type CreateOptions = Omit<MessageInitShape<typeof CreateRequestSchema>, "id" | "$typeName">;
+export type ProcessOptions = Omit<MessageInitShape<typeof ProcessSpecSchema>, "$typeName">;
+export type ResourceOptions = Omit<MessageInitShape<typeof ResourcesSchema>, "$typeName">;
+
+export interface WaitOptions {
+  processId?: string;
+  condition?: WaitCondition;
+  signal?: AbortSignal;
+}
+
+export interface ListFilter {
+  statuses?: Status[];
+  labels?: Record<string, string>;
+}
+
+export interface LogOptions {
+  processId?: string;
+  stdout?: boolean;
+  stderr?: boolean;
+  tail?: number;
+  since?: Date;
+  until?: Date;
+  follow?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface LogLine {
+  time: Date;
+  stream: LogStream;
+  line: Uint8Array;
+  partial: boolean;
+}
+
+export interface SubscribeOptions {
+  containerIds?: string[];
+  types?: EventType[];
+  sinceSequence?: bigint;
+  since?: Date;
+  until?: Date;
+  allNamespaces?: boolean;
+  signal?: AbortSignal;
+}
+
+// AttachInput is what a client sends to an attached process, in order:
+// bytes for its stdin, a new size for its terminal, or the end of its stdin.
+export type AttachInput = Uint8Array | { resize: { width: number; height: number } } | { closeStdin: true };
+
+export interface AttachOptions {
+  // processId is the process to attach to; the init process by default.
+  processId?: string;
+  // input feeds the process. When it ends, only this client's input ends:
+  // the process's stdin stays open for other clients unless closeStdin was
+  // sent. Bytes need a process started with stdin: true.
+  input?: AsyncIterable<AttachInput>;
+  // logs first replays what the process wrote before this attach, then goes
+  // on live, so a client that attaches late misses nothing.
+  logs?: boolean;
+  // signal detaches: the output ends quietly and the process runs on.
+  signal?: AbortSignal;
+}
+
+// AttachOutput is a chunk of the process's stdout or stderr (a terminal's
+// output is all stdout), or, last, its exit status.
+export type AttachOutput = { stream: LogStream; data: Uint8Array } | { exit: ExitStatus };
+
+// A signal is a number (9) or a name ("SIGKILL", "KILL").
+export type SignalLike = number | string;

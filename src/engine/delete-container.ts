@@ -1,0 +1,89 @@
+// deleteContainer is Delete: it removes a stopped container, or with force
+// kills it first. A crash half-way is finished by restore: the record says
+// "deleting" until the delete event is durable, and goes last.
+//
+// Delete fails only before it publishes the delete event; once that is out
+// the container is gone and Delete succeeds. A journal that cannot write
+// (a full disk) fails it before, when the record cannot be marked, or is
+// waited for after, up to DELETE_DURABLE_WAIT_MS, and then behind the
+// answer (see discardContainer): the event stream never announces a delete
+// the caller is told did not happen.
+import { BerthError, failedPrecondition, isBerthError, notFound } from "../errors/berth-error.js";
+import { quote } from "../errors/quote.js";
+import { failpoint } from "../faults/failpoint.js";
+import type { ExitStatus } from "../gen/berth/v1/types_pb.js";
+import { deleteEventOf, discardContainer } from "./discard-container.js";
+import type { Namespace } from "./engine.js";
+import type { ManagedContainer } from "./managed-container.js";
+import { exitStatusOf } from "./managed-process.js";
+
+// How long a Delete whose delete event is published waits for the journal
+// to make it durable before it answers anyway (the wait goes on behind it).
+const DELETE_DURABLE_WAIT_MS = 5000;
+
+export async function deleteContainer(ns: Namespace, c: ManagedContainer, force: boolean): Promise<ExitStatus> {
+  const id = c.id;
+  return c.queue.run(async () => {
+    if (c.removed) throw notFound(`container ${quote(id)} not found: it was deleted`);
+    const live = c.init.state.is("running", "paused", "created");
+    if (live && !force) throw failedPrecondition(`cannot delete a ${c.init.state.name} container: stop it first (Signal SIGKILL) or delete with force`);
+    // A user's stop: no restart follows the kill, and a pending one is off.
+    c.restarts.stoppedByUser();
+    if (live) await kill(c);
+    c.phase = "deleting";
+    try {
+      await c.record.save();
+    } catch (err) {
+      // Nothing is removed and nothing published: the container stays.
+      c.phase = undefined;
+      throw err;
+    }
+    failpoint("delete:after-mark");
+    // The delete event carries the last run's exit, as the response does.
+    const last = c.init.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false };
+    const removing = discardContainer(ns, id, c.paths, c.spec, deleteEventOf(last), {
+      beforeEvent: async () => {
+        ns.containers.delete(id);
+        c.markRemoved();
+        await c.record.retire();
+      },
+      durableWaitMs: DELETE_DURABLE_WAIT_MS,
+    });
+    const entry = removing.catch(() => {});
+    ns.removing.set(id, entry);
+    try {
+      await removing;
+    } finally {
+      // A delete event still waiting for the journal keeps the id held.
+      if (ns.removing.get(id) === entry) ns.removing.delete(id);
+    }
+    return exitStatusOf(last);
+  });
+}
+
+// kill stops a running or paused container and waits for its exit. It is
+// Signal SIGKILL with all, so a paused container is thawed to die the
+// same way (with its RESUME event): berth pauses through the freezer
+// directly, so `runc resume` would not know the container was paused.
+async function kill(c: ManagedContainer): Promise<void> {
+  const exited = c.init.exited();
+  try {
+    await c.signal(9, true);
+  } catch (err) {
+    // Already gone: the exit is recorded or on its way; anything else is real.
+    if (!isBerthError(err, "failed_precondition") && !isBerthError(err, "not_found")) throw err;
+  }
+  await withTimeout(exited, 10_000, `container ${c.id} did not exit within 10s of SIGKILL`);
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new BerthError("deadline_exceeded", message)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
