@@ -5,17 +5,25 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { SignalLike } from "../client/client.js";
 import { ContainerService, WaitCondition } from "../gen/berth/v1/containers_pb.js";
+import { checkTimestamp } from "../spec/check-timestamp.js";
 import { attachResponseOf, readAttachRequests } from "./attach-wire.js";
 import { clientForCall, type ClientResolver } from "./namespace.js";
 import { streamWithStatus, withStatus } from "./status.js";
 
 // The proto carries signals as strings; a decimal string is handed on as the
 // number it was, so the engine sees what an in-process caller would pass.
+// Anything else stays text, for checkSignalText to judge: " 9" is not 9.
 function signalFromWire(signal: string): SignalLike {
   return /^\d+$/.test(signal) ? Number(signal) : signal;
 }
 
-export const dateOf = (ts: Timestamp | undefined): Date | undefined => (ts ? timestampDate(ts) : undefined);
+// dateOf turns a request's Timestamp field into a Date, refusing one outside
+// Timestamp's range before timestampDate would shift it silently.
+export function dateOf(field: string, ts: Timestamp | undefined): Date | undefined {
+  if (ts === undefined) return undefined;
+  checkTimestamp(field, ts);
+  return timestampDate(ts);
+}
 
 // An empty process id on the wire means "not given" (the init process).
 const optionalId = (processId: string): string | undefined => (processId === "" ? undefined : processId);
@@ -83,8 +91,8 @@ export function containerService(deps: ClientResolver): ServiceImpl<typeof Conta
         stdout: req.stdout,
         stderr: req.stderr,
         tail: req.tail,
-        since: dateOf(req.since),
-        until: dateOf(req.until),
+        since: dateOf("since", req.since),
+        until: dateOf("until", req.until),
         follow: req.follow,
         signal: ctx.signal,
       });

@@ -14,8 +14,8 @@ export function eventService(deps: ClientResolver): ServiceImpl<typeof EventServ
         containerIds: req.containerIds,
         types: req.types,
         sinceSequence: req.sinceSequence,
-        since: dateOf(req.since),
-        until: dateOf(req.until),
+        since: dateOf("since", req.since),
+        until: dateOf("until", req.until),
         allNamespaces: req.allNamespaces,
         signal: ctx.signal,
       });

@@ -6,6 +6,11 @@
 //   - a binary request body that is not a message of the method's input
 //     type is INVALID_ARGUMENT (connect-es reports it as INTERNAL, since
 //     the same parser reads a server's responses on the client side);
+//   - a JSON request body holding more elements than a binary one may
+//     (REQUEST_MAX_ELEMENTS) is INVALID_ARGUMENT before protobuf-es's
+//     fromJson, which would spend most of a second on a 3 MB body;
+//   - Attach over HTTP/1.1 (it needs HTTP/2) answers 405 and 415 as other
+//     methods do, then a 505 whose JSON says to use gRPC;
 //   - no request is read past readMaxBytes (RESOURCE_EXHAUSTED naming the
 //     limit, from connect itself).
 // The refusal of a bad body is sent by connect: the request goes to a twin
@@ -17,11 +22,10 @@ import type * as http2 from "node:http2";
 import { fromBinary, type DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { quote } from "../errors/quote.js";
-import { checkRequestElements } from "../spec/request-elements.js";
-import { boundStatusMessage } from "./status.js";
+import { checkJsonElements, checkRequestElements } from "../spec/request-elements.js";
+import { errorResponse, explain, refuseHttp1Bidi } from "./http-refusals.js";
 
 export type NodeHandler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
@@ -59,6 +63,10 @@ export function createHttpHandler(options: HttpHandlerOptions): NodeHandler {
       return;
     }
     const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    if (handler.method.methodKind === "bidi_streaming" && uReq.httpVersion.startsWith("1.")) {
+      void universalResponseToNodeResponse(refuseHttp1Bidi(handler, uReq), res).catch(() => res.destroy());
+      return;
+    }
     void respond(handler, refusers.get(path)!, uReq, readMaxBytes)
       .then((uRes) => universalResponseToNodeResponse(explain(uRes, handler, uReq), res))
       .catch((err: unknown) => {
@@ -81,42 +89,56 @@ async function respond(
   // A streaming request (Attach, over TCP+TLS) is not read ahead: its body
   // lasts as long as the call.
   const single = handler.method.methodKind === "unary" || handler.method.methodKind === "server_streaming";
-  const framing = single ? binaryFraming(uReq) : undefined;
-  if (framing === undefined) return handler(uReq);
+  const body = single ? bodyFormat(uReq) : undefined;
+  if (body === undefined) return handler(uReq);
+  const { framing, format } = body;
   const read = await readBounded(uReq.body as AsyncIterable<Uint8Array>, readMaxBytes + ENVELOPE_HEADER_BYTES);
-  const body = replay(read.bytes, read.rest);
-  const refusal = read.rest === undefined ? checkMessages(handler.method, framing, read.bytes) : undefined;
-  if (refusal === undefined) return handler({ ...uReq, body });
+  const refusal = read.rest === undefined ? checkMessages(handler.method, framing, format, read.bytes) : undefined;
+  if (refusal === undefined) return handler({ ...uReq, body: replay(read.bytes, read.rest) });
   // A valid empty message in the request's framing, so that the twin is
   // reached and answers in the request's protocol.
   const header = new Headers(uReq.header);
   header.delete("content-length");
-  const empty = framing === "raw" ? new Uint8Array(0) : new Uint8Array(ENVELOPE_HEADER_BYTES);
+  const message = format === "json" ? new TextEncoder().encode("{}") : new Uint8Array(0);
+  const empty = framing === "raw" ? message : envelope(message);
   return refuser({ ...uReq, header, body: replay(empty), contextValues: createContextValues().set(REFUSAL, refusal) });
 }
 
 type Framing = "raw" | "enveloped";
 
+function envelope(message: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ENVELOPE_HEADER_BYTES + message.byteLength);
+  new DataView(out.buffer).setUint32(1, message.byteLength);
+  out.set(message, ENVELOPE_HEADER_BYTES);
+  return out;
+}
+
 const ENVELOPE_HEADER_BYTES = 5;
 
-// binaryFraming tells how an uncompressed binary request body is framed,
-// or undefined when berth leaves the body to connect alone (JSON, which
-// connect already reports as INVALID_ARGUMENT; compressed bodies; GET).
-function binaryFraming(uReq: UniversalServerRequest): Framing | undefined {
+type Format = "binary" | "json";
+
+// bodyFormat tells how an uncompressed request body is framed and encoded,
+// or undefined when berth leaves the body to connect alone (compressed
+// bodies, whose size is bounded by connect's readMaxBytes after
+// decompression; GET).
+function bodyFormat(uReq: UniversalServerRequest): { framing: Framing; format: Format } | undefined {
   if (uReq.method !== "POST") return undefined;
   const type = (uReq.header.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type === "application/proto") {
+  if (type === "application/proto" || type === "application/json") {
     const encoding = uReq.header.get("content-encoding");
-    return encoding === null || encoding === "identity" ? "raw" : undefined;
+    const plain = encoding === null || encoding === "identity";
+    return plain ? { framing: "raw", format: type === "application/json" ? "json" : "binary" } : undefined;
   }
   const enveloped = ["application/connect+proto", "application/grpc-web", "application/grpc-web+proto", "application/grpc", "application/grpc+proto"];
-  return enveloped.includes(type) ? "enveloped" : undefined;
+  if (enveloped.includes(type)) return { framing: "enveloped", format: "binary" };
+  return type === "application/connect+json" ? { framing: "enveloped", format: "json" } : undefined;
 }
 
 // checkMessages returns the refusal for a body whose messages do not
 // decode as the method's input, or undefined. A body it cannot judge (a
-// compressed envelope, an envelope cut short) is left to connect.
-function checkMessages(method: DescMethod, framing: Framing, body: Uint8Array): ConnectError | undefined {
+// compressed envelope, an envelope cut short, malformed JSON) is left to
+// connect.
+function checkMessages(method: DescMethod, framing: Framing, format: Format, body: Uint8Array): ConnectError | undefined {
   const messages: Uint8Array[] = [];
   if (framing === "raw") messages.push(body);
   else {
@@ -131,6 +153,7 @@ function checkMessages(method: DescMethod, framing: Framing, body: Uint8Array): 
       at = end;
     }
   }
+  if (format === "json") return checkJsonMessages(method, messages);
   for (const message of messages) {
     try {
       checkRequestElements(method.input, message);
@@ -138,6 +161,19 @@ function checkMessages(method: DescMethod, framing: Framing, body: Uint8Array): 
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       return new ConnectError(`the request is not a valid ${method.input.typeName} message: ${why}`, Code.InvalidArgument);
+    }
+  }
+  return undefined;
+}
+
+// checkJsonMessages bounds the elements of JSON messages before connect
+// parses and decodes them (checkJsonElements says why).
+function checkJsonMessages(method: DescMethod, messages: Uint8Array[]): ConnectError | undefined {
+  for (const message of messages) {
+    try {
+      checkJsonElements(method.input, message);
+    } catch (err) {
+      return new ConnectError(err instanceof Error ? err.message : String(err), Code.InvalidArgument);
     }
   }
   return undefined;
@@ -183,36 +219,4 @@ function refusingImpl(method: DescMethod) {
         throw refusal(ctx);
       };
   }
-}
-
-// explain fills in the empty 405 and 415 answers of connect's router with
-// what the method accepts.
-function explain(uRes: UniversalServerResponse, handler: UniversalHandler, uReq: UniversalServerRequest): UniversalServerResponse {
-  if (uRes.body !== undefined) return uRes;
-  const name = `${handler.service.typeName}/${handler.method.name}`;
-  if (uRes.status === 405) {
-    const response = errorResponse(405, Code.Unimplemented, `http method ${quote(uReq.method)} is not allowed: ${name} takes ${handler.allowedMethods.join(" or ")}`);
-    response.header.set("allow", handler.allowedMethods.join(", "));
-    return response;
-  }
-  if (uRes.status === 415) {
-    const streaming = handler.method.methodKind !== "unary";
-    const connect = streaming ? "application/connect+json or application/connect+proto" : "application/json or application/proto";
-    const sent = uReq.header.get("content-type");
-    return errorResponse(
-      415,
-      Code.Unimplemented,
-      `content type ${sent === null ? "(none)" : quote(sent)} is not accepted: ${name} takes ${connect} (Connect) or application/grpc-web+proto (gRPC-Web) over HTTP/1.1, and application/grpc over HTTP/2`,
-    );
-  }
-  return uRes;
-}
-
-// errorResponse is a response in Connect's unary error shape.
-function errorResponse(status: number, code: Code, message: string): UniversalServerResponse & { header: Headers } {
-  return {
-    status,
-    header: new Headers({ "content-type": "application/json" }),
-    body: replay(errorToJsonBytes(new ConnectError(boundStatusMessage(message), code), {})),
-  };
 }

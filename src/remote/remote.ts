@@ -15,7 +15,9 @@ import { Engine } from "../engine/engine.js";
 import { lockStateDir, type StateLock } from "../engine/state-lock.js";
 import { conmonVersion } from "../runtime/conmon.js";
 import { Runc } from "../runtime/runc.js";
+import { prepareOciSpecValidator } from "../spec/validate-oci-spec.js";
 import { DEFAULT_NAMESPACE } from "./namespace.js";
+import { BinaryVersions } from "./binary-versions.js";
 import { berthRoutes, startServer, type RunningServer, type TcpOptions } from "./server.js";
 import type { VersionInfo } from "./system-service.js";
 
@@ -91,6 +93,9 @@ export class Remote {
       }
       let server: RunningServer | undefined;
       if (options.serve !== false) {
+        // Compiled before the socket listens: a client's first Create with
+        // oci_spec_json must not stall the others for the compile.
+        prepareOciSpecValidator();
         server = await startServer({
           socketPath,
           tcp: options.tcp,
@@ -160,12 +165,23 @@ export class Remote {
   }
 }
 
+// versions is kept per engine: one daemon asks its binaries once.
+const binaryVersions = new WeakMap<Engine, BinaryVersions>();
+
 async function versionOf(engine: Engine): Promise<VersionInfo> {
   const bin = await engine.resolveBinaries();
-  const [runtimeVersion, monitorVersion] = await Promise.all([
-    new Runc(bin.runc, engine.layout.runcRoot(DEFAULT_NAMESPACE)).version(),
-    conmonVersion(bin.conmon),
-  ]);
+  let versions = binaryVersions.get(engine);
+  if (versions === undefined) {
+    versions = new BinaryVersions(async (b) => {
+      const [runtimeVersion, monitorVersion] = await Promise.all([
+        new Runc(b.runc, engine.layout.runcRoot(DEFAULT_NAMESPACE)).version(),
+        conmonVersion(b.conmon),
+      ]);
+      return { runtimeVersion, monitorVersion };
+    });
+    binaryVersions.set(engine, versions);
+  }
+  const { runtimeVersion, monitorVersion } = await versions.get(bin);
   return { version: VERSION, runtime: bin.runc, runtimeVersion, monitorVersion, cgroupMode: detectCgroupMode() };
 }
 

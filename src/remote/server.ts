@@ -20,6 +20,7 @@ import { eventService } from "./event-service.js";
 import { createHttpHandler, type NodeHandler } from "./http-handler.js";
 import type { ClientResolver } from "./namespace.js";
 import { systemService, type VersionSource } from "./system-service.js";
+import { useStrictTextEncoding } from "./strict-text-encoding.js";
 import { createUnixListener } from "./unix-listener.js";
 
 export interface TcpOptions {
@@ -70,6 +71,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1024 || maxRequestBytes > 2 ** 31 - 1) {
     throw invalidArgument(`maxRequestBytes ${maxRequestBytes} is not a usable limit: give a whole number of bytes from 1024 to 2147483647`);
   }
+  // Before the first request is decoded: strings exactly as sent.
+  useStrictTextEncoding();
   // Aborting this ends every call's ctx.signal, on both stacks, so endless
   // streams such as Subscribe stop with UNAVAILABLE instead of holding
   // close() open.

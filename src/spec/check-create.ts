@@ -6,7 +6,7 @@ import { invalidArgument } from "../errors/berth-error.js";
 import { checkEnum } from "../errors/validate.js";
 import { RestartPolicy_KindSchema } from "../gen/berth/v1/types_pb.js";
 import { buildDefaultSpec, type BindMountOptions } from "./default-spec.js";
-import { checkBindSource, checkCpusOnline, checkSpecOnHost } from "./host-checks.js";
+import { checkBindSource, checkCpusOnline, checkRootfsFolder, checkSpecOnHost } from "./host-checks.js";
 import type { ProcessOptions } from "./process-spec.js";
 import {
   HOSTNAME_MAX_BYTES,
@@ -50,7 +50,10 @@ export async function checkCreateRequest(options: CreateFields): Promise<void> {
     if (json.length > OCI_SPEC_JSON_MAX_BYTES) {
       throw invalidArgument(`oci_spec_json is ${json.length} bytes, over the limit of ${OCI_SPEC_JSON_MAX_BYTES}: keep large data out of the spec`);
     }
-    await checkSpecOnHost(applySpecOverrides(json, PLACEHOLDER));
+    const spec = applySpecOverrides(json, PLACEHOLDER);
+    // The host last, once every field is known to be well formed.
+    await checkRootfsOnHost(options);
+    await checkSpecOnHost(spec);
     return;
   }
   buildDefaultSpec({
@@ -61,8 +64,14 @@ export async function checkCreateRequest(options: CreateFields): Promise<void> {
     resources: options.resources,
     labels: options.labels,
   });
+  await checkRootfsOnHost(options);
   const cpus = options.resources?.cpusetCpus;
   if (cpus !== undefined) await checkCpusOnline("resources.cpuset_cpus", cpus);
   const mounts = options.mounts ?? [];
   for (let i = 0; i < mounts.length; i++) await checkBindSource(`mounts[${i}].source`, mounts[i]?.source);
+}
+
+async function checkRootfsOnHost(options: CreateFields): Promise<void> {
+  const source = options.rootfs?.source;
+  if (source?.case === "path" && source.value !== undefined) await checkRootfsFolder("rootfs.path", source.value);
 }

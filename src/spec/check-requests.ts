@@ -4,10 +4,13 @@
 // lets any number through the wire, and an unknown one would otherwise
 // match nothing or wait forever).
 import { invalidArgument } from "../errors/berth-error.js";
+import { quote } from "../errors/quote.js";
 import { checkEnum, validateId } from "../errors/validate.js";
+import { checkTime } from "./check-timestamp.js";
 import { WaitConditionSchema } from "../gen/berth/v1/containers_pb.js";
 import { EventTypeSchema, StatusSchema } from "../gen/berth/v1/types_pb.js";
 import {
+  CONSOLE_SIZE_MAX,
   FILTER_ENUMS_MAX_ENTRIES,
   FILTER_IDS_MAX_ENTRIES,
   LOGS_TAIL_MAX,
@@ -17,9 +20,25 @@ import {
   checkText,
 } from "./request-limits.js";
 
-// checkSignalText bounds a signal before it is parsed.
+// A signal is a decimal number or a name ("9", "KILL", "SIGRTMIN+3"), and
+// nothing around it: " 9" is a client's bug to hear of, not to guess at.
+const SIGNAL_TEXT = /^(?:\d+|[A-Za-z][A-Za-z0-9]*(?:[+-]\d+)?)$/;
+
+// checkSignalText bounds a signal and checks its form before it is parsed.
 export function checkSignalText(signal: number | string): void {
-  if (typeof signal === "string") checkText("signal", signal, SIGNAL_MAX_BYTES);
+  if (typeof signal !== "string") return;
+  checkText("signal", signal, SIGNAL_MAX_BYTES);
+  if (!SIGNAL_TEXT.test(signal)) {
+    throw invalidArgument(`signal ${quote(signal)} is neither a number nor a name: give a decimal number (9) or a name (SIGKILL, TERM), with no spaces or other characters`);
+  }
+}
+
+// checkTerminalSize checks a Resize before the process is looked up.
+export function checkTerminalSize(width: number, height: number): void {
+  const ok = (n: number) => Number.isInteger(n) && n >= 1 && n <= CONSOLE_SIZE_MAX;
+  if (!ok(width) || !ok(height)) {
+    throw invalidArgument(`terminal size ${width}x${height} is not valid: width and height must be 1 to ${CONSOLE_SIZE_MAX}`);
+  }
 }
 
 export function checkWaitCondition(condition: number | undefined): void {
@@ -51,12 +70,7 @@ export function checkSubscribeOptions(options: { containerIds?: readonly string[
   checkTimeRange(options);
 }
 
-// A Timestamp out of Date's range (±8.64e15 ms) arrives as an Invalid Date.
 function checkTimeRange(options: { since?: Date; until?: Date }): void {
-  for (const field of ["since", "until"] as const) {
-    const date = options[field];
-    if (date !== undefined && Number.isNaN(date.getTime())) {
-      throw invalidArgument(`${field} is not a valid time: give a timestamp between the years -271821 and 275760`);
-    }
-  }
+  checkTime("since", options.since);
+  checkTime("until", options.until);
 }

@@ -81,6 +81,22 @@ export async function checkBindSource(field: string, source: string | undefined)
   }
 }
 
+// checkRootfsFolder throws INVALID_ARGUMENT when rootfs.path names something
+// that exists but is not a folder (a file, /dev/null): the overlay would
+// refuse it as missing, and NOT_FOUND would send the client looking for a
+// path that is there. A path that does not exist is left to Create, whose
+// NOT_FOUND says so; stat follows symbolic links, as the mount will.
+export async function checkRootfsFolder(field: string, path: string): Promise<void> {
+  if (!path.startsWith("/")) throw invalidArgument(`${field} ${quote(path)} must be an absolute path on the daemon's host`);
+  const found = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT" || err.code === "ENOTDIR") return undefined;
+    throw invalidArgument(`${field} ${quote(path)} cannot be read on the daemon's host (${err.code ?? err.message})`);
+  });
+  if (found === undefined || found.isDirectory()) return;
+  const what = found.isFile() ? "a file" : found.isCharacterDevice() || found.isBlockDevice() ? "a device" : "not a folder";
+  throw invalidArgument(`${field} ${quote(path)} is ${what}: give a folder holding a root filesystem (for a tar archive, use rootfs.image_path)`);
+}
+
 // checkSpecOnHost runs the host checks on a user's spec: cpus, mems and
 // the source of every bind mount, named by JSON pointer after prefix.
 export async function checkSpecOnHost(spec: OciSpec, prefix = "oci_spec_json: "): Promise<void> {

@@ -28,7 +28,13 @@ const uint32 = int(0, 2 ** 32 - 1);
 const userId = int(0, USER_ID_MAX);
 const bool: Schema = { type: "boolean" };
 const str = (maxLength = PATH_MAX_BYTES): Schema => ({ type: "string", maxLength });
-const path = str();
+// A path reaches the kernel as a C string: a NUL would cut it (Go refuses
+// it with EINVAL inside runc).
+export const NUL_FREE = "^[^\\u0000]*$";
+const path: Schema = { ...str(), pattern: NUL_FREE };
+// oneOf enumerates the values runc 1.1 accepts for a field; any other
+// makes it fail ("wrong rlimit value", "is not a valid action for seccomp").
+const oneOf = (values: readonly string[]): Schema => ({ type: "string", enum: [...values] });
 const array = (items: Schema, maxItems = 4096): Schema => ({ type: "array", items, maxItems });
 const strings = (maxItems = 4096, maxLength = PATH_MAX_BYTES): Schema => array(str(maxLength), maxItems);
 const object = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
@@ -38,7 +44,18 @@ const object = (properties: Record<string, Schema>, required: string[] = []): Sc
 });
 const stringMap = (maxLength = PATH_MAX_BYTES): Schema => ({ type: "object", maxProperties: 1024, additionalProperties: str(maxLength) });
 
-const capabilitySet = strings(64, 64);
+// Capabilities: runc 1.1 ignores a name it does not know, with only a
+// warning in its log, so berth does not hold a list the kernel may outgrow;
+// it checks the form, which catches "chown" or "CAP_CHOWN " written for
+// CAP_CHOWN.
+export const CAPABILITY = "^CAP_[A-Z0-9_]+$";
+const capabilitySet = array({ type: "string", maxLength: 64, pattern: CAPABILITY }, 64);
+
+// The rlimits runc maps to setrlimit(2) resources (libcontainer/specconv).
+const RLIMIT_TYPES = [
+  "RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_LOCKS", "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE",
+  "RLIMIT_NICE", "RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_RSS", "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK",
+];
 
 const process = object(
   {
@@ -64,7 +81,7 @@ const process = object(
       permitted: capabilitySet,
       ambient: capabilitySet,
     }),
-    rlimits: array(object({ type: str(64), hard: uint64, soft: uint64 }, ["type", "hard", "soft"]), 64),
+    rlimits: array(object({ type: oneOf(RLIMIT_TYPES), hard: uint64, soft: uint64 }, ["type", "hard", "soft"]), 64),
     noNewPrivileges: bool,
     apparmorProfile: str(),
     oomScoreAdj: int(-1000, 1000),
@@ -87,7 +104,7 @@ const hooks = object(
 
 const namespaceTypes = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup"];
 const idMapping = object({ containerID: uint32, hostID: uint32, size: uint32 }, ["containerID", "hostID", "size"]);
-const deviceRule = object({ allow: bool, type: { enum: ["a", "b", "c"] }, major: int64, minor: int64, access: str(3) }, ["allow"]);
+const deviceRule = object({ allow: bool, type: oneOf(["a", "b", "c"]), major: int64, minor: int64, access: str(3) }, ["allow"]);
 const weightDevice = object({ major: int64, minor: int64, weight: int(0, 65535), leafWeight: int(0, 65535) }, ["major", "minor"]);
 const throttleDevice = object({ major: int64, minor: int64, rate: uint64 }, ["major", "minor", "rate"]);
 
@@ -129,21 +146,36 @@ const resources = object({
   unified: stringMap(),
 });
 
+// What runc 1.1.5 with libseccomp 2.5 accepts (libcontainer/seccomp/config.go);
+// checked against runc itself: SCMP_ARCH_RISCV64 is refused there.
+const SECCOMP_ACTIONS = [
+  "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE",
+  "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY",
+];
+const SECCOMP_ARCHES = [
+  "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM", "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64",
+  "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64",
+  "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X",
+];
+const SECCOMP_OPERATORS = ["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"];
+
 const seccomp = object(
   {
-    defaultAction: str(64),
+    defaultAction: oneOf(SECCOMP_ACTIONS),
     defaultErrnoRet: uint32,
-    architectures: strings(64, 64),
-    flags: strings(64, 64),
+    architectures: array(oneOf(SECCOMP_ARCHES), 64),
+    // runc 1.1.5 (Debian 12) fails on every flag: "seccomp flags are not
+    // yet supported by runc".
+    flags: array(str(64), 0),
     listenerPath: path,
     listenerMetadata: str(),
     syscalls: array(
       object(
         {
           names: { ...strings(1024, 64), minItems: 1 },
-          action: str(64),
+          action: oneOf(SECCOMP_ACTIONS),
           errnoRet: uint32,
-          args: array(object({ index: uint32, value: uint64, valueTwo: uint64, op: str(64) }, ["index", "value", "op"]), 6),
+          args: array(object({ index: uint32, value: uint64, valueTwo: uint64, op: oneOf(SECCOMP_OPERATORS) }, ["index", "value", "op"]), 6),
         },
         ["names", "action"],
       ),
@@ -154,23 +186,23 @@ const seccomp = object(
 );
 
 const linux = object({
-  namespaces: array(object({ type: { enum: namespaceTypes }, path }, ["type"]), 16),
+  namespaces: array(object({ type: oneOf(namespaceTypes), path }, ["type"]), 16),
   uidMappings: array(idMapping, 340),
   gidMappings: array(idMapping, 340),
   devices: array(
     object(
-      { path, type: { enum: ["b", "c", "u", "p"] }, major: int64, minor: int64, fileMode: uint32, uid: uint32, gid: uint32 },
+      { path, type: oneOf(["b", "c", "u", "p"]), major: int64, minor: int64, fileMode: uint32, uid: uint32, gid: uint32 },
       ["path", "type"],
     ),
     1024,
   ),
   cgroupsPath: path,
   resources,
-  rootfsPropagation: { enum: ["", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"] },
+  rootfsPropagation: oneOf(["", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"]),
   seccomp,
   sysctl: stringMap(),
-  maskedPaths: strings(),
-  readonlyPaths: strings(),
+  maskedPaths: array(path, 4096),
+  readonlyPaths: array(path, 4096),
   mountLabel: str(),
   intelRdt: object({ closID: str(), l3CacheSchema: str(), memBwSchema: str(), enableCMT: bool, enableMBM: bool }),
   personality: object({ domain: str(64), flags: strings(64, 64) }, ["domain"]),

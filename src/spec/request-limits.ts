@@ -59,6 +59,14 @@ export const LOGS_TAIL_MAX = 1_000_000;
 // Filters: ids and types a List or Subscribe keeps.
 export const FILTER_IDS_MAX_ENTRIES = 1024;
 export const FILTER_ENUMS_MAX_ENTRIES = 64;
+// The range of google.protobuf.Timestamp (timestamp.proto): from
+// 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z, nanos 0 to
+// 999,999,999. Outside it a time has no RFC 3339 form, and Date would turn
+// it into another time or none.
+export const TIMESTAMP_MIN_SECONDS = -62_135_596_800;
+export const TIMESTAMP_MAX_SECONDS = 253_402_300_799;
+export const TIMESTAMP_MAX_NANOS = 999_999_999;
+export const TIMESTAMP_RANGE_TEXT = "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z";
 // REQUEST_MAX_ELEMENTS bounds the fields of one request message on the
 // wire, counted before it is decoded: decoding costs about a microsecond
 // per element on the event loop, so a message of millions of tiny entries
@@ -82,9 +90,14 @@ export function checkText(field: string, value: unknown, maxBytes: number): stri
   return value;
 }
 
-// checkPath bounds a path given by the client (host or container side).
+// checkPath bounds a path given by the client (host or container side) and
+// refuses a NUL in it: the kernel takes paths as C strings, and Node's fs
+// and Go's syscall package each throw on one, which would reach the client
+// as INTERNAL.
 export function checkPath(field: string, value: string | undefined): void {
-  if (value !== undefined) checkText(field, value, PATH_MAX_BYTES);
+  if (value === undefined) return;
+  checkText(field, value, PATH_MAX_BYTES);
+  if (value.includes("\0")) throw invalidArgument(`${field} ${quote(value)} contains a NUL character: give a path without one`);
 }
 
 // checkExecStrings applies execve's limits to a process's args and env,

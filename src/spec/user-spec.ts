@@ -34,8 +34,10 @@ export function applySpecOverrides(specJson: Uint8Array, overrides: SpecOverride
   }
   // The friendlier word for the commonest mistake, before the schema's.
   if (process["args"] === undefined || (Array.isArray(process["args"]) && process["args"].length === 0)) checkArgs(undefined);
-  process["cwd"] ??= DEFAULT_CWD;
-  process["user"] ??= { uid: 0, gid: 0 };
+  // Only a field left out takes the default: ??= would also replace a null,
+  // and the schema would then never see the client's mistake.
+  if (process["cwd"] === undefined) process["cwd"] = DEFAULT_CWD;
+  if (process["user"] === undefined) process["user"] = { uid: 0, gid: 0 };
   validateOciSpec(spec);
   const args = process["args"] as unknown[];
   const env = (process["env"] ?? []) as unknown[];
@@ -56,7 +58,7 @@ export function applySpecOverrides(specJson: Uint8Array, overrides: SpecOverride
 
   const root = spec["root"] ?? {};
   const linux = spec["linux"] ?? {};
-  spec["ociVersion"] ??= OCI_VERSION;
+  if (spec["ociVersion"] === undefined) spec["ociVersion"] = OCI_VERSION;
   spec["root"] = { ...(root as JsonObject), path: overrides.rootfsPath, readonly: overrides.readonlyRootfs === true || (root as JsonObject)["readonly"] === true };
   spec["linux"] = { ...(linux as JsonObject), cgroupsPath: overrides.cgroupsPath };
   // Checked against the schema above; other fields pass through as the user wrote them.

@@ -199,8 +199,12 @@ export type AddProcessRequest = Message<"berth.v1.AddProcessRequest"> & {
   id: string;
 
   /**
-   * process_id names the new process; it must match the id pattern and be
-   * unique within the container.
+   * process_id names the new process; it must match the id pattern, and
+   * no process of the container that has not exited may have it (ALREADY_EXISTS
+   * otherwise). The id of an exec'd process that has exited may be used
+   * again: the new process replaces the old one's record and log, so the
+   * old exit status and output are gone (read them with Wait and Logs
+   * first). "init" names the container's first process and is refused.
    *
    * @generated from field: string process_id = 2;
    */
