@@ -1,10 +1,9 @@
 // The hostile suite's caller, in a process of its own: a gRPC client that
 // knows berth only through proto/berth/v1/*.proto (grpc-js and proto-loader,
-// nothing from src/). It runs apart from the daemon (which startTestDaemon
-// runs in the test's process) so that encoding a huge request here never
-// shows up as the daemon being slow, its deadlines fire on time even while
-// the daemon's event loop is stuck, and its memory does not swell the
-// daemon's process (whose every spawn forks all of it).
+// nothing from src/). It runs apart from the daemon (a process of its own,
+// hostile-daemon.ts) and from the test's process, so that encoding a huge
+// request here never holds up the test or the Ping probe, and its deadlines
+// fire on time even while the daemon's event loop is stuck.
 //
 //   node hostile-caller-process.mjs <socket path> <proto dir>   (IPC channel)
 //

@@ -1,6 +1,7 @@
 // HostileCaller sends the suite's requests from a process of its own
-// (hostile-caller-process.mjs), so the daemon's thread (this one, where
-// startTestDaemon runs it) pays only for what the daemon itself does.
+// (hostile-caller-process.mjs), apart from the daemon's process
+// (hostile-daemon.ts) and the test's, so encoding a huge request here never
+// holds up the test or the probe.
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 

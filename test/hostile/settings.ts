@@ -5,7 +5,11 @@
 //   BERTH_HOSTILE_RUNS   a factor on every property's number of runs
 //   BERTH_HOSTILE_TIME_MS  the time limit of one property, shrinking included
 //   BERTH_HOSTILE_PING_MS  how long another client's Ping may wait on the
-//                        daemon's busy loop (default 100)
+//                        daemon, host CPU contention taken off (default 100;
+//                        raised if an idle daemon needs more: ping-probe.ts)
+//   BERTH_HOSTILE_STALL_RPC, BERTH_HOSTILE_STALL_MS  a manual check that the
+//                        probe fails: the daemon busy-loops on every call of
+//                        that RPC path (daemon-stall-hook.mjs)
 //   BERTH_HOSTILE_SURVEY=1 run every property to its end instead of stopping
 //                        (and shrinking) at the first bad answer, so one
 //                        defect does not hide the next; each property still
