@@ -6,6 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createMethodImplSpec, createServiceImplSpec, type ConnectRouter, type MethodImplSpec } from "@connectrpc/connect";
+import { BerthError } from "../errors/berth-error.js";
 import { checkRequestElements } from "../spec/request-elements.js";
 import { CallRegistry, type CallContext, type Message } from "./grpc-js-call-context.js";
 import { boundStatus } from "./status.js";
@@ -134,6 +135,9 @@ class Unparsable {
 }
 
 function unparsable(typeName: string, err: unknown): Unparsable {
+  // A bound the pre-scan (checkRequestElements) enforces says what to fix
+  // itself: the bytes may well be a valid message, just too large a one.
+  if (err instanceof BerthError) return new Unparsable(new ConnectError(err.message, Code.InvalidArgument));
   const why = err instanceof Error ? err.message : String(err);
   return new Unparsable(new ConnectError(`the request is not a valid ${typeName} message: ${why}`, Code.InvalidArgument));
 }

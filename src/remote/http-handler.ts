@@ -23,6 +23,7 @@ import { fromBinary, type DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import { BerthError } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
 import { checkJsonElements, checkRequestElements } from "../spec/request-elements.js";
 import { errorResponse, explain, refuseHttp1Bidi } from "./http-refusals.js";
@@ -159,6 +160,9 @@ function checkMessages(method: DescMethod, framing: Framing, format: Format, bod
       checkRequestElements(method.input, message);
       fromBinary(method.input, message);
     } catch (err) {
+      // A bound the pre-scan enforces says what to fix itself (the bytes
+      // may well be a valid message, just too large a one).
+      if (err instanceof BerthError) return new ConnectError(err.message, Code.InvalidArgument);
       const why = err instanceof Error ? err.message : String(err);
       return new ConnectError(`the request is not a valid ${method.input.typeName} message: ${why}`, Code.InvalidArgument);
     }

@@ -67,6 +67,19 @@ export const TIMESTAMP_MIN_SECONDS = -62_135_596_800;
 export const TIMESTAMP_MAX_SECONDS = 253_402_300_799;
 export const TIMESTAMP_MAX_NANOS = 999_999_999;
 export const TIMESTAMP_RANGE_TEXT = "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z";
+// REPEATED_MAX_ENTRIES is the largest bound any repeated or map field has:
+// no list or object in a request may hold more, and the pre-scans of raw
+// request bytes (request-elements.ts) refuse one that does before it is
+// parsed, since parsing a 20,000-member object alone takes over 100 ms.
+export const REPEATED_MAX_ENTRIES = Math.max(ARGS_MAX_ENTRIES, ENV_MAX_ENTRIES, ADDITIONAL_GIDS_MAX_ENTRIES, LABELS_MAX_ENTRIES, MOUNTS_MAX_ENTRIES, FILTER_IDS_MAX_ENTRIES, FILTER_ENUMS_MAX_ENTRIES);
+// TOP_LEVEL_ENTRY_BOUNDS: the bounds of the repeated and map fields at the
+// top of each request type, by type name and proto field name, which the
+// pre-scans apply in the same pass (each is also checked after decoding).
+export const TOP_LEVEL_ENTRY_BOUNDS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  "berth.v1.CreateRequest": { labels: LABELS_MAX_ENTRIES, mounts: MOUNTS_MAX_ENTRIES },
+  "berth.v1.ListRequest": { statuses: FILTER_ENUMS_MAX_ENTRIES, labels: LABELS_MAX_ENTRIES },
+  "berth.v1.SubscribeRequest": { container_ids: FILTER_IDS_MAX_ENTRIES, types: FILTER_ENUMS_MAX_ENTRIES },
+};
 // REQUEST_MAX_ELEMENTS bounds the fields of one request message on the
 // wire, counted before it is decoded: decoding costs about a microsecond
 // per element on the event loop, so a message of millions of tiny entries

@@ -100,6 +100,26 @@ describe("restore and a container folder it cannot adopt", { timeout: 60_000 }, 
     expect(leftovers(place)).toEqual([]);
   });
 
+  // An id with no folder at all is NOT_FOUND, and nothing was removed, so
+  // the log must not say so: an operator reading "removing" would look for
+  // a container that never existed.
+  it("Restore of an id with no folder answers NOT_FOUND and logs no removal", async () => {
+    daemon ??= await DaemonProcess.start(place);
+    const client = await daemon.client();
+    const ghost = place.id("ghost");
+    await expect(client.restore(ghost)).rejects.toMatchObject({ code: "not_found" });
+    // A fence: a stray file restored next is logged as removed; the log is
+    // written in order, so once that line is there, any line about the
+    // ghost would be too.
+    const stray = place.id("fence");
+    await writeFile(folder(stray), "not a folder");
+    await expect(client.restore(stray)).rejects.toMatchObject({ code: "not_found" });
+    await logged(daemon, new RegExp(`restore: removing container ${place.namespace}/${stray}: it is not a folder`));
+    expect(daemon.stderr).not.toMatch(ghost);
+    await client.close();
+    expect(leftovers(place)).toEqual([]);
+  });
+
   // A daemon killed inside an atomic write (temp file, fsync, rename) leaves
   // the temp file; nothing renames it later, so restore removes it.
   it("temp files of atomic writes a killed daemon left are removed, and the container is adopted", async () => {

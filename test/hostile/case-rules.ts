@@ -213,11 +213,20 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
       case "AddProcess":
         mistakes.push(...idMistakes(id, world));
         if (pid === "") mistakes.push({ why: "process_id is required", codes: [INVALID_ARGUMENT] });
-        else if (pid === "init") mistakes.push({ why: 'process_id "init" is the init process', codes: [INVALID_ARGUMENT, ALREADY_EXISTS] });
+        else if (pid === "init") mistakes.push({ why: 'process_id "init" is the init process', codes: [INVALID_ARGUMENT] });
         else if (!validId(pid)) mistakes.push({ why: "invalid process id", codes: [INVALID_ARGUMENT] });
-        else if (world.hasExec(id, pid)) mistakes.push({ why: "the process id is taken", codes: [ALREADY_EXISTS, FAILED_PRECONDITION] });
         mistakes.push(...processMistakes(r.process as Req | undefined, true));
+        {
+          const size = (r.process as Req | undefined)?.consoleSize as { width?: number; height?: number } | undefined;
+          const bad = (n: number | undefined) => n !== undefined && (n < 0 || n > 65535);
+          if (size !== undefined && (bad(size.width) || bad(size.height))) mistakes.push({ why: "process.console_size outside 0..65535", codes: [INVALID_ARGUMENT] });
+        }
         if (status === STOPPED || status === PAUSED) mistakes.push({ why: `the container is ${status === PAUSED ? "paused" : "stopped"}`, codes: [FAILED_PRECONDITION] });
+        // containers.proto (AddProcessRequest.process_id): only a process
+        // that has not exited holds its id; an exited exec's id may be used
+        // again. The state is checked before the id, so this is asked only
+        // of a running container.
+        else if (status === RUNNING && validId(pid) && pid !== "init" && world.execLive(id, pid)) mistakes.push({ why: "the process id is held by a live process", codes: [ALREADY_EXISTS] });
         break;
       case "Resize":
       case "CloseStdin":
@@ -229,8 +238,8 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
         }
         if (method === "Logs") {
           if (!validTimestamp(r.since) || !validTimestamp(r.until)) mistakes.push({ why: "a timestamp out of range", codes: [INVALID_ARGUMENT] });
-          // No log holds a million lines: a tail past that may meet a bound.
-          if ((r.tail as number) > 1_000_000 && mistakes.length > 0) mistakes.push({ why: "tail past a bound", codes: [INVALID_ARGUMENT] });
+          // README, Limits: Logs tail is at most 1,000,000 lines.
+          if ((r.tail as number) > 1_000_000) mistakes.push({ why: "tail past its 1,000,000-line bound", codes: [INVALID_ARGUMENT] });
           mayBlock = r.follow === true;
         }
         break;
@@ -301,6 +310,14 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
         break;
     }
   }
+  // Every field of a request is validated before anything is looked up
+  // (README, Errors: bad input is checked before anything reaches runc;
+  // test/remote/request-validation.test.ts), so an invalid field is INVALID_ARGUMENT whatever the
+  // container's existence or state: a mistake only INVALID_ARGUMENT
+  // reports leaves no room for the lookup's NOT_FOUND, ALREADY_EXISTS or
+  // FAILED_PRECONDITION, nor for what only the host or runtime reveals.
+  const invalid = mistakes.filter((m) => m.codes.length === 1 && m.codes[0] === INVALID_ARGUMENT);
+  if (invalid.length > 0) mistakes.splice(0, mistakes.length, ...invalid);
   if (c.raw) mayBlock = true;
   // A request past any sensible size may be refused for its size first:
   // INVALID_ARGUMENT naming a bound, or RESOURCE_EXHAUSTED for the message.

@@ -82,10 +82,10 @@ describe(`hostile input over gRPC (seed ${settings.seed})`, () => {
     const target = targetOf(c, request);
     if (target !== undefined && world.fixtureNameOf(target) !== undefined && world.known(target)) {
       const state = await control
-        .unary<{ container: { status: number } }>("ContainerService", "State", { id: target }, { namespace: world.namespace, deadlineMs: 5000 })
+        .unary<{ container: { status: number; processes?: { id: string; status: number }[] } }>("ContainerService", "State", { id: target }, { namespace: world.namespace, deadlineMs: 5000 })
         .catch(() => undefined);
       if (state === undefined) world.status.delete(target);
-      else world.status.set(target, state.container.status);
+      else world.noteState(target, state.container);
     }
     return judgeCase(c, world, request);
   };

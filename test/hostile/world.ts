@@ -30,10 +30,16 @@ export interface HostPaths {
   escape: string;
 }
 
+// types.proto: an exec'd process that has exited is STATUS_STOPPED.
+const EXITED_STATUS = 4;
+
 export class World {
   readonly fixtures = new Map<FixtureName, string>();
   // execs maps a container id to the exec'd process ids it has.
   readonly execs = new Map<string, Set<string>>();
+  // exitedExecs holds "<id>/<process id>" of each exec'd process seen
+  // exited at the last read of its container's state.
+  readonly exitedExecs = new Set<string>();
   // created holds every container the suite created, by "<ns>/<id>".
   readonly created = new Map<string, { namespace: string; id: string }>();
   // status holds the last known Status of each fixture, read just before a
@@ -104,10 +110,29 @@ export class World {
     let set = this.execs.get(id);
     if (set === undefined) this.execs.set(id, (set = new Set()));
     set.add(processId);
+    this.exitedExecs.delete(`${id}/${processId}`);
   }
 
   hasExec(id: string, processId: string): boolean {
     return this.execs.get(id)?.has(processId) === true;
+  }
+
+  // execLive tells whether the exec'd process was alive when its container's
+  // state was last read (noteState); one never read is taken as alive, as
+  // it was when AddProcess answered.
+  execLive(id: string, processId: string): boolean {
+    return this.hasExec(id, processId) && !this.exitedExecs.has(`${id}/${processId}`);
+  }
+
+  // noteState records a container's status and which of its exec'd
+  // processes have exited, from a State answer.
+  noteState(id: string, container: { status: number; processes?: { id: string; status: number }[] }): void {
+    this.status.set(id, container.status);
+    for (const p of container.processes ?? []) {
+      if (p.id === "init") continue;
+      if (p.status === EXITED_STATUS) this.exitedExecs.add(`${id}/${p.id}`);
+      else this.exitedExecs.delete(`${id}/${p.id}`);
+    }
   }
 
   // resolve replaces every Ref in a request with the id it stands for.
