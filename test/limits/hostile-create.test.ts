@@ -190,8 +190,6 @@ describe("hostile Create requests", () => {
     // merge took 150 s for 100,000 entries), and the Ping check below is
     // the guarantee other clients feel.
     expect(cpuMs).toBeLessThan(Math.max(4 * bound, 2 * unboundedMs));
-    // Past the element budget, refusing costs a fraction of decoding.
-    if (unboundedMs > 4 * bound) expect(cpuMs).toBeLessThan(unboundedMs / 4);
     // A Ping waits at most for the refusals in flight (each well bounded,
     // as checked above) on top of what the machine does to an idle daemon;
     // anything more would be a stall the refusals' CPU time does not show.
