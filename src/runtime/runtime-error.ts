@@ -19,6 +19,10 @@ export function lastErrorLine(stderr: string): string {
 const PATTERNS: Array<[RegExp, ErrorCode]> = [
   // The process's program could not be run: the caller's args are wrong.
   [/executable file not found|exec format error|unable to start container process: exec:/i, "invalid_argument"],
+  // process.cwd names a file inside the container's root: only its root
+  // filesystem can tell, so runc is the one to find out (found by the
+  // hostile suite: cwd "/etc/passwd").
+  [/error during container init: mkdir [^:]*: not a directory|chdir to cwd .* not a directory/i, "invalid_argument"],
   [/container .* does not exist|container does not exist|no such file or directory.*state\.json/i, "not_found"],
   [/container .* already exists|id already in use/i, "already_exists"],
   [/not running|is not running|container not running|is stopped|cannot .* a (stopped|paused|created) container|container is not paused|is paused|container is in .* state/i, "failed_precondition"],

@@ -15,6 +15,8 @@ describe("runtimeError", () => {
     ["container not running", "failed_precondition"],
     ["cannot pause a stopped container", "failed_precondition"],
     ['exec failed: unable to start container process: exec: "nope": executable file not found in $PATH', "invalid_argument"],
+    ["runc create failed: unable to start container process: error during container init: mkdir /etc/passwd: not a directory", "invalid_argument"],
+    ['exec failed: unable to start container process: chdir to cwd ("/etc/passwd") set in config.json failed: not a directory', "invalid_argument"],
     ["ID already in use", "already_exists"],
     ["some unforeseen failure", "internal"],
   ])("maps %j to %s", (line, code) => expect(runtimeError("runc x", line, 1).code).toBe(code));
