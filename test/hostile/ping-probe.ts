@@ -21,7 +21,7 @@
 // bound. A spawn's on-CPU part (copying page tables) still counts as the
 // loop's.
 //
-// The bound: BERTH_HOSTILE_PING_MS (default 100), unless an idle daemon,
+// The bound: BERTH_HOSTILE_PING_MS (default 150), unless an idle daemon,
 // measured in the same run (idleBaseline), already needs more than it less
 // ALLOWANCE_MS; then the idle daemon's slowest own wait plus ALLOWANCE_MS.
 import { fork, type ChildProcess } from "node:child_process";
