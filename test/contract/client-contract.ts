@@ -1,6 +1,8 @@
 // The Client contract: one set of scenarios, run against real runc
 // containers through the in-process LocalClient and through the GrpcClient
 // over the daemon's socket. Both must behave the same, codes and all.
+import { readFileSync } from "node:fs";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { Backend, StateInfo } from "../../src/backend/backend.js";
@@ -17,6 +19,15 @@ export interface ContractSetup {
 }
 
 const SLEEP = ["sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.1; done"];
+
+// trapsTerm says the process has installed its SIGTERM handler (bit 15 of
+// SigCgt). Create answers once the pid exists, which can be before the shell
+// ran its trap; the shell is its pid namespace's init, so a TERM before
+// that is ignored and the container runs on.
+function trapsTerm(pid: number): boolean {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("SigCgt:"));
+  return line !== undefined && (BigInt(`0x${line.slice(7).trim()}`) & (1n << 14n)) !== 0n;
+}
 
 async function messageOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -151,7 +162,8 @@ export function clientContract(name: string, setup: () => Promise<ContractSetup>
 
     it("signals the init process and reports the exit; a stopped container refuses", async () => {
       const cid = id("signal");
-      await client.create(cid, { process: { args: SLEEP } });
+      const c = await client.create(cid, { process: { args: SLEEP } });
+      await until(() => trapsTerm(c.pid), "the shell to trap SIGTERM");
       await client.signal(cid, "SIGTERM");
       expect((await client.wait(cid)).exitCode).toBe(42);
       expect(await messageOf(client.signal(cid, 9))).toMatch(/cannot signal a stopped container/);
