@@ -1,14 +1,13 @@
 // The Client contract: one set of scenarios, run against real runc
 // containers through the in-process LocalClient and through the GrpcClient
 // over the daemon's socket. Both must behave the same, codes and all.
-import { readFileSync } from "node:fs";
-
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { Backend, StateInfo } from "../../src/backend/backend.js";
 import type { Client } from "../../src/client/client.js";
 import { EventType, Status, WaitCondition } from "../../src/client/types.js";
 import { codeOf } from "../fixtures/code-of.js";
+import { trapsTerm } from "../fixtures/traps-term.js";
 import { repeatUntil, until } from "../fixtures/until.js";
 import { ioContract } from "./io-contract.js";
 import type { TestDaemon } from "../helpers/test-daemon.js";
@@ -19,15 +18,6 @@ export interface ContractSetup {
 }
 
 const SLEEP = ["sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.1; done"];
-
-// trapsTerm says the process has installed its SIGTERM handler (bit 15 of
-// SigCgt). Create answers once the pid exists, which can be before the shell
-// ran its trap; the shell is its pid namespace's init, so a TERM before
-// that is ignored and the container runs on.
-function trapsTerm(pid: number): boolean {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("SigCgt:"));
-  return line !== undefined && (BigInt(`0x${line.slice(7).trim()}`) & (1n << 14n)) !== 0n;
-}
 
 async function messageOf(p: Promise<unknown>): Promise<string> {
   try {

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { Status } from "../../src/client/types.js";
+import { trapsTerm } from "../fixtures/traps-term.js";
+import { until } from "../fixtures/until.js";
 import { DaemonProcess, daemonPlace, finish, type DaemonPlace } from "./daemon-process.js";
 import { EventLog } from "./events.js";
 
@@ -42,7 +44,8 @@ describe("stopping and starting the daemon", { timeout: 60_000 }, () => {
     await client.addProcess(live, "p", { args: ["sh", "-c", "while true; do sleep 0.2; done"] });
     // Exits as the daemon stops (told to, then the daemon at once, without
     // waiting): reported by one daemon or the next, once either way.
-    await client.create(quick, { process: { args: ["sh", "-c", "trap 'exit 3' TERM; while true; do sleep 0.1; done"] } });
+    const q = await client.create(quick, { process: { args: ["sh", "-c", "trap 'exit 3' TERM; while true; do sleep 0.1; done"] } });
+    await until(() => trapsTerm(q.pid), "the shell to trap SIGTERM");
     await client.signal(quick, "TERM");
     expect(await daemon.kill("SIGTERM")).toEqual({ code: 0, signal: null });
     await log.unfollow();

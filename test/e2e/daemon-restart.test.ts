@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StateInfo } from "../../src/backend/backend.js";
 import { Status } from "../../src/client/types.js";
 import { Remote } from "../../src/remote/remote.js";
+import { trapsTerm } from "../fixtures/traps-term.js";
 import { until } from "../fixtures/until.js";
 import { startTestDaemon, type TestDaemon } from "../helpers/test-daemon.js";
 
@@ -16,14 +17,6 @@ import { startTestDaemon, type TestDaemon } from "../helpers/test-daemon.js";
 const exitsOnTerm = (code: number) => ["sh", "-c", `trap 'exit ${code}' TERM; while true; do sleep 0.1; done`];
 
 const pidIn = (path: string) => Number(readFileSync(path, "utf8"));
-
-// catchesTerm says the process has installed its SIGTERM handler (bit 15 of
-// SigCgt): AddProcess and Create answer once the pid exists, which can be
-// before the shell has run its trap, and a TERM then would kill it (143).
-function catchesTerm(pid: number): boolean {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("SigCgt:"));
-  return line !== undefined && (BigInt(`0x${line.slice(7).trim()}`) & (1n << 14n)) !== 0n;
-}
 
 // gone says a process has exited: no longer in /proc, or a zombie (its
 // parent, which may be this test process, has not reaped it).
@@ -66,7 +59,7 @@ describe("a daemon stopped and started again", () => {
     // test sends; their monitors record the exits and go.
     const folder = join(daemon.stateDir, "containers", daemon.namespace);
     const monitors = [pidIn(join(folder, dies, "conmon.pid")), pidIn(join(folder, live, "exec", "bg", "conmon.pid"))];
-    await until(() => catchesTerm(dying.pid) && catchesTerm(bg.pid), "both shells to trap SIGTERM", 10_000);
+    await until(() => trapsTerm(dying.pid) && trapsTerm(bg.pid), "both shells to trap SIGTERM", 10_000);
     process.kill(dying.pid, "SIGTERM");
     process.kill(bg.pid, "SIGTERM");
     await until(() => [dying.pid, bg.pid, ...monitors].every(gone), "the two processes and their monitors to exit", 10_000);
