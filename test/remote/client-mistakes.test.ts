@@ -14,6 +14,7 @@ import { invalidArgument } from "../../src/errors/berth-error.js";
 import { boundStatusMessage, STATUS_MESSAGE_MAX_BYTES } from "../../src/remote/status.js";
 import { startFakeServer, type FakeServer } from "../fixtures/fake-server.js";
 import { createGrpcJsClient, type GrpcJsClient } from "../fixtures/grpc-js-client.js";
+import { unixPost, type HttpAnswer } from "../fixtures/unix-http.js";
 
 const LIMIT = 64 * 1024;
 // Field 1 (id) says 16 bytes follow; one does.
@@ -35,26 +36,10 @@ afterAll(async () => {
   await fake?.close();
 });
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
 // post sends one HTTP/1.1 request to the socket and reads the whole answer.
-function post(path: string, headers: http.OutgoingHttpHeaders, body: Buffer | string, method = "POST"): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: fake.socketPath, path, method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
+const post = (path: string, headers: http.OutgoingHttpHeaders, body: Buffer | string, method = "POST") => unixPost(fake.socketPath, path, headers, body, method);
 
-const json = (a: Answer) => JSON.parse(a.body.toString("utf8")) as { code: string; message: string };
+const json = (a: HttpAnswer) => JSON.parse(a.body.toString("utf8")) as { code: string; message: string };
 
 function envelope(message: Buffer): Buffer {
   const head = Buffer.alloc(5);
@@ -64,7 +49,7 @@ function envelope(message: Buffer): Buffer {
 
 // grpcWebStatus reads grpc-status from a gRPC-Web answer: its headers, or
 // the trailer frame (flag 0x80) in its body.
-function grpcWebStatus(a: Answer): { code: number; message: string } {
+function grpcWebStatus(a: HttpAnswer): { code: number; message: string } {
   let text = `grpc-status: ${a.headers["grpc-status"] ?? ""}\r\ngrpc-message: ${a.headers["grpc-message"] ?? ""}`;
   for (let at = 0; at + 5 <= a.body.length; ) {
     const length = a.body.readUInt32BE(at + 1);
@@ -198,7 +183,7 @@ describe("a request bigger than maxRequestBytes", () => {
   });
 
   it("over HTTP/1.1 is answered before its end, not buffered whole", async () => {
-    const { answer, sent } = await new Promise<{ answer: Answer; sent: number }>((resolve, reject) => {
+    const { answer, sent } = await new Promise<{ answer: HttpAnswer; sent: number }>((resolve, reject) => {
       let sent = 0;
       let answered = false;
       const req = http.request(

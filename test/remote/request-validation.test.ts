@@ -16,6 +16,7 @@ import { CreateRequestSchema, StateRequestSchema } from "../../src/gen/berth/v1/
 import { REQUEST_MAX_ELEMENTS, TIMESTAMP_MAX_SECONDS, TIMESTAMP_MIN_SECONDS } from "../../src/spec/request-limits.js";
 import { createGrpcJsClient, type GrpcJsClient } from "../fixtures/grpc-js-client.js";
 import { startTestDaemon, type TestDaemon } from "../helpers/test-daemon.js";
+import { unixPost, type HttpAnswer } from "../fixtures/unix-http.js";
 
 let daemon: TestDaemon;
 let client: GrpcJsClient;
@@ -33,27 +34,10 @@ afterAll(async () => {
   await daemon?.stop();
 });
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
+// post sends one HTTP/1.1 request to the socket and reads the whole answer.
+const post = (path: string, headers: http.OutgoingHttpHeaders, body: Buffer | string, method = "POST") => unixPost(daemon.socketPath, path, headers, body, method);
 
-function post(path: string, headers: http.OutgoingHttpHeaders, body: Buffer | string, method = "POST"): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: daemon.socketPath, path, method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on("error", reject);
-    // An answer that never comes fails the test instead of hanging it.
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${path} in 10 s`)));
-    req.end(body);
-  });
-}
-
-const json = (a: Answer) => JSON.parse(a.body.toString("utf8")) as { code: string; message: string };
+const json = (a: HttpAnswer) => JSON.parse(a.body.toString("utf8")) as { code: string; message: string };
 
 // status is the code a unary call over grpc-js ends with (0 for OK).
 async function status(method: string, request: object, service: "ContainerService" | "EventService" = "ContainerService") {
