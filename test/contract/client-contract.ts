@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend, StateInfo } from "../../src/backend/backend.js";
 import type { Client } from "../../src/client/client.js";
 import { EventType, Status, WaitCondition } from "../../src/client/types.js";
-import { codeOf } from "../fixtures/code-of.js";
+import { codeOf, messageOf } from "../fixtures/code-of.js";
 import { trapsTerm } from "../fixtures/traps-term.js";
 import { repeatUntil, until } from "../fixtures/until.js";
 import { ioContract } from "./io-contract.js";
@@ -18,15 +18,6 @@ export interface ContractSetup {
 }
 
 const SLEEP = ["sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.1; done"];
-
-async function messageOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error("expected the call to fail");
-}
 
 export function clientContract(name: string, setup: () => Promise<ContractSetup>, teardown: () => Promise<void>): void {
   describe(`Client contract: ${name}`, () => {

@@ -11,7 +11,7 @@ import { findCgroupPaths } from "../../src/cgroup/cgroup-paths.js";
 import { freezerState } from "../../src/cgroup/freezer.js";
 import type { Client, CreateOptions } from "../../src/client/client.js";
 import { RestartPolicy_Kind, Status, WaitCondition } from "../../src/client/types.js";
-import { codeOf } from "../fixtures/code-of.js";
+import { codeOf, messageOf } from "../fixtures/code-of.js";
 import { until } from "../fixtures/until.js";
 import type { ContractSetup } from "./client-contract.js";
 import { Input, Session } from "./io-contract.js";
@@ -21,15 +21,6 @@ import { Input, Session } from "./io-contract.js";
 // once its traps are set: one paused before that would meet a signal
 // with no handler.
 const LOOP = ["sh", "-c", "trap 'exit 42' TERM; trap 'exit 10' USR1; echo ready; while true; do sleep 0.1; done"];
-
-async function messageOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error("expected the call to fail");
-}
 
 export function pausedContract(name: string, setup: () => Promise<ContractSetup>, teardown: () => Promise<void>): void {
   describe(`Client contract, paused containers: ${name}`, { timeout: 30_000 }, () => {
