@@ -13,7 +13,7 @@
 import { mkdir, rm } from "node:fs/promises";
 
 import type { CreateOptions } from "../api/client-options.js";
-import { BerthError, invalidArgument } from "../errors/berth-error.js";
+import { invalidArgument } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { quote } from "../errors/quote.js";
 import { failpoint } from "../faults/failpoint.js";
@@ -32,6 +32,7 @@ import { launchInit } from "./launch-init.js";
 import { ManagedContainer } from "./managed-container.js";
 import { ManagedProcess } from "./managed-process.js";
 import { RestartManager, restartPolicyOf } from "./restart-manager.js";
+import { PUBLISHED_SAVE_WAIT_MS, savePublished } from "./save-published.js";
 
 // createContainer returns the container and its state as of its start: a
 // process that exits at once is still reported with the pid it ran as.
@@ -106,7 +107,11 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   const info = c.info();
   c.markStartPublished();
   superviseInit(c);
-  await saveStartedRecord(engine, c);
+  // A crash before the record is saved leaves restore to learn the truth
+  // from the journal: the start event on disk makes it adopt the
+  // container; one that never got there was never delivered, and the
+  // container is undone.
+  await savePublished(c, "it runs", PUBLISHED_SAVE_WAIT_MS);
   failpoint("create:after-save");
   return { container: c, started: info };
 }
@@ -119,43 +124,6 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
 // the journal has written it (see discardContainer).
 async function undoCreate(engine: Engine, ns: Namespace, c: ManagedContainer, announced: boolean): Promise<void> {
   await removeContainer(ns, c, announced ? NO_EXIT : undefined).catch(engine.reportError);
-}
-
-// How long a Create waits for its record to be saved once its start is
-// published, before it answers anyway and the saving goes on behind it.
-const START_SAVE_WAIT_MS = 5000;
-
-// saveStartedRecord saves the record of a container whose start is
-// published. A save that fails (the journal or the record cannot be written)
-// does not fail the Create, whose start the events already announce: it is
-// reported and tried again, for a while before the Create answers, then
-// behind it until it succeeds or the container is gone. A crash before it
-// succeeds leaves restore to learn the truth from the journal: the start
-// event on disk makes it adopt the container; one that never got there was
-// never delivered, and the container is undone.
-async function saveStartedRecord(engine: Engine, c: ManagedContainer): Promise<void> {
-  let reported = false;
-  const saved = await retrySave(c, Date.now() + START_SAVE_WAIT_MS, (err) => {
-    if (reported) return;
-    reported = true;
-    engine.reportError(new BerthError("internal", `container ${c.namespace}/${c.id} runs, but its record cannot be saved yet (will retry): ${(err as Error).message}`, { cause: err }));
-  });
-  if (!saved) void retrySave(c, Infinity, () => {});
-}
-
-// retrySave saves c's record, again and again with a growing pause, until
-// it succeeds (true), the deadline passes, or the container is gone.
-async function retrySave(c: ManagedContainer, deadlineMs: number, onError: (err: unknown) => void): Promise<boolean> {
-  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 5000)) {
-    try {
-      await c.record.save();
-      return true;
-    } catch (err) {
-      onError(err);
-    }
-    if (c.removed || c.ctx.closed || Date.now() + delayMs > deadlineMs) return false;
-    await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-  }
 }
 
 async function lowerDirOf(engine: Engine, options: CreateOptions): Promise<string> {

@@ -17,6 +17,7 @@ import type { ManagedContainer } from "./managed-container.js";
 import { ManagedProcess } from "./managed-process.js";
 import { superviseMonitor } from "./monitor-liveness.js";
 import { identify, signalProcess } from "./process-identity.js";
+import { PUBLISHED_SAVE_WAIT_MS, savePublished } from "./save-published.js";
 
 const MAX_ENDED_EXECS = 256;
 
@@ -50,6 +51,10 @@ export class ExecSet {
       throw alreadyExists(`process ${quote(processId)} already exists in container ${c.id}: pick another process id`);
     }
     const ociProcess = buildExecProcess(options, c.spec);
+    // A start-process, once published, cannot be taken back: so the journal
+    // must prove it can write before the process runs. One that cannot (a
+    // full disk) fails the call here, with nothing started.
+    await c.ctx.durable();
     const paths = new ExecPaths(c.paths.execDir(processId));
     await rm(paths.dir, { recursive: true, force: true });
     await mkdir(paths.exitDir, { recursive: true });
@@ -83,8 +88,9 @@ export class ExecSet {
     this.prune();
     c.emit(EventType.START_PROCESS, { processId, pid: started.pid });
     failpoint("exec:after-event");
-    // The caller hears of the process only once a crash cannot lose it.
-    await c.record.save();
+    // From here the process exists, whatever fails next; the caller hears
+    // of it once a crash cannot lose it, unless the disk stalls for long.
+    await savePublished(c, `process ${processId} runs`, PUBLISHED_SAVE_WAIT_MS);
     // conmon reports the exit on the sync pipe. If the pipe breaks instead,
     // the monitor is gone, which supervise deals with. Both are heard only
     // from a turn after this returns, so the caller sees the process it
@@ -121,7 +127,7 @@ export class ExecSet {
     if (!proc.markExited({ exitCode, exitedAt: new Date(), oomKilled: false, monitorDied })) return;
     const c = this.container;
     c.emit(EventType.EXIT_PROCESS, { processId: proc.id, pid: proc.pid, exitCode, monitorDied });
-    void c.record.save().catch((err: unknown) => c.ctx.reportError(err));
+    void savePublished(c, `process ${proc.id} exited`, 0);
   }
 
   // signal sends sig to an exec'd process; one found gone has its exit

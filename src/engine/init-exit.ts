@@ -16,6 +16,7 @@ import type { ManagedContainer } from "./managed-container.js";
 import type { ExitInfo } from "./managed-process.js";
 import { superviseMonitor, UNKNOWN_EXIT_CODE } from "./monitor-liveness.js";
 import { probe } from "./process-identity.js";
+import { savePublished } from "./save-published.js";
 
 // How long an init exit waits for its exec'd processes to report theirs, so
 // the init exit is published last (containerd's rule).
@@ -50,9 +51,9 @@ export async function handleInitExit(c: ManagedContainer, exitCode: number, how:
   c.emit(EventType.EXIT, { processId: INIT_PROCESS_ID, pid: init.pid, exitCode, oomKilled, monitorDied });
   const ranMs = exit.exitedAt.getTime() - (init.startedAt?.getTime() ?? exit.exitedAt.getTime());
   const restart = c.restarts.decide(exitCode, ranMs) !== undefined;
-  await c.record.save();
-  // The record now holds the exit; the watcher's copy has done its job.
-  await unlink(join(c.ctx.exitDir, c.id)).catch(() => {});
+  // Once the record holds the exit, the watcher's copy has done its job;
+  // while it cannot be saved, that copy stays for a restore to find.
+  if (await savePublished(c, "its init process exited", 0)) await unlink(join(c.ctx.exitDir, c.id)).catch(() => {});
   if (restart) scheduleRestart(c);
 }
 

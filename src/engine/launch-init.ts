@@ -19,6 +19,7 @@ import type { ContainerPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";
 import { UNKNOWN_EXIT_CODE } from "./monitor-liveness.js";
 import { identify, probe, type ProcessIdentity } from "./process-identity.js";
+import { savePublished } from "./save-published.js";
 
 // launchInit starts the monitor of a new run; the init process is then
 // created and waits for `runc start`. It fills in the pid and identities.
@@ -67,7 +68,8 @@ export async function restartRun(c: ManagedContainer): Promise<void> {
     await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir).catch(c.ctx.reportError);
     c.restarts.restarted();
     const again = c.restarts.decide(UNKNOWN_EXIT_CODE, 0) !== undefined;
-    await c.record.save();
+    // The next try is armed even while the record cannot be saved.
+    await savePublished(c, "its restart failed", 0);
     if (again) scheduleRestart(c);
     return;
   }
@@ -77,7 +79,7 @@ export async function restartRun(c: ManagedContainer): Promise<void> {
   c.markStartPublished();
   failpoint("restart:after-event");
   superviseInit(c);
-  await c.record.save();
+  await savePublished(c, "it restarted", 0);
 }
 
 // stopRun kills and deletes the run the runtime holds for id, if any, waits

@@ -28,6 +28,7 @@ import { ManagedProcess } from "./managed-process.js";
 import { identify } from "./process-identity.js";
 import { applyJournal, unansweredCreate, type ExecOrigin } from "./restore-journal.js";
 import { RestartManager } from "./restart-manager.js";
+import { savePublished } from "./save-published.js";
 
 export async function restoreNamespace(engine: Engine, ns: Namespace): Promise<void> {
   const ids = await readdir(engine.layout.namespaceDir(ns.ctx.namespace)).catch(() => [] as string[]);
@@ -146,8 +147,13 @@ async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: C
   if (record.restart !== undefined) c.restarts = new RestartManager(record.restart);
   c.markStartPublished();
   ns.containers.set(id, c);
-  // Exec'd processes first: the init exit is published after theirs.
-  for (const r of record.execs) await restoreExec(c, r);
+  // Exec'd processes first: the init exit is published after theirs. All
+  // are in place before any is reconciled: a reconciled exit saves the
+  // record, and a record saved from a half-built container would forget
+  // the processes not yet in it (and restore would then end them).
+  const execs = record.execs.map((r) => processFromRecord(r, "process"));
+  for (const p of execs) c.execs.adopt(p);
+  for (const p of execs) await restoreExec(c, p);
   await removeUnrecordedExecs(c);
   if (init.exit === undefined) {
     await restoreInit(c);
@@ -158,7 +164,9 @@ async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: C
     const ranMs = init.exit.exitedAt.getTime() - (init.startedAt?.getTime() ?? init.exit.exitedAt.getTime());
     if (c.restarts.pending || c.restarts.decide(init.exit.exitCode, ranMs, true) !== undefined) scheduleRestart(c);
   }
-  await c.record.save();
+  // The container is adopted whether or not its record can be saved now: a
+  // record that lags is brought up to date from the journal next time.
+  await savePublished(c, "it is restored", 0);
   return c;
 }
 
@@ -202,13 +210,11 @@ function processFromRecord(r: ProcessRecord, kind: "container" | "process"): Man
 
 // restoreExec adopts one exec'd process: its exit is read from the file its
 // monitor wrote, or its monitor is watched if it still runs.
-async function restoreExec(c: ManagedContainer, r: ProcessRecord): Promise<void> {
-  const p = processFromRecord(r, "process");
-  c.execs.adopt(p);
+async function restoreExec(c: ManagedContainer, p: ManagedProcess): Promise<void> {
   if (p.exit !== undefined) return;
-  const code = await c.execs.readExitFile(r.id);
+  const code = await c.execs.readExitFile(p.id);
   if (code !== undefined) return c.execs.onExit(p, code);
-  p.monitor ??= await monitorOf(new ExecPaths(c.paths.execDir(r.id)).conmonPidFile, c.id, `${c.id}.${r.id}`);
+  p.monitor ??= await monitorOf(new ExecPaths(c.paths.execDir(p.id)).conmonPidFile, c.id, `${c.id}.${p.id}`);
   if (p.monitor !== undefined) p.identity ??= await identify(p.pid);
   c.execs.supervise(p);
 }

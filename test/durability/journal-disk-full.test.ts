@@ -1,11 +1,13 @@
-// Create and Delete while the event journal's disk is full: the event
+// Create, Delete, AddProcess and restore while the event journal's disk is full: the event
 // stream never announces what the caller is then told did not happen. A
 // Create whose start-container is published succeeds (the container
 // exists, and its record catches up once the disk has room); one that fails
 // publishes no start-container, ever, and leaves nothing behind but what
 // crash-safety needs until the journal can write again. Likewise a Delete
 // whose delete event is published succeeds (the event goes out, and the
-// record goes, once the disk has room), and one that fails publishes none.
+// record goes, once the disk has room), and one that fails publishes none;
+// an AddProcess likewise. A restore whose journal cannot write adopts
+// every process, and never saves a record that forgets one.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
@@ -22,7 +24,7 @@ import { describe as show, EventLog } from "./events.js";
 
 const SLEEP = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"];
 
-describe("Create and Delete while the event journal's disk is full", { timeout: 60_000 }, () => {
+describe("Create, Delete, AddProcess and restore while the event journal's disk is full", { timeout: 60_000 }, () => {
   let place: DaemonPlace | undefined;
   let daemon: DaemonProcess | undefined;
   let tmpfs: string | undefined;
@@ -238,4 +240,126 @@ describe("Create and Delete while the event journal's disk is full", { timeout: 
     expect(log.of(id)).toEqual([`${id}:create:init:0`, `${id}:start-container:init:0`, `${id}:exit:init:137`, `${id}:delete:init:137`]);
     await client.close();
   });
+
+  it("AddProcess fails with RESOURCE_EXHAUSTED before anything runs, and never announces a start-process", async () => {
+    const { client, fill, free } = await fullJournal();
+    const id = place!.id("x");
+    await client.create(id, { process: { args: SLEEP } });
+    await log.waitFor(hasEvent(id, "start-container"), "the start-container event");
+    await jam(client, fill);
+    const marker = `never-run-${process.pid}`;
+    const err = await client.addProcess(id, "p", { args: ["sh", "-c", `sleep 60; echo ${marker}`] }).catch((e: unknown) => e);
+    expect(isBerthError(err, "resource_exhausted"), String(err)).toBe(true);
+    expect((err as Error).message).toMatch(/no space left .*free space there/);
+    // Nothing was started: no folder, no process listed, none running.
+    expect(existsSync(join(folder(id), "exec", "p"))).toBe(false);
+    expect((await client.state(id)).processes.map((x) => x.id)).toEqual(["init"]);
+    expect(runningWith(marker)).toEqual([]);
+
+    // Room again: the same call works, and the events tell of that one
+    // process only.
+    await free();
+    const added = await client.addProcess(id, "p", { args: ["sh", "-c", "exit 4"] });
+    expect(added.pid).toBeGreaterThan(0);
+    expect((await client.wait(id, { processId: "p" })).exitCode).toBe(4);
+    await log.waitFor(hasEvent(id, "exit-process"), "the exit-process event");
+    expect(log.of(id)).toEqual([`${id}:create:init:0`, `${id}:start-container:init:0`, `${id}:start-process:p:0`, `${id}:exit-process:p:4`]);
+    await client.close();
+  });
+
+  it("AddProcess succeeds once its start-process is published, though the write of that event fails, and a crash after keeps the process", async () => {
+    place = daemonPlace("journalfull");
+    log = new EventLog();
+    // create and start-container take a write each; the start-process
+    // event's write (the third) and the three retries after it fail.
+    daemon = await DaemonProcess.start(place, { failpoint: "journal:write@3=ENOSPC/4" });
+    const client = await daemon.client();
+    log.follow(client);
+    const id = place.id("x");
+    await client.create(id, { process: { args: SLEEP } });
+    await log.waitFor(hasEvent(id, "start-container"), "the start-container event");
+    const added = await client.addProcess(id, "p", { args: SLEEP });
+    expect(added.pid).toBeGreaterThan(0);
+    expect(daemon.stderr).toMatch(/no space left/);
+    // Answered only once the event is written: it is out already.
+    expect(log.of(id)).toEqual([`${id}:create:init:0`, `${id}:start-container:init:0`, `${id}:start-process:p:0`]);
+    await log.unfollow();
+    await client.close();
+    await daemon.kill("SIGKILL");
+    daemon = await DaemonProcess.start(place);
+    const again = await daemon.client();
+    const p = (await again.state(id)).processes.find((x) => x.id === "p");
+    expect([p?.status, p?.pid]).toEqual([Status.RUNNING, added.pid]);
+    await again.close();
+  });
+
+  it("a restore whose journal cannot write adopts every exec'd process, and a crash after it forgets none", async () => {
+    place = daemonPlace("journalfull");
+    log = new EventLog();
+    daemon = await DaemonProcess.start(place);
+    const client = await daemon.client();
+    const id = place.id("r");
+    await client.create(id, { process: { args: SLEEP } });
+    // "early" exits while no daemon runs, once told to; "late" runs on.
+    await client.addProcess(id, "early", { args: ["sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; exit 5"] });
+    await client.addProcess(id, "late", { args: SLEEP });
+    await client.close();
+    await daemon.kill("SIGKILL");
+    writeFileSync(join(folder(id), "bundle", "rootfs", "go"), "");
+    await until(() => existsSync(join(folder(id), "exec", "early", "exit", id)), "early's monitor to write its exit file", 10_000);
+
+    // Restore publishes early's exit (the first write, which succeeds) and
+    // the restore event, whose write fails, as does every write after it:
+    // restore cannot save the record it brought up to date.
+    daemon = await DaemonProcess.start(place, { failpoint: "journal:write@2=ENOSPC/1000000" });
+    const jammed = await daemon.client();
+    log.follow(jammed);
+    await log.waitFor(hasEvent(id, "exit-process"), "early's exit event");
+    await until(() => /no space left/.test(daemon!.stderr), "the journal to fail a write", 10_000);
+    const restored = await jammed.state(id);
+    expect(restored.processes.map((x) => [x.id, x.status, x.exitCode])).toEqual([
+      ["init", Status.RUNNING, undefined],
+      ["early", Status.STOPPED, 5],
+      ["late", Status.RUNNING, undefined],
+    ]);
+    await log.unfollow();
+    await jammed.close();
+    await daemon.kill("SIGKILL");
+
+    daemon = await DaemonProcess.start(place);
+    const again = await daemon.client();
+    log.follow(again);
+    await log.waitFor(hasEvent(id, "restore"), "the restore event");
+    const state = await again.state(id);
+    expect(state.processes.map((x) => [x.id, x.status, x.exitCode])).toEqual([
+      ["init", Status.RUNNING, undefined],
+      ["early", Status.STOPPED, 5],
+      ["late", Status.RUNNING, undefined],
+    ]);
+    // early's exit was published once; the restore event that was never
+    // written is published by the restore that could write it.
+    expect(log.of(id)).toEqual([
+      `${id}:create:init:0`,
+      `${id}:start-container:init:0`,
+      `${id}:start-process:early:0`,
+      `${id}:start-process:late:0`,
+      `${id}:exit-process:early:5`,
+      `${id}:restore:init:0`,
+    ]);
+    await again.close();
+  });
 });
+
+// runningWith lists the host's processes whose command line holds text.
+function runningWith(text: string): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
