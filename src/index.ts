@@ -39,6 +39,7 @@ export {
   type Event,
   type ProcessSpec,
   type Resources,
+  type HostInfo,
   Status,
   EventType,
   LogStream,

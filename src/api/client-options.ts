@@ -2,12 +2,54 @@
 // messages: every layer that serves or calls the API (engine, io, client)
 // shares them, so they live below all of those.
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { CreateRequestSchema, WaitCondition } from "../gen/berth/v1/containers_pb.js";
-import type { EventType, ExitStatus, LogStream, ProcessSpecSchema, ResourcesSchema, Status } from "../gen/berth/v1/types_pb.js";
+import type { CreateRequestSchema, UpdateRequestSchema, WaitCondition } from "../gen/berth/v1/containers_pb.js";
+import type { Container, ContainerConfig, EventType, ExitStatus, LogStream, ProcessSpecSchema, ResourcesSchema, Status } from "../gen/berth/v1/types_pb.js";
 
 export type CreateOptions = Omit<MessageInitShape<typeof CreateRequestSchema>, "id" | "$typeName">;
 export type ProcessOptions = Omit<MessageInitShape<typeof ProcessSpecSchema>, "$typeName">;
 export type ResourceOptions = Omit<MessageInitShape<typeof ResourcesSchema>, "$typeName">;
+
+// Revisioned is taken by every call that changes a container: with
+// expectedRevision set, the call fails with ABORTED (changing nothing)
+// unless the container's revision is that one.
+export interface Revisioned {
+  expectedRevision?: bigint;
+}
+
+export interface StopOptions extends Revisioned {
+  // signal overrides the container's stop signal.
+  signal?: SignalLike;
+  // timeoutSeconds before SIGKILL: 10 by default, 0 kills at once.
+  timeoutSeconds?: number;
+}
+
+export interface StopResult {
+  // exitStatus is the stopped run's exit; undefined for a container that
+  // never started.
+  exitStatus?: ExitStatus;
+  // killed: the container outlived the timeout and was killed.
+  killed: boolean;
+  container: Container;
+}
+
+export interface RestartResult {
+  container: Container;
+  killed: boolean;
+}
+
+// UpdateOptions are the changes Update makes in one step; labels replaces
+// every label, runState moves the container after the change.
+export type UpdateOptions = Omit<MessageInitShape<typeof UpdateRequestSchema>, "id" | "$typeName" | "labels" | "expectedRevision"> & {
+  labels?: Record<string, string>;
+  expectedRevision?: bigint;
+};
+
+export interface InspectResult {
+  container: Container;
+  config: ContainerConfig;
+  // sizeRwBytes is the writable layer's size, when asked for.
+  sizeRwBytes?: bigint;
+}
 
 export interface WaitOptions {
   processId?: string;

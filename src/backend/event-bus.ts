@@ -28,6 +28,8 @@ export interface PublishInput {
   exitCode?: number;
   oomKilled?: boolean;
   monitorDied?: boolean;
+  // revision is the container's revision once this change is made.
+  revision?: bigint;
 }
 
 export interface SubscribeOptions extends EventFilterOptions {
@@ -102,6 +104,7 @@ export class EventBus {
       exitCode: input.exitCode ?? 0,
       oomKilled: input.oomKilled ?? false,
       monitorDied: input.monitorDied ?? false,
+      revision: input.revision ?? 0n,
       timestamp: timestampFromMs(ms),
     });
     this.journal.append(event);

@@ -18,7 +18,7 @@ export function encodeEventLine(event: Event): string {
     `,"containerId":${JSON.stringify(event.containerId)},"processId":${JSON.stringify(event.processId)}` +
     `,"type":${event.type},"pid":${event.pid},"exitCode":${event.exitCode}${timestamp},"oomKilled":${event.oomKilled}` +
     // Written only when set: it is rare, and older readers skip it anyway.
-    `${event.monitorDied ? ',"monitorDied":true' : ""}}\n`
+    `${event.monitorDied ? ',"monitorDied":true' : ""}${event.revision === 0n ? "" : `,"revision":"${event.revision}"`}}\n`
   );
 }
 
@@ -47,6 +47,9 @@ export function decodeEventLine(line: string): Event | undefined {
   const exitCode = int(r.exitCode);
   const oomKilled = r.oomKilled ?? false;
   const monitorDied = r.monitorDied ?? false;
+  // Absent in lines written before events carried revisions.
+  const revision = r.revision === undefined ? 0n : typeof r.revision === "string" && /^\d+$/.test(r.revision) ? BigInt(r.revision) : null;
+  if (revision === null) return undefined;
   if (namespace === null || containerId === null || processId === null) return undefined;
   if (type === null || pid === null || exitCode === null || typeof oomKilled !== "boolean" || typeof monitorDied !== "boolean") return undefined;
   return create(EventSchema, {
@@ -60,6 +63,7 @@ export function decodeEventLine(line: string): Event | undefined {
     timestamp,
     oomKilled,
     monitorDied,
+    revision,
   });
 }
 

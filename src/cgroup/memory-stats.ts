@@ -11,6 +11,7 @@ const V1_FILES = {
   stat: "memory.stat",
   oom: "memory.oom_control",
   memsw: "memory.memsw.usage_in_bytes",
+  softLimit: "memory.soft_limit_in_bytes",
 };
 // memory.peak and memory.swap.current are absent on older kernels and
 // without swap accounting; they then read as 0.
@@ -21,6 +22,8 @@ const V2_FILES = {
   stat: "memory.stat",
   swap: "memory.swap.current",
   events: "memory.events",
+  // memory.low is the v2 reservation: 0 when none.
+  low: "memory.low",
 };
 
 const V1_STAT = new Set(["cache", "total_cache", "rss", "total_rss", "swap", "total_swap"]);
@@ -47,6 +50,7 @@ export function openMemoryStats(paths: CgroupPaths, open: OpenFile): () => Stats
       rssBytes: s.get("total_rss") ?? s.get("rss") ?? 0n,
       swapBytes: swap ?? swapFromMemsw(readUint(f.memsw), usageBytes),
       oomKills: readKeyed(f.oom, V1_OOM).get("oom_kill") ?? 0n,
+      reservationBytes: readLimit(f.softLimit),
     });
   };
 }
@@ -69,6 +73,7 @@ function openV2(dir: string | undefined, open: OpenFile): () => Stats_Memory {
       rssBytes: s.get("anon") ?? 0n,
       swapBytes: readUint(f.swap),
       oomKills: readKeyed(f.events, V2_EVENTS).get("oom_kill") ?? 0n,
+      reservationBytes: readLimit(f.low),
     });
   };
 }

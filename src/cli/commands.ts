@@ -1,18 +1,24 @@
 // COMMANDS lists berth's subcommands in the order help shows them.
 import type { Command } from "./command.js";
 import { attachCommand } from "./commands/attach-command.js";
+import { createCommand } from "./commands/create-command.js";
 import { demoCommand } from "./commands/demo-command.js";
 import { eventsCommand } from "./commands/events-command.js";
 import { execCommand } from "./commands/exec-command.js";
+import { infoCommand } from "./commands/info-command.js";
+import { inspectCommand } from "./commands/inspect-command.js";
 import { killCommand } from "./commands/kill-command.js";
 import { logsCommand } from "./commands/logs-command.js";
 import { pauseCommand } from "./commands/pause-command.js";
 import { psCommand } from "./commands/ps-command.js";
+import { restartCommand } from "./commands/restart-command.js";
 import { resumeCommand } from "./commands/resume-command.js";
 import { rmCommand } from "./commands/rm-command.js";
 import { runCommand } from "./commands/run-command.js";
 import { serveCommand } from "./commands/serve-command.js";
+import { startCommand } from "./commands/start-command.js";
 import { statsCommand } from "./commands/stats-command.js";
+import { stopCommand } from "./commands/stop-command.js";
 import { topCommand } from "./commands/top-command.js";
 import { updateCommand } from "./commands/update-command.js";
 import { versionCommand } from "./commands/version-command.js";
@@ -22,9 +28,14 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   demoCommand,
   runCommand,
+  createCommand,
+  startCommand,
+  stopCommand,
+  restartCommand,
   execCommand,
   attachCommand,
   psCommand,
+  inspectCommand,
   logsCommand,
   statsCommand,
   topCommand,
@@ -35,6 +46,7 @@ export const COMMANDS: readonly Command[] = [
   waitCommand,
   rmCommand,
   eventsCommand,
+  infoCommand,
   versionCommand,
 ];
 

@@ -9,10 +9,13 @@ const limit = (value: bigint | undefined, show: (v: bigint) => string) =>
 export function formatStats(stats: Stats): string {
   const { cpu, memory, pids, blockIo } = stats;
   return [
-    `CPU        ${seconds(cpu?.usageNs)} (user ${seconds(cpu?.userNs)}, system ${seconds(cpu?.systemNs)})`,
+    `CPU        ${seconds(cpu?.usageNs)} (user ${seconds(cpu?.userNs)}, system ${seconds(cpu?.systemNs)})` +
+      (cpu?.limitCpus ? `, limit ${cpu.limitCpus} CPUs` : ""),
     `MEMORY     ${formatBytes(memory?.usageBytes ?? 0n)} / ${limit(memory?.limitBytes, formatBytes)}` +
+      (memory?.reservationBytes ? `, reservation ${formatBytes(memory.reservationBytes)}` : "") +
       (memory?.oomKills ? ` (${memory.oomKills} oom kills)` : ""),
     `PIDS       ${pids?.current ?? 0n} / ${limit(pids?.limit, String)}`,
-    `BLOCK I/O  ${formatBytes(blockIo?.readBytes ?? 0n)} read, ${formatBytes(blockIo?.writeBytes ?? 0n)} written`,
+    `BLOCK I/O  ${formatBytes(blockIo?.readBytes ?? 0n)} read, ${formatBytes(blockIo?.writeBytes ?? 0n)} written` +
+      (blockIo?.weight ? `, weight ${blockIo.weight}` : ""),
   ].join("\n") + "\n";
 }

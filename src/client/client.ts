@@ -9,48 +9,48 @@ import type {
   AttachOptions,
   AttachOutput,
   CreateOptions,
+  InspectResult,
   ListFilter,
   LogLine,
   LogOptions,
   ProcessOptions,
   ResourceOptions,
+  RestartResult,
+  Revisioned,
   SignalLike,
+  StopOptions,
+  StopResult,
   SubscribeOptions,
+  UpdateOptions,
   WaitOptions,
 } from "../api/client-options.js";
 
-export type {
-  AttachInput,
-  AttachOptions,
-  AttachOutput,
-  CreateOptions,
-  ListFilter,
-  LogLine,
-  LogOptions,
-  ProcessOptions,
-  ResourceOptions,
-  SignalLike,
-  SubscribeOptions,
-  WaitOptions,
-} from "../api/client-options.js";
+export type * from "../api/client-options.js";
 
 export interface Client {
   readonly namespace: string;
 
   create(id: string, options?: CreateOptions): Promise<Container>;
-  signal(id: string, signal: SignalLike, options?: { all?: boolean }): Promise<void>;
-  signalProcess(id: string, processId: string, signal: SignalLike): Promise<void>;
-  addProcess(id: string, processId: string, process: ProcessOptions): Promise<ProcessInfo>;
-  resize(id: string, processId: string, width: number, height: number): Promise<void>;
-  closeStdin(id: string, processId: string): Promise<void>;
-  pause(id: string): Promise<void>;
-  resume(id: string): Promise<void>;
+  // start starts a created or stopped container; a running one is left as is.
+  start(id: string, options?: Revisioned): Promise<Container>;
+  // stop signals the container, waits, then kills it (see StopOptions).
+  stop(id: string, options?: StopOptions): Promise<StopResult>;
+  restart(id: string, options?: StopOptions): Promise<RestartResult>;
+  update(id: string, options: UpdateOptions): Promise<Container>;
+  inspect(id: string, options?: { size?: boolean }): Promise<InspectResult>;
+  signal(id: string, signal: SignalLike, options?: { all?: boolean } & Revisioned): Promise<void>;
+  signalProcess(id: string, processId: string, signal: SignalLike, options?: Revisioned): Promise<void>;
+  addProcess(id: string, processId: string, process: ProcessOptions, options?: Revisioned): Promise<ProcessInfo>;
+  resize(id: string, processId: string, width: number, height: number, options?: Revisioned): Promise<void>;
+  closeStdin(id: string, processId: string, options?: Revisioned): Promise<void>;
+  pause(id: string, options?: Revisioned): Promise<void>;
+  resume(id: string, options?: Revisioned): Promise<void>;
   restore(id: string): Promise<Container>;
   stats(id: string): Promise<Stats>;
   getPidsForContainer(id: string): Promise<number[]>;
   summary(id: string): Promise<ProcessSummary[]>;
-  updateResources(id: string, resources: ResourceOptions): Promise<void>;
-  delete(id: string, options?: { force?: boolean }): Promise<ExitStatus>;
+  updateResources(id: string, resources: ResourceOptions, options?: Revisioned): Promise<void>;
+  delete(id: string, options?: { force?: boolean } & Revisioned): Promise<ExitStatus>;
   wait(id: string, options?: WaitOptions): Promise<ExitStatus>;
   state(id: string): Promise<Container>;
   list(filter?: ListFilter): Promise<Container[]>;

@@ -9,7 +9,7 @@ import { BerthError, isBerthError } from "../errors/berth-error.js";
 import { validateNamespace } from "../errors/validate.js";
 import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
-import { SystemService } from "../gen/berth/v1/system_pb.js";
+import { SystemService, type InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { DEFAULT_NAMESPACE } from "../remote/namespace.js";
 import { attachOutputOf, attachRequestOf, attachStartRequest, type AttachRequestInit } from "../remote/attach-wire.js";
 import { fromConnectError } from "../remote/status.js";
@@ -76,32 +76,58 @@ export class GrpcClient implements api.Client {
     return this.#get(this.#containers.create({ id, ...options }), "container");
   }
 
-  signal(id: string, signal: api.SignalLike, options: { all?: boolean } = {}): Promise<void> {
-    return this.#ack(this.#containers.signal({ id, signal: String(signal), all: options.all }));
+  start(id: string, options: api.Revisioned = {}): Promise<Container> {
+    return this.#get(this.#containers.start({ id, expectedRevision: options.expectedRevision }), "container");
   }
 
-  signalProcess(id: string, processId: string, signal: api.SignalLike): Promise<void> {
-    return this.#ack(this.#containers.signalProcess({ id, processId, signal: String(signal) }));
+  async stop(id: string, options: api.StopOptions = {}): Promise<api.StopResult> {
+    const { signal, ...rest } = options;
+    const res = await this.#call(this.#containers.stop({ id, ...rest, signal: signal === undefined ? "" : String(signal) }));
+    return { exitStatus: res.exitStatus, killed: res.killed, container: required(res.container, "container") };
   }
 
-  addProcess(id: string, processId: string, process: api.ProcessOptions): Promise<ProcessInfo> {
-    return this.#get(this.#containers.addProcess({ id, processId, process }), "process");
+  async restart(id: string, options: api.StopOptions = {}): Promise<api.RestartResult> {
+    const { signal, ...rest } = options;
+    const res = await this.#call(this.#containers.restart({ id, ...rest, signal: signal === undefined ? "" : String(signal) }));
+    return { killed: res.killed, container: required(res.container, "container") };
   }
 
-  resize(id: string, processId: string, width: number, height: number): Promise<void> {
-    return this.#ack(this.#containers.resize({ id, processId, width, height }));
+  update(id: string, options: api.UpdateOptions): Promise<Container> {
+    const { labels, ...rest } = options;
+    return this.#get(this.#containers.update({ id, ...rest, labels: labels === undefined ? undefined : { values: labels } }), "container");
   }
 
-  closeStdin(id: string, processId: string): Promise<void> {
-    return this.#ack(this.#containers.closeStdin({ id, processId }));
+  async inspect(id: string, options: { size?: boolean } = {}): Promise<api.InspectResult> {
+    const res = await this.#call(this.#containers.inspect({ id, size: options.size }));
+    return { container: required(res.container, "container"), config: required(res.config, "config"), sizeRwBytes: res.sizeRwBytes };
   }
 
-  pause(id: string): Promise<void> {
-    return this.#ack(this.#containers.pause({ id }));
+  signal(id: string, signal: api.SignalLike, options: { all?: boolean } & api.Revisioned = {}): Promise<void> {
+    return this.#ack(this.#containers.signal({ id, signal: String(signal), all: options.all, expectedRevision: options.expectedRevision }));
   }
 
-  resume(id: string): Promise<void> {
-    return this.#ack(this.#containers.resume({ id }));
+  signalProcess(id: string, processId: string, signal: api.SignalLike, options: api.Revisioned = {}): Promise<void> {
+    return this.#ack(this.#containers.signalProcess({ id, processId, signal: String(signal), expectedRevision: options.expectedRevision }));
+  }
+
+  addProcess(id: string, processId: string, process: api.ProcessOptions, options: api.Revisioned = {}): Promise<ProcessInfo> {
+    return this.#get(this.#containers.addProcess({ id, processId, process, expectedRevision: options.expectedRevision }), "process");
+  }
+
+  resize(id: string, processId: string, width: number, height: number, options: api.Revisioned = {}): Promise<void> {
+    return this.#ack(this.#containers.resize({ id, processId, width, height, expectedRevision: options.expectedRevision }));
+  }
+
+  closeStdin(id: string, processId: string, options: api.Revisioned = {}): Promise<void> {
+    return this.#ack(this.#containers.closeStdin({ id, processId, expectedRevision: options.expectedRevision }));
+  }
+
+  pause(id: string, options: api.Revisioned = {}): Promise<void> {
+    return this.#ack(this.#containers.pause({ id, expectedRevision: options.expectedRevision }));
+  }
+
+  resume(id: string, options: api.Revisioned = {}): Promise<void> {
+    return this.#ack(this.#containers.resume({ id, expectedRevision: options.expectedRevision }));
   }
 
   restore(id: string): Promise<Container> {
@@ -120,12 +146,12 @@ export class GrpcClient implements api.Client {
     return this.#get(this.#containers.summary({ id }), "processes");
   }
 
-  updateResources(id: string, resources: api.ResourceOptions): Promise<void> {
-    return this.#ack(this.#containers.updateResources({ id, resources }));
+  updateResources(id: string, resources: api.ResourceOptions, options: api.Revisioned = {}): Promise<void> {
+    return this.#ack(this.#containers.updateResources({ id, resources, expectedRevision: options.expectedRevision }));
   }
 
-  delete(id: string, options: { force?: boolean } = {}): Promise<ExitStatus> {
-    return this.#get(this.#containers.delete({ id, force: options.force }), "exitStatus");
+  delete(id: string, options: { force?: boolean } & api.Revisioned = {}): Promise<ExitStatus> {
+    return this.#get(this.#containers.delete({ id, force: options.force, expectedRevision: options.expectedRevision }), "exitStatus");
   }
 
   wait(id: string, options: api.WaitOptions = {}): Promise<ExitStatus> {
@@ -177,10 +203,14 @@ export class GrpcClient implements api.Client {
     );
   }
 
-  // version and ping reach SystemService, which has no place in the Client
-  // interface: they describe the daemon, not a namespace.
+  // version, info and ping reach SystemService, which has no place in the
+  // Client interface: they describe the daemon, not a namespace.
   version(): Promise<VersionInfo> {
     return this.#call(this.#system.version({}));
+  }
+
+  info(): Promise<InfoResponse> {
+    return this.#call(this.#system.info({}));
   }
 
   ping(): Promise<void> {
@@ -289,4 +319,10 @@ async function deliver(backend: Backend, event: Event, report: (err: BerthError)
     const what = `backend.stateChanged failed for ${event.containerId} event ${event.sequence}`;
     report(new BerthError(cause.code, `${what}: ${cause.message}`, { cause: err }));
   }
+}
+
+// required is a response field the daemon always sends.
+function required<T>(value: T | undefined, field: string): T {
+  if (value === undefined) throw new BerthError("internal", `the daemon sent no ${field}`);
+  return value;
 }

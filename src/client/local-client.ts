@@ -17,21 +17,28 @@ import { attachProcess } from "../io/attach-process.js";
 import { withAttachStreams } from "../io/attach-streams.js";
 import { checkCreateRequest } from "../spec/check-create.js";
 import { checkListFilter, checkLogOptions, checkSignalText, checkSubscribeOptions, checkTerminalSize, checkWaitCondition } from "../spec/check-requests.js";
-import { checkCpusOnline } from "../spec/host-checks.js";
 import { checkProcessOptions } from "../spec/process-spec.js";
-import { checkResourceUpdate } from "../spec/resources.js";
+import { checkResourcesOnHost, checkResourceUpdate } from "../spec/resources.js";
+import { checkStopTimeout } from "../engine/run-control.js";
+import { checkUpdate } from "../engine/update-container.js";
 import type {
   AttachOptions,
   AttachOutput,
   Client,
   CreateOptions,
+  InspectResult,
   ListFilter,
   LogLine,
   LogOptions,
   ProcessOptions,
   ResourceOptions,
+  RestartResult,
+  Revisioned,
   SignalLike,
+  StopOptions,
+  StopResult,
   SubscribeOptions,
+  UpdateOptions,
   WaitOptions,
 } from "./client.js";
 import { WaitCondition, type Container, type Event, type ExitStatus, type ProcessInfo, type ProcessSummary, type Stats } from "./types.js";
@@ -71,59 +78,92 @@ export class LocalClient implements Client {
     return this.engine.create(this.namespace, id, options);
   }
 
-  async signal(id: string, signal: SignalLike, options: { all?: boolean } = {}): Promise<void> {
+  async start(id: string, options: Revisioned = {}): Promise<Container> {
+    validateId(id);
+    return (await this.get(id)).start(options.expectedRevision);
+  }
+
+  async stop(id: string, options: StopOptions = {}): Promise<StopResult> {
+    validateId(id);
+    const { sig, timeoutS } = checkStopOptions(options);
+    const c = await this.get(id);
+    const { exit, killed } = await c.stop(sig ?? c.stopSignalNumber(), timeoutS, options.expectedRevision);
+    return { exitStatus: exit && exitStatusOf(exit), killed, container: c.info() };
+  }
+
+  async restart(id: string, options: StopOptions = {}): Promise<RestartResult> {
+    validateId(id);
+    const { sig, timeoutS } = checkStopOptions(options);
+    const c = await this.get(id);
+    const { killed } = await c.restart(sig ?? c.stopSignalNumber(), timeoutS, options.expectedRevision);
+    return { killed, container: c.info() };
+  }
+
+  async update(id: string, options: UpdateOptions): Promise<Container> {
+    validateId(id);
+    const checked = checkUpdate(options);
+    if (checked.resources !== undefined) await checkResourcesOnHost(checked.resources, "resources.");
+    return (await this.get(id)).update(checked, options.expectedRevision);
+  }
+
+  async inspect(id: string, options: { size?: boolean } = {}): Promise<InspectResult> {
+    validateId(id);
+    return (await this.get(id)).inspect(options.size === true);
+  }
+
+  async signal(id: string, signal: SignalLike, options: { all?: boolean } & Revisioned = {}): Promise<void> {
     validateId(id);
     checkSignalText(signal);
     const sig = parseSignal(signal);
     const c = await this.get(id);
-    await c.queue.run(() => c.signal(sig, options.all === true));
+    await c.signal(sig, options.all === true, options.expectedRevision);
   }
 
   // signalProcess signals the named process: an exec'd one, or "init" for
   // the container's first (as Signal without all does).
-  async signalProcess(id: string, processId: string, signal: SignalLike): Promise<void> {
+  async signalProcess(id: string, processId: string, signal: SignalLike, options: Revisioned = {}): Promise<void> {
     validateId(id);
     const pid = requireProcessId(processId, `name an exec'd process, or "init" for the container's first process`);
     checkSignalText(signal);
     const sig = parseSignal(signal);
     const c = await this.get(id);
-    await c.queue.run(async () => (pid === INIT_PROCESS_ID ? c.signal(sig, false) : c.execs.signal(pid, sig)));
+    await c.signalProcess(pid, sig, options.expectedRevision);
   }
 
-  async addProcess(id: string, processId: string, process: ProcessOptions): Promise<ProcessInfo> {
+  async addProcess(id: string, processId: string, process: ProcessOptions, options: Revisioned = {}): Promise<ProcessInfo> {
     validateId(id);
     const pid = requireProcessId(processId, 'name the new process, e.g. "worker-1"');
     if (pid === INIT_PROCESS_ID) throw invalidArgument(`process_id "init" names the container's first process: pick another id for an exec`);
     checkProcessOptions({ ...process, args: process.args ?? [] });
     const c = await this.get(id);
-    return c.queue.run(async () => (await c.execs.start(pid, { ...process, args: process.args ?? [] })).info());
+    return c.addProcess(pid, { ...process, args: process.args ?? [] }, options.expectedRevision);
   }
 
-  async resize(id: string, processId: string, width: number, height: number): Promise<void> {
+  async resize(id: string, processId: string, width: number, height: number, options: Revisioned = {}): Promise<void> {
     validateId(id);
     const pid = normalizeProcessId(processId);
     checkTerminalSize(width, height);
     const c = await this.get(id);
-    await resizeTerminal(c, pid, width, height);
+    await c.locked(options.expectedRevision, () => resizeTerminal(c, pid, width, height));
   }
 
-  async closeStdin(id: string, processId: string): Promise<void> {
+  async closeStdin(id: string, processId: string, options: Revisioned = {}): Promise<void> {
     validateId(id);
     const pid = normalizeProcessId(processId);
     const c = await this.get(id);
-    await closeStdin(c, pid);
+    await c.locked(options.expectedRevision, () => closeStdin(c, pid));
   }
 
-  async pause(id: string): Promise<void> {
+  async pause(id: string, options: Revisioned = {}): Promise<void> {
     validateId(id);
     const c = await this.get(id);
-    await c.queue.run(() => c.pause());
+    await c.pause(options.expectedRevision);
   }
 
-  async resume(id: string): Promise<void> {
+  async resume(id: string, options: Revisioned = {}): Promise<void> {
     validateId(id);
     const c = await this.get(id);
-    await c.queue.run(() => c.resume());
+    await c.resume(options.expectedRevision);
   }
 
   // restore reconciles one container with the runtime: a known one whose
@@ -133,7 +173,7 @@ export class LocalClient implements Client {
     const ns = await this.engine.namespace(this.namespace);
     const known = ns.containers.get(id);
     if (known !== undefined) {
-      return known.queue.run(async () => {
+      return known.locked(undefined, async () => {
         await known.reconcile();
         return known.info();
       });
@@ -163,17 +203,17 @@ export class LocalClient implements Client {
     return summarizeProcesses(pids, (pid) => byPid.get(pid) ?? "");
   }
 
-  async updateResources(id: string, resources: ResourceOptions): Promise<void> {
+  async updateResources(id: string, resources: ResourceOptions, options: Revisioned = {}): Promise<void> {
     validateId(id);
     const checked = checkResourceUpdate(resources);
-    if (checked.cpus !== undefined) await checkCpusOnline("cpuset_cpus", checked.cpus);
+    await checkResourcesOnHost(checked);
     const c = await this.get(id);
-    await c.queue.run(() => c.updateResources(checked));
+    await c.updateResources(checked, options.expectedRevision);
   }
 
-  async delete(id: string, options: { force?: boolean } = {}): Promise<ExitStatus> {
+  async delete(id: string, options: { force?: boolean } & Revisioned = {}): Promise<ExitStatus> {
     validateId(id);
-    return this.engine.delete(this.namespace, id, options.force === true);
+    return this.engine.delete(this.namespace, id, options.force === true, options.expectedRevision);
   }
 
   async wait(id: string, options: WaitOptions = {}): Promise<ExitStatus> {
@@ -245,4 +285,12 @@ export class LocalClient implements Client {
     this.closing.abort();
     await this.dispatcher?.close();
   }
+}
+
+// checkStopOptions checks Stop's and Restart's options; sig is undefined
+// for the container's own stop signal.
+function checkStopOptions(options: StopOptions): { sig: number | undefined; timeoutS: number } {
+  if (options.signal !== undefined) checkSignalText(options.signal);
+  const sig = options.signal === undefined ? undefined : parseSignal(options.signal);
+  return { sig, timeoutS: checkStopTimeout(options.timeoutSeconds) };
 }

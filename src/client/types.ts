@@ -2,6 +2,7 @@
 // so that callers import them from one place.
 export {
   type Container,
+  type ContainerConfig,
   type ExitStatus,
   type ProcessInfo,
   type ProcessSummary,
@@ -23,3 +24,4 @@ export {
   RestartPolicy_Kind,
 } from "../gen/berth/v1/types_pb.js";
 export { WaitCondition, CreateRequestSchema } from "../gen/berth/v1/containers_pb.js";
+export { type InfoResponse as HostInfo, InfoResponseSchema as HostInfoSchema } from "../gen/berth/v1/system_pb.js";

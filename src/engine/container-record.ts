@@ -22,6 +22,16 @@ export interface ProcessRecord {
   startTime?: number;
   monitor?: ProcessIdentity;
   exit?: { exitCode: number; exitedAt: string; oomKilled: boolean; monitorDied?: boolean };
+  // created: the init process was never started (a Create with start
+  // false, not yet started); it has no pid and no run.
+  created?: boolean;
+}
+
+// CreatedWith is what a Create was given that the bundle's spec does not
+// say plainly, kept for Inspect.
+export interface CreatedWith {
+  rootfs?: { path?: string; imagePath?: string; readOnly?: boolean };
+  mounts?: Array<{ source: string; destination: string; readOnly: boolean }>;
 }
 
 export interface ContainerRecord {
@@ -43,6 +53,12 @@ export interface ContainerRecord {
   // (restore finishes the job); absent otherwise.
   phase?: "creating" | "deleting";
   restart?: RestartState;
+  // revision counts the changes of the container's configuration and run
+  // state (absent in records written before revisions: 0).
+  revision?: string;
+  // stopSignal is the signal Stop sends first (absent: SIGTERM).
+  stopSignal?: string;
+  createdWith?: CreatedWith;
 }
 
 export function exitRecord(exit: ExitInfo | undefined): ProcessRecord["exit"] {

@@ -30,7 +30,9 @@ import type { Engine, Namespace } from "./engine.js";
 import { superviseInit } from "./init-exit.js";
 import { launchInit } from "./launch-init.js";
 import { ManagedContainer } from "./managed-container.js";
+import type { CreatedWith } from "./container-record.js";
 import { ManagedProcess } from "./managed-process.js";
+import { stopSignalName } from "./signals.js";
 import { RestartManager, restartPolicyOf } from "./restart-manager.js";
 import { PUBLISHED_SAVE_WAIT_MS, savePublished } from "./save-published.js";
 
@@ -60,6 +62,8 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), true);
     c.restarts = RestartManager.initial(policy);
     c.phase = "creating";
+    c.stopSignal = stopSignalName(options.stopSignal);
+    c.createdWith = createdWith(options);
     // Events about this id from before (an earlier container of that name)
     // are not this container's.
     c.sequence = engine.bus.lastSequence();
@@ -70,6 +74,19 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     failpoint("create:after-config");
     await c.record.save();
     failpoint("create:after-record");
+    if (options.start === false) {
+      // Prepared, not started: the create event says it exists, and the
+      // record (saved before the caller hears of it, or the Create is
+      // undone) says it was never started.
+      c.emit(EventType.CREATE, { processId: INIT_PROCESS_ID, pid: 0 });
+      announced = true;
+      await ns.ctx.durable();
+      c.phase = undefined;
+      await c.record.save();
+      failpoint("create:after-created-save");
+      c.markStartPublished();
+      return { container: c, started: c.info() };
+    }
     c.runBeganAtMs = Date.now();
     await launchInit(c);
     failpoint("create:after-runc-create");
@@ -163,4 +180,17 @@ function buildSpec(options: CreateOptions, p: SpecPlacement): OciSpec {
     cgroupsPath: p.cgroupsPath,
     labels: options.labels,
   });
+}
+
+// createdWith keeps what Inspect reports of the request beyond the spec.
+function createdWith(options: CreateOptions): CreatedWith {
+  const source = options.rootfs?.source;
+  return {
+    rootfs: {
+      ...(source?.case === "path" && { path: source.value }),
+      ...(source?.case === "imagePath" && { imagePath: source.value }),
+      readOnly: options.rootfs?.readOnly === true,
+    },
+    mounts: (options.mounts ?? []).map((m) => ({ source: m.source ?? "", destination: m.destination ?? "", readOnly: m.readOnly === true })),
+  };
 }

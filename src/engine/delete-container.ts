@@ -8,10 +8,10 @@
 // waited for after, up to DELETE_DURABLE_WAIT_MS, and then behind the
 // answer (see discardContainer): the event stream never announces a delete
 // the caller is told did not happen.
-import { BerthError, failedPrecondition, isBerthError, notFound } from "../errors/berth-error.js";
-import { quote } from "../errors/quote.js";
+import { failedPrecondition, isBerthError } from "../errors/berth-error.js";
 import { failpoint } from "../faults/failpoint.js";
 import type { ExitStatus } from "../gen/berth/v1/types_pb.js";
+import { withTimeout } from "./deadline.js";
 import { deleteEventOf, discardContainer } from "./discard-container.js";
 import type { Namespace } from "./engine.js";
 import type { ManagedContainer } from "./managed-container.js";
@@ -21,11 +21,11 @@ import { exitStatusOf } from "./managed-process.js";
 // to make it durable before it answers anyway (the wait goes on behind it).
 const DELETE_DURABLE_WAIT_MS = 5000;
 
-export async function deleteContainer(ns: Namespace, c: ManagedContainer, force: boolean): Promise<ExitStatus> {
+export async function deleteContainer(ns: Namespace, c: ManagedContainer, force: boolean, expectedRevision?: bigint): Promise<ExitStatus> {
   const id = c.id;
-  return c.queue.run(async () => {
-    if (c.removed) throw notFound(`container ${quote(id)} not found: it was deleted`);
-    const live = c.init.state.is("running", "paused", "created");
+  return c.locked(expectedRevision, async () => {
+    // A created container never ran: it goes without force, as Docker's.
+    const live = c.init.state.is("running", "paused");
     if (live && !force) throw failedPrecondition(`cannot delete a ${c.init.state.name} container: stop it first (Signal SIGKILL) or delete with force`);
     // A user's stop: no restart follows the kill, and a pending one is off.
     c.restarts.stoppedByUser();
@@ -39,8 +39,9 @@ export async function deleteContainer(ns: Namespace, c: ManagedContainer, force:
       throw err;
     }
     failpoint("delete:after-mark");
-    // The delete event carries the last run's exit, as the response does.
-    const last = c.init.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false };
+    // The delete event carries the last run's exit, as the response does;
+    // a container never started has none, and says 0 as a Create undone does.
+    const last = c.init.exit ?? { exitCode: c.init.state.is("created") ? 0 : 255, exitedAt: new Date(), oomKilled: false };
     const removing = discardContainer(ns, id, c.paths, c.spec, deleteEventOf(last), {
       beforeEvent: async () => {
         ns.containers.delete(id);
@@ -68,22 +69,10 @@ export async function deleteContainer(ns: Namespace, c: ManagedContainer, force:
 async function kill(c: ManagedContainer): Promise<void> {
   const exited = c.init.exited();
   try {
-    await c.signal(9, true);
+    await c.signalNow(9, true);
   } catch (err) {
     // Already gone: the exit is recorded or on its way; anything else is real.
     if (!isBerthError(err, "failed_precondition") && !isBerthError(err, "not_found")) throw err;
   }
   await withTimeout(exited, 10_000, `container ${c.id} did not exit within 10s of SIGKILL`);
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new BerthError("deadline_exceeded", message)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -3,7 +3,7 @@
 // bus. Create, Delete and Restore live here because they add or remove
 // containers; every other operation is a method of the ManagedContainer it
 // targets.
-import { access, constants, mkdir } from "node:fs/promises";
+import { access, constants, mkdir, readdir } from "node:fs/promises";
 
 import type { CreateOptions, ListFilter } from "../api/client-options.js";
 import type { EventBus } from "../backend/event-bus.js";
@@ -197,9 +197,9 @@ export class Engine {
 
   // delete removes a stopped container, or with force kills it first (see
   // deleteContainer).
-  async delete(namespace: string, id: string, force: boolean): Promise<ExitStatus> {
+  async delete(namespace: string, id: string, force: boolean, expectedRevision?: bigint): Promise<ExitStatus> {
     const ns = await this.namespace(namespace);
-    return deleteContainer(ns, await this.get(namespace, id), force);
+    return deleteContainer(ns, await this.get(namespace, id), force, expectedRevision);
   }
 
   // close stops watching: exits from now on are left to the exit files and
@@ -214,6 +214,24 @@ export class Engine {
       for (const c of n.containers.values()) c.restarts.cancel();
       await Promise.all([...n.containers.values()].map((c) => c.record.idle()));
     }
+  }
+
+  // listAll returns every container of every namespace, by namespace then
+  // id, opening the namespaces the state directory holds that no call has
+  // opened yet. One that cannot be opened is reported and left out, as at
+  // start-up, so that one broken folder does not hide all the others.
+  async listAll(): Promise<Container[]> {
+    const names = new Set(await readdir(`${this.layout.root}/containers`).catch(() => [] as string[]));
+    for (const name of this.namespaces.keys()) names.add(name);
+    const out: Container[] = [];
+    for (const name of [...names].sort()) {
+      try {
+        out.push(...(await this.list(name)));
+      } catch (err) {
+        this.reportError(err);
+      }
+    }
+    return out;
   }
 }
 

@@ -34,6 +34,10 @@ export class StateLayout {
 // ContainerPaths are the files of one container.
 export class ContainerPaths {
   constructor(readonly dir: string) {}
+  // upper is the container's writable layer (see prepareContainerRootfs).
+  get upper(): string {
+    return join(this.dir, "upper");
+  }
   get bundle(): string {
     return join(this.dir, "bundle");
   }

@@ -15,12 +15,19 @@ import { findCgroupPaths, type CgroupPaths } from "../cgroup/cgroup-paths.js";
 import { listCgroupPids } from "../cgroup/list-pids.js";
 import { applyResources } from "../cgroup/apply-resources.js";
 import { freezeCgroup } from "../cgroup/freeze-cgroup.js";
-import type { CheckedResources } from "../spec/resources.js";
+import { applyResourcesToSpec, type CheckedResources } from "../spec/resources.js";
 import { writeFileAtomic } from "./atomic-file.js";
-import { failedPrecondition, isBerthError } from "../errors/berth-error.js";
+import { aborted, failedPrecondition, isBerthError, notFound } from "../errors/berth-error.js";
+import { quote } from "../errors/quote.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
-import { ContainerSchema, EventType, Status, type Container, type Event, type Stats } from "../gen/berth/v1/types_pb.js";
-import type { ContainerRecord, ProcessRecord } from "./container-record.js";
+import { ContainerSchema, EventType, Status, type Container, type Event, type ProcessInfo, type Stats } from "../gen/berth/v1/types_pb.js";
+import type { InspectResult } from "../api/client-options.js";
+import type { ProcessOptions } from "../spec/process-spec.js";
+import { inspectContainer } from "./inspect-container.js";
+import { restartContainer, startContainer, stopContainer, type StopOutcome } from "./run-control.js";
+import { parseSignal } from "./signals.js";
+import { updateContainer, type CheckedUpdate } from "./update-container.js";
+import type { ContainerRecord, CreatedWith, ProcessRecord } from "./container-record.js";
 import { exitFromRecord, exitRecord, RecordWriter } from "./container-record.js";
 import { ExecSet } from "./exec-set.js";
 import { handleInitExit, reconcileInit, type InitExitSource } from "./init-exit.js";
@@ -55,6 +62,12 @@ export class ManagedContainer {
   // runBeganAtMs is when the current run's monitor was started; an exit
   // file older than that belongs to an earlier run.
   runBeganAtMs = 0;
+  // revision counts the changes of configuration and run state: every
+  // event about the container and every Update (see checkRevision).
+  revision = 0n;
+  // stopSignal is the signal Stop sends first, by name.
+  stopSignal = "SIGTERM";
+  createdWith: CreatedWith = {};
 
   constructor(
     readonly ctx: RuntimeContext,
@@ -62,7 +75,7 @@ export class ManagedContainer {
     dir: string,
     readonly init: ManagedProcess,
     readonly spec: OciSpec,
-    readonly labels: Record<string, string>,
+    public labels: Record<string, string>,
     readonly createdAt: Date,
     public rootfsMounted: boolean,
   ) {
@@ -77,11 +90,98 @@ export class ManagedContainer {
     return this.ctx.namespace;
   }
 
-  // emit publishes an event about this container and remembers its sequence.
+  // emit publishes an event about this container and remembers its
+  // sequence; each event is a change of run state, so a new revision.
   emit(type: EventType, fields: PublishFields): Event {
-    const event = this.ctx.publish(this.id, type, fields);
+    const event = this.ctx.publish(this.id, type, { ...fields, revision: this.revision + 1n });
+    this.revision++;
     this.sequence = event.sequence;
     return event;
+  }
+
+  // changed counts a change of configuration (no event tells of it).
+  changed(): void {
+    this.revision++;
+  }
+
+  // checkRevision fails a call made against a revision the container has
+  // moved on from (VIC's Commit of a stale handle): the caller reads the
+  // container again and decides anew. Called inside the queue, so nothing
+  // the queue orders can change the revision between check and act.
+  checkRevision(expected: bigint | undefined): void {
+    if (expected === undefined || expected === this.revision) return;
+    throw aborted(`container ${this.id} is at revision ${this.revision}, not ${expected}: it changed since it was read; read it again and retry`);
+  }
+
+  // locked runs a caller's operation in the container's queue, once the
+  // caller's expected revision holds: every public operation goes through
+  // it (lock outside, behaviour inside).
+  locked<T>(expected: bigint | undefined, op: () => Promise<T> | T): Promise<T> {
+    return this.queue.run(async () => {
+      if (this.removed) throw notFound(`container ${quote(this.id)} not found: it was deleted`);
+      this.checkRevision(expected);
+      return op();
+    });
+  }
+
+  pause(expected?: bigint): Promise<void> {
+    return this.locked(expected, () => this.pauseNow());
+  }
+
+  resume(expected?: bigint): Promise<void> {
+    return this.locked(expected, () => this.resumeNow());
+  }
+
+  signal(sig: number, all: boolean, expected?: bigint): Promise<void> {
+    return this.locked(expected, () => this.signalNow(sig, all));
+  }
+
+  updateResources(r: CheckedResources, expected?: bigint): Promise<void> {
+    return this.locked(expected, async () => {
+      await this.updateResourcesNow(r);
+      this.changed();
+      await this.record.save();
+    });
+  }
+
+  start(expected?: bigint): Promise<Container> {
+    return this.locked(expected, async () => {
+      await startContainer(this);
+      return this.info();
+    });
+  }
+
+  stop(sig: number, timeoutS: number, expected?: bigint): Promise<StopOutcome> {
+    return this.locked(expected, () => stopContainer(this, sig, timeoutS));
+  }
+
+  restart(sig: number, timeoutS: number, expected?: bigint): Promise<StopOutcome> {
+    return this.locked(expected, () => restartContainer(this, sig, timeoutS));
+  }
+
+  update(u: CheckedUpdate, expected?: bigint): Promise<Container> {
+    return this.locked(expected, async () => {
+      await updateContainer(this, u);
+      return this.info();
+    });
+  }
+
+  // inspect reads in the queue, so that it never sees half an Update.
+  inspect(size: boolean): Promise<InspectResult> {
+    return this.locked(undefined, () => inspectContainer(this, size));
+  }
+
+  addProcess(processId: string, options: ProcessOptions, expected?: bigint): Promise<ProcessInfo> {
+    return this.locked(expected, async () => (await this.execs.start(processId, options)).info());
+  }
+
+  signalProcess(processId: string, sig: number, expected?: bigint): Promise<void> {
+    return this.locked(expected, () => (processId === INIT_PROCESS_ID ? this.signalNow(sig, false) : this.execs.signal(processId, sig)));
+  }
+
+  // stopSignalNumber is the number of the container's stop signal.
+  stopSignalNumber(): number {
+    return parseSignal(this.stopSignal);
   }
 
   // onInitExit handles the exit of the init process (see handleInitExit).
@@ -113,7 +213,9 @@ export class ManagedContainer {
     this.init.state.require(verb, "running", "paused");
   }
 
-  async pause(): Promise<void> {
+  // pauseNow and the other ...Now methods are the behaviour; the caller
+  // holds the queue.
+  async pauseNow(): Promise<void> {
     this.init.state.require("pause", "running");
     // The freezer directly: runc pause would cost a process spawn.
     await freezeCgroup(this.cgroupPaths(), true);
@@ -121,7 +223,7 @@ export class ManagedContainer {
     this.emit(EventType.PAUSE, { processId: INIT_PROCESS_ID, pid: this.init.pid });
   }
 
-  async resume(): Promise<void> {
+  async resumeNow(): Promise<void> {
     this.init.state.require("resume", "paused");
     await freezeCgroup(this.cgroupPaths(), false);
     if (!this.init.state.tryTransition("running")) throw failedPrecondition(`cannot resume a ${this.init.state.name} container`);
@@ -139,7 +241,7 @@ export class ManagedContainer {
   // a frozen process cannot act even on SIGKILL (cgroup v1) and a user who
   // stops a container means it to stop, as Docker's kill does. Any other
   // signal leaves it paused, to be acted on at Resume.
-  async signal(sig: number, all: boolean): Promise<void> {
+  async signalNow(sig: number, all: boolean): Promise<void> {
     const stop = isStopSignal(sig);
     if (stop && this.init.state.is("stopped") && this.restarts.pending) {
       this.restarts.stoppedByUser();
@@ -147,6 +249,7 @@ export class ManagedContainer {
       return;
     }
     this.init.state.require("signal", "running", "paused", "created");
+    if (this.init.state.is("created") && this.init.pid <= 0) throw failedPrecondition(`cannot signal container ${this.id}: it was created without starting and has no process yet (Start it first)`);
     const paused = this.init.state.is("paused");
     const stoppedBefore = this.restarts.state.manuallyStopped;
     if (stop) this.restarts.state.manuallyStopped = true;
@@ -251,15 +354,10 @@ export class ManagedContainer {
 
   // updateResources applies new limits through the cgroup files and keeps
   // them in the bundle's spec, so a restart of the container keeps them too.
-  async updateResources(r: CheckedResources): Promise<void> {
+  async updateResourcesNow(r: CheckedResources): Promise<void> {
     this.requireLive("update");
     applyResources(this.cgroupPaths(), r);
-    const res = ((this.spec.linux ??= {}).resources ??= {});
-    if (r.memory !== undefined || r.swap !== undefined) res.memory = { ...res.memory, ...(r.memory !== undefined && { limit: r.memory }), ...(r.swap !== undefined && { swap: r.swap }) };
-    if (r.shares !== undefined || r.quota !== undefined || r.period !== undefined || r.cpus !== undefined) {
-      res.cpu = { ...res.cpu, ...(r.shares !== undefined && { shares: r.shares }), ...(r.quota !== undefined && { quota: r.quota }), ...(r.period !== undefined && { period: r.period }), ...(r.cpus !== undefined && { cpus: r.cpus }) };
-    }
-    if (r.pids !== undefined) res.pids = { limit: r.pids };
+    applyResourcesToSpec(this.spec, r);
     await writeFileAtomic(this.paths.config, JSON.stringify(this.spec));
   }
 
@@ -332,6 +430,8 @@ export class ManagedContainer {
       restartCount: this.restarts.state.count,
       monitorDied: exit?.monitorDied === true,
       nextRestartAt: nextRestartAt && timestampFromDate(nextRestartAt),
+      revision: this.revision,
+      stopSignal: this.stopSignal,
     });
   }
 
@@ -346,6 +446,7 @@ export class ManagedContainer {
       startTime: p.identity?.startTime,
       monitor: p.monitor,
       exit: exitRecord(p.exit),
+      ...(p.state.is("created") && { created: true }),
     });
     return {
       version: 1,
@@ -359,6 +460,9 @@ export class ManagedContainer {
       sequence: this.sequence.toString(),
       phase: this.phase,
       restart: { ...this.restarts.state, policy: { ...this.restarts.state.policy } },
+      revision: this.revision.toString(),
+      stopSignal: this.stopSignal,
+      createdWith: this.createdWith,
     };
   }
 }

@@ -33,8 +33,9 @@ export class ManagedProcess {
 
   constructor(
     readonly id: string,
-    readonly args: readonly string[],
-    readonly terminal: boolean,
+    // args may change between runs of an init process (Update's process).
+    public args: readonly string[],
+    public terminal: boolean,
     kind: "container" | "process",
     initial: ProcessStateName = "created",
   ) {

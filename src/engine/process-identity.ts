@@ -67,6 +67,9 @@ async function readStat(pid: number): Promise<StatFields | undefined> {
 // false when the process is gone: a pid is never signalled after its
 // process ended, when it may already belong to another.
 export async function signalProcess(pid: number, id: ProcessIdentity | undefined, sig: number): Promise<boolean> {
+  // kill(0) and kill(-1) would signal the daemon's process group or every
+  // process: a process with no pid yet has nothing to signal.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   if (id !== undefined && (await probe(id)).state === "gone") return false;
   try {
     process.kill(pid, sig);

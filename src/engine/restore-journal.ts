@@ -33,6 +33,7 @@ export async function applyJournal(
   const facts: JournalFacts = { created: false, deleted: false };
   for await (const e of events) {
     record.sequence = e.sequence.toString();
+    if (e.revision > BigInt(record.revision ?? "0")) record.revision = e.revision.toString();
     const at = (e.timestamp ? timestampDate(e.timestamp) : new Date()).toISOString();
     const exit = { exitCode: e.exitCode, exitedAt: at, oomKilled: e.oomKilled, ...(e.monitorDied && { monitorDied: true }) };
     switch (e.type) {
@@ -87,6 +88,7 @@ function startRun(init: ProcessRecord, pid: number, at: string): void {
   init.exit = undefined;
   init.startTime = undefined;
   init.monitor = undefined;
+  init.created = undefined;
 }
 
 // unansweredCreate reads the whole history of a container id and tells

@@ -144,6 +144,9 @@ async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: C
   const init = processFromRecord(record.init, "container");
   const c = new ManagedContainer(ns.ctx, id, paths.dir, init, spec, record.labels, new Date(record.createdAt), record.rootfsMounted);
   c.sequence = BigInt(record.sequence ?? "0");
+  c.revision = BigInt(record.revision ?? "0");
+  c.stopSignal = record.stopSignal ?? c.stopSignal;
+  c.createdWith = record.createdWith ?? {};
   if (record.restart !== undefined) c.restarts = new RestartManager(record.restart);
   c.markStartPublished();
   ns.containers.set(id, c);
@@ -155,7 +158,11 @@ async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: C
   for (const p of execs) c.execs.adopt(p);
   for (const p of execs) await restoreExec(c, p);
   await removeUnrecordedExecs(c);
-  if (init.exit === undefined) {
+  if (init.state.is("created")) {
+    // Never started: a run the runtime holds is a Start a crash cut short
+    // before its start-container was published, so it never was.
+    await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir);
+  } else if (init.exit === undefined) {
     await restoreInit(c);
   } else {
     // The last run is over; a run the runtime still holds is a restart that
@@ -198,7 +205,7 @@ async function restoreInit(c: ManagedContainer): Promise<void> {
 
 function processFromRecord(r: ProcessRecord, kind: "container" | "process"): ManagedProcess {
   const exit = exitFromRecord(r.exit);
-  const p = new ManagedProcess(r.id, r.args, r.terminal, kind, exit ? "stopped" : "running");
+  const p = new ManagedProcess(r.id, r.args, r.terminal, kind, r.created === true ? "created" : exit ? "stopped" : "running");
   p.pid = r.pid;
   p.stdin = r.stdin === true;
   p.startedAt = r.startedAt ? new Date(r.startedAt) : undefined;

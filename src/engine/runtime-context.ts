@@ -11,6 +11,7 @@ export interface PublishFields {
   exitCode?: number;
   oomKilled?: boolean;
   monitorDied?: boolean;
+  revision?: bigint;
 }
 
 export interface RuntimeContext {

@@ -25,3 +25,17 @@ function checkNumber(n: number, text: string): number {
   }
   return n;
 }
+
+// signalName names a signal number as SIGNAME, or by its number when it has
+// no name (real-time signals).
+export function signalName(n: number): string {
+  for (const [name, value] of Object.entries(BY_NAME)) if (value === n) return name;
+  return String(n);
+}
+
+// stopSignalName is a container's stop signal by its SIG name; empty means
+// SIGTERM.
+export function stopSignalName(signal: string | undefined): string {
+  if (signal === undefined || signal === "") return "SIGTERM";
+  return signalName(parseSignal(signal));
+}

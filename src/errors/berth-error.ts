@@ -39,6 +39,7 @@ export const invalidArgument = (message: string) => new BerthError("invalid_argu
 export const notFound = (message: string) => new BerthError("not_found", message);
 export const alreadyExists = (message: string) => new BerthError("already_exists", message);
 export const failedPrecondition = (message: string) => new BerthError("failed_precondition", message);
+export const aborted = (message: string) => new BerthError("aborted", message);
 export const unavailable = (message: string, cause?: unknown) => new BerthError("unavailable", message, { cause });
 export const internal = (message: string, cause?: unknown) => new BerthError("internal", message, { cause });
 

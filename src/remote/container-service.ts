@@ -3,7 +3,7 @@
 // response, and nothing more. Errors leave through status.ts.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import type { SignalLike } from "../client/client.js";
+import type { Revisioned, SignalLike, StopOptions } from "../client/client.js";
 import { ContainerService, WaitCondition } from "../gen/berth/v1/containers_pb.js";
 import { checkTimestamp } from "../spec/check-timestamp.js";
 import { attachResponseOf, readAttachRequests } from "./attach-wire.js";
@@ -25,6 +25,21 @@ export function dateOf(field: string, ts: Timestamp | undefined): Date | undefin
   return timestampDate(ts);
 }
 
+// revisioned carries a request's expected_revision, when set.
+function revisioned(req: { expectedRevision?: bigint }): Revisioned {
+  return req.expectedRevision === undefined ? {} : { expectedRevision: req.expectedRevision };
+}
+
+// stopOptionsOf reads Stop's and Restart's fields: an empty signal is the
+// container's own stop signal.
+function stopOptionsOf(req: { signal: string; timeoutSeconds?: number; expectedRevision?: bigint }): StopOptions {
+  return {
+    ...(req.signal !== "" && { signal: signalFromWire(req.signal) }),
+    ...(req.timeoutSeconds !== undefined && { timeoutSeconds: req.timeoutSeconds }),
+    ...revisioned(req),
+  };
+}
+
 // An empty process id on the wire means "not given" (the init process).
 const optionalId = (processId: string): string | undefined => (processId === "" ? undefined : processId);
 
@@ -34,31 +49,39 @@ export function containerService(deps: ClientResolver): ServiceImpl<typeof Conta
       const { id, $typeName: _type, ...options } = req;
       return { container: await clientForCall(deps, ctx).create(id, options) };
     }),
+    start: withStatus(async (req, ctx) => ({ container: await clientForCall(deps, ctx).start(req.id, revisioned(req)) })),
+    stop: withStatus(async (req, ctx) => clientForCall(deps, ctx).stop(req.id, stopOptionsOf(req))),
+    restart: withStatus(async (req, ctx) => clientForCall(deps, ctx).restart(req.id, stopOptionsOf(req))),
+    update: withStatus(async (req, ctx) => {
+      const { id, $typeName: _type, labels, ...rest } = req;
+      return { container: await clientForCall(deps, ctx).update(id, { ...rest, labels: labels?.values }) };
+    }),
+    inspect: withStatus(async (req, ctx) => clientForCall(deps, ctx).inspect(req.id, { size: req.size })),
     signal: withStatus(async (req, ctx) => {
-      await clientForCall(deps, ctx).signal(req.id, signalFromWire(req.signal), { all: req.all });
+      await clientForCall(deps, ctx).signal(req.id, signalFromWire(req.signal), { all: req.all, ...revisioned(req) });
       return {};
     }),
     signalProcess: withStatus(async (req, ctx) => {
-      await clientForCall(deps, ctx).signalProcess(req.id, req.processId, signalFromWire(req.signal));
+      await clientForCall(deps, ctx).signalProcess(req.id, req.processId, signalFromWire(req.signal), revisioned(req));
       return {};
     }),
     addProcess: withStatus(async (req, ctx) => ({
-      process: await clientForCall(deps, ctx).addProcess(req.id, req.processId, req.process ?? {}),
+      process: await clientForCall(deps, ctx).addProcess(req.id, req.processId, req.process ?? {}, revisioned(req)),
     })),
     resize: withStatus(async (req, ctx) => {
-      await clientForCall(deps, ctx).resize(req.id, req.processId, req.width, req.height);
+      await clientForCall(deps, ctx).resize(req.id, req.processId, req.width, req.height, revisioned(req));
       return {};
     }),
     closeStdin: withStatus(async (req, ctx) => {
-      await clientForCall(deps, ctx).closeStdin(req.id, req.processId);
+      await clientForCall(deps, ctx).closeStdin(req.id, req.processId, revisioned(req));
       return {};
     }),
     pause: withStatus(async (req, ctx) => {
-      await clientForCall(deps, ctx).pause(req.id);
+      await clientForCall(deps, ctx).pause(req.id, revisioned(req));
       return {};
     }),
     resume: withStatus(async (req, ctx) => {
-      await clientForCall(deps, ctx).resume(req.id);
+      await clientForCall(deps, ctx).resume(req.id, revisioned(req));
       return {};
     }),
     restore: withStatus(async (req, ctx) => ({ container: await clientForCall(deps, ctx).restore(req.id) })),
@@ -66,11 +89,11 @@ export function containerService(deps: ClientResolver): ServiceImpl<typeof Conta
     listPids: withStatus(async (req, ctx) => ({ pids: await clientForCall(deps, ctx).getPidsForContainer(req.id) })),
     summary: withStatus(async (req, ctx) => ({ processes: await clientForCall(deps, ctx).summary(req.id) })),
     updateResources: withStatus(async (req, ctx) => {
-      await clientForCall(deps, ctx).updateResources(req.id, req.resources ?? {});
+      await clientForCall(deps, ctx).updateResources(req.id, req.resources ?? {}, revisioned(req));
       return {};
     }),
     delete: withStatus(async (req, ctx) => ({
-      exitStatus: await clientForCall(deps, ctx).delete(req.id, { force: req.force }),
+      exitStatus: await clientForCall(deps, ctx).delete(req.id, { force: req.force, ...revisioned(req) }),
     })),
     // Wait may block for as long as the process runs, so a cancelled or
     // deadlined call must stop waiting.

@@ -13,11 +13,14 @@ import { LocalClient } from "../client/local-client.js";
 import { detectCgroupMode } from "../cgroup/cgroup-paths.js";
 import { Engine } from "../engine/engine.js";
 import { lockStateDir, type StateLock } from "../engine/state-lock.js";
+import type { InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { conmonVersion } from "../runtime/conmon.js";
 import { Runc } from "../runtime/runc.js";
 import { prepareOciSpecValidator } from "../spec/validate-oci-spec.js";
 import { DEFAULT_NAMESPACE } from "./namespace.js";
 import { BinaryVersions } from "./binary-versions.js";
+import { loadDaemonId } from "./daemon-id.js";
+import { daemonInfo } from "./daemon-info.js";
 import { berthRoutes, startServer, type RunningServer, type TcpOptions } from "./server.js";
 import type { VersionInfo } from "./system-service.js";
 
@@ -64,6 +67,8 @@ export class Remote {
     private readonly server: RunningServer | undefined,
     readonly socketPath: string,
     private readonly lock?: StateLock,
+    // localInfo answers info() for a daemon started here.
+    private readonly localInfo?: () => Promise<InfoResponse>,
   ) {}
 
   // start opens the state directory, restores every container it holds
@@ -88,6 +93,8 @@ export class Remote {
       });
       const started = engine;
       await started.resolveBinaries();
+      const daemon = { id: await loadDaemonId(stateDir), version: VERSION };
+      const info = () => daemonInfo(started, daemon);
       for (const ns of await readdir(started.layout.root + "/containers").catch(() => [] as string[])) {
         await started.namespace(ns).catch(started.reportError);
       }
@@ -103,10 +110,11 @@ export class Remote {
           routes: berthRoutes({
             clientFor: (ns) => new LocalClient(started, ns),
             version: () => versionOf(started),
+            info,
           }),
         });
       }
-      return new Remote(started, server, socketPath, lock);
+      return new Remote(started, server, socketPath, lock, info);
     } catch (err) {
       if (engine !== undefined) {
         await engine.close();
@@ -135,6 +143,17 @@ export class Remote {
     const c = await (await loadGrpcClient()).connect({ socketPath: this.socketPath });
     try {
       return await c.version();
+    } finally {
+      await c.close();
+    }
+  }
+
+  // info describes the daemon and its host (SystemService.Info).
+  async info(): Promise<InfoResponse> {
+    if (this.localInfo !== undefined) return this.localInfo();
+    const c = await (await loadGrpcClient()).connect({ socketPath: this.socketPath });
+    try {
+      return await c.info();
     } finally {
       await c.close();
     }

@@ -19,7 +19,7 @@ import { containerService } from "./container-service.js";
 import { eventService } from "./event-service.js";
 import { createHttpHandler, type NodeHandler } from "./http-handler.js";
 import type { ClientResolver } from "./namespace.js";
-import { systemService, type VersionSource } from "./system-service.js";
+import { systemService, type SystemDeps } from "./system-service.js";
 import { useStrictTextEncoding } from "./strict-text-encoding.js";
 import { createUnixListener } from "./unix-listener.js";
 
@@ -52,7 +52,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export type ServiceDeps = ClientResolver & VersionSource;
+export type ServiceDeps = ClientResolver & SystemDeps;
 
 // berthRoutes registers every berth service over one set of dependencies.
 export function berthRoutes(deps: ServiceDeps): (router: ConnectRouter) => void {

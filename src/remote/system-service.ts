@@ -1,7 +1,7 @@
 // SystemService describes the daemon. Ping does no work at all, so its
 // latency is the RPC floor.
 import type { ServiceImpl } from "@connectrpc/connect";
-import { SystemService } from "../gen/berth/v1/system_pb.js";
+import { SystemService, type InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { withStatus } from "./status.js";
 
 export interface VersionInfo {
@@ -16,9 +16,16 @@ export interface VersionSource {
   version(): Promise<VersionInfo>;
 }
 
-export function systemService(deps: VersionSource): ServiceImpl<typeof SystemService> {
+export interface InfoSource {
+  info(): Promise<InfoResponse>;
+}
+
+export type SystemDeps = VersionSource & InfoSource;
+
+export function systemService(deps: SystemDeps): ServiceImpl<typeof SystemService> {
   return {
     version: withStatus(async () => deps.version()),
     ping: async () => ({}),
+    info: withStatus(async () => deps.info()),
   };
 }

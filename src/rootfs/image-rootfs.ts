@@ -1,10 +1,10 @@
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
 import { BerthError } from "../errors/berth-error.js";
 import { buildAtomically } from "./build-atomically.js";
 import { applyOciLayout, isOciLayout } from "./oci-layout.js";
-import { hasErrnoCode } from "./path-exists.js";
+import { hasErrnoCode, pathExists } from "./path-exists.js";
 import { cachedSha256 } from "./cached-sha256.js";
 import { checkTarArchive, extractTar } from "./tar-archive.js";
 
@@ -61,4 +61,21 @@ async function checkIsFile(path: string): Promise<void> {
     throw err;
   }
   throw new BerthError("invalid_argument", `image path ${path} is not a regular file: give a .tar or .tar.gz archive (for a directory, use rootfs.path)`);
+}
+
+// countImages counts the archives unpacked into the cache. A build cut
+// short, or still running, has no marker yet (its folder is a temp sibling
+// until then) and does not count.
+export async function countImages(stateDir: string): Promise<number> {
+  const dir = join(stateDir, "images");
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if (hasErrnoCode(err, "ENOENT")) return 0;
+    throw err;
+  }
+  const digests = names.filter((name) => /^[a-f0-9]{64}$/.test(name));
+  const complete = await Promise.all(digests.map((digest) => pathExists(join(dir, digest, MARKER))));
+  return complete.filter(Boolean).length;
 }

@@ -5,6 +5,7 @@
 import { invalidArgument } from "../errors/berth-error.js";
 import { checkEnum } from "../errors/validate.js";
 import { RestartPolicy_KindSchema } from "../gen/berth/v1/types_pb.js";
+import { checkBlockIoWeightOnHost } from "./block-io-weight.js";
 import { buildDefaultSpec, type BindMountOptions } from "./default-spec.js";
 import { checkBindSource, checkCpusOnline, checkRootfsFolder, checkSpecOnHost } from "./host-checks.js";
 import type { ProcessOptions } from "./process-spec.js";
@@ -67,6 +68,8 @@ export async function checkCreateRequest(options: CreateFields): Promise<void> {
   await checkRootfsOnHost(options);
   const cpus = options.resources?.cpusetCpus;
   if (cpus !== undefined) await checkCpusOnline("resources.cpuset_cpus", cpus);
+  const weight = options.resources?.blkioWeight;
+  if (weight !== undefined) await checkBlockIoWeightOnHost("resources.blkio_weight", Number(weight));
   const mounts = options.mounts ?? [];
   for (let i = 0; i < mounts.length; i++) await checkBindSource(`mounts[${i}].source`, mounts[i]?.source);
 }

@@ -7,6 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 
 import { invalidArgument } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
+import { checkBlockIoWeightOnHost } from "./block-io-weight.js";
 import type { OciSpec } from "./oci-spec.js";
 import { isBindMount } from "./mount-rules.js";
 import { CPUSET_MAX_BYTES, checkText } from "./request-limits.js";
@@ -97,12 +98,16 @@ export async function checkRootfsFolder(field: string, path: string): Promise<vo
   throw invalidArgument(`${field} ${quote(path)} is ${what}: give a folder holding a root filesystem (for a tar archive, use rootfs.image_path)`);
 }
 
-// checkSpecOnHost runs the host checks on a user's spec: cpus, mems and
-// the source of every bind mount, named by JSON pointer after prefix.
+// checkSpecOnHost runs the host checks on a user's spec: cpus, mems, the
+// block I/O weight and the source of every bind mount, named by JSON
+// pointer after prefix.
 export async function checkSpecOnHost(spec: OciSpec, prefix = "oci_spec_json: "): Promise<void> {
   const cpu = spec.linux?.resources?.cpu;
   if (cpu?.cpus !== undefined && cpu.cpus !== "") await checkCpusOnline(`${prefix}/linux/resources/cpu/cpus`, cpu.cpus);
   if (cpu?.mems !== undefined && cpu.mems !== "") await checkMemsOnline(`${prefix}/linux/resources/cpu/mems`, cpu.mems);
+  // runc leaves a weight of 0 unwritten.
+  const weight = spec.linux?.resources?.blockIO?.weight;
+  if (weight !== undefined && weight !== 0) await checkBlockIoWeightOnHost(`${prefix}/linux/resources/blockIO/weight`, weight);
   const mounts = spec.mounts ?? [];
   for (let i = 0; i < mounts.length; i++) {
     const mount = mounts[i] as (typeof mounts)[number];

@@ -81,6 +81,7 @@ export interface OciLinuxResources {
   memory?: { limit?: number; swap?: number; reservation?: number };
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
+  blockIO?: { weight?: number; leafWeight?: number };
 }
 
 export interface OciDeviceRule {

@@ -15,23 +15,27 @@ const V1_FILES = {
   "cpuacct.usage": "123456789012\n",
   "cpuacct.stat": "user 300\nsystem 200\n",
   "cpu.stat": "nr_periods 10\nnr_throttled 4\nthrottled_time 5000000\nnr_bursts 0\n",
+  "cpu.cfs_quota_us": "150000\n",
+  "cpu.cfs_period_us": "100000\n",
   "memory.usage_in_bytes": "1048576\n",
   "memory.limit_in_bytes": "67108864\n",
   "memory.max_usage_in_bytes": `${HUGE}\n`,
   "memory.stat": "cache 1\nrss 2\nswap 3\ntotal_cache 4096\ntotal_rss 8192\ntotal_swap 512\nhierarchical_memory_limit 9223372036854771712\n",
   "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+  "memory.soft_limit_in_bytes": "33554432\n",
   "pids.current": "3\n",
   "pids.max": "50\n",
   "blkio.throttle.io_service_bytes":
     "8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 100\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 12288\n8:16 Read 1\n8:16 Write 2\nTotal 12291\n",
   "blkio.throttle.io_serviced": "8:0 Read 10\n8:0 Write 20\n8:0 Total 30\n8:16 Read 1\n8:16 Write 1\nTotal 32\n",
+  "blkio.bfq.weight": "300\n",
 };
 
 const V1_EXPECTED = {
-  cpu: { usageNs: 123456789012n, userNs: 3_000_000_000n, systemNs: 2_000_000_000n, throttledPeriods: 4n, throttledNs: 5000000n },
-  memory: { usageBytes: 1048576n, limitBytes: 67108864n, maxUsageBytes: BigInt(HUGE), cacheBytes: 4096n, rssBytes: 8192n, swapBytes: 512n, oomKills: 2n },
+  cpu: { usageNs: 123456789012n, userNs: 3_000_000_000n, systemNs: 2_000_000_000n, throttledPeriods: 4n, throttledNs: 5000000n, limitCpus: 1.5 },
+  memory: { usageBytes: 1048576n, limitBytes: 67108864n, maxUsageBytes: BigInt(HUGE), cacheBytes: 4096n, rssBytes: 8192n, swapBytes: 512n, oomKills: 2n, reservationBytes: 33554432n },
   pids: { current: 3n, limit: 50n },
-  blockIo: { readBytes: 4097n, writeBytes: 8194n, readOps: 11n, writeOps: 21n },
+  blockIo: { readBytes: 4097n, writeBytes: 8194n, readOps: 11n, writeOps: 21n, weight: 300 },
 };
 
 // v1Layout lays out v1 controllers under root, cpu and cpuacct combined in one
@@ -76,6 +80,9 @@ const V2_FILES = {
   "pids.current": "2\n",
   "pids.max": "max\n",
   "io.stat": "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n253:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=5 dios=6\n",
+  "cpu.max": "max 100000\n",
+  "memory.low": "0\n",
+  "io.weight": "default 4950\n8:0 100\n",
 };
 
 function readOnce(paths: CgroupPaths) {
@@ -99,20 +106,20 @@ describe("CgroupStatsReader on fixture trees", () => {
   it("reads v2 files, with max meaning no limit", () => {
     const stats = readOnce(v2Layout(tempDir(), V2_FILES));
     expect(stats).toMatchObject({
-      cpu: { usageNs: 1_500_000n, userNs: 1_000_000n, systemNs: 500_000n, throttledPeriods: 3n, throttledNs: 70_000n },
-      memory: { usageBytes: BigInt(HUGE), limitBytes: 0n, maxUsageBytes: 4194304n, cacheBytes: 4096n, rssBytes: 8192n, swapBytes: 256n, oomKills: 1n },
+      cpu: { usageNs: 1_500_000n, userNs: 1_000_000n, systemNs: 500_000n, throttledPeriods: 3n, throttledNs: 70_000n, limitCpus: 0 },
+      memory: { usageBytes: BigInt(HUGE), limitBytes: 0n, maxUsageBytes: 4194304n, cacheBytes: 4096n, rssBytes: 8192n, swapBytes: 256n, oomKills: 1n, reservationBytes: 0n },
       pids: { current: 2n, limit: 0n },
-      blockIo: { readBytes: 101n, writeBytes: 202n, readOps: 4n, writeOps: 6n },
+      blockIo: { readBytes: 101n, writeBytes: 202n, readOps: 4n, writeOps: 6n, weight: 500 },
     });
     expect(stats.readAt).toBeDefined();
   });
 
   it("reads absent optional files as zeros", () => {
     const stats = readOnce(v2Layout(tempDir(), { "cpu.stat": "usage_usec 7\n", "memory.current": "5\n" }));
-    expect(stats.cpu).toMatchObject({ usageNs: 7000n, userNs: 0n, throttledNs: 0n });
-    expect(stats.memory).toMatchObject({ usageBytes: 5n, limitBytes: 0n, maxUsageBytes: 0n, swapBytes: 0n, oomKills: 0n });
+    expect(stats.cpu).toMatchObject({ usageNs: 7000n, userNs: 0n, throttledNs: 0n, limitCpus: 0 });
+    expect(stats.memory).toMatchObject({ usageBytes: 5n, limitBytes: 0n, maxUsageBytes: 0n, swapBytes: 0n, oomKills: 0n, reservationBytes: 0n });
     expect(stats.pids).toMatchObject({ current: 0n, limit: 0n });
-    expect(stats.blockIo).toMatchObject({ readBytes: 0n, writeOps: 0n });
+    expect(stats.blockIo).toMatchObject({ readBytes: 0n, writeOps: 0n, weight: 0 });
   });
 
   it("maps the v1 unlimited sentinel to 0 and falls back to memsw for swap", () => {
@@ -124,6 +131,19 @@ describe("CgroupStatsReader on fixture trees", () => {
       "memory/parent/c/memory.memsw.usage_in_bytes": "1049600\n",
     });
     expect(readOnce(paths).memory).toMatchObject({ limitBytes: 0n, cacheBytes: 10n, rssBytes: 20n, swapBytes: 1024n });
+  });
+
+  it("reads the limits berth sets: a v1 quota of -1 and the soft-limit sentinel as 0, v2 cpu.max and memory.low, io.bfq.weight as is", () => {
+    const root = tempDir();
+    const paths = v1Layout(root, false);
+    writeTree(root, {
+      "cpu,cpuacct/c/cpu.cfs_quota_us": "-1\n",
+      "memory/parent/c/memory.soft_limit_in_bytes": "9223372036854771712\n",
+      "blkio/c/blkio.weight": "700\n",
+    });
+    expect(readOnce(paths)).toMatchObject({ cpu: { limitCpus: 0 }, memory: { reservationBytes: 0n }, blockIo: { weight: 700 } });
+    const v2 = readOnce(v2Layout(tempDir(), { ...V2_FILES, "cpu.max": "25000 50000\n", "memory.low": "16777216\n", "io.bfq.weight": "default 250\n" }));
+    expect(v2).toMatchObject({ cpu: { limitCpus: 0.5 }, memory: { reservationBytes: 16777216n }, blockIo: { weight: 250 } });
   });
 
   it("sees new values on every read through the kept descriptors", () => {

@@ -8,6 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import { posix } from "node:path";
 
 import {
+  ABORTED,
   ALREADY_EXISTS,
   BIG_BYTES,
   FAILED_PRECONDITION,
@@ -260,6 +261,31 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
         break;
       case "UpdateResources":
         mistakes.push(...idMistakes(id, world), ...resourceMistakes(r.resources as Req | undefined, world));
+        break;
+      case "Start":
+      case "Stop":
+      case "Restart":
+      case "Update": {
+        mistakes.push(...idMistakes(id, world));
+        if (method === "Stop" || method === "Restart") {
+          if (r.signal !== "" && isBogusSignal(r.signal as string)) mistakes.push({ why: "no such signal", codes: [INVALID_ARGUMENT] });
+          if (typeof r.timeoutSeconds === "number" && r.timeoutSeconds > 3600) mistakes.push({ why: "a stop timeout over 3600 s", codes: [INVALID_ARGUMENT] });
+        }
+        if (method === "Update") {
+          mistakes.push(...resourceMistakes(r.resources as Req | undefined, world));
+          if (isEntries((r.labels as Req | undefined)?.values)) mistakes.push({ why: "labels past their 128-entry bound", codes: [INVALID_ARGUMENT] });
+          const kind = (r.restartPolicy as Req | undefined)?.kind as number | undefined;
+          if (kind !== undefined && !RESTART_KINDS.includes(kind)) mistakes.push({ why: "restart_policy.kind is no RestartPolicy.Kind", codes: [INVALID_ARGUMENT] });
+          if (r.stopSignal !== undefined && isBogusSignal(r.stopSignal as string)) mistakes.push({ why: "no such stop signal", codes: [INVALID_ARGUMENT] });
+          const runState = r.runState as number | undefined;
+          if (runState !== undefined && ![0, RUNNING, PAUSED, STOPPED].includes(runState)) mistakes.push({ why: "run_state is not RUNNING, PAUSED or STOPPED", codes: [INVALID_ARGUMENT] });
+        }
+        // containers.proto: a stale expected_revision changes nothing.
+        if (r.expectedRevision !== undefined && world.known(id)) mistakes.push({ why: "a revision the container has not reached", codes: [ABORTED] });
+        break;
+      }
+      case "Inspect":
+        mistakes.push(...idMistakes(id, world));
         break;
       case "Delete":
         mistakes.push(...idMistakes(id, world));

@@ -8,6 +8,7 @@ export const INVALID_ARGUMENT = 3;
 export const NOT_FOUND = 5;
 export const ALREADY_EXISTS = 6;
 export const FAILED_PRECONDITION = 9;
+export const ABORTED = 10;
 export const OUT_OF_RANGE = 11;
 // REFUSED: the request is a client's mistake that only the host or the
 // runtime can reveal; any code that blames the request will do.

@@ -6,13 +6,15 @@
 import fc from "fast-check";
 
 import { type HostileCase, type PropertyDef, type Req } from "./case-types.js";
-import { EVENT_TYPES, STATUSES, WAIT_CONDITIONS } from "./case-rules.js";
+import { EVENT_TYPES, RESTART_KINDS, STATUSES, WAIT_CONDITIONS } from "./case-rules.js";
 import { createProperties } from "./create-cases.js";
 import { bogusSignal, enumNumber, hostileString, repeat, entries, u32, u64, validId, validSignal } from "./hostile-values.js";
 import { ALL, idOf, processIdOf, processSpec, resources, timestamp } from "./request-arbitraries.js";
 import type { Ref, World } from "./world.js";
 
 const freshRef: Ref = { ref: "fresh" };
+// staleRevision is a revision no container of the suite reaches.
+const staleRevision = fc.bigInt({ min: 1n << 40n, max: (1n << 64n) - 1n }).map(String);
 
 export function grpcProperties(world: World, runs: (n: number) => number): PropertyDef[] {
   const allIds = idOf(ALL);
@@ -76,6 +78,60 @@ export function grpcProperties(world: World, runs: (n: number) => number): Prope
       rpc: "ContainerService/UpdateResources",
       arb: rpcCase("ContainerService/UpdateResources", "resources", fc.record({ id: idOf(["upd", "exited"]), resources })),
       numRuns: runs(40),
+    },
+    // Start names only containers it leaves as they are (running, paused);
+    // Stop, Restart and Update always carry a revision no container has
+    // reached, so a fixture answers ABORTED and is never changed.
+    {
+      name: "Start: hostile ids and revisions",
+      rpc: "ContainerService/Start",
+      arb: rpcCase("ContainerService/Start", "id", fc.record({ id: idOf(["run", "paused"]), expectedRevision: staleRevision }, { requiredKeys: ["id"] })),
+      numRuns: runs(20),
+    },
+    ...(["Stop", "Restart"] as const).map((method) => ({
+      name: `${method}: signals, timeouts, stale revisions`,
+      rpc: `ContainerService/${method}`,
+      arb: rpcCase(
+        `ContainerService/${method}`,
+        "options",
+        fc.record(
+          {
+            id: idOf(["run", "exited", "paused"]),
+            signal: fc.oneof(fc.constant(""), bogusSignal, validSignal),
+            timeoutSeconds: fc.oneof(fc.integer({ min: 0, max: 3600 }), u32),
+            expectedRevision: staleRevision,
+          },
+          { requiredKeys: ["id", "signal", "expectedRevision"] },
+        ),
+      ),
+      numRuns: runs(25),
+    })),
+    {
+      name: "Update: labels, resources, policies, signals and run states, at a stale revision",
+      rpc: "ContainerService/Update",
+      arb: rpcCase(
+        "ContainerService/Update",
+        "changes",
+        fc.record(
+          {
+            id: idOf(["run", "exited", "paused"]),
+            expectedRevision: staleRevision,
+            labels: fc.oneof(fc.constant({ values: { a: "b" } }), fc.integer({ min: 1000, max: 20_000 }).map((n) => ({ values: entries(n, "k{i}", "v") }))),
+            resources,
+            restartPolicy: fc.record({ kind: enumNumber(RESTART_KINDS) }),
+            stopSignal: fc.oneof(bogusSignal, validSignal),
+            runState: enumNumber(STATUSES),
+          },
+          { requiredKeys: ["id", "expectedRevision"] },
+        ),
+      ),
+      numRuns: runs(30),
+    },
+    {
+      name: "Inspect: hostile ids, with and without size",
+      rpc: "ContainerService/Inspect",
+      arb: rpcCase("ContainerService/Inspect", "id", fc.record({ id: allIds, size: fc.boolean() })),
+      numRuns: runs(20),
     },
     {
       name: "Delete: ids, force",
@@ -155,7 +211,7 @@ export function grpcProperties(world: World, runs: (n: number) => number): Prope
       ),
       numRuns: runs(30),
     },
-    ...(["Version", "Ping"] as const).map((method) => ({
+    ...(["Version", "Ping", "Info"] as const).map((method) => ({
       name: `${method}: requests and namespaces of any kind`,
       rpc: `SystemService/${method}`,
       arb: fc.oneof(fc.constant(undefined), hostileString.filter((s) => /^[!-~]([ -~]*[!-~])?$/.test(s))).map((namespace) => ({

@@ -28,7 +28,7 @@ export const CODE_NAMES = [
 export const codeName = (code: number): string => CODE_NAMES[code] ?? `code ${code}`;
 
 // The codes a client's request may be answered with.
-const PROPER = new Set([0, 3, 5, 6, 9, 11]);
+const PROPER = new Set([0, 3, 5, 6, 9, 10, 11]);
 const RESOURCE_EXHAUSTED = 8;
 const DEADLINE_EXCEEDED = 4;
 export const MAX_MESSAGE_BYTES = 1024;

@@ -32,6 +32,7 @@ const RULES: Array<[string, string[]]> = [
   ["runtime", ["engine", "client", "remote", "cli"]],
   ["rootfs", ["engine", "client", "remote", "cli"]],
   ["cgroup", ["engine", "client", "remote", "cli"]],
+  ["host", ["backend", "engine", "client", "remote", "io", "cli", "rootfs", "runtime"]],
 ];
 
 describe("layering", () => {

@@ -8,6 +8,7 @@ import { startFakeServer, type FakeServer } from "../fixtures/fake-server.js";
 import {
   sampleContainer,
   sampleExitStatus,
+  sampleInfo,
   sampleLogLines,
   samplePids,
   sampleProcess,
@@ -60,17 +61,39 @@ describe("GrpcClient round trip", () => {
     await client.signal("c1", "SIGTERM");
     expect(lastCall()!.args).toEqual(["c1", "SIGTERM", { all: false }]);
     await client.signalProcess("c1", "p1", "KILL");
-    expect(lastCall()!.args).toEqual(["c1", "p1", "KILL"]);
+    expect(lastCall()!.args).toEqual(["c1", "p1", "KILL", {}]);
+    await client.signalProcess("c1", "p1", "KILL", { expectedRevision: 7n });
+    expect(lastCall()!.args).toEqual(["c1", "p1", "KILL", { expectedRevision: 7n }]);
   });
 
   it("process calls", async () => {
     const info = await client.addProcess("c1", "p1", { args: ["ls"], consoleSize: { width: 80, height: 24 }, stdin: true });
     expect(info).toEqual(sampleProcess("p1"));
-    expect(lastCall()!.args).toMatchObject(["c1", "p1", { args: ["ls"], consoleSize: { width: 80, height: 24 }, stdin: true }]);
+    expect(lastCall()!.args).toMatchObject(["c1", "p1", { args: ["ls"], consoleSize: { width: 80, height: 24 }, stdin: true }, {}]);
     await client.resize("c1", "p1", 4_000_000_000, 1);
-    expect(lastCall()!.args).toEqual(["c1", "p1", 4_000_000_000, 1]);
-    await client.closeStdin("c1", "init");
-    expect(lastCall()!.args).toEqual(["c1", "init"]);
+    expect(lastCall()!.args).toEqual(["c1", "p1", 4_000_000_000, 1, {}]);
+    await client.closeStdin("c1", "init", { expectedRevision: 2n ** 63n });
+    expect(lastCall()!.args).toEqual(["c1", "init", { expectedRevision: 2n ** 63n }]);
+  });
+
+  it("start, stop, restart, update and inspect carry their options and revisions", async () => {
+    expect(await client.start("c1", { expectedRevision: 3n })).toEqual(sampleContainer("c1", "rt"));
+    expect(lastCall()!.args).toEqual(["c1", { expectedRevision: 3n }]);
+    await client.stop("c1", { signal: 10, timeoutSeconds: 0 });
+    expect(lastCall()!.args).toEqual(["c1", { signal: 10, timeoutSeconds: 0 }]);
+    await client.restart("c1", { signal: "SIGINT", expectedRevision: 1n });
+    expect(lastCall()!.args).toEqual(["c1", { signal: "SIGINT", expectedRevision: 1n }]);
+    await client.stop("c1");
+    expect(lastCall()!.args).toEqual(["c1", {}]);
+    await client.update("c1", { labels: {}, stopSignal: "USR1", runState: Status.STOPPED, expectedRevision: 4n });
+    const [, update] = lastCall()!.args as [string, Record<string, unknown>];
+    // Empty labels travel as "replace with none", not as "leave as is".
+    expect(update).toMatchObject({ labels: {}, stopSignal: "USR1", runState: Status.STOPPED, expectedRevision: 4n });
+    await client.update("c1", { runState: Status.RUNNING });
+    expect((lastCall()!.args[1] as Record<string, unknown>).labels).toBeUndefined();
+    const inspected = await client.inspect("c1", { size: true });
+    expect([inspected.container.id, inspected.config.hostname]).toEqual(["c1", "fake"]);
+    expect(lastCall()!.args).toEqual(["c1", { size: true }]);
   });
 
   it("lifecycle calls", async () => {
@@ -131,8 +154,9 @@ describe("GrpcClient round trip", () => {
     expect(lastCall()!.args[0]).toMatchObject(options);
   });
 
-  it("version and ping reach SystemService", async () => {
+  it("version, info and ping reach SystemService", async () => {
     expect(await client.version()).toMatchObject(sampleVersion);
+    expect(await client.info()).toEqual(sampleInfo());
     await client.ping();
   });
 });

@@ -15,12 +15,12 @@ import { berthRoutes, startServer } from "../../src/remote/server.js";
 import { FakeHub } from "../fixtures/fake-client.js";
 import { startFakeServer, type FakeServer } from "../fixtures/fake-server.js";
 import { createGrpcJsClient } from "../fixtures/grpc-js-client.js";
-import { sampleVersion } from "../fixtures/sample-messages.js";
+import { sampleInfo, sampleVersion } from "../fixtures/sample-messages.js";
 import { until } from "../fixtures/until.js";
 
 const run = promisify(execFile);
 const hub = new FakeHub();
-const routes = berthRoutes({ clientFor: hub.clientFor, version: async () => sampleVersion });
+const routes = berthRoutes({ clientFor: hub.clientFor, version: async () => sampleVersion, info: async () => sampleInfo() });
 let dir: string;
 
 beforeAll(async () => {

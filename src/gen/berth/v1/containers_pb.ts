@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ConsoleSize, Container, ExitStatus, LogStream, Mount, ProcessInfo, ProcessSpec, ProcessSummary, Resources, RestartPolicy, Rootfs, Stats, Status } from "./types_pb.js";
+import type { ConsoleSize, Container, ContainerConfig, ExitStatus, LogStream, Mount, ProcessInfo, ProcessSpec, ProcessSummary, Resources, RestartPolicy, Rootfs, Stats, Status } from "./types_pb.js";
 import { file_berth_v1_types } from "./types_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file berth/v1/containers.proto.
  */
 export const file_berth_v1_containers: GenFile = /*@__PURE__*/
-  fileDesc("ChliZXJ0aC92MS9jb250YWluZXJzLnByb3RvEghiZXJ0aC52MSLsAgoNQ3JlYXRlUmVxdWVzdBIKCgJpZBgBIAEoCRImCgdwcm9jZXNzGAIgASgLMhUuYmVydGgudjEuUHJvY2Vzc1NwZWMSFQoNb2NpX3NwZWNfanNvbhgDIAEoDBIgCgZyb290ZnMYBCABKAsyEC5iZXJ0aC52MS5Sb290ZnMSMwoGbGFiZWxzGAUgAygLMiMuYmVydGgudjEuQ3JlYXRlUmVxdWVzdC5MYWJlbHNFbnRyeRImCglyZXNvdXJjZXMYBiABKAsyEy5iZXJ0aC52MS5SZXNvdXJjZXMSEAoIaG9zdG5hbWUYByABKAkSHwoGbW91bnRzGAggAygLMg8uYmVydGgudjEuTW91bnQSLwoOcmVzdGFydF9wb2xpY3kYCSABKAsyFy5iZXJ0aC52MS5SZXN0YXJ0UG9saWN5Gi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiOAoOQ3JlYXRlUmVzcG9uc2USJgoJY29udGFpbmVyGAEgASgLMhMuYmVydGgudjEuQ29udGFpbmVyIjgKDVNpZ25hbFJlcXVlc3QSCgoCaWQYASABKAkSDgoGc2lnbmFsGAIgASgJEgsKA2FsbBgDIAEoCCIQCg5TaWduYWxSZXNwb25zZSJGChRTaWduYWxQcm9jZXNzUmVxdWVzdBIKCgJpZBgBIAEoCRISCgpwcm9jZXNzX2lkGAIgASgJEg4KBnNpZ25hbBgDIAEoCSIXChVTaWduYWxQcm9jZXNzUmVzcG9uc2UiWwoRQWRkUHJvY2Vzc1JlcXVlc3QSCgoCaWQYASABKAkSEgoKcHJvY2Vzc19pZBgCIAEoCRImCgdwcm9jZXNzGAMgASgLMhUuYmVydGgudjEuUHJvY2Vzc1NwZWMiPAoSQWRkUHJvY2Vzc1Jlc3BvbnNlEiYKB3Byb2Nlc3MYASABKAsyFS5iZXJ0aC52MS5Qcm9jZXNzSW5mbyJOCg1SZXNpemVSZXF1ZXN0EgoKAmlkGAEgASgJEhIKCnByb2Nlc3NfaWQYAiABKAkSDQoFd2lkdGgYAyABKA0SDgoGaGVpZ2h0GAQgASgNIhAKDlJlc2l6ZVJlc3BvbnNlIjMKEUNsb3NlU3RkaW5SZXF1ZXN0EgoKAmlkGAEgASgJEhIKCnByb2Nlc3NfaWQYAiABKAkiFAoSQ2xvc2VTdGRpblJlc3BvbnNlIhoKDFBhdXNlUmVxdWVzdBIKCgJpZBgBIAEoCSIPCg1QYXVzZVJlc3BvbnNlIhsKDVJlc3VtZVJlcXVlc3QSCgoCaWQYASABKAkiEAoOUmVzdW1lUmVzcG9uc2UiHAoOUmVzdG9yZVJlcXVlc3QSCgoCaWQYASABKAkiOQoPUmVzdG9yZVJlc3BvbnNlEiYKCWNvbnRhaW5lchgBIAEoCzITLmJlcnRoLnYxLkNvbnRhaW5lciIaCgxTdGF0c1JlcXVlc3QSCgoCaWQYASABKAkiLwoNU3RhdHNSZXNwb25zZRIeCgVzdGF0cxgBIAEoCzIPLmJlcnRoLnYxLlN0YXRzIh0KD0xpc3RQaWRzUmVxdWVzdBIKCgJpZBgBIAEoCSIgChBMaXN0UGlkc1Jlc3BvbnNlEgwKBHBpZHMYASADKA0iHAoOU3VtbWFyeVJlcXVlc3QSCgoCaWQYASABKAkiPgoPU3VtbWFyeVJlc3BvbnNlEisKCXByb2Nlc3NlcxgBIAMoCzIYLmJlcnRoLnYxLlByb2Nlc3NTdW1tYXJ5IkwKFlVwZGF0ZVJlc291cmNlc1JlcXVlc3QSCgoCaWQYASABKAkSJgoJcmVzb3VyY2VzGAIgASgLMhMuYmVydGgudjEuUmVzb3VyY2VzIhkKF1VwZGF0ZVJlc291cmNlc1Jlc3BvbnNlIioKDURlbGV0ZVJlcXVlc3QSCgoCaWQYASABKAkSDQoFZm9yY2UYAiABKAgiOwoORGVsZXRlUmVzcG9uc2USKQoLZXhpdF9zdGF0dXMYASABKAsyFC5iZXJ0aC52MS5FeGl0U3RhdHVzIlkKC1dhaXRSZXF1ZXN0EgoKAmlkGAEgASgJEhIKCnByb2Nlc3NfaWQYAiABKAkSKgoJY29uZGl0aW9uGAMgASgOMhcuYmVydGgudjEuV2FpdENvbmRpdGlvbiI5CgxXYWl0UmVzcG9uc2USKQoLZXhpdF9zdGF0dXMYASABKAsyFC5iZXJ0aC52MS5FeGl0U3RhdHVzIhoKDFN0YXRlUmVxdWVzdBIKCgJpZBgBIAEoCSI3Cg1TdGF0ZVJlc3BvbnNlEiYKCWNvbnRhaW5lchgBIAEoCzITLmJlcnRoLnYxLkNvbnRhaW5lciKTAQoLTGlzdFJlcXVlc3QSIgoIc3RhdHVzZXMYASADKA4yEC5iZXJ0aC52MS5TdGF0dXMSMQoGbGFiZWxzGAIgAygLMiEuYmVydGgudjEuTGlzdFJlcXVlc3QuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI3CgxMaXN0UmVzcG9uc2USJwoKY29udGFpbmVycxgBIAMoCzITLmJlcnRoLnYxLkNvbnRhaW5lciLBAQoLTG9nc1JlcXVlc3QSCgoCaWQYASABKAkSEgoKcHJvY2Vzc19pZBgCIAEoCRIOCgZzdGRvdXQYAyABKAgSDgoGc3RkZXJyGAQgASgIEgwKBHRhaWwYBSABKA0SKQoFc2luY2UYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZmb2xsb3cYCCABKAgifAoMTG9nc1Jlc3BvbnNlEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiMKBnN0cmVhbRgCIAEoDjITLmJlcnRoLnYxLkxvZ1N0cmVhbRIMCgRsaW5lGAMgASgMEg8KB3BhcnRpYWwYBCABKAgi0gEKDUF0dGFjaFJlcXVlc3QSLgoFc3RhcnQYASABKAsyHS5iZXJ0aC52MS5BdHRhY2hSZXF1ZXN0LlN0YXJ0SAASDwoFc3RkaW4YAiABKAxIABIVCgtjbG9zZV9zdGRpbhgDIAEoCEgAEicKBnJlc2l6ZRgEIAEoCzIVLmJlcnRoLnYxLkNvbnNvbGVTaXplSAAaNQoFU3RhcnQSCgoCaWQYASABKAkSEgoKcHJvY2Vzc19pZBgCIAEoCRIMCgRsb2dzGAMgASgIQgkKB21lc3NhZ2UisQEKDkF0dGFjaFJlc3BvbnNlEjEKBm91dHB1dBgBIAEoCzIfLmJlcnRoLnYxLkF0dGFjaFJlc3BvbnNlLk91dHB1dEgAEiQKBGV4aXQYAiABKAsyFC5iZXJ0aC52MS5FeGl0U3RhdHVzSAAaOwoGT3V0cHV0EiMKBnN0cmVhbRgBIAEoDjITLmJlcnRoLnYxLkxvZ1N0cmVhbRIMCgRkYXRhGAIgASgMQgkKB21lc3NhZ2UqiQEKDVdhaXRDb25kaXRpb24SHgoaV0FJVF9DT05ESVRJT05fVU5TUEVDSUZJRUQQABIeChpXQUlUX0NPTkRJVElPTl9OT1RfUlVOTklORxABEhwKGFdBSVRfQ09ORElUSU9OX05FWFRfRVhJVBACEhoKFldBSVRfQ09ORElUSU9OX1JFTU9WRUQQAzLYCQoQQ29udGFpbmVyU2VydmljZRI7CgZDcmVhdGUSFy5iZXJ0aC52MS5DcmVhdGVSZXF1ZXN0GhguYmVydGgudjEuQ3JlYXRlUmVzcG9uc2USOwoGU2lnbmFsEhcuYmVydGgudjEuU2lnbmFsUmVxdWVzdBoYLmJlcnRoLnYxLlNpZ25hbFJlc3BvbnNlElAKDVNpZ25hbFByb2Nlc3MSHi5iZXJ0aC52MS5TaWduYWxQcm9jZXNzUmVxdWVzdBofLmJlcnRoLnYxLlNpZ25hbFByb2Nlc3NSZXNwb25zZRJHCgpBZGRQcm9jZXNzEhsuYmVydGgudjEuQWRkUHJvY2Vzc1JlcXVlc3QaHC5iZXJ0aC52MS5BZGRQcm9jZXNzUmVzcG9uc2USOwoGUmVzaXplEhcuYmVydGgudjEuUmVzaXplUmVxdWVzdBoYLmJlcnRoLnYxLlJlc2l6ZVJlc3BvbnNlEkcKCkNsb3NlU3RkaW4SGy5iZXJ0aC52MS5DbG9zZVN0ZGluUmVxdWVzdBocLmJlcnRoLnYxLkNsb3NlU3RkaW5SZXNwb25zZRI4CgVQYXVzZRIWLmJlcnRoLnYxLlBhdXNlUmVxdWVzdBoXLmJlcnRoLnYxLlBhdXNlUmVzcG9uc2USOwoGUmVzdW1lEhcuYmVydGgudjEuUmVzdW1lUmVxdWVzdBoYLmJlcnRoLnYxLlJlc3VtZVJlc3BvbnNlEj4KB1Jlc3RvcmUSGC5iZXJ0aC52MS5SZXN0b3JlUmVxdWVzdBoZLmJlcnRoLnYxLlJlc3RvcmVSZXNwb25zZRI4CgVTdGF0cxIWLmJlcnRoLnYxLlN0YXRzUmVxdWVzdBoXLmJlcnRoLnYxLlN0YXRzUmVzcG9uc2USQQoITGlzdFBpZHMSGS5iZXJ0aC52MS5MaXN0UGlkc1JlcXVlc3QaGi5iZXJ0aC52MS5MaXN0UGlkc1Jlc3BvbnNlEj4KB1N1bW1hcnkSGC5iZXJ0aC52MS5TdW1tYXJ5UmVxdWVzdBoZLmJlcnRoLnYxLlN1bW1hcnlSZXNwb25zZRJWCg9VcGRhdGVSZXNvdXJjZXMSIC5iZXJ0aC52MS5VcGRhdGVSZXNvdXJjZXNSZXF1ZXN0GiEuYmVydGgudjEuVXBkYXRlUmVzb3VyY2VzUmVzcG9uc2USOwoGRGVsZXRlEhcuYmVydGgudjEuRGVsZXRlUmVxdWVzdBoYLmJlcnRoLnYxLkRlbGV0ZVJlc3BvbnNlEjUKBFdhaXQSFS5iZXJ0aC52MS5XYWl0UmVxdWVzdBoWLmJlcnRoLnYxLldhaXRSZXNwb25zZRI4CgVTdGF0ZRIWLmJlcnRoLnYxLlN0YXRlUmVxdWVzdBoXLmJlcnRoLnYxLlN0YXRlUmVzcG9uc2USNQoETGlzdBIVLmJlcnRoLnYxLkxpc3RSZXF1ZXN0GhYuYmVydGgudjEuTGlzdFJlc3BvbnNlEjcKBExvZ3MSFS5iZXJ0aC52MS5Mb2dzUmVxdWVzdBoWLmJlcnRoLnYxLkxvZ3NSZXNwb25zZTABEj8KBkF0dGFjaBIXLmJlcnRoLnYxLkF0dGFjaFJlcXVlc3QaGC5iZXJ0aC52MS5BdHRhY2hSZXNwb25zZSgBMAFiBnByb3RvMw", [file_berth_v1_types, file_google_protobuf_timestamp]);
+  fileDesc("ChliZXJ0aC92MS9jb250YWluZXJzLnByb3RvEghiZXJ0aC52MSKfAwoNQ3JlYXRlUmVxdWVzdBIKCgJpZBgBIAEoCRImCgdwcm9jZXNzGAIgASgLMhUuYmVydGgudjEuUHJvY2Vzc1NwZWMSFQoNb2NpX3NwZWNfanNvbhgDIAEoDBIgCgZyb290ZnMYBCABKAsyEC5iZXJ0aC52MS5Sb290ZnMSMwoGbGFiZWxzGAUgAygLMiMuYmVydGgudjEuQ3JlYXRlUmVxdWVzdC5MYWJlbHNFbnRyeRImCglyZXNvdXJjZXMYBiABKAsyEy5iZXJ0aC52MS5SZXNvdXJjZXMSEAoIaG9zdG5hbWUYByABKAkSHwoGbW91bnRzGAggAygLMg8uYmVydGgudjEuTW91bnQSLwoOcmVzdGFydF9wb2xpY3kYCSABKAsyFy5iZXJ0aC52MS5SZXN0YXJ0UG9saWN5EhIKBXN0YXJ0GAogASgISACIAQESEwoLc3RvcF9zaWduYWwYCyABKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIICgZfc3RhcnQiOAoOQ3JlYXRlUmVzcG9uc2USJgoJY29udGFpbmVyGAEgASgLMhMuYmVydGgudjEuQ29udGFpbmVyIlAKDFN0YXJ0UmVxdWVzdBIKCgJpZBgBIAEoCRIeChFleHBlY3RlZF9yZXZpc2lvbhgCIAEoBEgAiAEBQhQKEl9leHBlY3RlZF9yZXZpc2lvbiI3Cg1TdGFydFJlc3BvbnNlEiYKCWNvbnRhaW5lchgBIAEoCzITLmJlcnRoLnYxLkNvbnRhaW5lciKRAQoLU3RvcFJlcXVlc3QSCgoCaWQYASABKAkSDgoGc2lnbmFsGAIgASgJEhwKD3RpbWVvdXRfc2Vjb25kcxgDIAEoDUgAiAEBEh4KEWV4cGVjdGVkX3JldmlzaW9uGAQgASgESAGIAQFCEgoQX3RpbWVvdXRfc2Vjb25kc0IUChJfZXhwZWN0ZWRfcmV2aXNpb24icQoMU3RvcFJlc3BvbnNlEikKC2V4aXRfc3RhdHVzGAEgASgLMhQuYmVydGgudjEuRXhpdFN0YXR1cxIOCgZraWxsZWQYAiABKAgSJgoJY29udGFpbmVyGAMgASgLMhMuYmVydGgudjEuQ29udGFpbmVyIpQBCg5SZXN0YXJ0UmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZzaWduYWwYAiABKAkSHAoPdGltZW91dF9zZWNvbmRzGAMgASgNSACIAQESHgoRZXhwZWN0ZWRfcmV2aXNpb24YBCABKARIAYgBAUISChBfdGltZW91dF9zZWNvbmRzQhQKEl9leHBlY3RlZF9yZXZpc2lvbiJJCg9SZXN0YXJ0UmVzcG9uc2USJgoJY29udGFpbmVyGAEgASgLMhMuYmVydGgudjEuQ29udGFpbmVyEg4KBmtpbGxlZBgCIAEoCCJlCgZMYWJlbHMSLAoGdmFsdWVzGAEgAygLMhwuYmVydGgudjEuTGFiZWxzLlZhbHVlc0VudHJ5Gi0KC1ZhbHVlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiwwIKDVVwZGF0ZVJlcXVlc3QSCgoCaWQYASABKAkSHgoRZXhwZWN0ZWRfcmV2aXNpb24YAiABKARIAIgBARIgCgZsYWJlbHMYAyABKAsyEC5iZXJ0aC52MS5MYWJlbHMSJgoJcmVzb3VyY2VzGAQgASgLMhMuYmVydGgudjEuUmVzb3VyY2VzEi8KDnJlc3RhcnRfcG9saWN5GAUgASgLMhcuYmVydGgudjEuUmVzdGFydFBvbGljeRIYCgtzdG9wX3NpZ25hbBgGIAEoCUgBiAEBEiYKB3Byb2Nlc3MYByABKAsyFS5iZXJ0aC52MS5Qcm9jZXNzU3BlYxIjCglydW5fc3RhdGUYCCABKA4yEC5iZXJ0aC52MS5TdGF0dXNCFAoSX2V4cGVjdGVkX3JldmlzaW9uQg4KDF9zdG9wX3NpZ25hbCI4Cg5VcGRhdGVSZXNwb25zZRImCgljb250YWluZXIYASABKAsyEy5iZXJ0aC52MS5Db250YWluZXIiKgoOSW5zcGVjdFJlcXVlc3QSCgoCaWQYASABKAkSDAoEc2l6ZRgCIAEoCCKSAQoPSW5zcGVjdFJlc3BvbnNlEiYKCWNvbnRhaW5lchgBIAEoCzITLmJlcnRoLnYxLkNvbnRhaW5lchIpCgZjb25maWcYAiABKAsyGS5iZXJ0aC52MS5Db250YWluZXJDb25maWcSGgoNc2l6ZV9yd19ieXRlcxgDIAEoBEgAiAEBQhAKDl9zaXplX3J3X2J5dGVzIm4KDVNpZ25hbFJlcXVlc3QSCgoCaWQYASABKAkSDgoGc2lnbmFsGAIgASgJEgsKA2FsbBgDIAEoCBIeChFleHBlY3RlZF9yZXZpc2lvbhgEIAEoBEgAiAEBQhQKEl9leHBlY3RlZF9yZXZpc2lvbiIQCg5TaWduYWxSZXNwb25zZSJ8ChRTaWduYWxQcm9jZXNzUmVxdWVzdBIKCgJpZBgBIAEoCRISCgpwcm9jZXNzX2lkGAIgASgJEg4KBnNpZ25hbBgDIAEoCRIeChFleHBlY3RlZF9yZXZpc2lvbhgEIAEoBEgAiAEBQhQKEl9leHBlY3RlZF9yZXZpc2lvbiIXChVTaWduYWxQcm9jZXNzUmVzcG9uc2UikQEKEUFkZFByb2Nlc3NSZXF1ZXN0EgoKAmlkGAEgASgJEhIKCnByb2Nlc3NfaWQYAiABKAkSJgoHcHJvY2VzcxgDIAEoCzIVLmJlcnRoLnYxLlByb2Nlc3NTcGVjEh4KEWV4cGVjdGVkX3JldmlzaW9uGAQgASgESACIAQFCFAoSX2V4cGVjdGVkX3JldmlzaW9uIjwKEkFkZFByb2Nlc3NSZXNwb25zZRImCgdwcm9jZXNzGAEgASgLMhUuYmVydGgudjEuUHJvY2Vzc0luZm8ihAEKDVJlc2l6ZVJlcXVlc3QSCgoCaWQYASABKAkSEgoKcHJvY2Vzc19pZBgCIAEoCRINCgV3aWR0aBgDIAEoDRIOCgZoZWlnaHQYBCABKA0SHgoRZXhwZWN0ZWRfcmV2aXNpb24YBSABKARIAIgBAUIUChJfZXhwZWN0ZWRfcmV2aXNpb24iEAoOUmVzaXplUmVzcG9uc2UiaQoRQ2xvc2VTdGRpblJlcXVlc3QSCgoCaWQYASABKAkSEgoKcHJvY2Vzc19pZBgCIAEoCRIeChFleHBlY3RlZF9yZXZpc2lvbhgDIAEoBEgAiAEBQhQKEl9leHBlY3RlZF9yZXZpc2lvbiIUChJDbG9zZVN0ZGluUmVzcG9uc2UiUAoMUGF1c2VSZXF1ZXN0EgoKAmlkGAEgASgJEh4KEWV4cGVjdGVkX3JldmlzaW9uGAIgASgESACIAQFCFAoSX2V4cGVjdGVkX3JldmlzaW9uIg8KDVBhdXNlUmVzcG9uc2UiUQoNUmVzdW1lUmVxdWVzdBIKCgJpZBgBIAEoCRIeChFleHBlY3RlZF9yZXZpc2lvbhgCIAEoBEgAiAEBQhQKEl9leHBlY3RlZF9yZXZpc2lvbiIQCg5SZXN1bWVSZXNwb25zZSIcCg5SZXN0b3JlUmVxdWVzdBIKCgJpZBgBIAEoCSI5Cg9SZXN0b3JlUmVzcG9uc2USJgoJY29udGFpbmVyGAEgASgLMhMuYmVydGgudjEuQ29udGFpbmVyIhoKDFN0YXRzUmVxdWVzdBIKCgJpZBgBIAEoCSIvCg1TdGF0c1Jlc3BvbnNlEh4KBXN0YXRzGAEgASgLMg8uYmVydGgudjEuU3RhdHMiHQoPTGlzdFBpZHNSZXF1ZXN0EgoKAmlkGAEgASgJIiAKEExpc3RQaWRzUmVzcG9uc2USDAoEcGlkcxgBIAMoDSIcCg5TdW1tYXJ5UmVxdWVzdBIKCgJpZBgBIAEoCSI+Cg9TdW1tYXJ5UmVzcG9uc2USKwoJcHJvY2Vzc2VzGAEgAygLMhguYmVydGgudjEuUHJvY2Vzc1N1bW1hcnkiggEKFlVwZGF0ZVJlc291cmNlc1JlcXVlc3QSCgoCaWQYASABKAkSJgoJcmVzb3VyY2VzGAIgASgLMhMuYmVydGgudjEuUmVzb3VyY2VzEh4KEWV4cGVjdGVkX3JldmlzaW9uGAMgASgESACIAQFCFAoSX2V4cGVjdGVkX3JldmlzaW9uIhkKF1VwZGF0ZVJlc291cmNlc1Jlc3BvbnNlImAKDURlbGV0ZVJlcXVlc3QSCgoCaWQYASABKAkSDQoFZm9yY2UYAiABKAgSHgoRZXhwZWN0ZWRfcmV2aXNpb24YAyABKARIAIgBAUIUChJfZXhwZWN0ZWRfcmV2aXNpb24iOwoORGVsZXRlUmVzcG9uc2USKQoLZXhpdF9zdGF0dXMYASABKAsyFC5iZXJ0aC52MS5FeGl0U3RhdHVzIlkKC1dhaXRSZXF1ZXN0EgoKAmlkGAEgASgJEhIKCnByb2Nlc3NfaWQYAiABKAkSKgoJY29uZGl0aW9uGAMgASgOMhcuYmVydGgudjEuV2FpdENvbmRpdGlvbiI5CgxXYWl0UmVzcG9uc2USKQoLZXhpdF9zdGF0dXMYASABKAsyFC5iZXJ0aC52MS5FeGl0U3RhdHVzIhoKDFN0YXRlUmVxdWVzdBIKCgJpZBgBIAEoCSI3Cg1TdGF0ZVJlc3BvbnNlEiYKCWNvbnRhaW5lchgBIAEoCzITLmJlcnRoLnYxLkNvbnRhaW5lciKTAQoLTGlzdFJlcXVlc3QSIgoIc3RhdHVzZXMYASADKA4yEC5iZXJ0aC52MS5TdGF0dXMSMQoGbGFiZWxzGAIgAygLMiEuYmVydGgudjEuTGlzdFJlcXVlc3QuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI3CgxMaXN0UmVzcG9uc2USJwoKY29udGFpbmVycxgBIAMoCzITLmJlcnRoLnYxLkNvbnRhaW5lciLBAQoLTG9nc1JlcXVlc3QSCgoCaWQYASABKAkSEgoKcHJvY2Vzc19pZBgCIAEoCRIOCgZzdGRvdXQYAyABKAgSDgoGc3RkZXJyGAQgASgIEgwKBHRhaWwYBSABKA0SKQoFc2luY2UYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZmb2xsb3cYCCABKAgifAoMTG9nc1Jlc3BvbnNlEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiMKBnN0cmVhbRgCIAEoDjITLmJlcnRoLnYxLkxvZ1N0cmVhbRIMCgRsaW5lGAMgASgMEg8KB3BhcnRpYWwYBCABKAgi0gEKDUF0dGFjaFJlcXVlc3QSLgoFc3RhcnQYASABKAsyHS5iZXJ0aC52MS5BdHRhY2hSZXF1ZXN0LlN0YXJ0SAASDwoFc3RkaW4YAiABKAxIABIVCgtjbG9zZV9zdGRpbhgDIAEoCEgAEicKBnJlc2l6ZRgEIAEoCzIVLmJlcnRoLnYxLkNvbnNvbGVTaXplSAAaNQoFU3RhcnQSCgoCaWQYASABKAkSEgoKcHJvY2Vzc19pZBgCIAEoCRIMCgRsb2dzGAMgASgIQgkKB21lc3NhZ2UisQEKDkF0dGFjaFJlc3BvbnNlEjEKBm91dHB1dBgBIAEoCzIfLmJlcnRoLnYxLkF0dGFjaFJlc3BvbnNlLk91dHB1dEgAEiQKBGV4aXQYAiABKAsyFC5iZXJ0aC52MS5FeGl0U3RhdHVzSAAaOwoGT3V0cHV0EiMKBnN0cmVhbRgBIAEoDjITLmJlcnRoLnYxLkxvZ1N0cmVhbRIMCgRkYXRhGAIgASgMQgkKB21lc3NhZ2UqiQEKDVdhaXRDb25kaXRpb24SHgoaV0FJVF9DT05ESVRJT05fVU5TUEVDSUZJRUQQABIeChpXQUlUX0NPTkRJVElPTl9OT1RfUlVOTklORxABEhwKGFdBSVRfQ09ORElUSU9OX05FWFRfRVhJVBACEhoKFldBSVRfQ09ORElUSU9OX1JFTU9WRUQQAzKGDAoQQ29udGFpbmVyU2VydmljZRI7CgZDcmVhdGUSFy5iZXJ0aC52MS5DcmVhdGVSZXF1ZXN0GhguYmVydGgudjEuQ3JlYXRlUmVzcG9uc2USOAoFU3RhcnQSFi5iZXJ0aC52MS5TdGFydFJlcXVlc3QaFy5iZXJ0aC52MS5TdGFydFJlc3BvbnNlEjUKBFN0b3ASFS5iZXJ0aC52MS5TdG9wUmVxdWVzdBoWLmJlcnRoLnYxLlN0b3BSZXNwb25zZRI+CgdSZXN0YXJ0EhguYmVydGgudjEuUmVzdGFydFJlcXVlc3QaGS5iZXJ0aC52MS5SZXN0YXJ0UmVzcG9uc2USOwoGVXBkYXRlEhcuYmVydGgudjEuVXBkYXRlUmVxdWVzdBoYLmJlcnRoLnYxLlVwZGF0ZVJlc3BvbnNlEj4KB0luc3BlY3QSGC5iZXJ0aC52MS5JbnNwZWN0UmVxdWVzdBoZLmJlcnRoLnYxLkluc3BlY3RSZXNwb25zZRI7CgZTaWduYWwSFy5iZXJ0aC52MS5TaWduYWxSZXF1ZXN0GhguYmVydGgudjEuU2lnbmFsUmVzcG9uc2USUAoNU2lnbmFsUHJvY2VzcxIeLmJlcnRoLnYxLlNpZ25hbFByb2Nlc3NSZXF1ZXN0Gh8uYmVydGgudjEuU2lnbmFsUHJvY2Vzc1Jlc3BvbnNlEkcKCkFkZFByb2Nlc3MSGy5iZXJ0aC52MS5BZGRQcm9jZXNzUmVxdWVzdBocLmJlcnRoLnYxLkFkZFByb2Nlc3NSZXNwb25zZRI7CgZSZXNpemUSFy5iZXJ0aC52MS5SZXNpemVSZXF1ZXN0GhguYmVydGgudjEuUmVzaXplUmVzcG9uc2USRwoKQ2xvc2VTdGRpbhIbLmJlcnRoLnYxLkNsb3NlU3RkaW5SZXF1ZXN0GhwuYmVydGgudjEuQ2xvc2VTdGRpblJlc3BvbnNlEjgKBVBhdXNlEhYuYmVydGgudjEuUGF1c2VSZXF1ZXN0GhcuYmVydGgudjEuUGF1c2VSZXNwb25zZRI7CgZSZXN1bWUSFy5iZXJ0aC52MS5SZXN1bWVSZXF1ZXN0GhguYmVydGgudjEuUmVzdW1lUmVzcG9uc2USPgoHUmVzdG9yZRIYLmJlcnRoLnYxLlJlc3RvcmVSZXF1ZXN0GhkuYmVydGgudjEuUmVzdG9yZVJlc3BvbnNlEjgKBVN0YXRzEhYuYmVydGgudjEuU3RhdHNSZXF1ZXN0GhcuYmVydGgudjEuU3RhdHNSZXNwb25zZRJBCghMaXN0UGlkcxIZLmJlcnRoLnYxLkxpc3RQaWRzUmVxdWVzdBoaLmJlcnRoLnYxLkxpc3RQaWRzUmVzcG9uc2USPgoHU3VtbWFyeRIYLmJlcnRoLnYxLlN1bW1hcnlSZXF1ZXN0GhkuYmVydGgudjEuU3VtbWFyeVJlc3BvbnNlElYKD1VwZGF0ZVJlc291cmNlcxIgLmJlcnRoLnYxLlVwZGF0ZVJlc291cmNlc1JlcXVlc3QaIS5iZXJ0aC52MS5VcGRhdGVSZXNvdXJjZXNSZXNwb25zZRI7CgZEZWxldGUSFy5iZXJ0aC52MS5EZWxldGVSZXF1ZXN0GhguYmVydGgudjEuRGVsZXRlUmVzcG9uc2USNQoEV2FpdBIVLmJlcnRoLnYxLldhaXRSZXF1ZXN0GhYuYmVydGgudjEuV2FpdFJlc3BvbnNlEjgKBVN0YXRlEhYuYmVydGgudjEuU3RhdGVSZXF1ZXN0GhcuYmVydGgudjEuU3RhdGVSZXNwb25zZRI1CgRMaXN0EhUuYmVydGgudjEuTGlzdFJlcXVlc3QaFi5iZXJ0aC52MS5MaXN0UmVzcG9uc2USNwoETG9ncxIVLmJlcnRoLnYxLkxvZ3NSZXF1ZXN0GhYuYmVydGgudjEuTG9nc1Jlc3BvbnNlMAESPwoGQXR0YWNoEhcuYmVydGgudjEuQXR0YWNoUmVxdWVzdBoYLmJlcnRoLnYxLkF0dGFjaFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_berth_v1_types, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message berth.v1.CreateRequest
@@ -74,6 +74,23 @@ export type CreateRequest = Message<"berth.v1.CreateRequest"> & {
    * @generated from field: berth.v1.RestartPolicy restart_policy = 9;
    */
   restartPolicy?: RestartPolicy | undefined;
+
+  /**
+   * start runs the init process at once (the default, when unset). False
+   * leaves the container CREATED: root filesystem, bundle and record made,
+   * a create event published, and nothing started until Start.
+   *
+   * @generated from field: optional bool start = 10;
+   */
+  start?: boolean | undefined;
+
+  /**
+   * stop_signal is the signal Stop sends first (a number or a name);
+   * empty means SIGTERM.
+   *
+   * @generated from field: string stop_signal = 11;
+   */
+  stopSignal: string;
 };
 
 /**
@@ -101,6 +118,329 @@ export const CreateResponseSchema: GenMessage<CreateResponse> = /*@__PURE__*/
   messageDesc(file_berth_v1_containers, 1);
 
 /**
+ * @generated from message berth.v1.StartRequest
+ */
+export type StartRequest = Message<"berth.v1.StartRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 2;
+   */
+  expectedRevision?: bigint | undefined;
+};
+
+/**
+ * Describes the message berth.v1.StartRequest.
+ * Use `create(StartRequestSchema)` to create a new message.
+ */
+export const StartRequestSchema: GenMessage<StartRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_containers, 2);
+
+/**
+ * @generated from message berth.v1.StartResponse
+ */
+export type StartResponse = Message<"berth.v1.StartResponse"> & {
+  /**
+   * @generated from field: berth.v1.Container container = 1;
+   */
+  container?: Container | undefined;
+};
+
+/**
+ * Describes the message berth.v1.StartResponse.
+ * Use `create(StartResponseSchema)` to create a new message.
+ */
+export const StartResponseSchema: GenMessage<StartResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_containers, 3);
+
+/**
+ * @generated from message berth.v1.StopRequest
+ */
+export type StopRequest = Message<"berth.v1.StopRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * signal overrides the container's stop signal (a number or a name).
+   *
+   * @generated from field: string signal = 2;
+   */
+  signal: string;
+
+  /**
+   * timeout_seconds is how long to wait for the container to exit before
+   * SIGKILL; unset means 10 s (dockervm's DefaultForceStopTimeout), 0 kills
+   * at once. At most 3600.
+   *
+   * @generated from field: optional uint32 timeout_seconds = 3;
+   */
+  timeoutSeconds?: number | undefined;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 4;
+   */
+  expectedRevision?: bigint | undefined;
+};
+
+/**
+ * Describes the message berth.v1.StopRequest.
+ * Use `create(StopRequestSchema)` to create a new message.
+ */
+export const StopRequestSchema: GenMessage<StopRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_containers, 4);
+
+/**
+ * @generated from message berth.v1.StopResponse
+ */
+export type StopResponse = Message<"berth.v1.StopResponse"> & {
+  /**
+   * exit_status is the stopped run's exit (of the last run, for a container
+   * that was already stopped; unset for one that never started).
+   *
+   * @generated from field: berth.v1.ExitStatus exit_status = 1;
+   */
+  exitStatus?: ExitStatus | undefined;
+
+  /**
+   * killed is true when the container outlived the timeout and was killed.
+   *
+   * @generated from field: bool killed = 2;
+   */
+  killed: boolean;
+
+  /**
+   * @generated from field: berth.v1.Container container = 3;
+   */
+  container?: Container | undefined;
+};
+
+/**
+ * Describes the message berth.v1.StopResponse.
+ * Use `create(StopResponseSchema)` to create a new message.
+ */
+export const StopResponseSchema: GenMessage<StopResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_containers, 5);
+
+/**
+ * @generated from message berth.v1.RestartRequest
+ */
+export type RestartRequest = Message<"berth.v1.RestartRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string signal = 2;
+   */
+  signal: string;
+
+  /**
+   * @generated from field: optional uint32 timeout_seconds = 3;
+   */
+  timeoutSeconds?: number | undefined;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 4;
+   */
+  expectedRevision?: bigint | undefined;
+};
+
+/**
+ * Describes the message berth.v1.RestartRequest.
+ * Use `create(RestartRequestSchema)` to create a new message.
+ */
+export const RestartRequestSchema: GenMessage<RestartRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_containers, 6);
+
+/**
+ * @generated from message berth.v1.RestartResponse
+ */
+export type RestartResponse = Message<"berth.v1.RestartResponse"> & {
+  /**
+   * @generated from field: berth.v1.Container container = 1;
+   */
+  container?: Container | undefined;
+
+  /**
+   * killed is true when the stop had to kill the container.
+   *
+   * @generated from field: bool killed = 2;
+   */
+  killed: boolean;
+};
+
+/**
+ * Describes the message berth.v1.RestartResponse.
+ * Use `create(RestartResponseSchema)` to create a new message.
+ */
+export const RestartResponseSchema: GenMessage<RestartResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_containers, 7);
+
+/**
+ * Labels is a whole set of labels, so that Update can tell "replace with
+ * none" from "leave as is".
+ *
+ * @generated from message berth.v1.Labels
+ */
+export type Labels = Message<"berth.v1.Labels"> & {
+  /**
+   * @generated from field: map<string, string> values = 1;
+   */
+  values: { [key: string]: string };
+};
+
+/**
+ * Describes the message berth.v1.Labels.
+ * Use `create(LabelsSchema)` to create a new message.
+ */
+export const LabelsSchema: GenMessage<Labels> = /*@__PURE__*/
+  messageDesc(file_berth_v1_containers, 8);
+
+/**
+ * @generated from message berth.v1.UpdateRequest
+ */
+export type UpdateRequest = Message<"berth.v1.UpdateRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 2;
+   */
+  expectedRevision?: bigint | undefined;
+
+  /**
+   * labels, when set, replaces every label of the container.
+   *
+   * @generated from field: berth.v1.Labels labels = 3;
+   */
+  labels?: Labels | undefined;
+
+  /**
+   * resources sets the limits named (as UpdateResources), applied at once
+   * to a running container and kept for its next runs.
+   *
+   * @generated from field: berth.v1.Resources resources = 4;
+   */
+  resources?: Resources | undefined;
+
+  /**
+   * @generated from field: berth.v1.RestartPolicy restart_policy = 5;
+   */
+  restartPolicy?: RestartPolicy | undefined;
+
+  /**
+   * stop_signal, when set, is the signal Stop sends first from now on.
+   *
+   * @generated from field: optional string stop_signal = 6;
+   */
+  stopSignal?: string | undefined;
+
+  /**
+   * process, when set, is the init process of the next start (VIC's
+   * SetEntryPoint); the running one is not touched.
+   *
+   * @generated from field: berth.v1.ProcessSpec process = 7;
+   */
+  process?: ProcessSpec | undefined;
+
+  /**
+   * run_state, when set, moves the container there after the change
+   * (VIC's SetRunState): RUNNING starts (or resumes) it, PAUSED pauses it,
+   * STOPPED stops it as Stop does with its defaults.
+   *
+   * @generated from field: berth.v1.Status run_state = 8;
+   */
+  runState: Status;
+};
+
+/**
+ * Describes the message berth.v1.UpdateRequest.
+ * Use `create(UpdateRequestSchema)` to create a new message.
+ */
+export const UpdateRequestSchema: GenMessage<UpdateRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_containers, 9);
+
+/**
+ * @generated from message berth.v1.UpdateResponse
+ */
+export type UpdateResponse = Message<"berth.v1.UpdateResponse"> & {
+  /**
+   * @generated from field: berth.v1.Container container = 1;
+   */
+  container?: Container | undefined;
+};
+
+/**
+ * Describes the message berth.v1.UpdateResponse.
+ * Use `create(UpdateResponseSchema)` to create a new message.
+ */
+export const UpdateResponseSchema: GenMessage<UpdateResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_containers, 10);
+
+/**
+ * @generated from message berth.v1.InspectRequest
+ */
+export type InspectRequest = Message<"berth.v1.InspectRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * size computes the size of the container's writable layer (a walk of
+   * its files: slower).
+   *
+   * @generated from field: bool size = 2;
+   */
+  size: boolean;
+};
+
+/**
+ * Describes the message berth.v1.InspectRequest.
+ * Use `create(InspectRequestSchema)` to create a new message.
+ */
+export const InspectRequestSchema: GenMessage<InspectRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_containers, 11);
+
+/**
+ * @generated from message berth.v1.InspectResponse
+ */
+export type InspectResponse = Message<"berth.v1.InspectResponse"> & {
+  /**
+   * @generated from field: berth.v1.Container container = 1;
+   */
+  container?: Container | undefined;
+
+  /**
+   * @generated from field: berth.v1.ContainerConfig config = 2;
+   */
+  config?: ContainerConfig | undefined;
+
+  /**
+   * size_rw_bytes is the size of the files in the writable layer, when
+   * asked for and the container has one.
+   *
+   * @generated from field: optional uint64 size_rw_bytes = 3;
+   */
+  sizeRwBytes?: bigint | undefined;
+};
+
+/**
+ * Describes the message berth.v1.InspectResponse.
+ * Use `create(InspectResponseSchema)` to create a new message.
+ */
+export const InspectResponseSchema: GenMessage<InspectResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_containers, 12);
+
+/**
  * @generated from message berth.v1.SignalRequest
  */
 export type SignalRequest = Message<"berth.v1.SignalRequest"> & {
@@ -122,6 +462,11 @@ export type SignalRequest = Message<"berth.v1.SignalRequest"> & {
    * @generated from field: bool all = 3;
    */
   all: boolean;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 4;
+   */
+  expectedRevision?: bigint | undefined;
 };
 
 /**
@@ -129,7 +474,7 @@ export type SignalRequest = Message<"berth.v1.SignalRequest"> & {
  * Use `create(SignalRequestSchema)` to create a new message.
  */
 export const SignalRequestSchema: GenMessage<SignalRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 2);
+  messageDesc(file_berth_v1_containers, 13);
 
 /**
  * @generated from message berth.v1.SignalResponse
@@ -142,7 +487,7 @@ export type SignalResponse = Message<"berth.v1.SignalResponse"> & {
  * Use `create(SignalResponseSchema)` to create a new message.
  */
 export const SignalResponseSchema: GenMessage<SignalResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 3);
+  messageDesc(file_berth_v1_containers, 14);
 
 /**
  * @generated from message berth.v1.SignalProcessRequest
@@ -167,6 +512,11 @@ export type SignalProcessRequest = Message<"berth.v1.SignalProcessRequest"> & {
    * @generated from field: string signal = 3;
    */
   signal: string;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 4;
+   */
+  expectedRevision?: bigint | undefined;
 };
 
 /**
@@ -174,7 +524,7 @@ export type SignalProcessRequest = Message<"berth.v1.SignalProcessRequest"> & {
  * Use `create(SignalProcessRequestSchema)` to create a new message.
  */
 export const SignalProcessRequestSchema: GenMessage<SignalProcessRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 4);
+  messageDesc(file_berth_v1_containers, 15);
 
 /**
  * @generated from message berth.v1.SignalProcessResponse
@@ -187,7 +537,7 @@ export type SignalProcessResponse = Message<"berth.v1.SignalProcessResponse"> & 
  * Use `create(SignalProcessResponseSchema)` to create a new message.
  */
 export const SignalProcessResponseSchema: GenMessage<SignalProcessResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 5);
+  messageDesc(file_berth_v1_containers, 16);
 
 /**
  * @generated from message berth.v1.AddProcessRequest
@@ -214,6 +564,11 @@ export type AddProcessRequest = Message<"berth.v1.AddProcessRequest"> & {
    * @generated from field: berth.v1.ProcessSpec process = 3;
    */
   process?: ProcessSpec | undefined;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 4;
+   */
+  expectedRevision?: bigint | undefined;
 };
 
 /**
@@ -221,7 +576,7 @@ export type AddProcessRequest = Message<"berth.v1.AddProcessRequest"> & {
  * Use `create(AddProcessRequestSchema)` to create a new message.
  */
 export const AddProcessRequestSchema: GenMessage<AddProcessRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 6);
+  messageDesc(file_berth_v1_containers, 17);
 
 /**
  * @generated from message berth.v1.AddProcessResponse
@@ -238,7 +593,7 @@ export type AddProcessResponse = Message<"berth.v1.AddProcessResponse"> & {
  * Use `create(AddProcessResponseSchema)` to create a new message.
  */
 export const AddProcessResponseSchema: GenMessage<AddProcessResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 7);
+  messageDesc(file_berth_v1_containers, 18);
 
 /**
  * @generated from message berth.v1.ResizeRequest
@@ -265,6 +620,11 @@ export type ResizeRequest = Message<"berth.v1.ResizeRequest"> & {
    * @generated from field: uint32 height = 4;
    */
   height: number;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 5;
+   */
+  expectedRevision?: bigint | undefined;
 };
 
 /**
@@ -272,7 +632,7 @@ export type ResizeRequest = Message<"berth.v1.ResizeRequest"> & {
  * Use `create(ResizeRequestSchema)` to create a new message.
  */
 export const ResizeRequestSchema: GenMessage<ResizeRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 8);
+  messageDesc(file_berth_v1_containers, 19);
 
 /**
  * @generated from message berth.v1.ResizeResponse
@@ -285,7 +645,7 @@ export type ResizeResponse = Message<"berth.v1.ResizeResponse"> & {
  * Use `create(ResizeResponseSchema)` to create a new message.
  */
 export const ResizeResponseSchema: GenMessage<ResizeResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 9);
+  messageDesc(file_berth_v1_containers, 20);
 
 /**
  * @generated from message berth.v1.CloseStdinRequest
@@ -300,6 +660,11 @@ export type CloseStdinRequest = Message<"berth.v1.CloseStdinRequest"> & {
    * @generated from field: string process_id = 2;
    */
   processId: string;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 3;
+   */
+  expectedRevision?: bigint | undefined;
 };
 
 /**
@@ -307,7 +672,7 @@ export type CloseStdinRequest = Message<"berth.v1.CloseStdinRequest"> & {
  * Use `create(CloseStdinRequestSchema)` to create a new message.
  */
 export const CloseStdinRequestSchema: GenMessage<CloseStdinRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 10);
+  messageDesc(file_berth_v1_containers, 21);
 
 /**
  * @generated from message berth.v1.CloseStdinResponse
@@ -320,7 +685,7 @@ export type CloseStdinResponse = Message<"berth.v1.CloseStdinResponse"> & {
  * Use `create(CloseStdinResponseSchema)` to create a new message.
  */
 export const CloseStdinResponseSchema: GenMessage<CloseStdinResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 11);
+  messageDesc(file_berth_v1_containers, 22);
 
 /**
  * @generated from message berth.v1.PauseRequest
@@ -330,6 +695,11 @@ export type PauseRequest = Message<"berth.v1.PauseRequest"> & {
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 2;
+   */
+  expectedRevision?: bigint | undefined;
 };
 
 /**
@@ -337,7 +707,7 @@ export type PauseRequest = Message<"berth.v1.PauseRequest"> & {
  * Use `create(PauseRequestSchema)` to create a new message.
  */
 export const PauseRequestSchema: GenMessage<PauseRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 12);
+  messageDesc(file_berth_v1_containers, 23);
 
 /**
  * @generated from message berth.v1.PauseResponse
@@ -350,7 +720,7 @@ export type PauseResponse = Message<"berth.v1.PauseResponse"> & {
  * Use `create(PauseResponseSchema)` to create a new message.
  */
 export const PauseResponseSchema: GenMessage<PauseResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 13);
+  messageDesc(file_berth_v1_containers, 24);
 
 /**
  * @generated from message berth.v1.ResumeRequest
@@ -360,6 +730,11 @@ export type ResumeRequest = Message<"berth.v1.ResumeRequest"> & {
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 2;
+   */
+  expectedRevision?: bigint | undefined;
 };
 
 /**
@@ -367,7 +742,7 @@ export type ResumeRequest = Message<"berth.v1.ResumeRequest"> & {
  * Use `create(ResumeRequestSchema)` to create a new message.
  */
 export const ResumeRequestSchema: GenMessage<ResumeRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 14);
+  messageDesc(file_berth_v1_containers, 25);
 
 /**
  * @generated from message berth.v1.ResumeResponse
@@ -380,7 +755,7 @@ export type ResumeResponse = Message<"berth.v1.ResumeResponse"> & {
  * Use `create(ResumeResponseSchema)` to create a new message.
  */
 export const ResumeResponseSchema: GenMessage<ResumeResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 15);
+  messageDesc(file_berth_v1_containers, 26);
 
 /**
  * @generated from message berth.v1.RestoreRequest
@@ -397,7 +772,7 @@ export type RestoreRequest = Message<"berth.v1.RestoreRequest"> & {
  * Use `create(RestoreRequestSchema)` to create a new message.
  */
 export const RestoreRequestSchema: GenMessage<RestoreRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 16);
+  messageDesc(file_berth_v1_containers, 27);
 
 /**
  * @generated from message berth.v1.RestoreResponse
@@ -414,7 +789,7 @@ export type RestoreResponse = Message<"berth.v1.RestoreResponse"> & {
  * Use `create(RestoreResponseSchema)` to create a new message.
  */
 export const RestoreResponseSchema: GenMessage<RestoreResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 17);
+  messageDesc(file_berth_v1_containers, 28);
 
 /**
  * @generated from message berth.v1.StatsRequest
@@ -431,7 +806,7 @@ export type StatsRequest = Message<"berth.v1.StatsRequest"> & {
  * Use `create(StatsRequestSchema)` to create a new message.
  */
 export const StatsRequestSchema: GenMessage<StatsRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 18);
+  messageDesc(file_berth_v1_containers, 29);
 
 /**
  * @generated from message berth.v1.StatsResponse
@@ -448,7 +823,7 @@ export type StatsResponse = Message<"berth.v1.StatsResponse"> & {
  * Use `create(StatsResponseSchema)` to create a new message.
  */
 export const StatsResponseSchema: GenMessage<StatsResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 19);
+  messageDesc(file_berth_v1_containers, 30);
 
 /**
  * @generated from message berth.v1.ListPidsRequest
@@ -465,7 +840,7 @@ export type ListPidsRequest = Message<"berth.v1.ListPidsRequest"> & {
  * Use `create(ListPidsRequestSchema)` to create a new message.
  */
 export const ListPidsRequestSchema: GenMessage<ListPidsRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 20);
+  messageDesc(file_berth_v1_containers, 31);
 
 /**
  * @generated from message berth.v1.ListPidsResponse
@@ -482,7 +857,7 @@ export type ListPidsResponse = Message<"berth.v1.ListPidsResponse"> & {
  * Use `create(ListPidsResponseSchema)` to create a new message.
  */
 export const ListPidsResponseSchema: GenMessage<ListPidsResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 21);
+  messageDesc(file_berth_v1_containers, 32);
 
 /**
  * @generated from message berth.v1.SummaryRequest
@@ -499,7 +874,7 @@ export type SummaryRequest = Message<"berth.v1.SummaryRequest"> & {
  * Use `create(SummaryRequestSchema)` to create a new message.
  */
 export const SummaryRequestSchema: GenMessage<SummaryRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 22);
+  messageDesc(file_berth_v1_containers, 33);
 
 /**
  * @generated from message berth.v1.SummaryResponse
@@ -516,7 +891,7 @@ export type SummaryResponse = Message<"berth.v1.SummaryResponse"> & {
  * Use `create(SummaryResponseSchema)` to create a new message.
  */
 export const SummaryResponseSchema: GenMessage<SummaryResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 23);
+  messageDesc(file_berth_v1_containers, 34);
 
 /**
  * @generated from message berth.v1.UpdateResourcesRequest
@@ -531,6 +906,11 @@ export type UpdateResourcesRequest = Message<"berth.v1.UpdateResourcesRequest"> 
    * @generated from field: berth.v1.Resources resources = 2;
    */
   resources?: Resources | undefined;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 3;
+   */
+  expectedRevision?: bigint | undefined;
 };
 
 /**
@@ -538,7 +918,7 @@ export type UpdateResourcesRequest = Message<"berth.v1.UpdateResourcesRequest"> 
  * Use `create(UpdateResourcesRequestSchema)` to create a new message.
  */
 export const UpdateResourcesRequestSchema: GenMessage<UpdateResourcesRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 24);
+  messageDesc(file_berth_v1_containers, 35);
 
 /**
  * @generated from message berth.v1.UpdateResourcesResponse
@@ -551,7 +931,7 @@ export type UpdateResourcesResponse = Message<"berth.v1.UpdateResourcesResponse"
  * Use `create(UpdateResourcesResponseSchema)` to create a new message.
  */
 export const UpdateResourcesResponseSchema: GenMessage<UpdateResourcesResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 25);
+  messageDesc(file_berth_v1_containers, 36);
 
 /**
  * @generated from message berth.v1.DeleteRequest
@@ -568,6 +948,11 @@ export type DeleteRequest = Message<"berth.v1.DeleteRequest"> & {
    * @generated from field: bool force = 2;
    */
   force: boolean;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 3;
+   */
+  expectedRevision?: bigint | undefined;
 };
 
 /**
@@ -575,7 +960,7 @@ export type DeleteRequest = Message<"berth.v1.DeleteRequest"> & {
  * Use `create(DeleteRequestSchema)` to create a new message.
  */
 export const DeleteRequestSchema: GenMessage<DeleteRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 26);
+  messageDesc(file_berth_v1_containers, 37);
 
 /**
  * @generated from message berth.v1.DeleteResponse
@@ -592,7 +977,7 @@ export type DeleteResponse = Message<"berth.v1.DeleteResponse"> & {
  * Use `create(DeleteResponseSchema)` to create a new message.
  */
 export const DeleteResponseSchema: GenMessage<DeleteResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 27);
+  messageDesc(file_berth_v1_containers, 38);
 
 /**
  * @generated from message berth.v1.WaitRequest
@@ -621,7 +1006,7 @@ export type WaitRequest = Message<"berth.v1.WaitRequest"> & {
  * Use `create(WaitRequestSchema)` to create a new message.
  */
 export const WaitRequestSchema: GenMessage<WaitRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 28);
+  messageDesc(file_berth_v1_containers, 39);
 
 /**
  * @generated from message berth.v1.WaitResponse
@@ -638,7 +1023,7 @@ export type WaitResponse = Message<"berth.v1.WaitResponse"> & {
  * Use `create(WaitResponseSchema)` to create a new message.
  */
 export const WaitResponseSchema: GenMessage<WaitResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 29);
+  messageDesc(file_berth_v1_containers, 40);
 
 /**
  * @generated from message berth.v1.StateRequest
@@ -655,7 +1040,7 @@ export type StateRequest = Message<"berth.v1.StateRequest"> & {
  * Use `create(StateRequestSchema)` to create a new message.
  */
 export const StateRequestSchema: GenMessage<StateRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 30);
+  messageDesc(file_berth_v1_containers, 41);
 
 /**
  * @generated from message berth.v1.StateResponse
@@ -672,7 +1057,7 @@ export type StateResponse = Message<"berth.v1.StateResponse"> & {
  * Use `create(StateResponseSchema)` to create a new message.
  */
 export const StateResponseSchema: GenMessage<StateResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 31);
+  messageDesc(file_berth_v1_containers, 42);
 
 /**
  * @generated from message berth.v1.ListRequest
@@ -699,7 +1084,7 @@ export type ListRequest = Message<"berth.v1.ListRequest"> & {
  * Use `create(ListRequestSchema)` to create a new message.
  */
 export const ListRequestSchema: GenMessage<ListRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 32);
+  messageDesc(file_berth_v1_containers, 43);
 
 /**
  * @generated from message berth.v1.ListResponse
@@ -716,7 +1101,7 @@ export type ListResponse = Message<"berth.v1.ListResponse"> & {
  * Use `create(ListResponseSchema)` to create a new message.
  */
 export const ListResponseSchema: GenMessage<ListResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 33);
+  messageDesc(file_berth_v1_containers, 44);
 
 /**
  * @generated from message berth.v1.LogsRequest
@@ -776,7 +1161,7 @@ export type LogsRequest = Message<"berth.v1.LogsRequest"> & {
  * Use `create(LogsRequestSchema)` to create a new message.
  */
 export const LogsRequestSchema: GenMessage<LogsRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 34);
+  messageDesc(file_berth_v1_containers, 45);
 
 /**
  * @generated from message berth.v1.LogsResponse
@@ -812,7 +1197,7 @@ export type LogsResponse = Message<"berth.v1.LogsResponse"> & {
  * Use `create(LogsResponseSchema)` to create a new message.
  */
 export const LogsResponseSchema: GenMessage<LogsResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 35);
+  messageDesc(file_berth_v1_containers, 46);
 
 /**
  * @generated from message berth.v1.AttachRequest
@@ -863,7 +1248,7 @@ export type AttachRequest = Message<"berth.v1.AttachRequest"> & {
  * Use `create(AttachRequestSchema)` to create a new message.
  */
 export const AttachRequestSchema: GenMessage<AttachRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 36);
+  messageDesc(file_berth_v1_containers, 47);
 
 /**
  * @generated from message berth.v1.AttachRequest.Start
@@ -896,7 +1281,7 @@ export type AttachRequest_Start = Message<"berth.v1.AttachRequest.Start"> & {
  * Use `create(AttachRequest_StartSchema)` to create a new message.
  */
 export const AttachRequest_StartSchema: GenMessage<AttachRequest_Start> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 36, 0);
+  messageDesc(file_berth_v1_containers, 47, 0);
 
 /**
  * @generated from message berth.v1.AttachResponse
@@ -927,7 +1312,7 @@ export type AttachResponse = Message<"berth.v1.AttachResponse"> & {
  * Use `create(AttachResponseSchema)` to create a new message.
  */
 export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 37);
+  messageDesc(file_berth_v1_containers, 48);
 
 /**
  * @generated from message berth.v1.AttachResponse.Output
@@ -949,7 +1334,7 @@ export type AttachResponse_Output = Message<"berth.v1.AttachResponse.Output"> & 
  * Use `create(AttachResponse_OutputSchema)` to create a new message.
  */
 export const AttachResponse_OutputSchema: GenMessage<AttachResponse_Output> = /*@__PURE__*/
-  messageDesc(file_berth_v1_containers, 37, 0);
+  messageDesc(file_berth_v1_containers, 48, 0);
 
 /**
  * WaitCondition says what Wait waits for, as in the Runtime seed.
@@ -1030,11 +1415,21 @@ export const WaitConditionSchema: GenEnum<WaitCondition> = /*@__PURE__*/
  *   - Delete: FAILED_PRECONDITION without force; with force, as Signal
  *     SIGKILL with all, then the delete: events RESUME, EXIT (137), DELETE.
  *
+ * Revisions (optimistic concurrency, after VIC's handle Commit): every
+ * container carries a revision (Container.revision) that increases with each
+ * change of its configuration or run state: every event about it, and every
+ * change by Update or UpdateResources. Every call that changes a container
+ * takes an optional expected_revision; when it is set and does not match,
+ * the call changes nothing and fails with ABORTED naming the current
+ * revision. Two clients racing an update with the revision they read:
+ * exactly one wins.
+ *
  * @generated from service berth.v1.ContainerService
  */
 export const ContainerService: GenService<{
   /**
-   * Create creates a container and starts its init process.
+   * Create creates a container and, unless start is false, starts its init
+   * process.
    *
    * @generated from rpc berth.v1.ContainerService.Create
    */
@@ -1042,6 +1437,69 @@ export const ContainerService: GenService<{
     methodKind: "unary";
     input: typeof CreateRequestSchema;
     output: typeof CreateResponseSchema;
+  },
+  /**
+   * Start starts a CREATED container's init process, or starts a STOPPED
+   * one again as a new run on the same writable layer (what it wrote
+   * survives). Starting a RUNNING or PAUSED container succeeds and changes
+   * nothing. A RESTARTING one starts at once, its pending restart
+   * cancelled. Event: START_CONTAINER.
+   *
+   * @generated from rpc berth.v1.ContainerService.Start
+   */
+  start: {
+    methodKind: "unary";
+    input: typeof StartRequestSchema;
+    output: typeof StartResponseSchema;
+  },
+  /**
+   * Stop sends the stop signal to the init process, waits up to the
+   * timeout for the container to exit, then SIGKILLs every process of it.
+   * Stopping a stopped (or CREATED, never started) container succeeds and
+   * changes nothing; a RESTARTING one has its restart cancelled. A stop is a
+   * user's stop: no restart policy starts the container again (an
+   * UNLESS_STOPPED one stays stopped across a daemon restart). A PAUSED
+   * container is thawed once signalled so that it can act on it.
+   *
+   * @generated from rpc berth.v1.ContainerService.Stop
+   */
+  stop: {
+    methodKind: "unary";
+    input: typeof StopRequestSchema;
+    output: typeof StopResponseSchema;
+  },
+  /**
+   * Restart stops the container as Stop does (if it runs), then starts it
+   * again as Start does; the events are EXIT (if it ran) then RESTART.
+   *
+   * @generated from rpc berth.v1.ContainerService.Restart
+   */
+  restart: {
+    methodKind: "unary";
+    input: typeof RestartRequestSchema;
+    output: typeof RestartResponseSchema;
+  },
+  /**
+   * Update changes a container's mutable configuration in one atomic step
+   * and, when run_state is set, its run state after it. Unset fields stay
+   * as they are. Nothing changes when any part is invalid.
+   *
+   * @generated from rpc berth.v1.ContainerService.Update
+   */
+  update: {
+    methodKind: "unary";
+    input: typeof UpdateRequestSchema;
+    output: typeof UpdateResponseSchema;
+  },
+  /**
+   * Inspect returns everything a container was made with and its state.
+   *
+   * @generated from rpc berth.v1.ContainerService.Inspect
+   */
+  inspect: {
+    methodKind: "unary";
+    input: typeof InspectRequestSchema;
+    output: typeof InspectResponseSchema;
   },
   /**
    * Signal sends a signal to the container's init process (or all its

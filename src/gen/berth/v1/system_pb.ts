@@ -4,13 +4,15 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file berth/v1/system.proto.
  */
 export const file_berth_v1_system: GenFile = /*@__PURE__*/
-  fileDesc("ChViZXJ0aC92MS9zeXN0ZW0ucHJvdG8SCGJlcnRoLnYxIhAKDlZlcnNpb25SZXF1ZXN0InoKD1ZlcnNpb25SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEg8KB3J1bnRpbWUYAiABKAkSFwoPcnVudGltZV92ZXJzaW9uGAMgASgJEhcKD21vbml0b3JfdmVyc2lvbhgEIAEoCRITCgtjZ3JvdXBfbW9kZRgFIAEoCSINCgtQaW5nUmVxdWVzdCIOCgxQaW5nUmVzcG9uc2UyhgEKDVN5c3RlbVNlcnZpY2USPgoHVmVyc2lvbhIYLmJlcnRoLnYxLlZlcnNpb25SZXF1ZXN0GhkuYmVydGgudjEuVmVyc2lvblJlc3BvbnNlEjUKBFBpbmcSFS5iZXJ0aC52MS5QaW5nUmVxdWVzdBoWLmJlcnRoLnYxLlBpbmdSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChViZXJ0aC92MS9zeXN0ZW0ucHJvdG8SCGJlcnRoLnYxIhAKDlZlcnNpb25SZXF1ZXN0InoKD1ZlcnNpb25SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEg8KB3J1bnRpbWUYAiABKAkSFwoPcnVudGltZV92ZXJzaW9uGAMgASgJEhcKD21vbml0b3JfdmVyc2lvbhgEIAEoCRITCgtjZ3JvdXBfbW9kZRgFIAEoCSINCgtQaW5nUmVxdWVzdCIOCgxQaW5nUmVzcG9uc2UiDQoLSW5mb1JlcXVlc3Qi7gMKDEluZm9SZXNwb25zZRIKCgJpZBgBIAEoCRISCgpjb250YWluZXJzGAIgASgNEhoKEmNvbnRhaW5lcnNfcnVubmluZxgDIAEoDRIZChFjb250YWluZXJzX3BhdXNlZBgEIAEoDRIaChJjb250YWluZXJzX3N0b3BwZWQYBSABKA0SDgoGZHJpdmVyGAYgASgJEhQKDG1lbW9yeV9saW1pdBgHIAEoCBISCgpzd2FwX2xpbWl0GAggASgIEi8KC3N5c3RlbV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5rZXJuZWxfdmVyc2lvbhgKIAEoCRIYChBvcGVyYXRpbmdfc3lzdGVtGAsgASgJEhIKCm9zX3ZlcnNpb24YDCABKAkSDwoHb3NfdHlwZRgNIAEoCRIUCgxhcmNoaXRlY3R1cmUYDiABKAkSDAoEbmNwdRgPIAEoDRIXCg9tZW1fdG90YWxfYnl0ZXMYECABKAQSDAoEbmFtZRgRIAEoCRIWCg5zZXJ2ZXJfdmVyc2lvbhgSIAEoCRITCgtjZ3JvdXBfbW9kZRgTIAEoCRIPCgdydW50aW1lGBQgASgJEhAKCHdhcm5pbmdzGBUgAygJEg4KBmltYWdlcxgWIAEoDTK9AQoNU3lzdGVtU2VydmljZRI+CgdWZXJzaW9uEhguYmVydGgudjEuVmVyc2lvblJlcXVlc3QaGS5iZXJ0aC52MS5WZXJzaW9uUmVzcG9uc2USNQoEUGluZxIVLmJlcnRoLnYxLlBpbmdSZXF1ZXN0GhYuYmVydGgudjEuUGluZ1Jlc3BvbnNlEjUKBEluZm8SFS5iZXJ0aC52MS5JbmZvUmVxdWVzdBoWLmJlcnRoLnYxLkluZm9SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message berth.v1.VersionRequest
@@ -89,6 +91,161 @@ export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
   messageDesc(file_berth_v1_system, 3);
 
 /**
+ * @generated from message berth.v1.InfoRequest
+ */
+export type InfoRequest = Message<"berth.v1.InfoRequest"> & {
+};
+
+/**
+ * Describes the message berth.v1.InfoRequest.
+ * Use `create(InfoRequestSchema)` to create a new message.
+ */
+export const InfoRequestSchema: GenMessage<InfoRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_system, 4);
+
+/**
+ * @generated from message berth.v1.InfoResponse
+ */
+export type InfoResponse = Message<"berth.v1.InfoResponse"> & {
+  /**
+   * id identifies this daemon's state directory (stable across restarts).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * containers counts the containers of every namespace; the others count
+   * them by status (RESTARTING and CREATED ones are stopped).
+   *
+   * @generated from field: uint32 containers = 2;
+   */
+  containers: number;
+
+  /**
+   * @generated from field: uint32 containers_running = 3;
+   */
+  containersRunning: number;
+
+  /**
+   * @generated from field: uint32 containers_paused = 4;
+   */
+  containersPaused: number;
+
+  /**
+   * @generated from field: uint32 containers_stopped = 5;
+   */
+  containersStopped: number;
+
+  /**
+   * driver is the storage driver of container root filesystems.
+   *
+   * @generated from field: string driver = 6;
+   */
+  driver: string;
+
+  /**
+   * memory_limit and swap_limit say whether the kernel can limit a
+   * container's memory and its swap.
+   *
+   * @generated from field: bool memory_limit = 7;
+   */
+  memoryLimit: boolean;
+
+  /**
+   * @generated from field: bool swap_limit = 8;
+   */
+  swapLimit: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp system_time = 9;
+   */
+  systemTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string kernel_version = 10;
+   */
+  kernelVersion: string;
+
+  /**
+   * operating_system is the host's PRETTY_NAME (os-release).
+   *
+   * @generated from field: string operating_system = 11;
+   */
+  operatingSystem: string;
+
+  /**
+   * @generated from field: string os_version = 12;
+   */
+  osVersion: string;
+
+  /**
+   * @generated from field: string os_type = 13;
+   */
+  osType: string;
+
+  /**
+   * @generated from field: string architecture = 14;
+   */
+  architecture: string;
+
+  /**
+   * @generated from field: uint32 ncpu = 15;
+   */
+  ncpu: number;
+
+  /**
+   * @generated from field: uint64 mem_total_bytes = 16;
+   */
+  memTotalBytes: bigint;
+
+  /**
+   * name is the host name.
+   *
+   * @generated from field: string name = 17;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string server_version = 18;
+   */
+  serverVersion: string;
+
+  /**
+   * cgroup_mode is "v1", "v2" or "hybrid".
+   *
+   * @generated from field: string cgroup_mode = 19;
+   */
+  cgroupMode: string;
+
+  /**
+   * @generated from field: string runtime = 20;
+   */
+  runtime: string;
+
+  /**
+   * warnings say what the host lacks (no swap limit, say).
+   *
+   * @generated from field: repeated string warnings = 21;
+   */
+  warnings: string[];
+
+  /**
+   * images counts the images in the daemon's store.
+   *
+   * @generated from field: uint32 images = 22;
+   */
+  images: number;
+};
+
+/**
+ * Describes the message berth.v1.InfoResponse.
+ * Use `create(InfoResponseSchema)` to create a new message.
+ */
+export const InfoResponseSchema: GenMessage<InfoResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_system, 5);
+
+/**
  * SystemService describes the daemon itself.
  *
  * @generated from service berth.v1.SystemService
@@ -113,6 +270,16 @@ export const SystemService: GenService<{
     methodKind: "unary";
     input: typeof PingRequestSchema;
     output: typeof PingResponseSchema;
+  },
+  /**
+   * Info describes the host and the daemon (the Runtime seed's InfoResult).
+   *
+   * @generated from rpc berth.v1.SystemService.Info
+   */
+  info: {
+    methodKind: "unary";
+    input: typeof InfoRequestSchema;
+    output: typeof InfoResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_berth_v1_system, 0);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file berth/v1/types.proto.
  */
 export const file_berth_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChRiZXJ0aC92MS90eXBlcy5wcm90bxIIYmVydGgudjEiOQoEVXNlchILCgN1aWQYASABKA0SCwoDZ2lkGAIgASgNEhcKD2FkZGl0aW9uYWxfZ2lkcxgDIAMoDSIsCgtDb25zb2xlU2l6ZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0ioQEKC1Byb2Nlc3NTcGVjEgwKBGFyZ3MYASADKAkSCwoDZW52GAIgAygJEgsKA2N3ZBgDIAEoCRIcCgR1c2VyGAQgASgLMg4uYmVydGgudjEuVXNlchIQCgh0ZXJtaW5hbBgFIAEoCBIrCgxjb25zb2xlX3NpemUYBiABKAsyFS5iZXJ0aC52MS5Db25zb2xlU2l6ZRINCgVzdGRpbhgHIAEoCCLZAgoJUmVzb3VyY2VzEh8KEm1lbW9yeV9saW1pdF9ieXRlcxgBIAEoA0gAiAEBEiQKF21lbW9yeV9zd2FwX2xpbWl0X2J5dGVzGAIgASgDSAGIAQESFwoKY3B1X3NoYXJlcxgDIAEoBEgCiAEBEhkKDGNwdV9xdW90YV91cxgEIAEoA0gDiAEBEhoKDWNwdV9wZXJpb2RfdXMYBSABKARIBIgBARIXCgpwaWRzX2xpbWl0GAYgASgDSAWIAQESGAoLY3B1c2V0X2NwdXMYByABKAlIBogBAUIVChNfbWVtb3J5X2xpbWl0X2J5dGVzQhoKGF9tZW1vcnlfc3dhcF9saW1pdF9ieXRlc0INCgtfY3B1X3NoYXJlc0IPCg1fY3B1X3F1b3RhX3VzQhAKDl9jcHVfcGVyaW9kX3VzQg0KC19waWRzX2xpbWl0Qg4KDF9jcHVzZXRfY3B1cyI/CgVNb3VudBIOCgZzb3VyY2UYASABKAkSEwoLZGVzdGluYXRpb24YAiABKAkSEQoJcmVhZF9vbmx5GAMgASgIIksKBlJvb3RmcxIOCgRwYXRoGAEgASgJSAASFAoKaW1hZ2VfcGF0aBgCIAEoCUgAEhEKCXJlYWRfb25seRgDIAEoCEIICgZzb3VyY2UiugEKDVJlc3RhcnRQb2xpY3kSKgoEa2luZBgBIAEoDjIcLmJlcnRoLnYxLlJlc3RhcnRQb2xpY3kuS2luZBITCgttYXhfcmV0cmllcxgCIAEoDSJoCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABILCgdLSU5EX05PEAESDwoLS0lORF9BTFdBWVMQAhITCg9LSU5EX09OX0ZBSUxVUkUQAxIXChNLSU5EX1VOTEVTU19TVE9QUEVEEAQikgIKC1Byb2Nlc3NJbmZvEgoKAmlkGAEgASgJEgsKA3BpZBgCIAEoDRIgCgZzdGF0dXMYAyABKA4yEC5iZXJ0aC52MS5TdGF0dXMSFgoJZXhpdF9jb2RlGAQgASgFSACIAQESLgoKc3RhcnRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZXhpdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRhcmdzGAcgAygJEhAKCHRlcm1pbmFsGAggASgIEg0KBXN0ZGluGAkgASgIEhQKDG1vbml0b3JfZGllZBgKIAEoCEIMCgpfZXhpdF9jb2RlIp8ECglDb250YWluZXISCgoCaWQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEiAKBnN0YXR1cxgDIAEoDjIQLmJlcnRoLnYxLlN0YXR1cxILCgNwaWQYBCABKA0SLwoGbGFiZWxzGAUgAygLMh8uYmVydGgudjEuQ29udGFpbmVyLkxhYmVsc0VudHJ5Ei4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEi0KCWV4aXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKb29tX2tpbGxlZBgJIAEoCBIOCgZidW5kbGUYCiABKAkSKAoJcHJvY2Vzc2VzGAsgAygLMhUuYmVydGgudjEuUHJvY2Vzc0luZm8SLwoOcmVzdGFydF9wb2xpY3kYDCABKAsyFy5iZXJ0aC52MS5SZXN0YXJ0UG9saWN5EhUKDXJlc3RhcnRfY291bnQYDSABKA0SFAoMbW9uaXRvcl9kaWVkGA4gASgIEjMKD25leHRfcmVzdGFydF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfZXhpdF9jb2RlIngKCkV4aXRTdGF0dXMSEQoJZXhpdF9jb2RlGAEgASgFEi0KCWV4aXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKb29tX2tpbGxlZBgDIAEoCBIUCgxtb25pdG9yX2RpZWQYBCABKAgi2QQKBVN0YXRzEisKB3JlYWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiAKA2NwdRgCIAEoCzITLmJlcnRoLnYxLlN0YXRzLkNwdRImCgZtZW1vcnkYAyABKAsyFi5iZXJ0aC52MS5TdGF0cy5NZW1vcnkSIgoEcGlkcxgEIAEoCzIULmJlcnRoLnYxLlN0YXRzLlBpZHMSKQoIYmxvY2tfaW8YBSABKAsyFy5iZXJ0aC52MS5TdGF0cy5CbG9ja0lvGmwKA0NwdRIQCgh1c2FnZV9ucxgBIAEoBBIPCgd1c2VyX25zGAIgASgEEhEKCXN5c3RlbV9ucxgDIAEoBBIZChF0aHJvdHRsZWRfcGVyaW9kcxgEIAEoBBIUCgx0aHJvdHRsZWRfbnMYBSABKAQamgEKBk1lbW9yeRITCgt1c2FnZV9ieXRlcxgBIAEoBBITCgtsaW1pdF9ieXRlcxgCIAEoBBIXCg9tYXhfdXNhZ2VfYnl0ZXMYAyABKAQSEwoLY2FjaGVfYnl0ZXMYBCABKAQSEQoJcnNzX2J5dGVzGAUgASgEEhIKCnN3YXBfYnl0ZXMYBiABKAQSEQoJb29tX2tpbGxzGAcgASgEGiYKBFBpZHMSDwoHY3VycmVudBgBIAEoBBINCgVsaW1pdBgCIAEoBBpXCgdCbG9ja0lvEhIKCnJlYWRfYnl0ZXMYASABKAQSEwoLd3JpdGVfYnl0ZXMYAiABKAQSEAoIcmVhZF9vcHMYAyABKAQSEQoJd3JpdGVfb3BzGAQgASgEIl8KDlByb2Nlc3NTdW1tYXJ5EgsKA3BpZBgBIAEoDRIMCgRwcGlkGAIgASgNEg8KB2NvbW1hbmQYAyABKAkSEgoKcHJvY2Vzc19pZBgEIAEoCRINCgVzdGF0ZRgFIAEoCSLyAQoFRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSEQoJbmFtZXNwYWNlGAIgASgJEhQKDGNvbnRhaW5lcl9pZBgDIAEoCRISCgpwcm9jZXNzX2lkGAQgASgJEiEKBHR5cGUYBSABKA4yEy5iZXJ0aC52MS5FdmVudFR5cGUSCwoDcGlkGAYgASgNEhEKCWV4aXRfY29kZRgHIAEoBRItCgl0aW1lc3RhbXAYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCm9vbV9raWxsZWQYCSABKAgSFAoMbW9uaXRvcl9kaWVkGAogASgIKoYBCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX0NSRUFURUQQARISCg5TVEFUVVNfUlVOTklORxACEhEKDVNUQVRVU19QQVVTRUQQAxISCg5TVEFUVVNfU1RPUFBFRBAEEhUKEVNUQVRVU19SRVNUQVJUSU5HEAUqtgIKCUV2ZW50VHlwZRIaChZFVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHgoaRVZFTlRfVFlQRV9TVEFSVF9DT05UQUlORVIQARIUChBFVkVOVF9UWVBFX1BBVVNFEAISFQoRRVZFTlRfVFlQRV9SRVNVTUUQAxITCg9FVkVOVF9UWVBFX0VYSVQQBBIWChJFVkVOVF9UWVBFX1JFU1RBUlQQBRIWChJFVkVOVF9UWVBFX1JFU1RPUkUQBhIcChhFVkVOVF9UWVBFX1NUQVJUX1BST0NFU1MQBxIbChdFVkVOVF9UWVBFX0VYSVRfUFJPQ0VTUxAIEhIKDkVWRU5UX1RZUEVfT09NEAkSFQoRRVZFTlRfVFlQRV9DUkVBVEUQChIVChFFVkVOVF9UWVBFX0RFTEVURRALKlUKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRiZXJ0aC92MS90eXBlcy5wcm90bxIIYmVydGgudjEiOQoEVXNlchILCgN1aWQYASABKA0SCwoDZ2lkGAIgASgNEhcKD2FkZGl0aW9uYWxfZ2lkcxgDIAMoDSIsCgtDb25zb2xlU2l6ZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0ioQEKC1Byb2Nlc3NTcGVjEgwKBGFyZ3MYASADKAkSCwoDZW52GAIgAygJEgsKA2N3ZBgDIAEoCRIcCgR1c2VyGAQgASgLMg4uYmVydGgudjEuVXNlchIQCgh0ZXJtaW5hbBgFIAEoCBIrCgxjb25zb2xlX3NpemUYBiABKAsyFS5iZXJ0aC52MS5Db25zb2xlU2l6ZRINCgVzdGRpbhgHIAEoCCLlAwoJUmVzb3VyY2VzEh8KEm1lbW9yeV9saW1pdF9ieXRlcxgBIAEoA0gAiAEBEiQKF21lbW9yeV9zd2FwX2xpbWl0X2J5dGVzGAIgASgDSAGIAQESFwoKY3B1X3NoYXJlcxgDIAEoBEgCiAEBEhkKDGNwdV9xdW90YV91cxgEIAEoA0gDiAEBEhoKDWNwdV9wZXJpb2RfdXMYBSABKARIBIgBARIXCgpwaWRzX2xpbWl0GAYgASgDSAWIAQESGAoLY3B1c2V0X2NwdXMYByABKAlIBogBARIlChhtZW1vcnlfcmVzZXJ2YXRpb25fYnl0ZXMYCCABKANIB4gBARIZCgxibGtpb193ZWlnaHQYCSABKA1ICIgBARIRCgRjcHVzGAogASgBSAmIAQFCFQoTX21lbW9yeV9saW1pdF9ieXRlc0IaChhfbWVtb3J5X3N3YXBfbGltaXRfYnl0ZXNCDQoLX2NwdV9zaGFyZXNCDwoNX2NwdV9xdW90YV91c0IQCg5fY3B1X3BlcmlvZF91c0INCgtfcGlkc19saW1pdEIOCgxfY3B1c2V0X2NwdXNCGwoZX21lbW9yeV9yZXNlcnZhdGlvbl9ieXRlc0IPCg1fYmxraW9fd2VpZ2h0QgcKBV9jcHVzIj8KBU1vdW50Eg4KBnNvdXJjZRgBIAEoCRITCgtkZXN0aW5hdGlvbhgCIAEoCRIRCglyZWFkX29ubHkYAyABKAgiSwoGUm9vdGZzEg4KBHBhdGgYASABKAlIABIUCgppbWFnZV9wYXRoGAIgASgJSAASEQoJcmVhZF9vbmx5GAMgASgIQggKBnNvdXJjZSK6AQoNUmVzdGFydFBvbGljeRIqCgRraW5kGAEgASgOMhwuYmVydGgudjEuUmVzdGFydFBvbGljeS5LaW5kEhMKC21heF9yZXRyaWVzGAIgASgNImgKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEgsKB0tJTkRfTk8QARIPCgtLSU5EX0FMV0FZUxACEhMKD0tJTkRfT05fRkFJTFVSRRADEhcKE0tJTkRfVU5MRVNTX1NUT1BQRUQQBCKSAgoLUHJvY2Vzc0luZm8SCgoCaWQYASABKAkSCwoDcGlkGAIgASgNEiAKBnN0YXR1cxgDIAEoDjIQLmJlcnRoLnYxLlN0YXR1cxIWCglleGl0X2NvZGUYBCABKAVIAIgBARIuCgpzdGFydGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglleGl0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGFyZ3MYByADKAkSEAoIdGVybWluYWwYCCABKAgSDQoFc3RkaW4YCSABKAgSFAoMbW9uaXRvcl9kaWVkGAogASgIQgwKCl9leGl0X2NvZGUixgQKCUNvbnRhaW5lchIKCgJpZBgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSIAoGc3RhdHVzGAMgASgOMhAuYmVydGgudjEuU3RhdHVzEgsKA3BpZBgEIAEoDRIvCgZsYWJlbHMYBSADKAsyHy5iZXJ0aC52MS5Db250YWluZXIuTGFiZWxzRW50cnkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoJZXhpdF9jb2RlGAcgASgFSACIAQESLQoJZXhpdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpvb21fa2lsbGVkGAkgASgIEg4KBmJ1bmRsZRgKIAEoCRIoCglwcm9jZXNzZXMYCyADKAsyFS5iZXJ0aC52MS5Qcm9jZXNzSW5mbxIvCg5yZXN0YXJ0X3BvbGljeRgMIAEoCzIXLmJlcnRoLnYxLlJlc3RhcnRQb2xpY3kSFQoNcmVzdGFydF9jb3VudBgNIAEoDRIUCgxtb25pdG9yX2RpZWQYDiABKAgSMwoPbmV4dF9yZXN0YXJ0X2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgQIAEoBBITCgtzdG9wX3NpZ25hbBgRIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgwKCl9leGl0X2NvZGUi+QIKD0NvbnRhaW5lckNvbmZpZxImCgdwcm9jZXNzGAEgASgLMhUuYmVydGgudjEuUHJvY2Vzc1NwZWMSFQoNb2NpX3NwZWNfanNvbhgCIAEoDBIgCgZyb290ZnMYAyABKAsyEC5iZXJ0aC52MS5Sb290ZnMSJgoJcmVzb3VyY2VzGAQgASgLMhMuYmVydGgudjEuUmVzb3VyY2VzEhAKCGhvc3RuYW1lGAUgASgJEh8KBm1vdW50cxgGIAMoCzIPLmJlcnRoLnYxLk1vdW50Ei8KDnJlc3RhcnRfcG9saWN5GAcgASgLMhcuYmVydGgudjEuUmVzdGFydFBvbGljeRITCgtzdG9wX3NpZ25hbBgIIAEoCRI1CgZsYWJlbHMYCSADKAsyJS5iZXJ0aC52MS5Db250YWluZXJDb25maWcuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ4CgpFeGl0U3RhdHVzEhEKCWV4aXRfY29kZRgBIAEoBRItCglleGl0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCm9vbV9raWxsZWQYAyABKAgSFAoMbW9uaXRvcl9kaWVkGAQgASgIIpkFCgVTdGF0cxIrCgdyZWFkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIgCgNjcHUYAiABKAsyEy5iZXJ0aC52MS5TdGF0cy5DcHUSJgoGbWVtb3J5GAMgASgLMhYuYmVydGgudjEuU3RhdHMuTWVtb3J5EiIKBHBpZHMYBCABKAsyFC5iZXJ0aC52MS5TdGF0cy5QaWRzEikKCGJsb2NrX2lvGAUgASgLMhcuYmVydGgudjEuU3RhdHMuQmxvY2tJbxqAAQoDQ3B1EhAKCHVzYWdlX25zGAEgASgEEg8KB3VzZXJfbnMYAiABKAQSEQoJc3lzdGVtX25zGAMgASgEEhkKEXRocm90dGxlZF9wZXJpb2RzGAQgASgEEhQKDHRocm90dGxlZF9ucxgFIAEoBBISCgpsaW1pdF9jcHVzGAYgASgBGrUBCgZNZW1vcnkSEwoLdXNhZ2VfYnl0ZXMYASABKAQSEwoLbGltaXRfYnl0ZXMYAiABKAQSFwoPbWF4X3VzYWdlX2J5dGVzGAMgASgEEhMKC2NhY2hlX2J5dGVzGAQgASgEEhEKCXJzc19ieXRlcxgFIAEoBBISCgpzd2FwX2J5dGVzGAYgASgEEhEKCW9vbV9raWxscxgHIAEoBBIZChFyZXNlcnZhdGlvbl9ieXRlcxgIIAEoBBomCgRQaWRzEg8KB2N1cnJlbnQYASABKAQSDQoFbGltaXQYAiABKAQaZwoHQmxvY2tJbxISCgpyZWFkX2J5dGVzGAEgASgEEhMKC3dyaXRlX2J5dGVzGAIgASgEEhAKCHJlYWRfb3BzGAMgASgEEhEKCXdyaXRlX29wcxgEIAEoBBIOCgZ3ZWlnaHQYBSABKA0iXwoOUHJvY2Vzc1N1bW1hcnkSCwoDcGlkGAEgASgNEgwKBHBwaWQYAiABKA0SDwoHY29tbWFuZBgDIAEoCRISCgpwcm9jZXNzX2lkGAQgASgJEg0KBXN0YXRlGAUgASgJIoQCCgVFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIRCgluYW1lc3BhY2UYAiABKAkSFAoMY29udGFpbmVyX2lkGAMgASgJEhIKCnByb2Nlc3NfaWQYBCABKAkSIQoEdHlwZRgFIAEoDjITLmJlcnRoLnYxLkV2ZW50VHlwZRILCgNwaWQYBiABKA0SEQoJZXhpdF9jb2RlGAcgASgFEi0KCXRpbWVzdGFtcBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKb29tX2tpbGxlZBgJIAEoCBIUCgxtb25pdG9yX2RpZWQYCiABKAgSEAoIcmV2aXNpb24YCyABKAQqhgEKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABISCg5TVEFUVVNfQ1JFQVRFRBABEhIKDlNUQVRVU19SVU5OSU5HEAISEQoNU1RBVFVTX1BBVVNFRBADEhIKDlNUQVRVU19TVE9QUEVEEAQSFQoRU1RBVFVTX1JFU1RBUlRJTkcQBSq2AgoJRXZlbnRUeXBlEhoKFkVWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIeChpFVkVOVF9UWVBFX1NUQVJUX0NPTlRBSU5FUhABEhQKEEVWRU5UX1RZUEVfUEFVU0UQAhIVChFFVkVOVF9UWVBFX1JFU1VNRRADEhMKD0VWRU5UX1RZUEVfRVhJVBAEEhYKEkVWRU5UX1RZUEVfUkVTVEFSVBAFEhYKEkVWRU5UX1RZUEVfUkVTVE9SRRAGEhwKGEVWRU5UX1RZUEVfU1RBUlRfUFJPQ0VTUxAHEhsKF0VWRU5UX1RZUEVfRVhJVF9QUk9DRVNTEAgSEgoORVZFTlRfVFlQRV9PT00QCRIVChFFVkVOVF9UWVBFX0NSRUFURRAKEhUKEUVWRU5UX1RZUEVfREVMRVRFEAsqVQoJTG9nU3RyZWFtEhoKFkxPR19TVFJFQU1fVU5TUEVDSUZJRUQQABIVChFMT0dfU1RSRUFNX1NURE9VVBABEhUKEUxPR19TVFJFQU1fU1RERVJSEAJiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * User is the identity a process runs as inside the container.
@@ -168,6 +168,30 @@ export type Resources = Message<"berth.v1.Resources"> & {
    * @generated from field: optional string cpuset_cpus = 7;
    */
   cpusetCpus?: string | undefined;
+
+  /**
+   * memory_reservation_bytes is the soft limit the kernel reclaims down to
+   * under memory pressure; at most memory_limit_bytes.
+   *
+   * @generated from field: optional int64 memory_reservation_bytes = 8;
+   */
+  memoryReservationBytes?: bigint | undefined;
+
+  /**
+   * blkio_weight is the container's share of block I/O, 10 to 1000.
+   *
+   * @generated from field: optional uint32 blkio_weight = 9;
+   */
+  blkioWeight?: number | undefined;
+
+  /**
+   * cpus is how many CPUs' time the container may use, as a fraction (1.5:
+   * one and a half cores), as Docker's --cpus; it sets cpu_quota_us over a
+   * 100 ms period, so it cannot be given with cpu_quota_us.
+   *
+   * @generated from field: optional double cpus = 10;
+   */
+  cpus?: number | undefined;
 };
 
 /**
@@ -482,6 +506,21 @@ export type Container = Message<"berth.v1.Container"> & {
    * @generated from field: google.protobuf.Timestamp next_restart_at = 15;
    */
   nextRestartAt?: Timestamp | undefined;
+
+  /**
+   * revision increases with each change of the container's configuration
+   * or run state (see ContainerService).
+   *
+   * @generated from field: uint64 revision = 16;
+   */
+  revision: bigint;
+
+  /**
+   * stop_signal is the signal Stop sends first, by name.
+   *
+   * @generated from field: string stop_signal = 17;
+   */
+  stopSignal: string;
 };
 
 /**
@@ -490,6 +529,71 @@ export type Container = Message<"berth.v1.Container"> & {
  */
 export const ContainerSchema: GenMessage<Container> = /*@__PURE__*/
   messageDesc(file_berth_v1_types, 8);
+
+/**
+ * ContainerConfig is what a container was made with, as changed since by
+ * Update and UpdateResources.
+ *
+ * @generated from message berth.v1.ContainerConfig
+ */
+export type ContainerConfig = Message<"berth.v1.ContainerConfig"> & {
+  /**
+   * process is the init process of the container's next start.
+   *
+   * @generated from field: berth.v1.ProcessSpec process = 1;
+   */
+  process?: ProcessSpec | undefined;
+
+  /**
+   * oci_spec_json is the bundle's config.json as it stands (the runtime's
+   * view of the container).
+   *
+   * @generated from field: bytes oci_spec_json = 2;
+   */
+  ociSpecJson: Uint8Array;
+
+  /**
+   * @generated from field: berth.v1.Rootfs rootfs = 3;
+   */
+  rootfs?: Rootfs | undefined;
+
+  /**
+   * @generated from field: berth.v1.Resources resources = 4;
+   */
+  resources?: Resources | undefined;
+
+  /**
+   * @generated from field: string hostname = 5;
+   */
+  hostname: string;
+
+  /**
+   * @generated from field: repeated berth.v1.Mount mounts = 6;
+   */
+  mounts: Mount[];
+
+  /**
+   * @generated from field: berth.v1.RestartPolicy restart_policy = 7;
+   */
+  restartPolicy?: RestartPolicy | undefined;
+
+  /**
+   * @generated from field: string stop_signal = 8;
+   */
+  stopSignal: string;
+
+  /**
+   * @generated from field: map<string, string> labels = 9;
+   */
+  labels: { [key: string]: string };
+};
+
+/**
+ * Describes the message berth.v1.ContainerConfig.
+ * Use `create(ContainerConfigSchema)` to create a new message.
+ */
+export const ContainerConfigSchema: GenMessage<ContainerConfig> = /*@__PURE__*/
+  messageDesc(file_berth_v1_types, 9);
 
 /**
  * ExitStatus is how a process ended.
@@ -526,7 +630,7 @@ export type ExitStatus = Message<"berth.v1.ExitStatus"> & {
  * Use `create(ExitStatusSchema)` to create a new message.
  */
 export const ExitStatusSchema: GenMessage<ExitStatus> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 9);
+  messageDesc(file_berth_v1_types, 10);
 
 /**
  * Stats is one snapshot of a container's resource use, read from its cgroup.
@@ -565,7 +669,7 @@ export type Stats = Message<"berth.v1.Stats"> & {
  * Use `create(StatsSchema)` to create a new message.
  */
 export const StatsSchema: GenMessage<Stats> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 10);
+  messageDesc(file_berth_v1_types, 11);
 
 /**
  * @generated from message berth.v1.Stats.Cpu
@@ -595,6 +699,14 @@ export type Stats_Cpu = Message<"berth.v1.Stats.Cpu"> & {
    * @generated from field: uint64 throttled_ns = 5;
    */
   throttledNs: bigint;
+
+  /**
+   * limit_cpus is the CPU time the container may use, in CPUs (quota
+   * over period); 0 when unlimited.
+   *
+   * @generated from field: double limit_cpus = 6;
+   */
+  limitCpus: number;
 };
 
 /**
@@ -602,7 +714,7 @@ export type Stats_Cpu = Message<"berth.v1.Stats.Cpu"> & {
  * Use `create(Stats_CpuSchema)` to create a new message.
  */
 export const Stats_CpuSchema: GenMessage<Stats_Cpu> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 10, 0);
+  messageDesc(file_berth_v1_types, 11, 0);
 
 /**
  * @generated from message berth.v1.Stats.Memory
@@ -644,6 +756,13 @@ export type Stats_Memory = Message<"berth.v1.Stats.Memory"> & {
    * @generated from field: uint64 oom_kills = 7;
    */
   oomKills: bigint;
+
+  /**
+   * reservation_bytes is the soft limit; 0 when there is none.
+   *
+   * @generated from field: uint64 reservation_bytes = 8;
+   */
+  reservationBytes: bigint;
 };
 
 /**
@@ -651,7 +770,7 @@ export type Stats_Memory = Message<"berth.v1.Stats.Memory"> & {
  * Use `create(Stats_MemorySchema)` to create a new message.
  */
 export const Stats_MemorySchema: GenMessage<Stats_Memory> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 10, 1);
+  messageDesc(file_berth_v1_types, 11, 1);
 
 /**
  * @generated from message berth.v1.Stats.Pids
@@ -675,7 +794,7 @@ export type Stats_Pids = Message<"berth.v1.Stats.Pids"> & {
  * Use `create(Stats_PidsSchema)` to create a new message.
  */
 export const Stats_PidsSchema: GenMessage<Stats_Pids> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 10, 2);
+  messageDesc(file_berth_v1_types, 11, 2);
 
 /**
  * @generated from message berth.v1.Stats.BlockIo
@@ -700,6 +819,13 @@ export type Stats_BlockIo = Message<"berth.v1.Stats.BlockIo"> & {
    * @generated from field: uint64 write_ops = 4;
    */
   writeOps: bigint;
+
+  /**
+   * weight is the container's block I/O weight; 0 when not set.
+   *
+   * @generated from field: uint32 weight = 5;
+   */
+  weight: number;
 };
 
 /**
@@ -707,7 +833,7 @@ export type Stats_BlockIo = Message<"berth.v1.Stats.BlockIo"> & {
  * Use `create(Stats_BlockIoSchema)` to create a new message.
  */
 export const Stats_BlockIoSchema: GenMessage<Stats_BlockIo> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 10, 3);
+  messageDesc(file_berth_v1_types, 11, 3);
 
 /**
  * ProcessSummary is one process inside a container, as the kernel sees it.
@@ -751,7 +877,7 @@ export type ProcessSummary = Message<"berth.v1.ProcessSummary"> & {
  * Use `create(ProcessSummarySchema)` to create a new message.
  */
 export const ProcessSummarySchema: GenMessage<ProcessSummary> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 11);
+  messageDesc(file_berth_v1_types, 12);
 
 /**
  * Event is one state change of a container or process.
@@ -822,6 +948,13 @@ export type Event = Message<"berth.v1.Event"> & {
    * @generated from field: bool monitor_died = 10;
    */
   monitorDied: boolean;
+
+  /**
+   * revision is the container's revision once this change is made.
+   *
+   * @generated from field: uint64 revision = 11;
+   */
+  revision: bigint;
 };
 
 /**
@@ -829,7 +962,7 @@ export type Event = Message<"berth.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 12);
+  messageDesc(file_berth_v1_types, 13);
 
 /**
  * Status is the lifecycle state of a container's init process or of an

@@ -1,0 +1,61 @@
+// The flags that describe a new container, shared by run and create, and
+// the CreateOptions they make with the command.
+import { resolve } from "node:path";
+
+import type { CreateOptions } from "../client/client.js";
+import { listOption, stringOption, type CommandContext } from "./command.js";
+import type { OptionSpec } from "./parse-argv.js";
+import { parseKeyValues } from "./parse-key-values.js";
+import { parseRestartPolicy } from "./parse-restart-policy.js";
+import { parseVolume } from "./parse-volume.js";
+import { PROCESS_FLAGS, processOf } from "./process-flags.js";
+import { RESOURCE_FLAGS, resourcesOf } from "./resource-flags.js";
+import { UsageError } from "./usage-error.js";
+
+export const CREATE_FLAGS: OptionSpec[] = [
+  { name: "label", short: "l", type: "string", multiple: true, value: "K=V", help: "set a label (repeatable)" },
+  ...PROCESS_FLAGS,
+  { name: "rootfs", type: "string", value: "DIR", help: "root filesystem folder on the daemon's host" },
+  { name: "image", type: "string", value: "FILE", help: "root filesystem tar or OCI image archive on the daemon's host" },
+  { name: "hostname", type: "string", value: "NAME", help: "the container's hostname" },
+  {
+    name: "volume",
+    short: "v",
+    type: "string",
+    multiple: true,
+    value: "HOST:CONTAINER[:ro]",
+    help: "bind-mount a host path, read-only with :ro (repeatable)",
+  },
+  { name: "restart", type: "string", value: "POLICY", help: "restart policy: no, always, unless-stopped, on-failure[:N]" },
+  { name: "stop-signal", type: "string", value: "SIG", help: "signal `berth stop` sends first (default SIGTERM)" },
+  ...RESOURCE_FLAGS,
+];
+
+// createOptionsOf builds the container the flags describe; verb names the
+// command in messages ("run", "create").
+export function createOptionsOf(ctx: CommandContext, verb: string): CreateOptions {
+  const rootfsDir = stringOption(ctx, "rootfs");
+  const image = stringOption(ctx, "image");
+  if (rootfsDir !== undefined && image !== undefined) throw new UsageError("give --rootfs or --image, not both");
+  const hostname = stringOption(ctx, "hostname");
+  const restart = stringOption(ctx, "restart");
+  const stopSignal = stringOption(ctx, "stop-signal");
+  // An empty stop_signal means the default on the wire, which is not what
+  // someone who typed the flag meant.
+  if (stopSignal === "") throw new UsageError("--stop-signal needs a signal (TERM, 15)");
+  const mounts = listOption(ctx, "volume").map(parseVolume);
+  const resources = resourcesOf(ctx);
+  return {
+    process: processOf(ctx, verb),
+    labels: parseKeyValues(listOption(ctx, "label"), "--label"),
+    ...(resources !== undefined && { resources }),
+    ...(hostname !== undefined && { hostname }),
+    ...(mounts.length > 0 && { mounts }),
+    ...(restart !== undefined && { restartPolicy: parseRestartPolicy(restart) }),
+    // The daemon checks the name, as it does for kill: one list of signals.
+    ...(stopSignal !== undefined && { stopSignal }),
+    // Relative paths mean the caller's folder, not the daemon's.
+    ...(rootfsDir !== undefined && { rootfs: { source: { case: "path", value: resolve(rootfsDir) } } }),
+    ...(image !== undefined && { rootfs: { source: { case: "imagePath", value: resolve(image) } } }),
+  };
+}

@@ -1,0 +1,131 @@
+// Start, Stop and Restart: a user's control of a container's runs, as the
+// Runtime seed's ContainerStart and ContainerStop (both idempotent) and
+// dockervm's Stop with a force timeout. The caller holds the container's
+// queue; exits arrive outside it (handleInitExit), so waiting here for an
+// exit never deadlocks.
+//
+// Each run is a new monitor and `runc create` + `runc start` on the same
+// bundle and root filesystem, so what the container wrote survives a stop
+// and a start. The events: START_CONTAINER for Start (of a created or a
+// stopped container), EXIT when a run ends, RESTART for Restart's new run.
+import { BerthError, failedPrecondition, invalidArgument, isBerthError } from "../errors/berth-error.js";
+import { INIT_PROCESS_ID } from "../errors/validate.js";
+import { failpoint } from "../faults/failpoint.js";
+import { EventType } from "../gen/berth/v1/types_pb.js";
+import { withTimeout } from "./deadline.js";
+import { superviseInit } from "./init-exit.js";
+import { launchInit, stopRun } from "./launch-init.js";
+import type { ManagedContainer } from "./managed-container.js";
+import type { ExitInfo } from "./managed-process.js";
+import { isStopSignal } from "./restart-manager.js";
+import { PUBLISHED_SAVE_WAIT_MS, savePublished } from "./save-published.js";
+
+// dockervm's DefaultForceStopTimeout.
+export const DEFAULT_STOP_TIMEOUT_S = 10;
+export const MAX_STOP_TIMEOUT_S = 3600;
+// How long a SIGKILLed container may take to be reported gone.
+const KILL_WAIT_MS = 10_000;
+
+export interface StopOutcome {
+  // exit is the stopped run's exit; undefined for a container never started.
+  exit: ExitInfo | undefined;
+  killed: boolean;
+}
+
+export function checkStopTimeout(seconds: number | undefined): number {
+  const s = seconds ?? DEFAULT_STOP_TIMEOUT_S;
+  if (!Number.isInteger(s) || s < 0 || s > MAX_STOP_TIMEOUT_S) {
+    throw invalidArgument(`timeout_seconds ${seconds} must be a whole number of seconds from 0 to ${MAX_STOP_TIMEOUT_S}`);
+  }
+  return s;
+}
+
+// startContainer starts a created or stopped container as a new run. A
+// running or paused one is left as it is; a RESTARTING one starts now, its
+// pending restart cancelled.
+export async function startContainer(c: ManagedContainer): Promise<void> {
+  if (c.init.state.is("running", "paused")) return;
+  c.init.state.require("start", "created", "stopped");
+  await newRun(c, EventType.START_CONTAINER);
+}
+
+// stopContainer sends sig to the init process, waits timeoutS for the
+// container to exit, then SIGKILLs every process of it. A container that is
+// not running is left as it is (a pending restart is cancelled): stopping
+// is idempotent.
+export async function stopContainer(c: ManagedContainer, sig: number, timeoutS: number): Promise<StopOutcome> {
+  const init = c.init;
+  if (init.state.is("created")) return { exit: undefined, killed: false };
+  if (init.state.is("stopped")) {
+    if (c.restarts.stoppedByUser()) await c.record.save();
+    return { exit: init.exit, killed: false };
+  }
+  const exited = init.exited();
+  // A user's stop, whatever the signal: no restart policy undoes it.
+  c.restarts.state.manuallyStopped = true;
+  const paused = init.state.is("paused");
+  try {
+    await c.signalNow(sig, false);
+    // A stop signal thaws a paused container (signalNow); any other must
+    // too, or the container could never act on it.
+    if (paused && !isStopSignal(sig) && init.state.is("paused")) await c.resumeNow();
+  } catch (err) {
+    // Gone already: its exit is recorded or on its way.
+    if (!isBerthError(err, "failed_precondition")) throw err;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutS * 1000)))]);
+  clearTimeout(timer);
+  if (!inTime) {
+    try {
+      await c.signalNow(9, true);
+    } catch (err) {
+      if (!isBerthError(err, "failed_precondition") && !isBerthError(err, "not_found")) throw err;
+    }
+  }
+  const exit = await withTimeout(exited, KILL_WAIT_MS, `container ${c.id} did not exit within ${KILL_WAIT_MS / 1000}s of SIGKILL`);
+  return { exit, killed: !inTime };
+}
+
+// restartContainer stops a running container as stopContainer does, then
+// starts it again (RESTART); a created or stopped one is simply started.
+export async function restartContainer(c: ManagedContainer, sig: number, timeoutS: number): Promise<StopOutcome> {
+  const wasRunning = c.init.state.is("running", "paused");
+  const outcome = await stopContainer(c, sig, timeoutS);
+  await newRun(c, wasRunning ? EventType.RESTART : EventType.START_CONTAINER);
+  return outcome;
+}
+
+// newRun starts a run of a created or stopped container for a user. The
+// journal must prove it can write before anything runs: the start event,
+// once published, cannot be taken back, so a full disk fails the call here.
+// A run that fails to start leaves the container as it was, with nothing of
+// the run left.
+async function newRun(c: ManagedContainer, event: EventType.START_CONTAINER | EventType.RESTART): Promise<void> {
+  if (c.phase !== undefined) throw failedPrecondition(`cannot start container ${c.id} while it is being ${c.phase === "creating" ? "created" : "deleted"}`);
+  await c.ctx.durable();
+  // Whatever the policy had planned is off: the user starts it now.
+  c.restarts.cancel();
+  c.restarts.state.pendingAt = undefined;
+  await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir);
+  c.closeStartGate();
+  c.runBeganAtMs = Date.now();
+  c.init.args = c.spec.process?.args ?? c.init.args;
+  try {
+    await launchInit(c);
+    failpoint("start:after-runc-create");
+    await c.ctx.runc.start(c.id);
+  } catch (err) {
+    c.markStartPublished();
+    await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir).catch(c.ctx.reportError);
+    throw BerthError.from(err);
+  }
+  c.init.markStarted(c.init.pid);
+  // Started by a user: a later exit is the policy's again to act on.
+  c.restarts.state.manuallyStopped = false;
+  c.emit(event, { processId: INIT_PROCESS_ID, pid: c.init.pid });
+  c.markStartPublished();
+  failpoint("start:after-event");
+  superviseInit(c);
+  await savePublished(c, "it started", PUBLISHED_SAVE_WAIT_MS);
+}

@@ -1,0 +1,101 @@
+// The flags run and create share, and those stop and restart share, parsed
+// as main.ts parses them.
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+
+import type { Command, CommandContext } from "../../src/cli/command.js";
+import { createCommand } from "../../src/cli/commands/create-command.js";
+import { restartCommand } from "../../src/cli/commands/restart-command.js";
+import { runCommand } from "../../src/cli/commands/run-command.js";
+import { stopCommand } from "../../src/cli/commands/stop-command.js";
+import { createOptionsOf } from "../../src/cli/create-flags.js";
+import { parseArgv } from "../../src/cli/parse-argv.js";
+import { RESOURCE_FLAGS } from "../../src/cli/resource-flags.js";
+import { stopOptionsOf } from "../../src/cli/stop-flags.js";
+import { UsageError } from "../../src/cli/usage-error.js";
+import { RestartPolicy_Kind } from "../../src/client/types.js";
+
+function contextOf(command: Command, argv: string[]): CommandContext {
+  const parsed = parseArgv(argv, command.options, { where: `berth ${command.name}`, ...(command.takesCommand && { stopAfter: 1 }) });
+  return {
+    globals: { socket: "", namespace: "", stateDir: "" },
+    values: parsed.values,
+    positionals: parsed.positionals,
+    command: parsed.rest ?? [],
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+  };
+}
+
+const createOptions = (command: Command, ...argv: string[]) => createOptionsOf(contextOf(command, argv), command.name);
+
+function usageError(make: () => unknown): string {
+  try {
+    make();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error("expected a usage error");
+}
+
+describe("run and create flags", () => {
+  it("gives create every flag of run but -d and --rm", () => {
+    const names = (c: Command) => c.options.map((o) => o.name);
+    expect(names(runCommand).filter((n) => n !== "detach" && n !== "rm")).toEqual(names(createCommand));
+    for (const flag of RESOURCE_FLAGS) expect(names(createCommand)).toContain(flag.name);
+  });
+
+  it("turns -v, --stop-signal, --restart and the resource flags into CreateOptions", () => {
+    const options = createOptions(
+      createCommand,
+      "-v", "/srv/a:/a:ro",
+      "--volume=/srv/b:/b",
+      "--stop-signal", "INT",
+      "--restart", "on-failure:3",
+      "--memory", "64m",
+      "--memory-reservation", "32m",
+      "--cpus", "0.5",
+      "--blkio-weight", "300",
+      "box", "--", "sleep", "1",
+    );
+    expect(options).toEqual({
+      process: { args: ["sleep", "1"], env: [] },
+      labels: {},
+      mounts: [
+        { source: "/srv/a", destination: "/a", readOnly: true },
+        { source: "/srv/b", destination: "/b", readOnly: false },
+      ],
+      stopSignal: "INT",
+      restartPolicy: { kind: RestartPolicy_Kind.ON_FAILURE, maxRetries: 3 },
+      resources: { memoryLimitBytes: 64n << 20n, memoryReservationBytes: 32n << 20n, cpus: 0.5, blkioWeight: 300 },
+    });
+  });
+
+  it("leaves out what was not given, so the daemon's defaults apply", () => {
+    expect(createOptions(runCommand, "box", "true")).toEqual({ process: { args: ["true"], env: [] }, labels: {} });
+  });
+
+  it("refuses a bad volume, an empty stop signal and a missing command before calling the daemon", () => {
+    expect(usageError(() => createOptions(runCommand, "-v", "data:/data", "box", "true"))).toMatch(/^--volume "data:\/data": berth has no named volumes/);
+    expect(usageError(() => createOptions(createCommand, "--stop-signal=", "box", "true"))).toBe("--stop-signal needs a signal (TERM, 15)");
+    expect(usageError(() => createOptions(createCommand, "box"))).toBe("create needs a command: berth create ID -- CMD [ARG...]");
+    expect(usageError(() => createOptions(createCommand, "--restart", "sometimes", "box", "true"))).toMatch(/^--restart "sometimes"/);
+  });
+});
+
+describe("stop and restart flags", () => {
+  const stopOptions = (command: Command, ...argv: string[]) => stopOptionsOf(contextOf(command, argv));
+
+  it("reads -t as whole seconds and -s as a signal, for stop and restart alike", () => {
+    expect(stopOptions(stopCommand, "-t", "3", "-s", "KILL", "box")).toEqual({ timeoutSeconds: 3, signal: "KILL" });
+    expect(stopOptions(restartCommand, "--time=0", "--signal=15", "box")).toEqual({ timeoutSeconds: 0, signal: "15" });
+    expect(stopOptions(stopCommand, "box")).toEqual({});
+  });
+
+  it("refuses a timeout that is no whole number, and an empty signal", () => {
+    expect(usageError(() => stopOptions(stopCommand, "-t", "1.5", "box"))).toBe('--time "1.5" must be a whole number');
+    expect(usageError(() => stopOptions(stopCommand, "-t", "-1", "box"))).toBe('--time "-1" must be a whole number');
+    expect(usageError(() => stopOptions(restartCommand, "-s", "", "box"))).toBe("--signal needs a signal (TERM, 15)");
+  });
+});
