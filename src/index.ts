@@ -12,8 +12,8 @@ export {
   type ClientOptions,
 } from "./remote/remote.js";
 export type { TcpOptions } from "./remote/server.js";
-export type { VersionInfo } from "./remote/system-service.js";
-export { DEFAULT_NAMESPACE, NAMESPACE_HEADER } from "./remote/namespace.js";
+export type { VersionInfo } from "./api/version-info.js";
+export { DEFAULT_NAMESPACE, NAMESPACE_HEADER } from "./wire/namespace-header.js";
 
 export type {
   Client,

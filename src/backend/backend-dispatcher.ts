@@ -1,50 +1,63 @@
-// BackendDispatcher delivers events to a Backend's stateChanged one at a
-// time, in sequence order, awaiting each call: libcontainerd's StateChanged
-// contract. A handler that throws is reported and delivery goes on, so one
-// bad event cannot silence the backend.
+// BackendDispatcher is the one relay from an event stream to a Backend, used
+// by LocalClient and GrpcClient alike. It delivers events to stateChanged
+// one at a time, in sequence order, awaiting each call: libcontainerd's
+// StateChanged contract. A handler that throws is reported and delivery goes
+// on, so one bad event cannot silence the backend. A stream that fails is
+// opened again as resume-policy.ts says (from the last delivered sequence,
+// with back-off, reporting lost events, giving up in the end); a stream that
+// ends cleanly has nothing more to give (the event bus closed), and delivery
+// stops there.
+import { setTimeout as delay } from "node:timers/promises";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+
+import { BerthError } from "../errors/berth-error.js";
 import type { Event } from "../gen/berth/v1/types_pb.js";
-import { isBerthError } from "../errors/berth-error.js";
 import { stateInfoOf, type Backend } from "./backend.js";
+import { DEFAULT_RETRY, nextStep, type Delivered, type ResumeCursor, type RetryTiming } from "./resume-policy.js";
 
-export interface ResumeOptions {
-  // sinceSequence is the last sequence delivered, undefined before the first.
-  sinceSequence: bigint | undefined;
-  signal: AbortSignal;
-}
+export type { ResumeCursor, RetryTiming } from "./resume-policy.js";
 
-// EventSource is a stream of events, or a function that opens one. Given a
-// function, the dispatcher resubscribes from the last delivered sequence
-// when a stream ends with RESOURCE_EXHAUSTED (a slow handler fell behind),
-// so the backend misses nothing the journal still holds.
-export type EventSource = AsyncIterable<Event> | ((options: ResumeOptions) => AsyncIterable<Event>);
+// EventSource opens a stream of events from a cursor: a Client's subscribe
+// fits. It must end the stream when signal aborts.
+export type EventSource = (options: ResumeCursor & { signal: AbortSignal }) => AsyncIterable<Event>;
 
 export interface BackendDispatcherOptions {
+  // from is where delivery begins: after a sequence, or at a time.
+  from: ResumeCursor;
   // onError hears of each failed stateChanged call (with its event) and of
-  // a source that failed (without one). Default: console.error.
-  onError?: (error: unknown, event: Event | undefined) => void;
+  // each failure of the stream (without one), as a BerthError saying what
+  // happens next. Default: console.error.
+  onError?: (error: BerthError, event: Event | undefined) => void;
+  // retry overrides the back-off and give-up timing (tests shorten it).
+  retry?: Partial<RetryTiming>;
 }
 
 export class BackendDispatcher {
-  // done settles when delivery stops: the source ended, failed or was closed.
+  // done settles when delivery stops: the source ended, delivery gave up,
+  // or it was closed.
   readonly done: Promise<void>;
   private readonly controller = new AbortController();
-  private readonly onError: (error: unknown, event: Event | undefined) => void;
+  private readonly onError: (error: BerthError, event: Event | undefined) => void;
+  private readonly timing: RetryTiming;
+  private readonly origin: Date;
   private iterator: AsyncIterator<Event> | undefined;
   private inFlight: Promise<void> = Promise.resolve();
-  private last: bigint | undefined;
+  private last: Delivered | undefined;
 
   constructor(
     private readonly backend: Backend,
     private readonly source: EventSource,
-    options: BackendDispatcherOptions = {},
+    private readonly options: BackendDispatcherOptions,
   ) {
     this.onError = options.onError ?? reportToConsole;
+    this.timing = { ...DEFAULT_RETRY, ...options.retry };
+    this.origin = "since" in options.from ? options.from.since : new Date();
     this.done = this.run();
   }
 
   // lastSequence is the sequence of the last event handed to the backend.
   get lastSequence(): bigint | undefined {
-    return this.last;
+    return this.last?.sequence;
   }
 
   // close stops delivery and resolves once the call in flight, if any, has
@@ -54,27 +67,29 @@ export class BackendDispatcher {
       this.controller.abort();
       const iterator = this.iterator;
       this.iterator = undefined;
-      iterator?.return?.().catch((err: unknown) => this.report(err, undefined));
+      iterator?.return?.().catch(() => {});
     }
     await this.inFlight;
   }
 
   private async run(): Promise<void> {
     const signal = this.controller.signal;
-    let resumedFrom: bigint | undefined | null = null;
+    let cursor = this.options.from;
+    let fruitless = 0;
     while (!signal.aborted) {
+      const openedAt = Date.now();
+      const before = this.last;
       try {
-        const events = typeof this.source === "function" ? this.source({ sinceSequence: this.last, signal }) : this.source;
-        await this.drain(events);
+        await this.drain(this.source({ ...cursor, signal }));
         return;
-      } catch (err) {
+      } catch (error) {
         if (signal.aborted) return;
-        this.report(err, undefined);
-        // Only a subscriber cut off for falling behind is worth resuming,
-        // and only while each attempt gets further than the one before.
-        const retry = typeof this.source === "function" && isBerthError(err, "resource_exhausted") && this.last !== resumedFrom;
-        if (!retry) return;
-        resumedFrom = this.last;
+        const progressed = this.last !== before || Date.now() - openedAt >= this.timing.healthyAfterMs;
+        const step = nextStep({ error, cursor, last: this.last, origin: this.origin, progressed, fruitless }, this.timing);
+        this.report(step.report, undefined);
+        if (!step.resume) return;
+        ({ cursor, fruitless } = step);
+        if (step.delayMs > 0) await delay(step.delayMs, undefined, { signal }).catch(() => undefined);
       }
     }
   }
@@ -87,8 +102,8 @@ export class BackendDispatcher {
       if (result.done === true || this.controller.signal.aborted) return;
       const event = result.value;
       // A resumed stream may repeat what was delivered before it broke.
-      if (this.last !== undefined && event.sequence <= this.last) continue;
-      this.last = event.sequence;
+      if (this.last !== undefined && event.sequence <= this.last.sequence) continue;
+      this.last = { sequence: event.sequence, timestamp: event.timestamp && timestampDate(event.timestamp) };
       this.inFlight = this.deliver(event);
       await this.inFlight;
     }
@@ -98,21 +113,22 @@ export class BackendDispatcher {
     try {
       await this.backend.stateChanged(event.containerId, stateInfoOf(event));
     } catch (err) {
-      this.report(err, event);
+      const cause = BerthError.from(err);
+      const message = `backend.stateChanged failed for ${event.containerId} event ${event.sequence}: ${cause.message}`;
+      this.report(new BerthError(cause.code, message, { cause: err }), event);
     }
   }
 
-  private report(error: unknown, event: Event | undefined): void {
+  private report(error: BerthError, event: Event | undefined): void {
     try {
       this.onError(error, event);
     } catch (err) {
       // onError itself failed: the console is the last place left to tell.
-      console.error("backend dispatcher: onError threw:", err, "while reporting:", error);
+      console.error("berth: the backend's onError threw:", err, "while reporting:", error);
     }
   }
 }
 
-function reportToConsole(error: unknown, event: Event | undefined): void {
-  if (event === undefined) console.error("backend dispatcher: event source failed:", error);
-  else console.error(`backend dispatcher: stateChanged failed for ${event.containerId} at sequence ${event.sequence}:`, error);
+function reportToConsole(error: BerthError): void {
+  console.error(`berth: ${error.message}`, error.cause);
 }

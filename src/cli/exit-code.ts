@@ -4,7 +4,7 @@
 // state" (73), and the numbers stay clear of the small codes programs
 // commonly exit with and of 125-255 (shells, signals).
 import { BerthError, type ErrorCode } from "../errors/berth-error.js";
-import { toConnectError } from "../remote/status.js";
+import { toConnectError } from "../wire/status.js";
 import { USAGE_EXIT_CODE, UsageError } from "./usage-error.js";
 
 const GRPC_EXIT_BASE = 64;

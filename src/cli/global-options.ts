@@ -1,7 +1,7 @@
 // The options every berth command accepts, and how each falls back to the
 // environment and then to the daemon's defaults.
 import { DEFAULT_SOCKET, DEFAULT_STATE_DIR } from "../remote/remote.js";
-import { DEFAULT_NAMESPACE } from "../remote/namespace.js";
+import { DEFAULT_NAMESPACE } from "../wire/namespace-header.js";
 import type { GlobalSettings } from "./command.js";
 import type { OptionSpec, OptionValue } from "./parse-argv.js";
 

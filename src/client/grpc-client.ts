@@ -1,21 +1,21 @@
 // GrpcClient is the Client of a berth daemon in another process. Each method
 // is one RPC; every failure comes back as the BerthError an in-process
 // caller would have seen, so code written against LocalClient runs unchanged.
-import { setTimeout as delay } from "node:timers/promises";
 import { createClient, type Client as RpcClient } from "@connectrpc/connect";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { stateInfoOf, type Backend } from "../backend/backend.js";
-import { BerthError, isBerthError } from "../errors/berth-error.js";
+import type { VersionInfo } from "../api/version-info.js";
+import { BackendDispatcher } from "../backend/backend-dispatcher.js";
+import type { Backend } from "../backend/backend.js";
+import { BerthError } from "../errors/berth-error.js";
 import { validateNamespace } from "../errors/validate.js";
 import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
 import { SystemService, type InfoResponse } from "../gen/berth/v1/system_pb.js";
-import { DEFAULT_NAMESPACE } from "../remote/namespace.js";
-import { attachOutputOf, attachRequestOf, attachStartRequest, type AttachRequestInit } from "../remote/attach-wire.js";
-import { fromConnectError } from "../remote/status.js";
 import { withAttachStreams } from "../io/attach-streams.js";
 import { untilAborted } from "../io/until-aborted.js";
-import type { VersionInfo } from "../remote/system-service.js";
+import { attachOutputOf, attachRequestOf, attachStartRequest, type AttachRequestInit } from "../wire/attach-messages.js";
+import { DEFAULT_NAMESPACE } from "../wire/namespace-header.js";
+import { fromConnectError } from "../wire/status.js";
 import type * as api from "./client.js";
 import type { Container, Event, ExitStatus, ProcessInfo, ProcessSummary, Stats } from "./types.js";
 import { connectionLostError, createUnixTransport, unreachableError, type UnixTransport, type WireProtocol } from "./transport.js";
@@ -27,7 +27,8 @@ export interface GrpcClientOptions {
   // connect() was called.
   backend?: Backend;
   // onError hears what cannot be thrown to a caller: a failing backend
-  // handler or a dropped event stream. Defaults to console.error.
+  // handler or a dropped event stream (see src/backend/resume-policy.ts).
+  // Defaults to console.error.
   onError?: (err: BerthError) => void;
   protocol?: WireProtocol;
 }
@@ -40,7 +41,7 @@ export class GrpcClient implements api.Client {
   readonly #events: RpcClient<typeof EventService>;
   readonly #system: RpcClient<typeof SystemService>;
   readonly #closing = new AbortController();
-  #relay: Promise<void> = Promise.resolve();
+  #dispatcher: BackendDispatcher | undefined;
 
   private constructor(namespace: string, socketPath: string, wire: UnixTransport) {
     this.namespace = namespace;
@@ -65,9 +66,11 @@ export class GrpcClient implements api.Client {
       throw err;
     }
     if (options.backend) {
-      const report = options.onError ?? ((err: BerthError) => console.error(`berth: ${err.message}`, err.cause));
+      // The first subscription asks for everything since connect() began,
+      // so events of calls made right after connect() are not lost to the
+      // race with the stream's start; the relay skips any it delivered.
       const backend = withAttachStreams(options.backend, client, client.#closing.signal);
-      client.#relay = client.#relayEvents(backend, report, since);
+      client.#dispatcher = new BackendDispatcher(backend, (cursor) => client.subscribe(cursor), { from: { since }, onError: options.onError });
     }
     return client;
   }
@@ -219,7 +222,7 @@ export class GrpcClient implements api.Client {
 
   async close(): Promise<void> {
     this.#closing.abort();
-    await this.#relay;
+    await this.#dispatcher?.close();
     this.#wire.close();
   }
 
@@ -274,50 +277,6 @@ export class GrpcClient implements api.Client {
     } finally {
       done.abort();
     }
-  }
-
-  // relayEvents feeds the backend, one event at a time and in order. The
-  // first subscription asks for everything since connect() began, so events
-  // of calls made right after connect() are not lost to the race with the
-  // stream's start. When the stream drops it resubscribes after the last
-  // sequence delivered; sequences already delivered are skipped.
-  async #relayEvents(backend: Backend, report: (err: BerthError) => void, since: Date): Promise<void> {
-    const signal = this.#closing.signal;
-    let cursor: { since: Date } | { sinceSequence: bigint } = { since };
-    let last: Event | undefined;
-    let drops = 0;
-    while (!signal.aborted) {
-      try {
-        for await (const event of this.subscribe({ ...cursor, signal })) {
-          drops = 0;
-          if (last !== undefined && event.sequence <= last.sequence) continue;
-          last = event;
-          cursor = { sinceSequence: event.sequence };
-          await deliver(backend, event, report);
-        }
-      } catch (err) {
-        if (signal.aborted) break;
-        const cause = this.#fail(err);
-        const from =
-          "since" in cursor ? `since ${cursor.since.toISOString()}` : `after sequence ${cursor.sinceSequence}`;
-        report(new BerthError(cause.code, `event stream failed: ${cause.message}; resubscribing ${from}`, { cause }));
-        // The journal no longer holds the next sequence: what it lost is lost
-        // (reported above); ask by time for all it still holds.
-        if (isBerthError(cause, "out_of_range") && last?.timestamp) cursor = { since: timestampDate(last.timestamp) };
-      }
-      drops++;
-      await delay(Math.min(25 * 2 ** drops, 2000), undefined, { signal }).catch(() => undefined);
-    }
-  }
-}
-
-async function deliver(backend: Backend, event: Event, report: (err: BerthError) => void): Promise<void> {
-  try {
-    await backend.stateChanged(event.containerId, stateInfoOf(event));
-  } catch (err) {
-    const cause = BerthError.from(err);
-    const what = `backend.stateChanged failed for ${event.containerId} event ${event.sequence}`;
-    report(new BerthError(cause.code, `${what}: ${cause.message}`, { cause: err }));
   }
 }
 

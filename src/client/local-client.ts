@@ -56,12 +56,11 @@ export class LocalClient implements Client {
     validateNamespace(namespace);
     if (backend !== undefined) {
       // Delivery starts from the bus's current end: the backend hears every
-      // event from the moment the client exists, and resumes itself if it
-      // falls behind.
-      const from = engine.bus.lastSequence();
-      this.dispatcher = new BackendDispatcher(withAttachStreams(backend, this, this.closing.signal), ({ sinceSequence, signal }) =>
-        engine.bus.subscribe({ namespace, sinceSequence: sinceSequence ?? from, signal }),
-      );
+      // event from the moment the client exists, through the one relay
+      // GrpcClient uses too (its resume rules are in resume-policy.ts).
+      this.dispatcher = new BackendDispatcher(withAttachStreams(backend, this, this.closing.signal), (cursor) => this.subscribe(cursor), {
+        from: { sinceSequence: engine.bus.lastSequence() },
+      });
     }
   }
 

@@ -17,7 +17,7 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import { unavailable, type BerthError } from "../errors/berth-error.js";
-import { NAMESPACE_HEADER } from "../remote/namespace.js";
+import { NAMESPACE_HEADER } from "../wire/namespace-header.js";
 
 // The protocols the daemon answers. gRPC is the default; the others exist so
 // that callers (and tests) can prove the same socket speaks them. Over

@@ -59,9 +59,8 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     const args = spec.process?.args ?? [];
     const init = new ManagedProcess(INIT_PROCESS_ID, args, spec.process?.terminal === true, "container");
     init.stdin = options.process?.stdin === true;
-    c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), true);
+    c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), true, "creating");
     c.restarts = RestartManager.initial(policy);
-    c.phase = "creating";
     c.stopSignal = stopSignalName(options.stopSignal);
     c.createdWith = createdWith(options);
     // Events about this id from before (an earlier container of that name)
@@ -81,14 +80,14 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
       c.emit(EventType.CREATE, { processId: INIT_PROCESS_ID, pid: 0 });
       announced = true;
       await ns.ctx.durable();
-      c.phase = undefined;
+      c.markLive();
       await c.record.save();
       failpoint("create:after-created-save");
       c.markStartPublished();
       return { container: c, started: c.info() };
     }
     c.runBeganAtMs = Date.now();
-    await launchInit(c);
+    init.prepare(await launchInit(c));
     failpoint("create:after-runc-create");
     c.emit(EventType.CREATE, { processId: INIT_PROCESS_ID, pid: init.pid });
     announced = true;
@@ -104,8 +103,8 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     ns.containers.set(id, c);
     await ns.ctx.runc.start(id);
     failpoint("create:after-runc-start");
-    init.markStarted(init.pid);
-    c.phase = undefined;
+    init.start();
+    c.markLive();
     c.emit(EventType.START_CONTAINER, { processId: INIT_PROCESS_ID, pid: init.pid });
   } catch (err) {
     ns.containers.delete(id);

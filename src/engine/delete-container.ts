@@ -30,12 +30,12 @@ export async function deleteContainer(ns: Namespace, c: ManagedContainer, force:
     // A user's stop: no restart follows the kill, and a pending one is off.
     c.restarts.stoppedByUser();
     if (live) await kill(c);
-    c.phase = "deleting";
+    c.markDeleting();
     try {
       await c.record.save();
     } catch (err) {
       // Nothing is removed and nothing published: the container stays.
-      c.phase = undefined;
+      c.unmarkDeleting();
       throw err;
     }
     failpoint("delete:after-mark");

@@ -79,11 +79,8 @@ export class ExecSet {
       execProcessSpec: paths.spec,
       conmonPidFile: paths.conmonPidFile,
     });
-    proc.markStarted(started.pid);
-    [proc.identity, proc.monitor] = await Promise.all([
-      identify(started.pid),
-      started.monitorPid === undefined ? undefined : identify(started.monitorPid),
-    ]);
+    const [identity, monitor] = await Promise.all([identify(started.pid), started.monitorPid === undefined ? undefined : identify(started.monitorPid)]);
+    proc.start({ pid: started.pid, identity, monitor });
     this.procs.set(processId, proc);
     this.prune();
     c.emit(EventType.START_PROCESS, { processId, pid: started.pid });

@@ -11,7 +11,6 @@ import { join } from "node:path";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { readExitFile } from "./exit-watcher.js";
-import { restartRun } from "./launch-init.js";
 import type { ManagedContainer } from "./managed-container.js";
 import type { ExitInfo } from "./managed-process.js";
 import { superviseMonitor, UNKNOWN_EXIT_CODE } from "./monitor-liveness.js";
@@ -37,7 +36,8 @@ export async function handleInitExit(c: ManagedContainer, exitCode: number, how:
   await c.started;
   if (how.writtenAtMs !== undefined && how.writtenAtMs < c.runBeganAtMs) return;
   const init = c.init;
-  if (c.ctx.closed || c.removed || init.exit !== undefined || !init.state.is("running", "paused", "created")) return;
+  // A container created without start has no run that could have exited.
+  if (c.ctx.closed || c.removed || init.exit !== undefined || !init.state.is("running", "paused", "created") || init.run === undefined) return;
   const monitorDied = how.monitorDied === true;
   const oomKilled = !monitorDied && (await exists(join(c.paths.persist, "oom")));
   if (init.state.is("paused")) await c.thawAfterExit();
@@ -54,15 +54,7 @@ export async function handleInitExit(c: ManagedContainer, exitCode: number, how:
   // Once the record holds the exit, the watcher's copy has done its job;
   // while it cannot be saved, that copy stays for a restore to find.
   if (await savePublished(c, "its init process exited", 0)) await unlink(join(c.ctx.exitDir, c.id)).catch(() => {});
-  if (restart) scheduleRestart(c);
-}
-
-// scheduleRestart arms the restart the manager decided on; it runs in the
-// container's queue when due.
-export function scheduleRestart(c: ManagedContainer): void {
-  c.restarts.schedule(() => {
-    c.queue.run(() => restartRun(c)).catch(c.ctx.reportError);
-  });
+  if (restart) c.scheduleRestart();
 }
 
 // superviseInit watches the current run's monitor, so that a monitor that
@@ -94,6 +86,8 @@ export async function readInitExitFile(c: ManagedContainer): Promise<number | un
 export async function reconcileInit(c: ManagedContainer): Promise<ExitInfo | undefined> {
   const init = c.init;
   if (!init.state.is("running", "paused", "created")) return init.exit;
+  // Never started: nothing runs that could have ended.
+  if (init.run === undefined) return undefined;
   const state = await c.ctx.runc.state(c.id).catch(() => undefined);
   if (state !== undefined && state.status !== "stopped") return undefined;
   const code = await readInitExitFile(c);

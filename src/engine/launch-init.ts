@@ -8,22 +8,18 @@
 import { access, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 
-import { BerthError, isBerthError } from "../errors/berth-error.js";
-import { INIT_PROCESS_ID } from "../errors/validate.js";
-import { failpoint } from "../faults/failpoint.js";
-import { EventType } from "../gen/berth/v1/types_pb.js";
+import { isBerthError } from "../errors/berth-error.js";
 import { readPidFile, startConmon } from "../runtime/conmon.js";
 import type { Runc } from "../runtime/runc.js";
-import { scheduleRestart, superviseInit } from "./init-exit.js";
 import type { ContainerPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";
-import { UNKNOWN_EXIT_CODE } from "./monitor-liveness.js";
 import { identify, probe, type ProcessIdentity } from "./process-identity.js";
-import { savePublished } from "./save-published.js";
+import type { ProcessRun } from "./process-state.js";
 
 // launchInit starts the monitor of a new run; the init process is then
-// created and waits for `runc start`. It fills in the pid and identities.
-export async function launchInit(c: ManagedContainer): Promise<void> {
+// created and waits for `runc start`. It returns the run: the pid and the
+// identities of the process and its monitor.
+export async function launchInit(c: ManagedContainer): Promise<ProcessRun> {
   const ctx = c.ctx;
   const started = await startConmon({
     binary: ctx.conmonPath,
@@ -41,45 +37,8 @@ export async function launchInit(c: ManagedContainer): Promise<void> {
     stdin: c.init.stdin,
     conmonPidFile: c.paths.conmonPidFile,
   });
-  c.init.pid = started.pid;
-  [c.init.identity, c.init.monitor] = await Promise.all([
-    identify(started.pid),
-    started.monitorPid === undefined ? undefined : identify(started.monitorPid),
-  ]);
-}
-
-// restartRun starts a stopped container again for its restart policy, in
-// the container's queue: the previous run's runtime state is deleted and a
-// new run made on the same bundle and root filesystem, announced by a
-// restart event. A start that fails counts as a run that failed at once:
-// the policy decides again, with a longer back-off.
-export async function restartRun(c: ManagedContainer): Promise<void> {
-  if (c.removed || c.phase !== undefined || c.ctx.closed || !c.init.state.is("stopped") || !c.restarts.pending) return;
-  await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir);
-  c.closeStartGate();
-  c.runBeganAtMs = Date.now();
-  try {
-    await launchInit(c);
-    failpoint("restart:after-runc-create");
-    await c.ctx.runc.start(c.id);
-  } catch (err) {
-    c.markStartPublished();
-    c.ctx.reportError(new BerthError("internal", `cannot restart container ${c.namespace}/${c.id}: ${(err as Error).message}`, { cause: err }));
-    await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir).catch(c.ctx.reportError);
-    c.restarts.restarted();
-    const again = c.restarts.decide(UNKNOWN_EXIT_CODE, 0) !== undefined;
-    // The next try is armed even while the record cannot be saved.
-    await savePublished(c, "its restart failed", 0);
-    if (again) scheduleRestart(c);
-    return;
-  }
-  c.init.markStarted(c.init.pid);
-  c.restarts.restarted();
-  c.emit(EventType.RESTART, { processId: INIT_PROCESS_ID, pid: c.init.pid });
-  c.markStartPublished();
-  failpoint("restart:after-event");
-  superviseInit(c);
-  await savePublished(c, "it restarted", 0);
+  const [identity, monitor] = await Promise.all([identify(started.pid), started.monitorPid === undefined ? undefined : identify(started.monitorPid)]);
+  return { pid: started.pid, identity, monitor };
 }
 
 // stopRun kills and deletes the run the runtime holds for id, if any, waits

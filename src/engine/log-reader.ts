@@ -1,12 +1,12 @@
 // readLogs streams a process's log, kept by conmon in k8s-file format (see
-// src/io/log-file.ts). Follow keeps reading what is appended, across
+// src/runtime/log-file.ts). Follow keeps reading what is appended, across
 // conmon's rotations, until the process has exited and the file is read to
 // its end.
 import type { LogLine, LogOptions } from "../api/client-options.js";
 import { LogStream } from "../gen/berth/v1/types_pb.js";
-import { LogFile, LogWatch } from "../io/log-file.js";
+import { LogFile, LogWatch } from "../runtime/log-file.js";
 
-export { parseRecord } from "../io/log-file.js";
+export { parseRecord } from "../runtime/log-file.js";
 
 const POLL_MS = 250;
 

@@ -1,8 +1,32 @@
-// ManagedContainer groups one container's processes, after containerd's
-// runc/container.go. Every client operation runs under the container's
-// serial queue and checks the init process's state first; exits arrive
-// outside the queue and only make synchronous transitions, so an exit can
-// never deadlock behind an operation that waits for it.
+// ManagedContainer is one container, after containerd's runc/container.go:
+// its init process, its exec'd processes, its record, and its state, a
+// tagged union (ContainerState) made of two machines, each changed in one
+// private place:
+//
+//   the container's lifecycle (#lifecycle, changed by #enter):
+//
+//     creating ──► live ──► deleting ──► deleted
+//        │          ▲          │
+//        │          └──────────┘ (a Delete that could not mark its record)
+//        └──────────────────────────────► deleted (a Create undone)
+//
+//   while live, its init process's run state (ManagedProcess, changed by
+//   its move; see process-state.ts):
+//
+//     created ─► running ◄─► paused        (running and paused own the run:
+//        │          │           │           pid, identities, start time)
+//        └──────────┴─────┬─────┘
+//                         ▼
+//                      stopped ─► running   (a new run: Start, Restart or
+//                   (owns the exit)          the restart policy, which shows
+//                                            the container as RESTARTING)
+//
+// Every public operation takes the container's queue itself (locked: lock
+// outside, behaviour inside) and checks the caller's expected revision in
+// it; the ...Now methods are the behaviour, for callers already in the
+// queue. Exits arrive outside the queue and only make synchronous
+// transitions, so an exit can never deadlock behind an operation that
+// waits for it.
 //
 // Every event about the container goes out through emit(), which remembers
 // its sequence; the record saved after it says which events it reflects,
@@ -17,14 +41,14 @@ import { applyResources } from "../cgroup/apply-resources.js";
 import { freezeCgroup } from "../cgroup/freeze-cgroup.js";
 import { applyResourcesToSpec, type CheckedResources } from "../spec/resources.js";
 import { writeFileAtomic } from "./atomic-file.js";
-import { aborted, failedPrecondition, isBerthError, notFound } from "../errors/berth-error.js";
+import { aborted, failedPrecondition, internal, isBerthError, notFound } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { ContainerSchema, EventType, Status, type Container, type Event, type ProcessInfo, type Stats } from "../gen/berth/v1/types_pb.js";
 import type { InspectResult } from "../api/client-options.js";
 import type { ProcessOptions } from "../spec/process-spec.js";
 import { inspectContainer } from "./inspect-container.js";
-import { restartContainer, startContainer, stopContainer, type StopOutcome } from "./run-control.js";
+import { restartContainer, scheduleRestart, startContainer, stopContainer, type StopOutcome } from "./run-control.js";
 import { parseSignal } from "./signals.js";
 import { updateContainer, type CheckedUpdate } from "./update-container.js";
 import type { ContainerRecord, CreatedWith, ProcessRecord } from "./container-record.js";
@@ -32,12 +56,31 @@ import { exitFromRecord, exitRecord, RecordWriter } from "./container-record.js"
 import { ExecSet } from "./exec-set.js";
 import { handleInitExit, reconcileInit, type InitExitSource } from "./init-exit.js";
 import { ContainerPaths } from "./layout.js";
-import { ManagedProcess, type ExitInfo } from "./managed-process.js";
+import { ManagedProcess, type ExitInfo, type ProcessRun, type ProcessStatus } from "./managed-process.js";
 import { signalProcess } from "./process-identity.js";
 import { isStopSignal, restartPolicyMessage, RestartManager } from "./restart-manager.js";
 import type { PublishFields, RuntimeContext } from "./runtime-context.js";
 import { SerialQueue } from "./serial-queue.js";
 import type { OciSpec } from "../spec/oci-spec.js";
+
+// Lifecycle is the container's own part of its state; while "live", the
+// init process's state says the rest.
+type Lifecycle = "creating" | "live" | "deleting" | "deleted";
+
+const LIFECYCLE_NEXT: Record<Lifecycle, readonly Lifecycle[]> = {
+  creating: ["live", "deleted"],
+  live: ["deleting", "deleted"],
+  deleting: ["live", "deleted"],
+  deleted: [],
+};
+
+export type ContainerState =
+  | { name: "creating" }
+  | Exclude<ProcessStatus, { name: "stopped" } | { name: "deleted" }>
+  // stopped: restartAt is set while the restart policy will start it again.
+  | { name: "stopped"; run?: ProcessRun; exit: ExitInfo; restartAt?: Date }
+  | { name: "deleting"; exit?: ExitInfo }
+  | { name: "deleted"; exit?: ExitInfo };
 
 export class ManagedContainer {
   readonly queue = new SerialQueue();
@@ -47,7 +90,7 @@ export class ManagedContainer {
   private statsReader: CgroupStatsReader | undefined;
   private cgroup: CgroupPaths | undefined;
   private removedWaiters: Array<() => void> = [];
-  removed = false;
+  #lifecycle: Lifecycle;
   // startGate opens once the run's start-container or restart event is
   // published (or the start failed), so an exit is never published ahead of
   // the start it follows; each restart closes it again.
@@ -55,9 +98,6 @@ export class ManagedContainer {
   private openStartGate!: () => void;
   // sequence is the last event published about this container.
   sequence = 0n;
-  // phase is "creating" until start-container is published and "deleting"
-  // once Delete began removing files (see ContainerRecord.phase).
-  phase: ContainerRecord["phase"];
   restarts = RestartManager.initial({ name: "no", maxRetries: 0 });
   // runBeganAtMs is when the current run's monitor was started; an exit
   // file older than that belongs to an earlier run.
@@ -78,12 +118,14 @@ export class ManagedContainer {
     public labels: Record<string, string>,
     readonly createdAt: Date,
     public rootfsMounted: boolean,
+    lifecycle: "creating" | "live" = "live",
   ) {
+    this.#lifecycle = lifecycle;
     this.paths = new ContainerPaths(dir);
     this.execs = new ExecSet(this);
     this.record = new RecordWriter(this.paths.record, () => this.snapshot(), () => ctx.durable());
     this.closeStartGate();
-    init.state.shownAs = (name) => (name === "stopped" && this.restarts.pending ? "restarting" : name);
+    init.shownAs = (name) => (name === "stopped" && this.restarts.pending ? "restarting" : name);
   }
 
   get namespace(): string {
@@ -179,6 +221,11 @@ export class ManagedContainer {
     return this.locked(expected, () => (processId === INIT_PROCESS_ID ? this.signalNow(sig, false) : this.execs.signal(processId, sig)));
   }
 
+  // scheduleRestart arms the restart the policy decided on.
+  scheduleRestart(): void {
+    scheduleRestart(this);
+  }
+
   // stopSignalNumber is the number of the container's stop signal.
   stopSignalNumber(): number {
     return parseSignal(this.stopSignal);
@@ -219,14 +266,14 @@ export class ManagedContainer {
     this.init.state.require("pause", "running");
     // The freezer directly: runc pause would cost a process spawn.
     await freezeCgroup(this.cgroupPaths(), true);
-    if (!this.init.state.tryTransition("paused")) throw failedPrecondition(`cannot pause a ${this.init.state.name} container`);
+    if (!this.init.pause()) throw failedPrecondition(`cannot pause a ${this.init.state.name} container`);
     this.emit(EventType.PAUSE, { processId: INIT_PROCESS_ID, pid: this.init.pid });
   }
 
   async resumeNow(): Promise<void> {
     this.init.state.require("resume", "paused");
     await freezeCgroup(this.cgroupPaths(), false);
-    if (!this.init.state.tryTransition("running")) throw failedPrecondition(`cannot resume a ${this.init.state.name} container`);
+    if (!this.init.resume()) throw failedPrecondition(`cannot resume a ${this.init.state.name} container`);
     this.emit(EventType.RESUME, { processId: INIT_PROCESS_ID, pid: this.init.pid });
   }
 
@@ -323,7 +370,7 @@ export class ManagedContainer {
       if (isBerthError(err, "failed_precondition") || isBerthError(err, "not_found")) return;
       throw err;
     }
-    if (this.init.state.tryTransition("running")) this.emit(EventType.RESUME, { processId: INIT_PROCESS_ID, pid: this.init.pid });
+    if (this.init.resume()) this.emit(EventType.RESUME, { processId: INIT_PROCESS_ID, pid: this.init.pid });
   }
 
   // thawAfterExit thaws the cgroup of a container whose init exited while it
@@ -394,11 +441,63 @@ export class ManagedContainer {
     });
   }
 
+  // phase is "creating" until the Create is done (its start published, or
+  // the container saved as created) and "deleting" once a Delete began
+  // removing files: the record keeps it (see ContainerRecord.phase).
+  get phase(): ContainerRecord["phase"] {
+    return this.#lifecycle === "creating" ? "creating" : this.#lifecycle === "deleting" ? "deleting" : undefined;
+  }
+
+  get removed(): boolean {
+    return this.#lifecycle === "deleted";
+  }
+
+  // markLive ends a Create: the container exists from here on.
+  markLive(): void {
+    this.#enter("live");
+  }
+
+  // markDeleting begins a Delete; unmarkDeleting undoes one that could not
+  // mark the record, having removed and published nothing.
+  markDeleting(): void {
+    this.#enter("deleting");
+  }
+
+  unmarkDeleting(): void {
+    this.#enter("live");
+  }
+
+  // #enter is the one place the lifecycle changes.
+  #enter(next: Lifecycle): void {
+    if (!LIFECYCLE_NEXT[this.#lifecycle].includes(next)) throw internal(`illegal container lifecycle transition ${this.#lifecycle} -> ${next}`);
+    this.#lifecycle = next;
+  }
+
+  // state is the container's state as one tagged union, each state with
+  // the data it owns.
+  get state(): ContainerState {
+    switch (this.#lifecycle) {
+      case "creating":
+        return { name: "creating" };
+      case "deleting":
+        return { name: "deleting", exit: this.init.exit };
+      case "deleted":
+        return { name: "deleted", exit: this.init.exit };
+      case "live": {
+        const s = this.init.status;
+        if (s.name === "stopped") return { ...s, restartAt: this.restarts.nextRestartAt };
+        if (s.name === "deleted") return { name: "deleted", exit: s.exit };
+        return s;
+      }
+    }
+  }
+
   markRemoved(): void {
-    this.removed = true;
+    if (this.#lifecycle === "deleted") return;
+    this.#enter("deleted");
     this.restarts.cancel();
     this.closeStats();
-    if (!this.init.state.is("deleted")) this.init.state.tryTransition("deleted");
+    this.init.markDeleted();
     const waiters = this.removedWaiters;
     this.removedWaiters = [];
     for (const w of waiters) w();
@@ -407,7 +506,18 @@ export class ManagedContainer {
   // status is the init process's, except that a stopped container whose
   // restart is pending is RESTARTING.
   status(): Status {
-    return this.init.state.is("stopped") && this.restarts.pending && !this.removed ? Status.RESTARTING : this.init.state.toStatus();
+    const s = this.state;
+    switch (s.name) {
+      case "creating":
+        return Status.CREATED;
+      case "stopped":
+        return s.restartAt !== undefined ? Status.RESTARTING : Status.STOPPED;
+      case "deleting":
+      case "deleted":
+        return Status.STOPPED;
+      default:
+        return this.init.state.toStatus();
+    }
   }
 
   info(): Container {

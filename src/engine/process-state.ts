@@ -1,76 +1,71 @@
 // The lifecycle of every process, a container's init and each exec'd one,
-// after containerd's process/init_state.go: each state lists the states it
-// may move to. A client asking for an operation in the wrong state gets
+// after containerd's process/init_state.go, as a tagged union: each state
+// carries the data it owns (a running process its run: pid, identities,
+// start time; a stopped one its exit), and the table below lists the
+// states each may move to. ManagedProcess holds one and changes it in one
+// private place. A client asking for an operation in the wrong state gets
 // FAILED_PRECONDITION naming the state found; an illegal transition inside
 // berth is a bug and throws loudly.
+//
+//   created ──start──► running ◄──resume/pause──► paused
+//      │                  │                          │
+//      └──── exit ────────┴───────── exit ───────────┴──► stopped ──start──► running
+//                                                           │  (a new run)
+//   any but running/paused ──────────── delete ─────────────┴──► deleted
 import { failedPrecondition, internal } from "../errors/berth-error.js";
 import { Status } from "../gen/berth/v1/types_pb.js";
+import type { ExitInfo } from "./exit-info.js";
+import type { ProcessIdentity } from "./process-identity.js";
 
-export type ProcessStateName = "created" | "running" | "paused" | "stopped" | "deleted";
+// ProcessRun is one run of a process: what the runtime made, and what tells
+// it and its monitor apart from later holders of their pids (unknown for a
+// process that ended at once).
+export interface ProcessRun {
+  pid: number;
+  identity?: ProcessIdentity;
+  monitor?: ProcessIdentity;
+  startedAt?: Date;
+}
+
+export type ProcessStatus =
+  // created: not started; run is set once the runtime made the process and
+  // it waits for `runc start`, absent for a container created without start.
+  | { name: "created"; run?: ProcessRun }
+  | { name: "running"; run: ProcessRun }
+  | { name: "paused"; run: ProcessRun }
+  // stopped: the run (if it ever ran) ended with exit.
+  | { name: "stopped"; run?: ProcessRun; exit: ExitInfo }
+  | { name: "deleted"; run?: ProcessRun; exit?: ExitInfo };
+
+export type ProcessStateName = ProcessStatus["name"];
 
 const NEXT: Record<ProcessStateName, readonly ProcessStateName[]> = {
+  // created -> created: the runtime made the process (prepare).
   // created -> stopped: the process died before it was started.
-  created: ["running", "stopped", "deleted"],
+  created: ["created", "running", "stopped", "deleted"],
   running: ["paused", "stopped"],
   // paused -> stopped: the process dies frozen (a cgroup v2 freezer lets
   // SIGKILL through; an OOM kill). A stop signal berth sends a paused
   // container goes through running instead: berth thaws it to let it act.
   paused: ["running", "stopped"],
-  // stopped -> running: a restart policy starts the container again.
+  // stopped -> running: a new run (Start, Restart, a restart policy).
   stopped: ["running", "deleted"],
   deleted: [],
 };
 
-export class ProcessState {
-  private current: ProcessStateName;
-  // shownAs names the state in messages when the holder knows more than
-  // the process does: a stopped container whose restart is pending is
-  // "restarting", as its status says.
-  shownAs: (name: ProcessStateName) => string = (name) => name;
+// canMove tells whether the table allows from -> to.
+export function canMove(from: ProcessStateName, to: ProcessStateName): boolean {
+  return NEXT[from].includes(to);
+}
 
-  constructor(
-    // kind names the process in messages: "container" or "process".
-    private readonly kind: string,
-    initial: ProcessStateName = "created",
-  ) {
-    this.current = initial;
-  }
+export function illegalMove(kind: string, from: ProcessStateName, to: ProcessStateName): Error {
+  return internal(`illegal ${kind} state transition ${from} -> ${to}`);
+}
 
-  get name(): ProcessStateName {
-    return this.current;
-  }
-
-  is(...names: ProcessStateName[]): boolean {
-    return names.includes(this.current);
-  }
-
-  // require throws FAILED_PRECONDITION unless the process is in one of the
-  // allowed states: "cannot pause a stopped container".
-  require(verb: string, ...allowed: ProcessStateName[]): void {
-    if (!allowed.includes(this.current)) {
-      throw failedPrecondition(`cannot ${verb} a ${this.shownAs(this.current)} ${this.kind} (it must be ${allowed.join(" or ")})`);
-    }
-  }
-
-  // transition moves to the next state; anything not in the table is a bug.
-  transition(to: ProcessStateName): void {
-    if (!NEXT[this.current].includes(to)) {
-      throw internal(`illegal ${this.kind} state transition ${this.current} -> ${to}`);
-    }
-    this.current = to;
-  }
-
-  // tryTransition moves only if legal, for events that race with operations
-  // (an exit arriving while a pause is in flight); it says whether it moved.
-  tryTransition(to: ProcessStateName): boolean {
-    if (!NEXT[this.current].includes(to)) return false;
-    this.current = to;
-    return true;
-  }
-
-  toStatus(): Status {
-    return statusOf(this.current);
-  }
+// wrongState is the FAILED_PRECONDITION a client gets for an operation in
+// the wrong state: "cannot pause a stopped container (it must be running)".
+export function wrongState(verb: string, shown: string, kind: string, allowed: readonly ProcessStateName[]): Error {
+  return failedPrecondition(`cannot ${verb} a ${shown} ${kind} (it must be ${allowed.join(" or ")})`);
 }
 
 export function statusOf(name: ProcessStateName): Status {

@@ -20,11 +20,11 @@ import { removeStaleTemps } from "./atomic-file.js";
 import { exitFromRecord, readRecord, type ContainerRecord, type ProcessRecord } from "./container-record.js";
 import { deleteEventOf, discardContainer, NO_EXIT, type DeleteEvent } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
-import { readInitExitFile, scheduleRestart, superviseInit } from "./init-exit.js";
+import { readInitExitFile, superviseInit } from "./init-exit.js";
 import { goneWithin, monitorOf, stopRun } from "./launch-init.js";
 import { ContainerPaths, ExecPaths } from "./layout.js";
 import { ManagedContainer } from "./managed-container.js";
-import { ManagedProcess } from "./managed-process.js";
+import { ManagedProcess, type ProcessRun, type ProcessStatus } from "./managed-process.js";
 import { identify } from "./process-identity.js";
 import { applyJournal, unansweredCreate, type ExecOrigin } from "./restore-journal.js";
 import { RestartManager } from "./restart-manager.js";
@@ -169,7 +169,7 @@ async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: C
     // a crash cut short.
     await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir);
     const ranMs = init.exit.exitedAt.getTime() - (init.startedAt?.getTime() ?? init.exit.exitedAt.getTime());
-    if (c.restarts.pending || c.restarts.decide(init.exit.exitCode, ranMs, true) !== undefined) scheduleRestart(c);
+    if (c.restarts.pending || c.restarts.decide(init.exit.exitCode, ranMs, true) !== undefined) c.scheduleRestart();
   }
   // The container is adopted whether or not its record can be saved now: a
   // record that lags is brought up to date from the journal next time.
@@ -188,10 +188,10 @@ async function restoreInit(c: ManagedContainer): Promise<void> {
       throw err;
     },
   );
-  init.monitor ??= await monitorOf(c.paths.conmonPidFile, c.id);
+  init.identified(undefined, await monitorOf(c.paths.conmonPidFile, c.id));
   if (live !== undefined) {
-    init.identity ??= await identify(init.pid);
-    if (live.status === "paused" || live.status === "pausing") init.state.transition("paused");
+    init.identified(await identify(init.pid), undefined);
+    if (live.status === "paused" || live.status === "pausing") init.pause();
     c.emit(EventType.RESTORE, { processId: INIT_PROCESS_ID, pid: init.pid });
     superviseInit(c);
     return;
@@ -205,13 +205,15 @@ async function restoreInit(c: ManagedContainer): Promise<void> {
 
 function processFromRecord(r: ProcessRecord, kind: "container" | "process"): ManagedProcess {
   const exit = exitFromRecord(r.exit);
-  const p = new ManagedProcess(r.id, r.args, r.terminal, kind, r.created === true ? "created" : exit ? "stopped" : "running");
-  p.pid = r.pid;
+  const run: ProcessRun = {
+    pid: r.pid,
+    startedAt: r.startedAt ? new Date(r.startedAt) : undefined,
+    identity: r.startTime === undefined ? undefined : { pid: r.pid, startTime: r.startTime },
+    monitor: r.monitor,
+  };
+  const status: ProcessStatus = r.created === true ? { name: "created" } : exit !== undefined ? { name: "stopped", run, exit } : { name: "running", run };
+  const p = new ManagedProcess(r.id, r.args, r.terminal, kind, status);
   p.stdin = r.stdin === true;
-  p.startedAt = r.startedAt ? new Date(r.startedAt) : undefined;
-  p.exit = exit;
-  p.identity = r.startTime === undefined ? undefined : { pid: r.pid, startTime: r.startTime };
-  p.monitor = r.monitor;
   return p;
 }
 
@@ -221,8 +223,8 @@ async function restoreExec(c: ManagedContainer, p: ManagedProcess): Promise<void
   if (p.exit !== undefined) return;
   const code = await c.execs.readExitFile(p.id);
   if (code !== undefined) return c.execs.onExit(p, code);
-  p.monitor ??= await monitorOf(new ExecPaths(c.paths.execDir(p.id)).conmonPidFile, c.id, `${c.id}.${p.id}`);
-  if (p.monitor !== undefined) p.identity ??= await identify(p.pid);
+  p.identified(undefined, await monitorOf(new ExecPaths(c.paths.execDir(p.id)).conmonPidFile, c.id, `${c.id}.${p.id}`));
+  if (p.monitor !== undefined) p.identified(await identify(p.pid), undefined);
   c.execs.supervise(p);
 }
 

@@ -17,6 +17,8 @@ import { superviseInit } from "./init-exit.js";
 import { launchInit, stopRun } from "./launch-init.js";
 import type { ManagedContainer } from "./managed-container.js";
 import type { ExitInfo } from "./managed-process.js";
+import type { ProcessRun } from "./process-state.js";
+import { UNKNOWN_EXIT_CODE } from "./monitor-liveness.js";
 import { isStopSignal } from "./restart-manager.js";
 import { PUBLISHED_SAVE_WAIT_MS, savePublished } from "./save-published.js";
 
@@ -107,25 +109,72 @@ async function newRun(c: ManagedContainer, event: EventType.START_CONTAINER | Ev
   // Whatever the policy had planned is off: the user starts it now.
   c.restarts.cancel();
   c.restarts.state.pendingAt = undefined;
+  const run = await beginRun(c, "start");
+  // Started by a user: a later exit is the policy's again to act on.
+  c.restarts.state.manuallyStopped = false;
+  publishRun(c, run, event);
+  failpoint("start:after-event");
+  await savePublished(c, "it started", PUBLISHED_SAVE_WAIT_MS);
+}
+
+// scheduleRestart arms the restart the policy decided on; it runs in the
+// container's queue when due.
+export function scheduleRestart(c: ManagedContainer): void {
+  c.restarts.schedule(() => {
+    // The queue, not locked(): a container deleted meanwhile is no error.
+    c.queue.run(() => restartRun(c)).catch(c.ctx.reportError);
+  });
+}
+
+// restartRun starts a stopped container again for its restart policy, in
+// the container's queue, announced by a restart event. A start that fails
+// counts as a run that failed at once: the policy decides again, with a
+// longer back-off.
+async function restartRun(c: ManagedContainer): Promise<void> {
+  if (c.removed || c.phase !== undefined || c.ctx.closed || !c.init.state.is("stopped") || !c.restarts.pending) return;
+  let run: ProcessRun;
+  try {
+    run = await beginRun(c, "restart");
+  } catch (err) {
+    c.ctx.reportError(new BerthError("internal", `cannot restart container ${c.namespace}/${c.id}: ${(err as Error).message}`, { cause: err }));
+    c.restarts.restarted();
+    const again = c.restarts.decide(UNKNOWN_EXIT_CODE, 0) !== undefined;
+    // The next try is armed even while the record cannot be saved.
+    await savePublished(c, "its restart failed", 0);
+    if (again) scheduleRestart(c);
+    return;
+  }
+  c.restarts.restarted();
+  publishRun(c, run, EventType.RESTART);
+  failpoint("restart:after-event");
+  await savePublished(c, "it restarted", 0);
+}
+
+// beginRun makes and starts a new run on the container's bundle and root
+// filesystem, after clearing what the runtime holds of the last one. A run
+// that fails to start is cleared again, and the error thrown.
+async function beginRun(c: ManagedContainer, why: "start" | "restart"): Promise<ProcessRun> {
   await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir);
   c.closeStartGate();
   c.runBeganAtMs = Date.now();
   c.init.args = c.spec.process?.args ?? c.init.args;
   try {
-    await launchInit(c);
-    failpoint("start:after-runc-create");
+    const run = await launchInit(c);
+    failpoint(`${why}:after-runc-create`);
     await c.ctx.runc.start(c.id);
+    return run;
   } catch (err) {
     c.markStartPublished();
     await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir).catch(c.ctx.reportError);
     throw BerthError.from(err);
   }
-  c.init.markStarted(c.init.pid);
-  // Started by a user: a later exit is the policy's again to act on.
-  c.restarts.state.manuallyStopped = false;
+}
+
+// publishRun marks the run started and announces it; exits held back while
+// it started may go out from here on.
+function publishRun(c: ManagedContainer, run: ProcessRun, event: EventType.START_CONTAINER | EventType.RESTART): void {
+  c.init.start(run);
   c.emit(event, { processId: INIT_PROCESS_ID, pid: c.init.pid });
   c.markStartPublished();
-  failpoint("start:after-event");
   superviseInit(c);
-  await savePublished(c, "it started", PUBLISHED_SAVE_WAIT_MS);
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 import { BerthError, failedPrecondition, invalidArgument } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
-import { stdinOf } from "../io/process-stdin.js";
+import { stdinOf } from "../runtime/process-stdin.js";
 import { ExecPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";
 import type { ManagedProcess } from "./managed-process.js";
@@ -56,7 +56,7 @@ async function writeControl(fifo: string, line: string): Promise<void> {
 }
 
 // closeStdin closes a process's stdin through its monitor's attach socket
-// (see src/io/process-stdin.ts): a `cat` reading it sees end of input.
+// (see src/runtime/process-stdin.ts): a `cat` reading it sees end of input.
 export async function closeStdin(c: ManagedContainer, processId: string): Promise<void> {
   const p = processOf(c, processId);
   p.state.require("close stdin of", "running", "paused");

@@ -1,6 +1,6 @@
 // The one error type of berth. Domain code throws BerthError with one of a
 // closed set of codes; the RPC layer converts it to a gRPC status exactly
-// once (src/remote/status.ts), and the gRPC client converts it back, so an
+// once (src/wire/status.ts), and the gRPC client converts it back, so an
 // in-process caller and a remote caller see the same code and message.
 
 export type ErrorCode =

@@ -4,14 +4,14 @@
 // so a slow or stalled client can never block the process, each client reads
 // at its own pace with a bounded buffer, and a client that attaches late can
 // replay exactly what it missed. Input goes through the process's one stdin
-// connection (process-stdin.ts). The exit status is sent last, once the log
-// is read to its end after the exit (conmon drains output before it reports
-// an exit, so no output can follow it).
+// connection (src/runtime/process-stdin.ts). The exit status is sent last,
+// once the log is read to its end after the exit (conmon drains output
+// before it reports an exit, so no output can follow it).
 import type { AttachInput, AttachOptions, AttachOutput, LogLine } from "../api/client-options.js";
 import { exitStatusOf, type ExitInfo, type ManagedProcess } from "../engine/managed-process.js";
 import type { LogStream } from "../gen/berth/v1/types_pb.js";
-import { LogFile, LogWatch } from "./log-file.js";
-import { stdinOf } from "./process-stdin.js";
+import { LogFile, LogWatch } from "../runtime/log-file.js";
+import { stdinOf } from "../runtime/process-stdin.js";
 import { untilAborted } from "./until-aborted.js";
 
 const POLL_MS = 250;

@@ -12,12 +12,19 @@ import { PassThrough, Writable } from "node:stream";
 
 import type { Backend, IOPipe, StateInfo } from "../backend/backend.js";
 import { StateStart, StateStartProcess } from "../backend/backend.js";
-import type { AttachInput } from "../api/client-options.js";
-import type { Client } from "../client/client.js";
-import { LogStream } from "../gen/berth/v1/types_pb.js";
+import type { AttachInput, AttachOptions, AttachOutput } from "../api/client-options.js";
+import { LogStream, type Container } from "../gen/berth/v1/types_pb.js";
 import { AsyncQueue } from "./async-queue.js";
 
-export function withAttachStreams(backend: Backend, client: Client, signal: AbortSignal): Backend {
+// AttachClient is the part of a Client that attachStreams uses. Both
+// clients have it; naming only these two methods keeps io below
+// src/client, which builds on it.
+export interface AttachClient {
+  state(containerId: string): Promise<Container>;
+  attach(containerId: string, options: AttachOptions): AsyncIterable<AttachOutput>;
+}
+
+export function withAttachStreams(backend: Backend, client: AttachClient, signal: AbortSignal): Backend {
   const attachStreams = backend.attachStreams?.bind(backend);
   if (attachStreams === undefined) return backend;
   return {
@@ -31,14 +38,15 @@ export function withAttachStreams(backend: Backend, client: Client, signal: Abor
         }
       }
       await backend.stateChanged(containerId, state);
-      // Reported by the dispatcher, after the state change was delivered.
+      // Reported by the relay (BackendDispatcher), after the state change
+      // was delivered.
       if (failure !== undefined) throw failure;
     },
   };
 }
 
 // openIOPipe attaches to one process and presents it as an IOPipe.
-export async function openIOPipe(client: Client, containerId: string, processId: string, signal: AbortSignal): Promise<IOPipe> {
+export async function openIOPipe(client: AttachClient, containerId: string, processId: string, signal: AbortSignal): Promise<IOPipe> {
   const info = (await client.state(containerId)).processes.find((p) => p.id === processId);
   const terminal = info?.terminal === true;
   const input = info?.stdin === true ? new InputQueue() : undefined;

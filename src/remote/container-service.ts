@@ -1,14 +1,14 @@
 // ContainerService adapts RPCs to the Client of the caller's namespace: it
 // turns each request message into one Client call and the result back into a
-// response, and nothing more. Errors leave through status.ts.
+// response, and nothing more. Errors leave through with-status.ts.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Revisioned, SignalLike, StopOptions } from "../client/client.js";
 import { ContainerService, WaitCondition } from "../gen/berth/v1/containers_pb.js";
 import { checkTimestamp } from "../spec/check-timestamp.js";
-import { attachResponseOf, readAttachRequests } from "./attach-wire.js";
+import { attachResponseOf, readAttachRequests } from "../wire/attach-messages.js";
 import { clientForCall, type ClientResolver } from "./namespace.js";
-import { streamWithStatus, withStatus } from "./status.js";
+import { streamWithStatus, withStatus } from "./with-status.js";
 
 // The proto carries signals as strings; a decimal string is handed on as the
 // number it was, so the engine sees what an in-process caller would pass.

@@ -5,7 +5,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { EventService } from "../gen/berth/v1/events_pb.js";
 import { dateOf } from "./container-service.js";
 import { clientForCall, type ClientResolver } from "./namespace.js";
-import { streamWithStatus } from "./status.js";
+import { streamWithStatus } from "./with-status.js";
 
 export function eventService(deps: ClientResolver): ServiceImpl<typeof EventService> {
   return {

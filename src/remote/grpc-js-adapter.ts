@@ -9,7 +9,7 @@ import { Code, ConnectError, createMethodImplSpec, createServiceImplSpec, type C
 import { BerthError } from "../errors/berth-error.js";
 import { checkRequestElements } from "../spec/request-elements.js";
 import { CallRegistry, type CallContext, type Message } from "./grpc-js-call-context.js";
-import { boundStatus } from "./status.js";
+import { boundStatus } from "../wire/status.js";
 
 // methodSpecsOf collects every method a routes function registers, in the
 // form connect itself uses (kind, descriptor, bound implementation; methods
@@ -200,7 +200,7 @@ function drained(call: NodeJS.EventEmitter, signal: AbortSignal): Promise<void> 
 // code, message and metadata (what grpc-js can carry: it throws on other
 // keys and text values, and a throw here would lose the status); anything
 // else is hidden behind "internal error", as connect-node does (berth's
-// handlers convert through status.ts before this point).
+// handlers convert through with-status.ts before this point).
 function statusOf(err: unknown): Partial<grpc.StatusObject> {
   const e = boundStatus(err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err));
   const metadata = new grpc.Metadata();

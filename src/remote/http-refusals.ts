@@ -5,7 +5,7 @@ import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { quote } from "../errors/quote.js";
-import { boundStatusMessage } from "./status.js";
+import { boundStatusMessage } from "../wire/status.js";
 
 // explain fills in the empty 405 and 415 answers of connect's router with
 // what the method accepts.

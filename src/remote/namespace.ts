@@ -1,11 +1,10 @@
-// Every call names its namespace in one request header; a caller that sends
-// none works in "default", as containerd does.
+// Every call names its namespace in one request header
+// (src/wire/namespace-header.ts); a caller that sends none works in
+// "default", as containerd does.
 import type { HandlerContext } from "@connectrpc/connect";
 import type { Client } from "../client/client.js";
 import { validateNamespace } from "../errors/validate.js";
-
-export const NAMESPACE_HEADER = "berth-namespace";
-export const DEFAULT_NAMESPACE = "default";
+import { DEFAULT_NAMESPACE, NAMESPACE_HEADER } from "../wire/namespace-header.js";
 
 // ClientResolver hands the RPC layer the Client of one namespace.
 export interface ClientResolver {

@@ -17,12 +17,12 @@ import type { InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { conmonVersion } from "../runtime/conmon.js";
 import { Runc } from "../runtime/runc.js";
 import { prepareOciSpecValidator } from "../spec/validate-oci-spec.js";
-import { DEFAULT_NAMESPACE } from "./namespace.js";
+import { DEFAULT_NAMESPACE } from "../wire/namespace-header.js";
 import { BinaryVersions } from "./binary-versions.js";
 import { loadDaemonId } from "./daemon-id.js";
 import { daemonInfo } from "./daemon-info.js";
 import { berthRoutes, startServer, type RunningServer, type TcpOptions } from "./server.js";
-import type { VersionInfo } from "./system-service.js";
+import type { VersionInfo } from "../api/version-info.js";
 
 export const DEFAULT_STATE_DIR = "/var/lib/berth";
 export const DEFAULT_SOCKET = "/run/berth/berth.sock";

@@ -2,15 +2,8 @@
 // latency is the RPC floor.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { SystemService, type InfoResponse } from "../gen/berth/v1/system_pb.js";
-import { withStatus } from "./status.js";
-
-export interface VersionInfo {
-  version: string;
-  runtime: string;
-  runtimeVersion: string;
-  monitorVersion: string;
-  cgroupMode: string;
-}
+import type { VersionInfo } from "../api/version-info.js";
+import { withStatus } from "./with-status.js";
 
 export interface VersionSource {
   version(): Promise<VersionInfo>;

@@ -68,6 +68,9 @@ export function lifecycleContract(name: string, setup: () => Promise<ContractSet
       expect(await codeOf(client.addProcess(cid, "p", { args: ["true"] }))).toBe("failed_precondition");
       expect(await codeOf(client.signal(cid, "TERM"))).toBe("failed_precondition");
       expect(await codeOf(client.stats(cid))).toBe("failed_precondition");
+      // Reconciling it finds nothing ended: it never ran.
+      expect((await client.restore(cid)).status).toBe(Status.CREATED);
+      expect((await client.wait(cid, { signal: AbortSignal.timeout(300) }).catch((e: unknown) => e)) instanceof Error).toBe(true);
 
       const started = await client.start(cid);
       expect(started.status).toBe(Status.RUNNING);

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { GrpcClient } from "../../src/client/grpc-client.js";
 import type { WireProtocol } from "../../src/client/transport.js";
 import { invalidArgument } from "../../src/errors/berth-error.js";
-import { boundStatusMessage, STATUS_MESSAGE_MAX_BYTES } from "../../src/remote/status.js";
+import { boundStatusMessage, STATUS_MESSAGE_MAX_BYTES } from "../../src/wire/status.js";
 import { startFakeServer, type FakeServer } from "../fixtures/fake-server.js";
 import { createGrpcJsClient, type GrpcJsClient } from "../fixtures/grpc-js-client.js";
 import { unixPost, type HttpAnswer } from "../fixtures/unix-http.js";

@@ -7,7 +7,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrpcClient } from "../../src/client/grpc-client.js";
-import { STATUS_MESSAGE_MAX_BYTES } from "../../src/remote/status.js";
+import { STATUS_MESSAGE_MAX_BYTES } from "../../src/wire/status.js";
 import { startTestDaemon, type TestDaemon } from "../helpers/test-daemon.js";
 import { createGrpcJsClient, type GrpcJsClient } from "../fixtures/grpc-js-client.js";
 

@@ -4,7 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrpcClient } from "../../src/client/grpc-client.js";
 import { BerthError, type ErrorCode } from "../../src/errors/berth-error.js";
-import { fromConnectError, toConnectError } from "../../src/remote/status.js";
+import { fromConnectError, toConnectError } from "../../src/wire/status.js";
 import { startFakeServer, type FakeServer } from "../fixtures/fake-server.js";
 import { createGrpcJsClient, type GrpcJsClient } from "../fixtures/grpc-js-client.js";
 

@@ -12,7 +12,7 @@
 //   the stream (2 stdout, 3 stderr) and up to 8 KiB of data. conmon writes
 //   it with a blocking write, so a client that stops reading stalls the
 //   process: this connection always reads, and drops what it reads (output
-//   reaches clients from the log file; see attach-process.ts).
+//   reaches clients from the log file; see src/io/attach-process.ts).
 import { closeSync, openSync } from "node:fs";
 import unixSocket from "node-unix-socket";
 

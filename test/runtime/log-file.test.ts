@@ -6,7 +6,7 @@ import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { LogFile, LogWatch } from "../../src/io/log-file.js";
+import { LogFile, LogWatch } from "../../src/runtime/log-file.js";
 
 const rec = (text: string, flag = "F") => `2026-01-01T00:00:01.000000000+00:00 stdout ${flag} ${text}\n`;
 const texts = (lines: { line: Uint8Array }[]) => lines.map((l) => Buffer.from(l.line).toString());

@@ -4,8 +4,19 @@
 // the daemon opens on first use and keeps until the process exits or
 // CloseStdin shuts it. Detaching a client therefore never closes stdin.
 import { failedPrecondition } from "../errors/berth-error.js";
-import type { ManagedProcess } from "../engine/managed-process.js";
 import { AttachSocket } from "./attach-socket.js";
+
+// StdinOwner is what ProcessStdin needs to know of a process, read at each
+// use (a process gains its stdin when it starts): the engine's
+// ManagedProcess is one. Taking only this keeps conmon's protocol below the
+// engine that uses it.
+export interface StdinOwner {
+  readonly id: string;
+  // stdin: the process was started with its stdin open.
+  readonly stdin: boolean;
+  // terminal: its stdin is a pty, which closing the pipe does not end.
+  readonly terminal: boolean;
+}
 
 // EOT is what a terminal sends for ^D: end of input for a reader in
 // canonical mode.
@@ -18,7 +29,7 @@ export class ProcessStdin {
   private tail: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly process: ManagedProcess,
+    private readonly process: StdinOwner,
     private readonly monitorDir: string,
   ) {}
 
@@ -67,9 +78,9 @@ export class ProcessStdin {
 }
 
 // One ProcessStdin per process, for as long as the process object lives.
-const stdins = new WeakMap<ManagedProcess, ProcessStdin>();
+const stdins = new WeakMap<StdinOwner, ProcessStdin>();
 
-export function stdinOf(process: ManagedProcess, monitorDir: string): ProcessStdin {
+export function stdinOf(process: StdinOwner, monitorDir: string): ProcessStdin {
   let s = stdins.get(process);
   if (s === undefined) {
     s = new ProcessStdin(process, monitorDir);

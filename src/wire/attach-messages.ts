@@ -1,9 +1,10 @@
 // The Attach stream's messages, both ways: the Client's AttachInput and
 // AttachOutput on one side, AttachRequest and AttachResponse on the wire on
 // the other. The server reads requests and writes responses; GrpcClient does
-// the reverse, with the same functions, so the two cannot drift apart.
+// the reverse, with the same functions, so the two cannot drift apart (and
+// so they live here, below both).
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { AttachInput, AttachOutput } from "../client/client.js";
+import type { AttachInput, AttachOutput } from "../api/client-options.js";
 import { BerthError, invalidArgument } from "../errors/berth-error.js";
 import type { AttachRequest, AttachRequestSchema, AttachResponse, AttachResponseSchema } from "../gen/berth/v1/containers_pb.js";
 

@@ -1,8 +1,9 @@
 // The one place where berth's error codes meet gRPC status codes. The server
 // converts with toConnectError as an error leaves a handler; the gRPC client
 // converts back with fromConnectError, so a remote caller sees the same code
-// and message as an in-process one.
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+// and message as an in-process one. Both sides use it, so it lives in
+// src/wire, below src/remote and src/client alike.
+import { Code, ConnectError } from "@connectrpc/connect";
 import { BerthError, type ErrorCode } from "../errors/berth-error.js";
 
 // One table, read both ways, so the two directions cannot drift apart.
@@ -90,58 +91,4 @@ export function fromConnectError(err: unknown): BerthError {
   const code = ERROR_CODE_OF.get(connect.code);
   if (code !== undefined) return new BerthError(code, connect.rawMessage, { cause: err });
   return new BerthError("internal", `${Code[connect.code] ?? connect.code}: ${connect.rawMessage}`, { cause: err });
-}
-
-// withStatus wraps a unary handler so every error leaves as a status, and
-// none leaves past the call's deadline: connect-node sends whatever the
-// handler returns, however late, and a client that does not enforce its
-// own deadline (curl with connect-timeout-ms) would take a late success for
-// an answer. At the deadline the call ends with DEADLINE_EXCEEDED; work
-// that cannot be interrupted (a Create under way) runs on to its end, as
-// it would had the client cancelled. (grpc-js ends a call at its deadline
-// by itself.)
-export function withStatus<A extends [unknown, HandlerContext, ...unknown[]], R>(
-  handler: (...args: A) => Promise<R>,
-): (...args: A) => Promise<R> {
-  return async (...args) => {
-    try {
-      return await untilDeadline(handler(...args), args[1].signal);
-    } catch (err) {
-      throw toConnectError(err);
-    }
-  };
-}
-
-function untilDeadline<R>(work: Promise<R>, signal: AbortSignal): Promise<R> {
-  const isDeadline = () => signal.reason instanceof ConnectError && signal.reason.code === Code.DeadlineExceeded;
-  if (signal.aborted && isDeadline()) {
-    work.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<R>((resolve, reject) => {
-    const onAbort = () => {
-      if (!isDeadline()) return;
-      work.catch(() => {});
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-// streamWithStatus wraps a server-streaming handler the same way. A stream
-// cut short by its call's signal (deadline, server shutdown) ends with that
-// reason rather than a plain OK, so a subscriber can tell "the daemon went
-// away" from "the stream reached its end".
-export function streamWithStatus<I, O>(
-  handler: (request: I, ctx: HandlerContext) => AsyncIterable<O>,
-): (request: I, ctx: HandlerContext) => AsyncIterable<O> {
-  return async function* (request, ctx) {
-    try {
-      yield* handler(request, ctx);
-    } catch (err) {
-      throw toConnectError(err);
-    }
-    if (ctx.signal.aborted) throw toConnectError(ctx.signal.reason);
-  };
 }
