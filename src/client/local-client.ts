@@ -3,16 +3,11 @@
 // serial queue; reads that cannot race (State, Stats) do not wait in it.
 import { BackendDispatcher } from "../backend/backend-dispatcher.js";
 import type { Backend } from "../backend/backend.js";
-import { invalidArgument, notFound } from "../errors/berth-error.js";
-import { quote } from "../errors/quote.js";
+import { invalidArgument } from "../errors/berth-error.js";
 import { normalizeProcessId, requireProcessId, validateId, validateNamespace, INIT_PROCESS_ID } from "../errors/validate.js";
 import type { Engine } from "../engine/engine.js";
-import { readLogs } from "../engine/log-reader.js";
-import { exitStatusOf, waitResult } from "../engine/managed-process.js";
-import { summarizeProcesses } from "../engine/process-summary.js";
-import { restoreContainer } from "../engine/restore.js";
 import { parseSignal } from "../engine/signals.js";
-import { closeStdin, logPathOf, monitorDir, processOf, resizeTerminal } from "../engine/terminal-control.js";
+import { logPathOf, monitorDir, processOf, resizeTerminal } from "../engine/terminal-control.js";
 import { attachProcess } from "../io/attach-process.js";
 import { withAttachStreams } from "../io/attach-streams.js";
 import { checkCreateRequest } from "../spec/check-create.js";
@@ -85,17 +80,13 @@ export class LocalClient implements Client {
   async stop(id: string, options: StopOptions = {}): Promise<StopResult> {
     validateId(id);
     const { sig, timeoutS } = checkStopOptions(options);
-    const c = await this.get(id);
-    const { exit, killed } = await c.stop(sig ?? c.stopSignalNumber(), timeoutS, options.expectedRevision);
-    return { exitStatus: exit && exitStatusOf(exit), killed, container: c.info() };
+    return (await this.get(id)).stop(sig, timeoutS, options.expectedRevision);
   }
 
   async restart(id: string, options: StopOptions = {}): Promise<RestartResult> {
     validateId(id);
     const { sig, timeoutS } = checkStopOptions(options);
-    const c = await this.get(id);
-    const { killed } = await c.restart(sig ?? c.stopSignalNumber(), timeoutS, options.expectedRevision);
-    return { killed, container: c.info() };
+    return (await this.get(id)).restart(sig, timeoutS, options.expectedRevision);
   }
 
   async update(id: string, options: UpdateOptions): Promise<Container> {
@@ -142,15 +133,13 @@ export class LocalClient implements Client {
     validateId(id);
     const pid = normalizeProcessId(processId);
     checkTerminalSize(width, height);
-    const c = await this.get(id);
-    await c.locked(options.expectedRevision, () => resizeTerminal(c, pid, width, height));
+    await (await this.get(id)).resize(pid, width, height, options.expectedRevision);
   }
 
   async closeStdin(id: string, processId: string, options: Revisioned = {}): Promise<void> {
     validateId(id);
     const pid = normalizeProcessId(processId);
-    const c = await this.get(id);
-    await c.locked(options.expectedRevision, () => closeStdin(c, pid));
+    await (await this.get(id)).closeStdin(pid, options.expectedRevision);
   }
 
   async pause(id: string, options: Revisioned = {}): Promise<void> {
@@ -169,17 +158,7 @@ export class LocalClient implements Client {
   // exit was missed gets it now; one only on disk is adopted.
   async restore(id: string): Promise<Container> {
     validateId(id);
-    const ns = await this.engine.namespace(this.namespace);
-    const known = ns.containers.get(id);
-    if (known !== undefined) {
-      return known.locked(undefined, async () => {
-        await known.reconcile();
-        return known.info();
-      });
-    }
-    const adopted = await restoreContainer(this.engine, ns, id);
-    if (adopted === undefined) throw notFound(`container ${quote(id)} not found in namespace ${quote(this.namespace)} nor in the state directory`);
-    return adopted.info();
+    return this.engine.restore(this.namespace, id);
   }
 
   async stats(id: string): Promise<Stats> {
@@ -194,12 +173,7 @@ export class LocalClient implements Client {
 
   async summary(id: string): Promise<ProcessSummary[]> {
     validateId(id);
-    const c = await this.get(id);
-    const pids = c.listPids();
-    const byPid = new Map<number, string>();
-    if (c.init.state.is("running", "paused")) byPid.set(c.init.pid, INIT_PROCESS_ID);
-    for (const p of c.execs.all()) if (p.state.is("running", "paused")) byPid.set(p.pid, p.id);
-    return summarizeProcesses(pids, (pid) => byPid.get(pid) ?? "");
+    return (await this.get(id)).summary();
   }
 
   async updateResources(id: string, resources: ResourceOptions, options: Revisioned = {}): Promise<void> {
@@ -219,17 +193,7 @@ export class LocalClient implements Client {
     validateId(id);
     checkWaitCondition(options.condition);
     const processId = normalizeProcessId(options.processId);
-    const c = await this.get(id);
-    const p = processId === INIT_PROCESS_ID ? c.init : c.execs.get(processId);
-    switch (options.condition ?? WaitCondition.NOT_RUNNING) {
-      case WaitCondition.NEXT_EXIT:
-        return waitResult(id, processId, await p.nextExit(options.signal));
-      case WaitCondition.REMOVED:
-        await c.waitRemoved(options.signal);
-        return exitStatusOf(p.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false });
-      default:
-        return waitResult(id, processId, await p.exited(options.signal));
-    }
+    return (await this.get(id)).wait(processId, options.condition ?? WaitCondition.NOT_RUNNING, options.signal);
   }
 
   async state(id: string): Promise<Container> {
@@ -246,10 +210,7 @@ export class LocalClient implements Client {
     validateId(id);
     checkLogOptions(options);
     const processId = normalizeProcessId(options.processId);
-    const c = await this.get(id);
-    const p = processId === INIT_PROCESS_ID ? c.init : c.execs.get(processId);
-    const path = logPathOf(c, processId);
-    yield* readLogs({ path, exited: p.exited(options.signal).catch(() => {}), isRunning: () => p.state.is("running", "paused", "created") }, options);
+    yield* (await this.get(id)).logs(processId, options);
   }
 
   async *attach(id: string, options: AttachOptions = {}): AsyncIterable<AttachOutput> {

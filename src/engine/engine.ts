@@ -21,7 +21,7 @@ import { StateLayout } from "./layout.js";
 import { ManagedContainer } from "./managed-container.js";
 import { LivenessPoller } from "./monitor-liveness.js";
 import type { RuntimeContext } from "./runtime-context.js";
-import { restoreNamespace } from "./restore.js";
+import { restoreContainer, restoreNamespace } from "./restore.js";
 
 export interface EngineOptions {
   stateDir: string;
@@ -179,6 +179,18 @@ export class Engine {
     } finally {
       ns.creating.delete(id);
     }
+  }
+
+  // restore reconciles one container with the runtime: a known one whose
+  // exit was missed gets it now; one only on disk is adopted.
+  async restore(namespace: string, id: string): Promise<Container> {
+    validateId(id);
+    const ns = await this.namespace(namespace);
+    const known = ns.containers.get(id);
+    if (known !== undefined) return known.restore();
+    const adopted = await restoreContainer(this, ns, id);
+    if (adopted === undefined) throw notFound(`container ${quote(id)} not found in namespace ${quote(namespace)} nor in the state directory`);
+    return adopted.info();
   }
 
   async list(namespace: string, filter: ListFilter = {}): Promise<Container[]> {

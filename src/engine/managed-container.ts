@@ -31,37 +31,36 @@
 // Every event about the container goes out through emit(), which remembers
 // its sequence; the record saved after it says which events it reflects,
 // so restore can tell what a crash interrupted (see restore-journal.ts).
-import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 
-import { CgroupStatsReader } from "../cgroup/stats-reader.js";
-import { findCgroupPaths, type CgroupPaths } from "../cgroup/cgroup-paths.js";
-import { listCgroupPids } from "../cgroup/list-pids.js";
-import { applyResources } from "../cgroup/apply-resources.js";
-import { freezeCgroup } from "../cgroup/freeze-cgroup.js";
-import { applyResourcesToSpec, type CheckedResources } from "../spec/resources.js";
-import { writeFileAtomic } from "./atomic-file.js";
-import { aborted, failedPrecondition, internal, isBerthError, notFound } from "../errors/berth-error.js";
+import type { InspectResult, LogLine, LogOptions, RestartResult, StopResult } from "../api/client-options.js";
+import { aborted, failedPrecondition, internal, notFound } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
-import { ContainerSchema, EventType, Status, type Container, type Event, type ProcessInfo, type Stats } from "../gen/berth/v1/types_pb.js";
-import type { InspectResult } from "../api/client-options.js";
+import { WaitCondition } from "../gen/berth/v1/containers_pb.js";
+import { EventType, Status, type Container, type Event, type ExitStatus, type ProcessInfo, type ProcessSummary, type Stats } from "../gen/berth/v1/types_pb.js";
+import type { OciSpec } from "../spec/oci-spec.js";
 import type { ProcessOptions } from "../spec/process-spec.js";
-import { inspectContainer } from "./inspect-container.js";
-import { restartContainer, scheduleRestart, startContainer, stopContainer, type StopOutcome } from "./run-control.js";
-import { parseSignal } from "./signals.js";
-import { updateContainer, type CheckedUpdate } from "./update-container.js";
-import type { ContainerRecord, CreatedWith, ProcessRecord } from "./container-record.js";
-import { exitFromRecord, exitRecord, RecordWriter } from "./container-record.js";
+import { applyResourcesToSpec, type CheckedResources } from "../spec/resources.js";
+import { writeFileAtomic } from "./atomic-file.js";
+import { ContainerCgroup } from "./container-cgroup.js";
+import type { ContainerRecord, CreatedWith } from "./container-record.js";
+import { RecordWriter } from "./container-record.js";
+import { signalContainer } from "./container-signals.js";
+import { containerInfo, recordOf } from "./container-views.js";
 import { ExecSet } from "./exec-set.js";
 import { handleInitExit, reconcileInit, type InitExitSource } from "./init-exit.js";
+import { inspectContainer } from "./inspect-container.js";
 import { ContainerPaths } from "./layout.js";
-import { ManagedProcess, type ExitInfo, type ProcessRun, type ProcessStatus } from "./managed-process.js";
-import { signalProcess } from "./process-identity.js";
-import { isStopSignal, restartPolicyMessage, RestartManager } from "./restart-manager.js";
+import { readLogs } from "./log-reader.js";
+import { exitStatusOf, ManagedProcess, waitResult, type ExitInfo, type ProcessRun, type ProcessStatus } from "./managed-process.js";
+import { summarizeProcesses } from "./process-summary.js";
+import { RestartManager } from "./restart-manager.js";
+import { restartContainer, scheduleRestart, startContainer, stopContainer } from "./run-control.js";
 import type { PublishFields, RuntimeContext } from "./runtime-context.js";
 import { SerialQueue } from "./serial-queue.js";
-import type { OciSpec } from "../spec/oci-spec.js";
+import { parseSignal } from "./signals.js";
+import { closeStdin, logPathOf, resizeTerminal } from "./terminal-control.js";
+import { updateContainer, type CheckedUpdate } from "./update-container.js";
 
 // Lifecycle is the container's own part of its state; while "live", the
 // init process's state says the rest.
@@ -87,8 +86,7 @@ export class ManagedContainer {
   readonly paths: ContainerPaths;
   readonly execs: ExecSet;
   readonly record: RecordWriter;
-  private statsReader: CgroupStatsReader | undefined;
-  private cgroup: CgroupPaths | undefined;
+  readonly cgroup: ContainerCgroup;
   private removedWaiters: Array<() => void> = [];
   #lifecycle: Lifecycle;
   // startGate opens once the run's start-container or restart event is
@@ -122,6 +120,7 @@ export class ManagedContainer {
   ) {
     this.#lifecycle = lifecycle;
     this.paths = new ContainerPaths(dir);
+    this.cgroup = new ContainerCgroup(id, () => this.init.pid);
     this.execs = new ExecSet(this);
     this.record = new RecordWriter(this.paths.record, () => this.snapshot(), () => ctx.durable());
     this.closeStartGate();
@@ -193,12 +192,19 @@ export class ManagedContainer {
     });
   }
 
-  stop(sig: number, timeoutS: number, expected?: bigint): Promise<StopOutcome> {
-    return this.locked(expected, () => stopContainer(this, sig, timeoutS));
+  // stop and restart send sig, or the container's own stop signal.
+  stop(sig: number | undefined, timeoutS: number, expected?: bigint): Promise<StopResult> {
+    return this.locked(expected, async () => {
+      const { exit, killed } = await stopContainer(this, sig ?? this.stopSignalNumber(), timeoutS);
+      return { exitStatus: exit && exitStatusOf(exit), killed, container: this.info() };
+    });
   }
 
-  restart(sig: number, timeoutS: number, expected?: bigint): Promise<StopOutcome> {
-    return this.locked(expected, () => restartContainer(this, sig, timeoutS));
+  restart(sig: number | undefined, timeoutS: number, expected?: bigint): Promise<RestartResult> {
+    return this.locked(expected, async () => {
+      const { killed } = await restartContainer(this, sig ?? this.stopSignalNumber(), timeoutS);
+      return { killed, container: this.info() };
+    });
   }
 
   update(u: CheckedUpdate, expected?: bigint): Promise<Container> {
@@ -219,6 +225,60 @@ export class ManagedContainer {
 
   signalProcess(processId: string, sig: number, expected?: bigint): Promise<void> {
     return this.locked(expected, () => (processId === INIT_PROCESS_ID ? this.signalNow(sig, false) : this.execs.signal(processId, sig)));
+  }
+
+  resize(processId: string, width: number, height: number, expected?: bigint): Promise<void> {
+    return this.locked(expected, () => resizeTerminal(this, processId, width, height));
+  }
+
+  closeStdin(processId: string, expected?: bigint): Promise<void> {
+    return this.locked(expected, () => closeStdin(this, processId));
+  }
+
+  // restore reconciles the container with the runtime: an exit missed while
+  // nobody watched is learned now.
+  restore(): Promise<Container> {
+    return this.locked(undefined, async () => {
+      await this.reconcile();
+      return this.info();
+    });
+  }
+
+  // process is the init process ("init") or an exec'd one; NOT_FOUND else.
+  process(processId: string): ManagedProcess {
+    return processId === INIT_PROCESS_ID ? this.init : this.execs.get(processId);
+  }
+
+  // wait waits for a process's exit (or the container's removal), as the
+  // condition says. Outside the queue: it may wait for as long as the
+  // process runs, and exits never need the queue.
+  async wait(processId: string, condition: WaitCondition, signal?: AbortSignal): Promise<ExitStatus> {
+    const p = this.process(processId);
+    switch (condition) {
+      case WaitCondition.NEXT_EXIT:
+        return waitResult(this.id, processId, await p.nextExit(signal));
+      case WaitCondition.REMOVED:
+        await this.waitRemoved(signal);
+        return exitStatusOf(p.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false });
+      default:
+        return waitResult(this.id, processId, await p.exited(signal));
+    }
+  }
+
+  // logs reads (and with follow, follows) what a process wrote.
+  logs(processId: string, options: LogOptions): AsyncIterable<LogLine> {
+    const p = this.process(processId);
+    return readLogs({ path: logPathOf(this, processId), exited: p.exited(options.signal).catch(() => {}), isRunning: () => p.state.is("running", "paused", "created") }, options);
+  }
+
+  // summary lists the container's processes as the kernel sees them,
+  // naming those berth started.
+  summary(): Promise<ProcessSummary[]> {
+    const pids = this.listPids();
+    const byPid = new Map<number, string>();
+    if (this.init.state.is("running", "paused")) byPid.set(this.init.pid, INIT_PROCESS_ID);
+    for (const p of this.execs.all()) if (p.state.is("running", "paused")) byPid.set(p.pid, p.id);
+    return summarizeProcesses(pids, (pid) => byPid.get(pid) ?? "");
   }
 
   // scheduleRestart arms the restart the policy decided on.
@@ -265,112 +325,22 @@ export class ManagedContainer {
   async pauseNow(): Promise<void> {
     this.init.state.require("pause", "running");
     // The freezer directly: runc pause would cost a process spawn.
-    await freezeCgroup(this.cgroupPaths(), true);
+    await this.cgroup.freeze(true);
     if (!this.init.pause()) throw failedPrecondition(`cannot pause a ${this.init.state.name} container`);
     this.emit(EventType.PAUSE, { processId: INIT_PROCESS_ID, pid: this.init.pid });
   }
 
   async resumeNow(): Promise<void> {
     this.init.state.require("resume", "paused");
-    await freezeCgroup(this.cgroupPaths(), false);
+    await this.cgroup.freeze(false);
     if (!this.init.resume()) throw failedPrecondition(`cannot resume a ${this.init.state.name} container`);
     this.emit(EventType.RESUME, { processId: INIT_PROCESS_ID, pid: this.init.pid });
   }
 
-  // signal sends sig to the init process (or, with all, to every process in
-  // the container). A stop signal marks the container stopped by a user, so
-  // no restart policy starts it again; sent while a restart is pending, it
-  // cancels that restart. A process found gone is reconciled, not blindly
-  // failed.
-  //
-  // On a paused container every signal is sent while it is frozen, and the
-  // kernel holds it; a stop signal then thaws the container (a RESUME), since
-  // a frozen process cannot act even on SIGKILL (cgroup v1) and a user who
-  // stops a container means it to stop, as Docker's kill does. Any other
-  // signal leaves it paused, to be acted on at Resume.
-  async signalNow(sig: number, all: boolean): Promise<void> {
-    const stop = isStopSignal(sig);
-    if (stop && this.init.state.is("stopped") && this.restarts.pending) {
-      this.restarts.stoppedByUser();
-      await this.record.save();
-      return;
-    }
-    this.init.state.require("signal", "running", "paused", "created");
-    if (this.init.state.is("created") && this.init.pid <= 0) throw failedPrecondition(`cannot signal container ${this.id}: it was created without starting and has no process yet (Start it first)`);
-    const paused = this.init.state.is("paused");
-    const stoppedBefore = this.restarts.state.manuallyStopped;
-    if (stop) this.restarts.state.manuallyStopped = true;
-    let delivered: boolean;
-    try {
-      delivered = !all
-        ? await signalProcess(this.init.pid, this.init.identity, sig)
-        : paused
-          ? this.signalFrozen(sig)
-          : await this.killAll(sig);
-    } catch (err) {
-      this.restarts.state.manuallyStopped = stoppedBefore;
-      throw err;
-    }
-    if (delivered) {
-      if (paused && stop) await this.thawToStop();
-      return;
-    }
-    // The process had ended on its own before the signal: not a user's stop.
-    this.restarts.state.manuallyStopped = stoppedBefore;
-    const exit = await this.reconcile();
-    const how = exit === undefined ? "" : exit.monitorDied ? " (its monitor died too; exit code unknown)" : ` with exit code ${exit.exitCode}`;
-    throw failedPrecondition(`cannot signal container ${this.id}: its init process has already exited${how}`);
-  }
-
-  // killAll signals every process of the container through the runtime; it
-  // returns false when the runtime says the container is not running.
-  private async killAll(sig: number): Promise<boolean> {
-    try {
-      await this.ctx.runc.kill(this.id, sig, true);
-      return true;
-    } catch (err) {
-      if (isBerthError(err, "failed_precondition") || isBerthError(err, "not_found")) return false;
-      throw err;
-    }
-  }
-
-  // signalFrozen signals every process of a paused container directly: `runc
-  // kill --all` would thaw the cgroup afterwards whatever the signal (runc
-  // 1.1 freezes, signals and thaws), and berth's state would lie. The pids
-  // of a frozen cgroup cannot exit or be reused while it stays frozen, so
-  // signalling them by pid is as safe as runc's own freeze-and-signal.
-  private signalFrozen(sig: number): boolean {
-    let pids: number[];
-    try {
-      pids = listCgroupPids(this.cgroupPaths());
-    } catch (err) {
-      if (isBerthError(err, "failed_precondition")) return false;
-      throw err;
-    }
-    let delivered = false;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, sig);
-        delivered = true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
-      }
-    }
-    return delivered;
-  }
-
-  // thawToStop thaws a paused container that was just sent a stop signal,
-  // so that it can act on it. The exit may already have been recorded (a
-  // cgroup v2 freezer lets SIGKILL through): then there is nothing to
-  // resume and no RESUME event.
-  private async thawToStop(): Promise<void> {
-    try {
-      await freezeCgroup(this.cgroupPaths(), false);
-    } catch (err) {
-      if (isBerthError(err, "failed_precondition") || isBerthError(err, "not_found")) return;
-      throw err;
-    }
-    if (this.init.resume()) this.emit(EventType.RESUME, { processId: INIT_PROCESS_ID, pid: this.init.pid });
+  // signalNow sends sig to the init process, or to every process with all
+  // (see signalContainer).
+  signalNow(sig: number, all: boolean): Promise<void> {
+    return signalContainer(this, sig, all);
   }
 
   // thawAfterExit thaws the cgroup of a container whose init exited while it
@@ -379,49 +349,30 @@ export class ManagedContainer {
   // otherwise keep for ever. Best effort, and no RESUME: the container does
   // not run again.
   async thawAfterExit(): Promise<void> {
-    if (this.cgroup === undefined) return;
-    await freezeCgroup(this.cgroup, false).catch(() => {});
+    await this.cgroup.thawIfKnown();
   }
 
   stats(): Stats {
     this.requireLive("read stats of");
-    try {
-      this.statsReader ??= new CgroupStatsReader(this.cgroupPaths());
-      return this.statsReader.read();
-    } catch (err) {
-      this.closeStats();
-      throw err;
-    }
+    return this.cgroup.stats();
   }
 
   listPids(): number[] {
     this.requireLive("list the processes of");
-    return listCgroupPids(this.cgroupPaths());
+    return this.cgroup.pids();
   }
 
-  // updateResources applies new limits through the cgroup files and keeps
-  // them in the bundle's spec, so a restart of the container keeps them too.
+  // updateResourcesNow applies new limits through the cgroup files and
+  // keeps them in the bundle's spec, so the container's next runs keep them.
   async updateResourcesNow(r: CheckedResources): Promise<void> {
     this.requireLive("update");
-    applyResources(this.cgroupPaths(), r);
+    this.cgroup.apply(r);
     applyResourcesToSpec(this.spec, r);
     await writeFileAtomic(this.paths.config, JSON.stringify(this.spec));
   }
 
-  private cgroupPaths(): CgroupPaths {
-    try {
-      this.cgroup ??= findCgroupPaths(this.init.pid);
-    } catch (err) {
-      if (isBerthError(err, "failed_precondition")) throw failedPrecondition(`container ${this.id} is not running: its init process is gone`);
-      throw err;
-    }
-    return this.cgroup;
-  }
-
   closeStats(): void {
-    this.statsReader?.close();
-    this.statsReader = undefined;
-    this.cgroup = undefined;
+    this.cgroup.forget();
   }
 
   // waitRemoved resolves once the container is deleted.
@@ -520,62 +471,13 @@ export class ManagedContainer {
     }
   }
 
+  // info is the container's state as the API shows it.
   info(): Container {
-    const exit = this.init.exit;
-    const status = this.status();
-    const nextRestartAt = status === Status.RESTARTING ? this.restarts.nextRestartAt : undefined;
-    return create(ContainerSchema, {
-      id: this.id,
-      namespace: this.namespace,
-      status,
-      pid: this.init.state.is("running", "paused", "created") ? this.init.pid : 0,
-      labels: { ...this.labels },
-      createdAt: timestampFromDate(this.createdAt),
-      exitCode: exit?.exitCode,
-      exitedAt: exit ? timestampFromDate(exit.exitedAt) : undefined,
-      oomKilled: exit?.oomKilled ?? false,
-      bundle: this.paths.bundle,
-      processes: [this.init.info(), ...this.execs.all().map((p) => p.info())],
-      restartPolicy: restartPolicyMessage(this.restarts.state.policy),
-      restartCount: this.restarts.state.count,
-      monitorDied: exit?.monitorDied === true,
-      nextRestartAt: nextRestartAt && timestampFromDate(nextRestartAt),
-      revision: this.revision,
-      stopSignal: this.stopSignal,
-    });
+    return containerInfo(this);
   }
 
+  // snapshot is what the record on disk keeps of the container.
   snapshot(): ContainerRecord {
-    const proc = (p: ManagedProcess): ProcessRecord => ({
-      id: p.id,
-      args: [...p.args],
-      terminal: p.terminal,
-      stdin: p.stdin,
-      pid: p.pid,
-      startedAt: p.startedAt?.toISOString(),
-      startTime: p.identity?.startTime,
-      monitor: p.monitor,
-      exit: exitRecord(p.exit),
-      ...(p.state.is("created") && { created: true }),
-    });
-    return {
-      version: 1,
-      id: this.id,
-      namespace: this.namespace,
-      createdAt: this.createdAt.toISOString(),
-      labels: this.labels,
-      rootfsMounted: this.rootfsMounted,
-      init: proc(this.init),
-      execs: this.execs.all().map(proc),
-      sequence: this.sequence.toString(),
-      phase: this.phase,
-      restart: { ...this.restarts.state, policy: { ...this.restarts.state.policy } },
-      revision: this.revision.toString(),
-      stopSignal: this.stopSignal,
-      createdWith: this.createdWith,
-    };
+    return recordOf(this);
   }
 }
-
-export { exitFromRecord };
-

@@ -39,6 +39,10 @@ export class EventLog {
   readonly events: Event[] = [];
   // problems lists every sequence that came twice or out of order.
   readonly problems: string[] = [];
+  // ends lists why each followed stream ended other than by unfollow.
+  readonly ends: string[] = [];
+  // following is true while a stream is being read.
+  following = false;
   private reader: Promise<void> | undefined;
   private stop: AbortController | undefined;
 
@@ -51,11 +55,15 @@ export class EventLog {
   follow(client: Client): void {
     const stop = new AbortController();
     this.stop = stop;
+    this.following = true;
     this.reader = (async () => {
       try {
         for await (const e of client.subscribe({ sinceSequence: this.lastSequence, signal: stop.signal })) this.add(e);
-      } catch {
+      } catch (err) {
         // The daemon went away; the next follow resumes from here.
+        if (!stop.signal.aborted) this.ends.push(`after ${this.lastSequence}: ${String((err as Error)?.message ?? err)}`);
+      } finally {
+        if (this.stop === stop) this.following = false;
       }
     })();
   }

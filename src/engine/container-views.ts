@@ -1,0 +1,69 @@
+// The container as others see it: the API's Container message, and the
+// record the state directory keeps (see container-record.ts).
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+
+import { ContainerSchema, Status, type Container } from "../gen/berth/v1/types_pb.js";
+import { exitRecord, type ContainerRecord, type ProcessRecord } from "./container-record.js";
+import type { ManagedContainer } from "./managed-container.js";
+import type { ManagedProcess } from "./managed-process.js";
+import { restartPolicyMessage } from "./restart-manager.js";
+
+export function containerInfo(c: ManagedContainer): Container {
+  const exit = c.init.exit;
+  const status = c.status();
+  const nextRestartAt = status === Status.RESTARTING ? c.restarts.nextRestartAt : undefined;
+  return create(ContainerSchema, {
+    id: c.id,
+    namespace: c.namespace,
+    status,
+    pid: c.init.state.is("running", "paused", "created") ? c.init.pid : 0,
+    labels: { ...c.labels },
+    createdAt: timestampFromDate(c.createdAt),
+    exitCode: exit?.exitCode,
+    exitedAt: exit ? timestampFromDate(exit.exitedAt) : undefined,
+    oomKilled: exit?.oomKilled ?? false,
+    bundle: c.paths.bundle,
+    processes: [c.init.info(), ...c.execs.all().map((p) => p.info())],
+    restartPolicy: restartPolicyMessage(c.restarts.state.policy),
+    restartCount: c.restarts.state.count,
+    monitorDied: exit?.monitorDied === true,
+    nextRestartAt: nextRestartAt && timestampFromDate(nextRestartAt),
+    revision: c.revision,
+    stopSignal: c.stopSignal,
+  });
+}
+
+export function recordOf(c: ManagedContainer): ContainerRecord {
+  return {
+    version: 1,
+    id: c.id,
+    namespace: c.namespace,
+    createdAt: c.createdAt.toISOString(),
+    labels: c.labels,
+    rootfsMounted: c.rootfsMounted,
+    init: processRecordOf(c.init),
+    execs: c.execs.all().map(processRecordOf),
+    sequence: c.sequence.toString(),
+    phase: c.phase,
+    restart: { ...c.restarts.state, policy: { ...c.restarts.state.policy } },
+    revision: c.revision.toString(),
+    stopSignal: c.stopSignal,
+    createdWith: c.createdWith,
+  };
+}
+
+function processRecordOf(p: ManagedProcess): ProcessRecord {
+  return {
+    id: p.id,
+    args: [...p.args],
+    terminal: p.terminal,
+    stdin: p.stdin,
+    pid: p.pid,
+    startedAt: p.startedAt?.toISOString(),
+    startTime: p.identity?.startTime,
+    monitor: p.monitor,
+    exit: exitRecord(p.exit),
+    ...(p.state.is("created") && { created: true }),
+  };
+}
