@@ -54,6 +54,8 @@ export class EventBus {
   private subscribers: EventSubscription[] = [];
   private idleWaiters: (() => void)[] = [];
   private closing: Promise<void> | undefined;
+  // deliveryWaiters are replays waiting for the journal to write an event.
+  private deliveryWaiters: Array<{ sequence: bigint; resolve: () => void; reject: (err: unknown) => void }> = [];
   private readonly maxQueue: number;
   // undelivered holds, in order, the events published but not yet durable;
   // delivered is the last sequence handed to subscribers.
@@ -129,9 +131,19 @@ export class EventBus {
   // event only once it is durable (and so offered to live subscribers).
   private async *durableRead(from: bigint, filter: (event: Event) => boolean): AsyncGenerator<Event, void, undefined> {
     for await (const event of this.journal.read(from, filter)) {
-      if (event.sequence > this.delivered) await this.journal.flush();
+      // A journal that cannot write yet (a full disk) retries by itself: the
+      // reader waits for it, as a live subscriber does, rather than failing.
+      if (event.sequence > this.delivered) await this.journal.flush().catch(() => this.deliveredThrough(event.sequence));
       yield event;
     }
+  }
+
+  // deliveredThrough resolves once the events up to sequence are durable
+  // and offered to the subscribers; a bus that closes first fails it.
+  private deliveredThrough(sequence: bigint): Promise<void> {
+    if (this.delivered >= sequence) return Promise.resolve();
+    if (this.closing !== undefined) return Promise.reject(failedPrecondition("the event bus closed before the journal could write its events"));
+    return new Promise((resolve, reject) => this.deliveryWaiters.push({ sequence, resolve, reject }));
   }
 
   // deliverThrough offers the events up to sequence, now durable, to every
@@ -147,6 +159,11 @@ export class EventBus {
       this.delivered = event.sequence;
       const subscribers = this.subscribers;
       for (let i = 0; i < subscribers.length; i++) subscribers[i]!.offer(event, ms);
+    }
+    if (this.deliveryWaiters.length > 0) {
+      const due = this.deliveryWaiters.filter((w) => w.sequence <= this.delivered);
+      this.deliveryWaiters = this.deliveryWaiters.filter((w) => w.sequence > this.delivered);
+      for (const w of due) w.resolve();
     }
     if (head === items.length) {
       this.undelivered = [];
@@ -210,6 +227,9 @@ export class EventBus {
       // then do the subscriptions end.
       const closing = this.journal.close();
       this.closing = closing.finally(() => {
+        const waiters = this.deliveryWaiters;
+        this.deliveryWaiters = [];
+        for (const w of waiters) w.reject(failedPrecondition("the event bus closed before the journal could write its events"));
         for (const subscription of this.subscribers) subscription.end();
       });
     }

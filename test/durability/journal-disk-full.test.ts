@@ -348,7 +348,30 @@ describe("Create, Delete, AddProcess and restore while the event journal's disk 
     ]);
     await again.close();
   });
+
+  it("a subscriber that replays while the journal cannot write waits for the events instead of failing", async () => {
+    place = daemonPlace("journalfull");
+    log = new EventLog();
+    // The first write (the create event's) and seven retries fail.
+    daemon = await DaemonProcess.start(place, { failpoint: "journal:write@1=ENOSPC/8" });
+    const client = await daemon.client();
+    const id = place.id("r");
+    // Fails once it finds the journal cannot write, leaving its create and
+    // delete events to be written when it can.
+    await expect(client.create(id, { process: { args: ["true"] }, start: false })).rejects.toThrow(/no space left/);
+    const seen: string[] = [];
+    const signal = AbortSignal.timeout(20_000);
+    for await (const e of client.subscribe({ sinceSequence: 0n, signal })) {
+      seen.push(show(e));
+      if (seen.length === 2) break;
+    }
+    expect(seen).toEqual([`${id}:create:init:0`, `${id}:delete:init:0`]);
+    // The record goes once its delete is on disk.
+    await until(() => !existsSync(folder(id)), "the undone Create's record to go", 10_000);
+    await client.close();
+  });
 });
+
 
 // runningWith lists the host's processes whose command line holds text.
 function runningWith(text: string): number[] {
