@@ -2,7 +2,7 @@
 // start, Start, Stop with a grace period, Restart, revisions with ABORTED on
 // a stale one, Update and Inspect, against real runc through whichever
 // Client the suite hands in.
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -155,6 +155,30 @@ export function lifecycleContract(name: string, setup: () => Promise<ContractSet
       await waitEvents(cid, 4);
       expect(eventsOf(cid)).toEqual(["create", "start-container", "exit", "restart"]);
       await ready(cid, 2);
+    });
+
+    it("Start of a RESTARTING container starts it now and cancels the pending restart", async () => {
+      const cid = id("restarting");
+      // Fails until /ok exists, so the policy keeps restarting it with a
+      // growing back-off.
+      await client.create(cid, { process: { args: ["sh", "-c", "[ -e /ok ] && exec sleep 1000; exit 3"] }, restartPolicy: { kind: RestartPolicy_Kind.ALWAYS } });
+      await until(
+        async () => {
+          const st = await client.state(cid);
+          return st.status === Status.RESTARTING && st.nextRestartAt !== undefined && Number(st.nextRestartAt.seconds) * 1000 - Date.now() > 300;
+        },
+        "a restart pending for a while",
+        20_000,
+      );
+      writeFileSync(join(s.daemon.stateDir, "containers", client.namespace, cid, "bundle", "rootfs", "ok"), "");
+      const before = await client.state(cid);
+      const started = await client.start(cid);
+      expect(started.status).toBe(Status.RUNNING);
+      expect(started.nextRestartAt).toBeUndefined();
+      // A user's start, not the policy's: the count stays.
+      expect(started.restartCount).toBe(before.restartCount);
+      await until(() => eventsOf(cid).at(-1) === "start-container", "the start-container event", 10_000);
+      expect((await client.state(cid)).status).toBe(Status.RUNNING);
     });
 
     it("the revision increases with each change of run state and configuration", async () => {
