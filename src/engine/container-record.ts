@@ -59,6 +59,8 @@ export interface ContainerRecord {
   // stopSignal is the signal Stop sends first (absent: SIGTERM).
   stopSignal?: string;
   createdWith?: CreatedWith;
+  // nextRunStdin: an Update set the next run's stdin (see ManagedContainer).
+  nextRunStdin?: boolean;
 }
 
 export function exitRecord(exit: ExitInfo | undefined): ProcessRecord["exit"] {

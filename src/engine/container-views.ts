@@ -50,6 +50,7 @@ export function recordOf(c: ManagedContainer): ContainerRecord {
     revision: c.revision.toString(),
     stopSignal: c.stopSignal,
     createdWith: c.createdWith,
+    ...(c.nextRunStdin !== undefined && { nextRunStdin: c.nextRunStdin }),
   };
 }
 

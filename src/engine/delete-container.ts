@@ -8,14 +8,14 @@
 // waited for after, up to DELETE_DURABLE_WAIT_MS, and then behind the
 // answer (see discardContainer): the event stream never announces a delete
 // the caller is told did not happen.
-import { failedPrecondition, isBerthError } from "../errors/berth-error.js";
+import { failedPrecondition } from "../errors/berth-error.js";
 import { failpoint } from "../faults/failpoint.js";
 import type { ExitStatus } from "../gen/berth/v1/types_pb.js";
-import { withTimeout } from "./deadline.js";
 import { deleteEventOf, discardContainer } from "./discard-container.js";
 import type { Namespace } from "./engine.js";
 import type { ManagedContainer } from "./managed-container.js";
 import { exitStatusOf } from "./managed-process.js";
+import { killAndWait } from "./run-control.js";
 
 // How long a Delete whose delete event is published waits for the journal
 // to make it durable before it answers anyway (the wait goes on behind it).
@@ -29,7 +29,7 @@ export async function deleteContainer(ns: Namespace, c: ManagedContainer, force:
     if (live && !force) throw failedPrecondition(`cannot delete a ${c.init.state.name} container: stop it first (Signal SIGKILL) or delete with force`);
     // A user's stop: no restart follows the kill, and a pending one is off.
     c.restarts.stoppedByUser();
-    if (live) await kill(c);
+    if (live) await killAndWait(c);
     c.markDeleting();
     try {
       await c.record.save();
@@ -60,19 +60,4 @@ export async function deleteContainer(ns: Namespace, c: ManagedContainer, force:
     }
     return exitStatusOf(last);
   });
-}
-
-// kill stops a running or paused container and waits for its exit. It is
-// Signal SIGKILL with all, so a paused container is thawed to die the
-// same way (with its RESUME event): berth pauses through the freezer
-// directly, so `runc resume` would not know the container was paused.
-async function kill(c: ManagedContainer): Promise<void> {
-  const exited = c.init.exited();
-  try {
-    await c.signalNow(9, true);
-  } catch (err) {
-    // Already gone: the exit is recorded or on its way; anything else is real.
-    if (!isBerthError(err, "failed_precondition") && !isBerthError(err, "not_found")) throw err;
-  }
-  await withTimeout(exited, 10_000, `container ${c.id} did not exit within 10s of SIGKILL`);
 }

@@ -11,6 +11,7 @@ import { failpoint } from "../faults/failpoint.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { startConmon } from "../runtime/conmon.js";
 import { buildExecProcess, type ProcessOptions } from "../spec/process-spec.js";
+import { settlesWithin } from "./deadline.js";
 import { readExitFile } from "./exit-watcher.js";
 import { ExecPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";
@@ -151,12 +152,7 @@ export class ExecSet {
   async waitAllExited(graceMs: number): Promise<void> {
     const running = this.all().filter((p) => p.state.is("running", "paused"));
     if (running.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(running.map((p) => p.exited())),
-      new Promise((r) => (timer = setTimeout(r, graceMs))),
-    ]);
-    clearTimeout(timer);
+    await settlesWithin(Promise.all(running.map((p) => p.exited())), graceMs);
   }
 
   private prune(): void {

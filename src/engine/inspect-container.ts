@@ -11,10 +11,10 @@ import { processSpecOf, resourcesOf } from "../spec/spec-to-api.js";
 import type { ManagedContainer } from "./managed-container.js";
 import { restartPolicyMessage } from "./restart-manager.js";
 
-export async function inspectContainer(c: ManagedContainer, size: boolean): Promise<InspectResult> {
+export function inspectContainer(c: ManagedContainer): InspectResult {
   const rootfs = c.createdWith.rootfs;
   const config = create(ContainerConfigSchema, {
-    process: processSpecOf(c.spec.process, c.init.stdin),
+    process: processSpecOf(c.spec.process, c.nextRunStdin ?? c.init.stdin),
     ociSpecJson: new TextEncoder().encode(JSON.stringify(c.spec)),
     rootfs: create(RootfsSchema, {
       source: rootfs?.path !== undefined ? { case: "path", value: rootfs.path } : rootfs?.imagePath !== undefined ? { case: "imagePath", value: rootfs.imagePath } : undefined,
@@ -27,9 +27,12 @@ export async function inspectContainer(c: ManagedContainer, size: boolean): Prom
     stopSignal: c.stopSignal,
     labels: { ...c.labels },
   });
-  const result: InspectResult = { container: c.info(), config };
-  if (size && c.rootfsMounted) result.sizeRwBytes = await treeSize(c.paths.upper);
-  return result;
+  return { container: c.info(), config };
+}
+
+// layerSize is the size of the container's writable layer, if it has one.
+export async function layerSize(c: ManagedContainer): Promise<bigint | undefined> {
+  return c.rootfsMounted ? treeSize(c.paths.upper) : undefined;
 }
 
 // treeSize adds up the sizes of the files under dir, counting a file with

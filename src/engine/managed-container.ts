@@ -49,7 +49,7 @@ import { signalContainer } from "./container-signals.js";
 import { containerInfo, recordOf } from "./container-views.js";
 import { ExecSet } from "./exec-set.js";
 import { handleInitExit, reconcileInit, type InitExitSource } from "./init-exit.js";
-import { inspectContainer } from "./inspect-container.js";
+import { inspectContainer, layerSize } from "./inspect-container.js";
 import { ContainerPaths } from "./layout.js";
 import { readLogs } from "./log-reader.js";
 import { exitStatusOf, ManagedProcess, waitResult, type ExitInfo, type ProcessRun, type ProcessStatus } from "./managed-process.js";
@@ -106,6 +106,9 @@ export class ManagedContainer {
   // stopSignal is the signal Stop sends first, by name.
   stopSignal = "SIGTERM";
   createdWith: CreatedWith = {};
+  // nextRunStdin is the stdin an Update gave the next run's init process;
+  // the run under way keeps its own.
+  nextRunStdin: boolean | undefined;
 
   constructor(
     readonly ctx: RuntimeContext,
@@ -214,9 +217,13 @@ export class ManagedContainer {
     });
   }
 
-  // inspect reads in the queue, so that it never sees half an Update.
-  inspect(size: boolean): Promise<InspectResult> {
-    return this.locked(undefined, () => inspectContainer(this, size));
+  // inspect reads in the queue, so that it never sees half an Update; the
+  // layer's size is walked outside it, since a large layer takes a while
+  // and must not hold up the container's other calls.
+  async inspect(size: boolean): Promise<InspectResult> {
+    const result = await this.locked(undefined, () => inspectContainer(this));
+    if (size) result.sizeRwBytes = await layerSize(this);
+    return result;
   }
 
   addProcess(processId: string, options: ProcessOptions, expected?: bigint): Promise<ProcessInfo> {

@@ -146,8 +146,15 @@ export class RestartManager {
   // stoppedByUser records a user's stop and cancels a pending restart. It
   // returns whether a restart was pending.
   stoppedByUser(): boolean {
-    const wasPending = this.pending;
     this.state.manuallyStopped = true;
+    return this.dropPending();
+  }
+
+  // dropPending forgets a restart the policy had decided on (a user starts
+  // the container now, or the policy became none); it says whether there
+  // was one.
+  dropPending(): boolean {
+    const wasPending = this.pending;
     this.state.pendingAt = undefined;
     this.cancel();
     return wasPending;

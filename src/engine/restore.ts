@@ -147,6 +147,7 @@ async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: C
   c.revision = BigInt(record.revision ?? "0");
   c.stopSignal = record.stopSignal ?? c.stopSignal;
   c.createdWith = record.createdWith ?? {};
+  c.nextRunStdin = record.nextRunStdin;
   if (record.restart !== undefined) c.restarts = new RestartManager(record.restart);
   c.markStartPublished();
   ns.containers.set(id, c);

@@ -12,7 +12,7 @@ import { BerthError, failedPrecondition, invalidArgument, isBerthError } from ".
 import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { failpoint } from "../faults/failpoint.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
-import { withTimeout } from "./deadline.js";
+import { settlesWithin, withTimeout } from "./deadline.js";
 import { superviseInit } from "./init-exit.js";
 import { launchInit, stopRun } from "./launch-init.js";
 import type { ManagedContainer } from "./managed-container.js";
@@ -75,18 +75,22 @@ export async function stopContainer(c: ManagedContainer, sig: number, timeoutS: 
     // Gone already: its exit is recorded or on its way.
     if (!isBerthError(err, "failed_precondition")) throw err;
   }
-  let timer: NodeJS.Timeout | undefined;
-  const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutS * 1000)))]);
-  clearTimeout(timer);
-  if (!inTime) {
-    try {
-      await c.signalNow(9, true);
-    } catch (err) {
-      if (!isBerthError(err, "failed_precondition") && !isBerthError(err, "not_found")) throw err;
-    }
-  }
-  const exit = await withTimeout(exited, KILL_WAIT_MS, `container ${c.id} did not exit within ${KILL_WAIT_MS / 1000}s of SIGKILL`);
+  const inTime = await settlesWithin(exited, timeoutS * 1000);
+  const exit = inTime ? await exited : await killAndWait(c, exited);
   return { exit, killed: !inTime };
+}
+
+// killAndWait SIGKILLs every process of a running or paused container (a
+// paused one is thawed to die, with its RESUME event) and waits, bounded,
+// for the exit. The caller holds the queue.
+export async function killAndWait(c: ManagedContainer, exited = c.init.exited()): Promise<ExitInfo> {
+  try {
+    await c.signalNow(9, true);
+  } catch (err) {
+    // Already gone: the exit is recorded or on its way; anything else is real.
+    if (!isBerthError(err, "failed_precondition") && !isBerthError(err, "not_found")) throw err;
+  }
+  return withTimeout(exited, KILL_WAIT_MS, `container ${c.id} did not exit within ${KILL_WAIT_MS / 1000}s of SIGKILL`);
 }
 
 // restartContainer stops a running container as stopContainer does, then
@@ -107,8 +111,7 @@ async function newRun(c: ManagedContainer, event: EventType.START_CONTAINER | Ev
   if (c.phase !== undefined) throw failedPrecondition(`cannot start container ${c.id} while it is being ${c.phase === "creating" ? "created" : "deleted"}`);
   await c.ctx.durable();
   // Whatever the policy had planned is off: the user starts it now.
-  c.restarts.cancel();
-  c.restarts.state.pendingAt = undefined;
+  c.restarts.dropPending();
   const run = await beginRun(c, "start");
   // Started by a user: a later exit is the policy's again to act on.
   c.restarts.state.manuallyStopped = false;
@@ -157,7 +160,12 @@ async function beginRun(c: ManagedContainer, why: "start" | "restart"): Promise<
   await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir);
   c.closeStartGate();
   c.runBeganAtMs = Date.now();
+  // The run is made from the bundle's spec, which Update may have changed
+  // since the last one.
   c.init.args = c.spec.process?.args ?? c.init.args;
+  c.init.terminal = c.spec.process?.terminal === true;
+  if (c.nextRunStdin !== undefined) c.init.stdin = c.nextRunStdin;
+  c.nextRunStdin = undefined;
   try {
     const run = await launchInit(c);
     failpoint(`${why}:after-runc-create`);

@@ -16,7 +16,7 @@ import { writeFileAtomic } from "./atomic-file.js";
 import type { ManagedContainer } from "./managed-container.js";
 import { restartPolicyOf, type RestartPolicySpec } from "./restart-manager.js";
 import { DEFAULT_STOP_TIMEOUT_S, startContainer, stopContainer } from "./run-control.js";
-import { parseSignal, stopSignalName } from "./signals.js";
+import { stopSignalName } from "./signals.js";
 
 // CheckedUpdate is an Update whose every part is known to be well formed.
 export interface CheckedUpdate {
@@ -66,10 +66,10 @@ export async function updateContainer(c: ManagedContainer, u: CheckedUpdate): Pr
     else applyResourcesToSpec(c.spec, u.resources);
   }
   if (process !== undefined) {
-    // The next run's: the bundle's spec is what `runc create` reads.
+    // The next run's: the bundle's spec is what `runc create` reads, and
+    // the run under way keeps its own terminal and stdin.
     c.spec.process = process;
-    init.stdin = u.process?.stdin === true;
-    init.terminal = process.terminal === true;
+    c.nextRunStdin = u.process?.stdin === true;
   }
   if (process !== undefined || (u.resources !== undefined && !live)) await writeFileAtomic(c.paths.config, JSON.stringify(c.spec));
   if (u.labels !== undefined) c.labels = u.labels;
@@ -77,10 +77,7 @@ export async function updateContainer(c: ManagedContainer, u: CheckedUpdate): Pr
   if (u.restartPolicy !== undefined) {
     c.restarts.state.policy = u.restartPolicy;
     // A restart the old policy decided on is off under a policy of none.
-    if (u.restartPolicy.name === "no" && c.restarts.pending) {
-      c.restarts.cancel();
-      c.restarts.state.pendingAt = undefined;
-    }
+    if (u.restartPolicy.name === "no") c.restarts.dropPending();
   }
   c.changed();
   await c.record.save();
@@ -93,7 +90,7 @@ export async function updateContainer(c: ManagedContainer, u: CheckedUpdate): Pr
       if (init.state.is("running")) await c.pauseNow();
       break;
     case Status.STOPPED:
-      await stopContainer(c, parseSignal(c.stopSignal), DEFAULT_STOP_TIMEOUT_S);
+      await stopContainer(c, c.stopSignalNumber(), DEFAULT_STOP_TIMEOUT_S);
       break;
     default:
       break;

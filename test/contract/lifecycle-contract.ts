@@ -281,6 +281,20 @@ export function lifecycleContract(name: string, setup: () => Promise<ContractSet
       expect((await client.update(cid, { runState: Status.RUNNING })).status).toBe(Status.RUNNING);
     });
 
+    it("an Update of the next start's process leaves the run under way with its own terminal and stdin", async () => {
+      const cid = id("nextproc");
+      await client.create(cid, { process: { args: READY_LOOP, terminal: true } });
+      await client.update(cid, { process: { args: READY_LOOP, stdin: true } });
+      const running = (await client.state(cid)).processes[0]!;
+      expect([running.terminal, running.stdin]).toEqual([true, false]);
+      // Its terminal still answers.
+      await client.resize(cid, "init", 100, 30);
+      expect([(await client.inspect(cid)).config.process?.terminal, (await client.inspect(cid)).config.process?.stdin]).toEqual([false, true]);
+      await client.restart(cid, { timeoutSeconds: 5 });
+      const next = (await client.state(cid)).processes[0]!;
+      expect([next.terminal, next.stdin]).toEqual([false, true]);
+    });
+
     it("an Update with any invalid part changes nothing", async () => {
       const cid = id("atomic");
       await client.create(cid, { process: { args: READY_LOOP }, labels: { keep: "me" } });

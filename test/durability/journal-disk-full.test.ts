@@ -50,15 +50,23 @@ describe("Create, Delete, AddProcess and restore while the event journal's disk 
   const folder = (id: string) => join(place!.stateDir, "containers", place!.namespace, id);
   const record = (id: string) => JSON.parse(readFileSync(join(folder(id), "record.json"), "utf8")) as { phase?: string };
 
-  it("succeeds once its start-container is published, though the write of that event fails", async () => {
+  // started runs a daemon on a fresh state directory (its journal's
+  // writes failing as failpoint says) and, unless follow is false, follows
+  // its events from the first.
+  async function started(failpoint?: string, follow = true): Promise<Client> {
     place = daemonPlace("journalfull");
     log = new EventLog();
+    daemon = await DaemonProcess.start(place, failpoint === undefined ? {} : { failpoint });
+    const client = await daemon.client();
+    if (follow) log.follow(client);
+    return client;
+  }
+
+  it("succeeds once its start-container is published, though the write of that event fails", async () => {
     // The journal's second write (the start-container event) and the three
     // retries after it fail with ENOSPC, half written, as a full disk does.
-    daemon = await DaemonProcess.start(place, { failpoint: "journal:write@2=ENOSPC/4" });
-    const client = await daemon.client();
-    log.follow(client);
-    const id = place.id("c");
+    const client = await started("journal:write@2=ENOSPC/4");
+    const id = place!.id("c");
     const created = await client.create(id, { process: { args: SLEEP } });
     expect(created.status).toBe(Status.RUNNING);
     await log.waitFor((events) => events.some((e) => e.containerId === id && show(e).includes(":start-container:")), "the start-container event");
@@ -68,8 +76,8 @@ describe("Create, Delete, AddProcess and restore while the event journal's disk 
     await until(() => record(id).phase === undefined, "the record to be saved", 10_000);
     await log.unfollow();
     await client.close();
-    await daemon.kill("SIGKILL");
-    daemon = await DaemonProcess.start(place);
+    await daemon!.kill("SIGKILL");
+    daemon = await DaemonProcess.start(place!);
     const again = await daemon.client();
     expect((await again.state(id)).status).toBe(Status.RUNNING);
     await again.close();
@@ -168,12 +176,8 @@ describe("Create, Delete, AddProcess and restore while the event journal's disk 
   // create, start-container and exit each get a write of their own, as each
   // waits for the one before) and the `jammed` attempts after it.
   async function deleteWhileJammed(jammed: number): Promise<{ client: Client; id: string }> {
-    place = daemonPlace("journalfull");
-    log = new EventLog();
-    daemon = await DaemonProcess.start(place, { failpoint: `journal:write@4=ENOSPC/${jammed}` });
-    const client = await daemon.client();
-    log.follow(client);
-    const id = place.id("d");
+    const client = await started(`journal:write@4=ENOSPC/${jammed}`);
+    const id = place!.id("d");
     await client.create(id, { process: { args: ["sh", "-c", "trap 'exit 3' TERM; while true; do sleep 0.1; done"] } });
     await log.waitFor(hasEvent(id, "start-container"), "the start-container event");
     await client.signal(id, "TERM");
@@ -268,25 +272,21 @@ describe("Create, Delete, AddProcess and restore while the event journal's disk 
   });
 
   it("AddProcess succeeds once its start-process is published, though the write of that event fails, and a crash after keeps the process", async () => {
-    place = daemonPlace("journalfull");
-    log = new EventLog();
     // create and start-container take a write each; the start-process
     // event's write (the third) and the three retries after it fail.
-    daemon = await DaemonProcess.start(place, { failpoint: "journal:write@3=ENOSPC/4" });
-    const client = await daemon.client();
-    log.follow(client);
-    const id = place.id("x");
+    const client = await started("journal:write@3=ENOSPC/4");
+    const id = place!.id("x");
     await client.create(id, { process: { args: SLEEP } });
     await log.waitFor(hasEvent(id, "start-container"), "the start-container event");
     const added = await client.addProcess(id, "p", { args: SLEEP });
     expect(added.pid).toBeGreaterThan(0);
-    expect(daemon.stderr).toMatch(/no space left/);
+    expect(daemon!.stderr).toMatch(/no space left/);
     // Answered only once the event is written: it is out already.
     expect(log.of(id)).toEqual([`${id}:create:init:0`, `${id}:start-container:init:0`, `${id}:start-process:p:0`]);
     await log.unfollow();
     await client.close();
-    await daemon.kill("SIGKILL");
-    daemon = await DaemonProcess.start(place);
+    await daemon!.kill("SIGKILL");
+    daemon = await DaemonProcess.start(place!);
     const again = await daemon.client();
     const p = (await again.state(id)).processes.find((x) => x.id === "p");
     expect([p?.status, p?.pid]).toEqual([Status.RUNNING, added.pid]);
@@ -294,24 +294,21 @@ describe("Create, Delete, AddProcess and restore while the event journal's disk 
   });
 
   it("a restore whose journal cannot write adopts every exec'd process, and a crash after it forgets none", async () => {
-    place = daemonPlace("journalfull");
-    log = new EventLog();
-    daemon = await DaemonProcess.start(place);
-    const client = await daemon.client();
-    const id = place.id("r");
+    const client = await started(undefined, false);
+    const id = place!.id("r");
     await client.create(id, { process: { args: SLEEP } });
     // "early" exits while no daemon runs, once told to; "late" runs on.
     await client.addProcess(id, "early", { args: ["sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; exit 5"] });
     await client.addProcess(id, "late", { args: SLEEP });
     await client.close();
-    await daemon.kill("SIGKILL");
+    await daemon!.kill("SIGKILL");
     writeFileSync(join(folder(id), "bundle", "rootfs", "go"), "");
     await until(() => existsSync(join(folder(id), "exec", "early", "exit", id)), "early's monitor to write its exit file", 10_000);
 
     // Restore publishes early's exit (the first write, which succeeds) and
     // the restore event, whose write fails, as does every write after it:
     // restore cannot save the record it brought up to date.
-    daemon = await DaemonProcess.start(place, { failpoint: "journal:write@2=ENOSPC/1000000" });
+    daemon = await DaemonProcess.start(place!, { failpoint: "journal:write@2=ENOSPC/1000000" });
     const jammed = await daemon.client();
     log.follow(jammed);
     await log.waitFor(hasEvent(id, "exit-process"), "early's exit event");
@@ -326,7 +323,7 @@ describe("Create, Delete, AddProcess and restore while the event journal's disk 
     await jammed.close();
     await daemon.kill("SIGKILL");
 
-    daemon = await DaemonProcess.start(place);
+    daemon = await DaemonProcess.start(place!);
     const again = await daemon.client();
     log.follow(again);
     await log.waitFor(hasEvent(id, "restore"), "the restore event");
@@ -350,12 +347,9 @@ describe("Create, Delete, AddProcess and restore while the event journal's disk 
   });
 
   it("a subscriber that replays while the journal cannot write waits for the events instead of failing", async () => {
-    place = daemonPlace("journalfull");
-    log = new EventLog();
     // The first write (the create event's) and seven retries fail.
-    daemon = await DaemonProcess.start(place, { failpoint: "journal:write@1=ENOSPC/8" });
-    const client = await daemon.client();
-    const id = place.id("r");
+    const client = await started("journal:write@1=ENOSPC/8", false);
+    const id = place!.id("r");
     // Fails once it finds the journal cannot write, leaving its create and
     // delete events to be written when it can.
     await expect(client.create(id, { process: { args: ["true"] }, start: false })).rejects.toThrow(/no space left/);
