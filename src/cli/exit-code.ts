@@ -21,6 +21,9 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   aborted: "a concurrent change conflicted",
   out_of_range: "the event sequence is no longer held",
   unimplemented: "the daemon does not implement this",
+  unauthenticated: "the registry wants credentials (berth login)",
+  permission_denied: "the registry refused the credentials or the access",
+  data_loss: "downloaded content did not match its digest",
   internal: "the runtime failed (its stderr is in the message)",
   unavailable: "no daemon at the socket, or runc/conmon missing",
 };

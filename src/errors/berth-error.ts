@@ -15,6 +15,9 @@ export type ErrorCode =
   | "deadline_exceeded"
   | "canceled"
   | "unimplemented"
+  | "unauthenticated"
+  | "permission_denied"
+  | "data_loss"
   | "internal";
 
 export class BerthError extends Error {
@@ -42,6 +45,9 @@ export const failedPrecondition = (message: string) => new BerthError("failed_pr
 export const aborted = (message: string) => new BerthError("aborted", message);
 export const unavailable = (message: string, cause?: unknown) => new BerthError("unavailable", message, { cause });
 export const internal = (message: string, cause?: unknown) => new BerthError("internal", message, { cause });
+export const unauthenticated = (message: string) => new BerthError("unauthenticated", message);
+export const permissionDenied = (message: string) => new BerthError("permission_denied", message);
+export const dataLoss = (message: string) => new BerthError("data_loss", message);
 
 export function isBerthError(err: unknown, code?: ErrorCode): err is BerthError {
   return err instanceof BerthError && (code === undefined || err.code === code);

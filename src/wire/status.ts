@@ -19,6 +19,9 @@ const CODE_OF: Record<ErrorCode, Code> = {
   deadline_exceeded: Code.DeadlineExceeded,
   canceled: Code.Canceled,
   unimplemented: Code.Unimplemented,
+  unauthenticated: Code.Unauthenticated,
+  permission_denied: Code.PermissionDenied,
+  data_loss: Code.DataLoss,
   internal: Code.Internal,
 };
 
@@ -83,7 +86,7 @@ export function boundStatus(err: ConnectError): ConnectError {
 
 // fromConnectError turns a failed call into the BerthError an in-process
 // caller would have seen. Statuses berth never sends (UNKNOWN,
-// PERMISSION_DENIED from a proxy, ...) become "internal" with the status name
+// ...) become "internal" with the status name
 // in the message, so nothing about the failure is lost.
 export function fromConnectError(err: unknown): BerthError {
   if (err instanceof BerthError) return err;

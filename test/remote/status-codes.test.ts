@@ -23,6 +23,9 @@ const STATUS: Record<ErrorCode, number> = {
   unimplemented: 12,
   internal: 13,
   unavailable: 14,
+  data_loss: 15,
+  permission_denied: 7,
+  unauthenticated: 16,
 };
 const CODES = Object.keys(STATUS) as ErrorCode[];
 
@@ -47,8 +50,8 @@ describe("status mapping", () => {
   });
 
   it("statuses berth never sends come back as internal, naming the status", () => {
-    const back = fromConnectError(new ConnectError("no", Code.PermissionDenied));
-    expect([back.code, back.message]).toEqual(["internal", "PermissionDenied: no"]);
+    const back = fromConnectError(new ConnectError("no", Code.Unknown));
+    expect([back.code, back.message]).toEqual(["internal", "Unknown: no"]);
   });
 });
 
