@@ -11,12 +11,13 @@ const SRC = resolve(import.meta.dirname, "../../src");
 
 const LAYERS: Array<[folder: string, mayImport: string[]]> = [
   ["cli", ["remote", "client", "io", "backend", "wire", "api", "errors", "gen"]],
-  ["remote", ["client", "io", "engine", "backend", "host", "rootfs", "runtime", "cgroup", "spec", "wire", "api", "errors", "faults", "gen"]],
+  ["remote", ["client", "io", "engine", "backend", "host", "image", "rootfs", "runtime", "cgroup", "spec", "wire", "api", "errors", "faults", "gen"]],
   ["client", ["io", "engine", "backend", "spec", "wire", "api", "errors", "gen"]],
   ["io", ["engine", "backend", "runtime", "api", "errors", "gen"]],
-  ["engine", ["backend", "host", "rootfs", "runtime", "cgroup", "spec", "api", "errors", "faults", "gen"]],
+  ["engine", ["backend", "host", "image", "rootfs", "runtime", "cgroup", "spec", "api", "errors", "faults", "gen"]],
   ["backend", ["api", "errors", "faults", "gen"]],
   ["host", ["cgroup", "errors", "gen"]],
+  ["image", ["rootfs", "runtime", "errors", "faults", "gen"]],
   ["rootfs", ["runtime", "errors", "gen"]],
   ["runtime", ["api", "errors", "faults", "gen"]],
   ["cgroup", ["spec", "api", "errors", "gen"]],
