@@ -6,6 +6,7 @@ import { BerthError } from "../../errors/berth-error.js";
 import { Remote } from "../../remote/remote.js";
 import { stringOption, type Command } from "../command.js";
 import { parseSize } from "../parse-size.js";
+import { sdNotify } from "../sd-notify.js";
 
 export const serveCommand: Command = {
   name: "serve",
@@ -17,7 +18,7 @@ export const serveCommand: Command = {
     { name: "log-size-max", type: "string", value: "BYTES", help: "cap on each process's log file (default: no cap)" },
     { name: "cgroup-parent", type: "string", value: "PATH", help: "cgroup under which containers go, as <PATH>/<namespace>/<id> (default /berth)" },
   ],
-  details: "Prints `berth: serving on <socket>` once ready. Needs root, runc and conmon.",
+  details: "Prints `berth: serving on <socket>` once ready (and tells systemd READY=1 when started with Type=notify). Needs root, runc and conmon.",
   async run(ctx) {
     const { stateDir, socket } = ctx.globals;
     const runtime = stringOption(ctx, "runtime");
@@ -35,8 +36,10 @@ export const serveCommand: Command = {
       onError: (err) => ctx.stderr.write(`berth: ${BerthError.from(err).message}\n`),
     });
     ctx.stdout.write(`berth: serving on ${socket}\n`);
+    await notifySystemd(ctx.stderr, "READY=1");
     const received = await stopSignal();
     ctx.stderr.write(`berth: ${received}: stopping; containers keep running\n`);
+    await notifySystemd(ctx.stderr, "STOPPING=1");
     // A second signal must not kill the process halfway through the
     // journal's flush; cleanup is bounded by the server's grace period.
     const ignore = (again: NodeJS.Signals) => ctx.stderr.write(`berth: ${again}: already stopping\n`);
@@ -49,6 +52,16 @@ export const serveCommand: Command = {
     return 0;
   },
 };
+
+// notifySystemd never fails the daemon: a unit that waits for READY times
+// out and says so, which is the better place for that error.
+async function notifySystemd(stderr: NodeJS.WritableStream, state: string): Promise<void> {
+  try {
+    await sdNotify(state);
+  } catch (err) {
+    stderr.write(`berth: cannot tell systemd ${state} through NOTIFY_SOCKET: ${(err as Error).message}\n`);
+  }
+}
 
 function stopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
