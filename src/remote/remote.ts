@@ -21,6 +21,8 @@ import { DEFAULT_NAMESPACE } from "../wire/namespace-header.js";
 import { BinaryVersions } from "./binary-versions.js";
 import { loadDaemonId } from "./daemon-id.js";
 import { daemonInfo } from "./daemon-info.js";
+import { ServingHealth } from "./health-service.js";
+import { Readiness } from "./readiness.js";
 import { berthRoutes, startServer, type RunningServer, type TcpOptions } from "./server.js";
 import type { VersionInfo } from "../api/version-info.js";
 
@@ -69,6 +71,7 @@ export class Remote {
     private readonly lock?: StateLock,
     // localInfo answers info() for a daemon started here.
     private readonly localInfo?: () => Promise<InfoResponse>,
+    private readonly readiness?: Readiness,
   ) {}
 
   // start opens the state directory, restores every container it holds
@@ -80,6 +83,8 @@ export class Remote {
     // helpers are gone.
     const lock = await lockStateDir(stateDir, options.onError ?? ((err) => console.error("berth:", err)));
     let engine: Engine | undefined;
+    let server: RunningServer | undefined;
+    const health = new ServingHealth();
     try {
       engine = new Engine({
         stateDir,
@@ -95,18 +100,18 @@ export class Remote {
       await started.resolveBinaries();
       const daemon = { id: await loadDaemonId(stateDir), version: VERSION };
       const info = () => daemonInfo(started, daemon);
-      for (const ns of await readdir(started.layout.root + "/containers").catch(() => [] as string[])) {
-        await started.namespace(ns).catch(started.reportError);
-      }
-      let server: RunningServer | undefined;
       if (options.serve !== false) {
         // Compiled before the socket listens: a client's first Create with
         // oci_spec_json must not stall the others for the compile.
         prepareOciSpecValidator();
+        // The socket listens before restore, so health checks can tell a
+        // daemon restoring (NOT_SERVING) from one not started; a call that
+        // reaches a namespace still restoring waits for its restore.
         server = await startServer({
           socketPath,
           tcp: options.tcp,
           maxRequestBytes: options.maxRequestBytes,
+          health,
           routes: berthRoutes({
             clientFor: (ns) => new LocalClient(started, ns),
             version: () => versionOf(started),
@@ -114,8 +119,14 @@ export class Remote {
           }),
         });
       }
-      return new Remote(started, server, socketPath, lock, info);
+      for (const ns of await readdir(started.layout.root + "/containers").catch(() => [] as string[])) {
+        await started.namespace(ns).catch(started.reportError);
+      }
+      const readiness = new Readiness(health, () => versionOf(started).then(() => {}), started.reportError);
+      await readiness.probe();
+      return new Remote(started, server, socketPath, lock, info, readiness);
     } catch (err) {
+      await server?.close();
       if (engine !== undefined) {
         await engine.close();
         await engine.bus.close();
@@ -175,6 +186,9 @@ export class Remote {
   // their monitors outlive the daemon, and a daemon started again adopts
   // them.
   async cleanup(): Promise<void> {
+    // Draining: health watchers hear NOT_SERVING before their calls end.
+    this.readiness?.drain();
+    await new Promise((resolve) => setImmediate(resolve));
     await this.server?.close();
     if (this.engine !== undefined) {
       await this.engine.close();

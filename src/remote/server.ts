@@ -14,7 +14,10 @@ import { alreadyExists, BerthError, failedPrecondition, invalidArgument } from "
 import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
 import { SystemService } from "../gen/berth/v1/system_pb.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { closeServer } from "./close-server.js";
+import { methodSpecsOf } from "./grpc-js-adapter.js";
+import { healthService, type ServingHealth } from "./health-service.js";
 import { containerService } from "./container-service.js";
 import { eventService } from "./event-service.js";
 import { createHttpHandler, type NodeHandler } from "./http-handler.js";
@@ -39,6 +42,9 @@ export interface ServerOptions {
   // maxRequestBytes bounds one request message on every protocol; a bigger
   // one is refused with RESOURCE_EXHAUSTED naming the limit.
   maxRequestBytes?: number;
+  // health, when given, is served as grpc.health.v1.Health for every
+  // routed service.
+  health?: ServingHealth;
 }
 
 // DEFAULT_MAX_REQUEST_BYTES is gRPC's own default receive limit.
@@ -64,7 +70,8 @@ export function berthRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { socketPath, routes, tcp, graceMs = 2000, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES } = options;
+  const { socketPath, tcp, graceMs = 2000, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES } = options;
+  const routes = options.health === undefined ? options.routes : withHealth(options.routes, options.health);
   if (tcp && !tcp.tls) {
     throw invalidArgument(`refusing to serve on tcp ${tcp.host}:${tcp.port} without tls: give a certificate and key`);
   }
@@ -113,6 +120,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await Promise.all(closers.map((close) => close(0)));
     throw err;
   }
+}
+
+// withHealth adds the Health service, answering for every service routes
+// registers and for itself.
+function withHealth(routes: (router: ConnectRouter) => void, health: ServingHealth): (router: ConnectRouter) => void {
+  const services = new Set(methodSpecsOf(routes).map((spec) => spec.method.parent.typeName));
+  services.add(Health.typeName);
+  return (router) => {
+    routes(router);
+    router.service(Health, healthService(health, services));
+  };
 }
 
 // specGrpcMessage re-encodes the grpc-message trailer the way the gRPC spec

@@ -17,6 +17,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { closeServer } from "./close-server.js";
 import { createGrpcJsServer, methodSpecsOf } from "./grpc-js-adapter.js";
 import { routeByPreface } from "./protocol-router.js";
+import { addReflection } from "./reflection.js";
 
 export interface UnixListener {
   readonly server: net.Server;
@@ -35,9 +36,11 @@ export function createUnixListener(
   // for connect-node (http1Handler).
   maxRequestBytes: number,
 ): UnixListener {
-  const grpcJs = createGrpcJsServer(methodSpecsOf(routes), shutdown, {
+  const specs = methodSpecsOf(routes);
+  const grpcJs = createGrpcJsServer(specs, shutdown, {
     "grpc.max_receive_message_length": maxRequestBytes,
   });
+  addReflection(grpcJs, specs);
   const injector = grpcJs.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const http1 = new Http1Connections(http1Handler);
   // Every connection accepted, whichever stack holds it, and those that
