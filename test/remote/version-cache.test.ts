@@ -43,15 +43,16 @@ afterAll(async () => {
 });
 
 describe("Version", () => {
+  // The daemon asks once at start (health waits for the runtime to
+  // answer); the calls then reuse that answer.
   it("asks each binary once for any number of calls", async () => {
-    const before = (await versionAsks()).length;
     const first = await client.version();
     const [second, third] = await Promise.all([client.version(), client.version()]);
     expect(first.runtimeVersion).toMatch(/^\d+\.\d+/);
     expect(first.monitorVersion).toMatch(/^\d+\.\d+/);
     expect(second).toEqual(first);
     expect(third).toEqual(first);
-    expect((await versionAsks()).slice(before).sort()).toEqual(["conmon --version", "runc --version"]);
+    expect((await versionAsks()).sort()).toEqual(["conmon --version", "runc --version"]);
   });
 
   it("asks again once a binary has changed", async () => {
