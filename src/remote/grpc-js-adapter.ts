@@ -1,7 +1,7 @@
 // createGrpcJsServer serves connect ServiceImpls over @grpc/grpc-js: the
 // same handler functions connect-node calls, each given a HandlerContext
 // built from the grpc-js call. grpc-js answers plain gRPC at about half of
-// connect-node's cost per call (bench/lib/rpc-floor.js), so unix-listener.ts
+// connect-node's cost per call (bench/lib/rpc-floor.js), so routed-listener.ts
 // sends HTTP/2 connections here and HTTP/1.1 ones to connect-node.
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";

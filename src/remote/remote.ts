@@ -23,7 +23,7 @@ import { loadDaemonId } from "./daemon-id.js";
 import { daemonInfo } from "./daemon-info.js";
 import { ServingHealth } from "./health-service.js";
 import { Readiness } from "./readiness.js";
-import { berthRoutes, startServer, type RunningServer, type TcpOptions } from "./server.js";
+import { berthRoutes, startServer, type RunningServer, type SocketAccess, type TcpOptions } from "./server.js";
 import type { VersionInfo } from "../api/version-info.js";
 
 export const DEFAULT_STATE_DIR = "/var/lib/berth";
@@ -36,6 +36,8 @@ export interface RemoteOptions {
   // serve false runs the engine without a gRPC server (in-process use only).
   serve?: boolean;
   tcp?: TcpOptions;
+  // socketAccess is the unix socket's mode (default 0600), owner and group.
+  socketAccess?: SocketAccess;
   runtime?: string;
   conmon?: string;
   // logSizeMax bounds each process's log file in bytes.
@@ -110,6 +112,7 @@ export class Remote {
         server = await startServer({
           socketPath,
           tcp: options.tcp,
+          socketAccess: options.socketAccess,
           maxRequestBytes: options.maxRequestBytes,
           health,
           routes: berthRoutes({
@@ -139,6 +142,11 @@ export class Remote {
   // connect reaches a daemon serving on socketPath.
   static async connect(options: { socketPath?: string } = {}): Promise<Remote> {
     return new Remote(undefined, undefined, options.socketPath ?? DEFAULT_SOCKET);
+  }
+
+  // tcpAddress is "host:port" of the TCP listener of a daemon started here.
+  get tcpAddress(): string | undefined {
+    return this.server?.tcpAddress;
   }
 
   // client returns a Client for a namespace; backend, if given, hears every

@@ -1,12 +1,11 @@
 // startServer serves berth's routes on a unix socket (only processes that
-// can open the socket file may call), and on TCP only with TLS. On the unix
-// socket, gRPC (HTTP/2) is answered by @grpc/grpc-js, which costs about half
-// of connect-node per call, and Connect and gRPC-Web (HTTP/1.1) by
-// connect-node (unix-listener.ts); TCP+TLS is connect-node alone, every
-// protocol over HTTP/2. All of them call the same handlers.
-import { chmod, lstat, mkdir, rm } from "node:fs/promises";
+// can open the socket file may call), and on TCP if asked (tcp-listener.ts:
+// TLS or mTLS, plain only on loopback). On every listener gRPC (HTTP/2) is
+// answered by @grpc/grpc-js, which costs about half of connect-node per
+// call, and Connect and gRPC-Web (HTTP/1.1) by connect-node
+// (routed-listener.ts). All of them call the same handlers.
+import { chmod, chown, lstat, mkdir, rm } from "node:fs/promises";
 import * as http from "node:http";
-import * as http2 from "node:http2";
 import * as net from "node:net";
 import { dirname } from "node:path";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
@@ -15,7 +14,6 @@ import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
 import { SystemService } from "../gen/berth/v1/system_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
-import { closeServer } from "./close-server.js";
 import { methodSpecsOf } from "./grpc-js-adapter.js";
 import { healthService, type ServingHealth } from "./health-service.js";
 import { containerService } from "./container-service.js";
@@ -24,18 +22,24 @@ import { createHttpHandler, type NodeHandler } from "./http-handler.js";
 import type { ClientResolver } from "./namespace.js";
 import { systemService, type SystemDeps } from "./system-service.js";
 import { useStrictTextEncoding } from "./strict-text-encoding.js";
-import { createUnixListener } from "./unix-listener.js";
+import { createRoutedListener } from "./routed-listener.js";
+import { createTcpServer, type TcpOptions } from "./tcp-listener.js";
 
-export interface TcpOptions {
-  host: string;
-  port: number;
-  tls?: { cert: string | Buffer; key: string | Buffer };
+export type { TcpOptions };
+
+// SocketAccess is who may open the unix socket: its mode (default 0600)
+// and owner; uid and gid left out keep the daemon's own.
+export interface SocketAccess {
+  mode?: number;
+  uid?: number;
+  gid?: number;
 }
 
 export interface ServerOptions {
   socketPath: string;
   routes: (router: ConnectRouter) => void;
   tcp?: TcpOptions;
+  socketAccess?: SocketAccess;
   // graceMs bounds how long close() lets calls in flight finish before it
   // cuts their connections.
   graceMs?: number;
@@ -72,9 +76,8 @@ export function berthRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { socketPath, tcp, graceMs = 2000, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES } = options;
   const routes = options.health === undefined ? options.routes : withHealth(options.routes, options.health);
-  if (tcp && !tcp.tls) {
-    throw invalidArgument(`refusing to serve on tcp ${tcp.host}:${tcp.port} without tls: give a certificate and key`);
-  }
+  const access = checkSocketAccess(options.socketAccess ?? {});
+  const tcpServer = tcp === undefined ? undefined : createTcpServer(tcp);
   if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1024 || maxRequestBytes > 2 ** 31 - 1) {
     throw invalidArgument(`maxRequestBytes ${maxRequestBytes} is not a usable limit: give a whole number of bytes from 1024 to 2147483647`);
   }
@@ -86,23 +89,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const shutdown = new AbortController();
   const handler = specGrpcMessage(createHttpHandler({ routes, shutdown: shutdown.signal, readMaxBytes: maxRequestBytes }));
 
-  await prepareSocketPath(socketPath);
-  const unix = createUnixListener(routes, handler, shutdown.signal, maxRequestBytes);
-  const closers: ((graceMs: number) => Promise<void>)[] = [unix.close];
+  await prepareSocketPath(socketPath, access.mode);
+  const listener = createRoutedListener(routes, handler, shutdown.signal, maxRequestBytes);
+  const unix = net.createServer();
+  listener.serve(unix, "connection");
   let tcpAddress: string | undefined;
   try {
-    await listen(unix.server, socketPath, () => unix.server.listen(socketPath));
-    // The socket's own mode is the access check; the folder was made 0700
-    // too, which covers the moment between listen() and chmod().
-    await chmod(socketPath, 0o600);
+    await listen(unix, socketPath, () => unix.listen(socketPath));
+    // The socket's own mode is the access check; its folder was made 0700
+    // (0711 when others may use the socket) too, which covers the moment
+    // between listen() and chmod().
+    if (access.uid !== undefined || access.gid !== undefined) await chown(socketPath, access.uid ?? -1, access.gid ?? -1);
+    await chmod(socketPath, access.mode);
     const { ino } = await lstat(socketPath);
-    if (tcp?.tls) {
-      const sessions = new Set<http2.Http2Session>();
-      const secure = trackSessions(http2.createSecureServer({ ...tcp.tls, allowHTTP1: false }, handler), sessions);
-      await listen(secure, `${tcp.host}:${tcp.port}`, () => secure.listen(tcp.port, tcp.host));
-      closers.push((ms) => closeGracefully(secure, sessions, ms));
-      const bound = secure.address() as net.AddressInfo;
-      tcpAddress = `${tcp.host}:${bound.port}`;
+    if (tcp !== undefined && tcpServer !== undefined) {
+      const { server, event } = tcpServer;
+      listener.serve(server, event);
+      await listen(server, `${tcp.host}:${tcp.port}`, () => server.listen(tcp.port, tcp.host));
+      const bound = server.address() as net.AddressInfo;
+      tcpAddress = `${net.isIPv6(tcp.host) ? `[${tcp.host}]` : tcp.host}:${bound.port}`;
     }
     let closing: Promise<void> | undefined;
     return {
@@ -111,13 +116,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       close: () =>
         (closing ??= (async () => {
           shutdown.abort(new ConnectError("berth daemon is shutting down", Code.Unavailable));
-          await Promise.all(closers.map((close) => close(graceMs)));
+          await listener.close(graceMs);
           await removeOwnSocket(socketPath, ino);
         })()),
     };
   } catch (err) {
     shutdown.abort();
-    await Promise.all(closers.map((close) => close(0)));
+    await listener.close(0);
     throw err;
   }
 }
@@ -137,8 +142,8 @@ function withHealth(routes: (router: ConnectRouter) => void, health: ServingHeal
 // asks: only '%' and bytes outside space..'~' escaped. connect-es escapes with
 // encodeURIComponent, and grpc-js decodes with decodeURI, which leaves ':' and
 // '/' escaped, so "cannot open /run/x: gone" would reach every Node gRPC
-// client as "cannot open %2Frun%2Fx%3A gone". It matters for the gRPC that
-// connect-node answers (TCP+TLS); grpc-js encodes its own trailers right.
+// client as "cannot open %2Frun%2Fx%3A gone". It matters for gRPC-Web and
+// any gRPC connect-node answers; grpc-js encodes its own trailers right.
 function specGrpcMessage(handler: NodeHandler): NodeHandler {
   return (req, res) => {
     const target = res as { addTrailers(trailers: http.OutgoingHttpHeaders): void };
@@ -166,8 +171,9 @@ function grpcPercentEncode(message: string): string {
 // prepareSocketPath clears the way for listen(): it makes the socket's folder
 // and removes a socket file left by a daemon that died, but never one a live
 // daemon still answers on, and never a file that is not a socket.
-async function prepareSocketPath(socketPath: string): Promise<void> {
-  await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
+async function prepareSocketPath(socketPath: string, mode: number): Promise<void> {
+  // Others the mode lets in must be able to pass through a folder made here.
+  await mkdir(dirname(socketPath), { recursive: true, mode: (mode & 0o077) === 0 ? 0o700 : 0o711 });
   const stat = await lstat(socketPath).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "ENOENT") return undefined;
     throw err;
@@ -195,17 +201,6 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
-function trackSessions<S extends http2.Http2SecureServer>(
-  server: S,
-  sessions: Set<http2.Http2Session>,
-): S {
-  server.on("session", (session: http2.Http2Session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-  });
-  return server;
-}
-
 function listen(server: net.Server, where: string, start: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
@@ -224,15 +219,15 @@ function listen(server: net.Server, where: string, start: () => void): Promise<v
   });
 }
 
-// closeGracefully stops accepting, sends GOAWAY so open calls may finish, and
-// destroys whatever is still open once graceMs has passed.
-function closeGracefully(server: net.Server, sessions: Set<http2.Http2Session>, graceMs: number): Promise<void> {
-  return closeServer(
-    server,
-    graceMs,
-    () => sessions.forEach((session) => session.close()),
-    () => sessions.forEach((session) => session.destroy()),
-  );
+function checkSocketAccess(access: SocketAccess): Required<Pick<SocketAccess, "mode">> & SocketAccess {
+  const { mode = 0o600, uid, gid } = access;
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777 || (mode & 0o200) === 0) {
+    throw invalidArgument(`socket mode ${mode.toString(8)} is not usable: give permission bits from 200 to 777 (octal) that let the owner write`);
+  }
+  for (const [what, id] of [["owner", uid], ["group", gid]] as const) {
+    if (id !== undefined && (!Number.isInteger(id) || id < 0 || id > 2 ** 32 - 2)) throw invalidArgument(`socket ${what} ${id} is not a user or group id`);
+  }
+  return { mode, uid, gid };
 }
 
 // removeOwnSocket removes the socket file only if it is still the one this

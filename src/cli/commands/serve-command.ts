@@ -7,16 +7,18 @@ import { Remote } from "../../remote/remote.js";
 import { stringOption, type Command } from "../command.js";
 import { parseSize } from "../parse-size.js";
 import { sdNotify } from "../sd-notify.js";
+import { LISTEN_OPTIONS, socketAccess, tcpOptions } from "../listen-flags.js";
 
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the berth daemon",
-  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH]",
+  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure]",
   positionals: { min: 0, max: 0 },
   options: [
     { name: "runtime", type: "string", value: "PATH", help: "OCI runtime binary, found on PATH (default runc)" },
     { name: "log-size-max", type: "string", value: "BYTES", help: "cap on each process's log file (default: no cap)" },
     { name: "cgroup-parent", type: "string", value: "PATH", help: "cgroup under which containers go, as <PATH>/<namespace>/<id> (default /berth)" },
+    ...LISTEN_OPTIONS,
   ],
   details: "Prints `berth: serving on <socket>` once ready (and tells systemd READY=1 when started with Type=notify). Needs root, runc and conmon.",
   async run(ctx) {
@@ -27,15 +29,18 @@ export const serveCommand: Command = {
     if (cgroupParent !== undefined && !/^(\/[a-zA-Z0-9_.-]+)+$/.test(cgroupParent)) {
       throw new BerthError("invalid_argument", `--cgroup-parent ${JSON.stringify(cgroupParent)} must be an absolute cgroup path such as /berth or /kubepods/berth`);
     }
+    const tcp = tcpOptions(ctx);
     const remote = await Remote.start({
       stateDir,
       socketPath: socket,
+      ...(tcp !== undefined && { tcp }),
+      socketAccess: socketAccess(ctx),
       ...(runtime !== undefined && { runtime }),
       ...(cgroupParent !== undefined && { cgroupParent }),
       ...(logSizeMax !== undefined && { logSizeMax: Number(parseSize(logSizeMax, "--log-size-max")) }),
       onError: (err) => ctx.stderr.write(`berth: ${BerthError.from(err).message}\n`),
     });
-    ctx.stdout.write(`berth: serving on ${socket}\n`);
+    ctx.stdout.write(`berth: serving on ${socket}${remote.tcpAddress === undefined ? "" : ` and tcp ${remote.tcpAddress}${tcp?.tls === undefined ? " (insecure)" : tcp.tls.clientCa === undefined ? " (tls)" : " (mtls)"}`}\n`);
     await notifySystemd(ctx.stderr, "READY=1");
     const received = await stopSignal();
     ctx.stderr.write(`berth: ${received}: stopping; containers keep running\n`);

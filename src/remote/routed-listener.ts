@@ -1,8 +1,10 @@
-// createUnixListener is the one listener of berth's unix socket. It accepts
-// every connection and hands it on by its first bytes (protocol-router.ts):
-// HTTP/2, which on a unix socket means plain gRPC, to a @grpc/grpc-js server;
-// HTTP/1.1 (Connect JSON and gRPC-Web, from curl or a proxy) to
-// connect-node. Both stacks call the same handlers.
+// createRoutedListener serves the connections of berth's listeners (the
+// unix socket, and TCP with or without TLS) on one pair of stacks. It hands
+// each connection on by its first bytes (protocol-router.ts): HTTP/2, plain
+// gRPC, to a @grpc/grpc-js server; HTTP/1.1 (Connect JSON and gRPC-Web, from
+// curl or a proxy) to connect-node. Both stacks call the same handlers. A
+// TLS connection is handed on once its handshake succeeded, so a client
+// that mTLS refuses never reaches either stack.
 //
 // grpc-js refuses what is not gRPC on HTTP/2 (415 for another content type)
 // before reading the request body, and Node's HTTP/2 server then resets the
@@ -19,8 +21,10 @@ import { createGrpcJsServer, methodSpecsOf } from "./grpc-js-adapter.js";
 import { routeByPreface } from "./protocol-router.js";
 import { addReflection } from "./reflection.js";
 
-export interface UnixListener {
-  readonly server: net.Server;
+export interface RoutedListener {
+  // serve routes the connections server accepts: "connection" for a plain
+  // listener, "secureConnection" for a TLS one.
+  serve(server: net.Server, event: "connection" | "secureConnection"): void;
   // close stops accepting and ends each connection as soon as it carries no
   // call: at once for idle ones, after its last call for the others, and
   // for every connection still open once graceMs has passed. The caller
@@ -28,14 +32,14 @@ export interface UnixListener {
   close(graceMs: number): Promise<void>;
 }
 
-export function createUnixListener(
+export function createRoutedListener(
   routes: (router: ConnectRouter) => void,
   http1Handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
   shutdown: AbortSignal,
   // maxRequestBytes bounds one request message, the same for grpc-js as
   // for connect-node (http1Handler).
   maxRequestBytes: number,
-): UnixListener {
+): RoutedListener {
   const specs = methodSpecsOf(routes);
   const grpcJs = createGrpcJsServer(specs, shutdown, {
     "grpc.max_receive_message_length": maxRequestBytes,
@@ -43,11 +47,12 @@ export function createUnixListener(
   addReflection(grpcJs, specs);
   const injector = grpcJs.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const http1 = new Http1Connections(http1Handler);
+  const servers: net.Server[] = [];
   // Every connection accepted, whichever stack holds it, and those that
   // have not yet said which protocol they speak.
   const sockets = new Set<net.Socket>();
   const undecided = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const accept = (socket: net.Socket) => {
     sockets.add(socket);
     undecided.add(socket);
     socket.once("close", () => {
@@ -64,25 +69,31 @@ export function createUnixListener(
         http1.accept(s);
       },
     });
-  });
-
-  const close = async (graceMs: number): Promise<void> => {
-    if (!server.listening) grpcJs.forceShutdown();
-    await closeServer(
-      server,
-      graceMs,
-      () => {
-        for (const socket of undecided) socket.destroy();
-        grpcJs.tryShutdown(() => {});
-        http1.close();
-      },
-      () => {
-        grpcJs.forceShutdown();
-        for (const socket of sockets) socket.destroy();
-      },
-    );
   };
-  return { server, close };
+
+  let asked = false;
+  const ask = () => {
+    if (asked) return;
+    asked = true;
+    for (const socket of undecided) socket.destroy();
+    grpcJs.tryShutdown(() => {});
+    http1.close();
+  };
+  const force = () => {
+    grpcJs.forceShutdown();
+    for (const socket of sockets) socket.destroy();
+  };
+  const close = async (graceMs: number): Promise<void> => {
+    if (!servers.some((server) => server.listening)) grpcJs.forceShutdown();
+    await Promise.all(servers.map((server) => closeServer(server, graceMs, ask, force)));
+  };
+  return {
+    serve(server, event) {
+      servers.push(server);
+      server.on(event, accept);
+    },
+    close,
+  };
 }
 
 // Http1Connections serves HTTP/1.1 connections handed over one by one, and
