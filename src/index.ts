@@ -66,6 +66,7 @@ export {
   StateOOM,
   StateCreate,
   StateDelete,
+  StateHookFailed,
   InitFriendlyName,
   stateName,
   stateInfoOf,

@@ -17,6 +17,9 @@ export const StateExitProcess = "exit-process";
 export const StateOOM = "oom";
 export const StateCreate = "create";
 export const StateDelete = "delete";
+// StateHookFailed: a poststop hook failed (StateInfo.hookStage and
+// hookMessage say which and why).
+export const StateHookFailed = "hook-failed";
 
 export type StateName =
   | typeof StateStart
@@ -29,7 +32,8 @@ export type StateName =
   | typeof StateExitProcess
   | typeof StateOOM
   | typeof StateCreate
-  | typeof StateDelete;
+  | typeof StateDelete
+  | typeof StateHookFailed;
 
 const NAME_BY_TYPE: Record<EventType, StateName | undefined> = {
   [EventType.UNSPECIFIED]: undefined,
@@ -44,6 +48,7 @@ const NAME_BY_TYPE: Record<EventType, StateName | undefined> = {
   [EventType.OOM]: StateOOM,
   [EventType.CREATE]: StateCreate,
   [EventType.DELETE]: StateDelete,
+  [EventType.HOOK_FAILED]: StateHookFailed,
 };
 
 export function stateName(type: EventType): StateName {
@@ -72,6 +77,9 @@ export interface StateInfo {
   sequence: bigint;
   timestamp: Date;
   namespace: string;
+  // hookStage and hookMessage are set on hook-failed.
+  hookStage?: string;
+  hookMessage?: string;
 }
 
 export function stateInfoOf(event: Event): StateInfo {
@@ -87,6 +95,7 @@ export function stateInfoOf(event: Event): StateInfo {
       ? new Date(Number(event.timestamp.seconds) * 1000 + Math.floor(event.timestamp.nanos / 1e6))
       : new Date(0),
     namespace: event.namespace,
+    ...(event.hookStage !== "" && { hookStage: event.hookStage, hookMessage: event.hookMessage }),
   };
 }
 

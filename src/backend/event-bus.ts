@@ -30,6 +30,8 @@ export interface PublishInput {
   monitorDied?: boolean;
   // revision is the container's revision once this change is made.
   revision?: bigint;
+  hookStage?: string;
+  hookMessage?: string;
 }
 
 export interface SubscribeOptions extends EventFilterOptions {
@@ -107,6 +109,8 @@ export class EventBus {
       oomKilled: input.oomKilled ?? false,
       monitorDied: input.monitorDied ?? false,
       revision: input.revision ?? 0n,
+      hookStage: input.hookStage ?? "",
+      hookMessage: input.hookMessage ?? "",
       timestamp: timestampFromMs(ms),
     });
     this.journal.append(event);

@@ -18,7 +18,8 @@ export function encodeEventLine(event: Event): string {
     `,"containerId":${JSON.stringify(event.containerId)},"processId":${JSON.stringify(event.processId)}` +
     `,"type":${event.type},"pid":${event.pid},"exitCode":${event.exitCode}${timestamp},"oomKilled":${event.oomKilled}` +
     // Written only when set: it is rare, and older readers skip it anyway.
-    `${event.monitorDied ? ',"monitorDied":true' : ""}${event.revision === 0n ? "" : `,"revision":"${event.revision}"`}}\n`
+    `${event.monitorDied ? ',"monitorDied":true' : ""}${event.revision === 0n ? "" : `,"revision":"${event.revision}"`}` +
+    `${event.hookStage === "" ? "" : `,"hookStage":${JSON.stringify(event.hookStage)},"hookMessage":${JSON.stringify(event.hookMessage)}`}}\n`
   );
 }
 
@@ -50,6 +51,9 @@ export function decodeEventLine(line: string): Event | undefined {
   // Absent in lines written before events carried revisions.
   const revision = r.revision === undefined ? 0n : typeof r.revision === "string" && /^\d+$/.test(r.revision) ? BigInt(r.revision) : null;
   if (revision === null) return undefined;
+  const hookStage = text(r.hookStage);
+  const hookMessage = text(r.hookMessage);
+  if (hookStage === null || hookMessage === null) return undefined;
   if (namespace === null || containerId === null || processId === null) return undefined;
   if (type === null || pid === null || exitCode === null || typeof oomKilled !== "boolean" || typeof monitorDied !== "boolean") return undefined;
   return create(EventSchema, {
@@ -64,6 +68,8 @@ export function decodeEventLine(line: string): Event | undefined {
     oomKilled,
     monitorDied,
     revision,
+    hookStage,
+    hookMessage,
   });
 }
 

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 
 import { failpoint } from "../faults/failpoint.js";
 import { writeFileAtomic } from "./atomic-file.js";
+import type { HookSet } from "../spec/hook-spec.js";
 import type { ExitInfo } from "./managed-process.js";
 import type { ProcessIdentity } from "./process-identity.js";
 import type { RestartState } from "./restart-manager.js";
@@ -32,6 +33,9 @@ export interface ProcessRecord {
 export interface CreatedWith {
   rootfs?: { path?: string; imagePath?: string; readOnly?: boolean };
   mounts?: Array<{ source: string; destination: string; readOnly: boolean }>;
+  // hooks: every hook of the container, poststop included (config.json
+  // holds all but poststop, which berth runs itself).
+  hooks?: HookSet;
 }
 
 export interface ContainerRecord {
@@ -61,6 +65,10 @@ export interface ContainerRecord {
   createdWith?: CreatedWith;
   // nextRunStdin: an Update set the next run's stdin (see ManagedContainer).
   nextRunStdin?: boolean;
+  // poststopRanFor is the start time (startedAt) of the last run whose
+  // poststop hooks have run: a run that ended and is not this one is owed
+  // them (see poststop-hooks.ts).
+  poststopRanFor?: string;
 }
 
 export function exitRecord(exit: ExitInfo | undefined): ProcessRecord["exit"] {

@@ -51,6 +51,7 @@ export function recordOf(c: ManagedContainer): ContainerRecord {
     stopSignal: c.stopSignal,
     createdWith: c.createdWith,
     ...(c.nextRunStdin !== undefined && { nextRunStdin: c.nextRunStdin }),
+    ...(c.poststop.ranFor !== undefined && { poststopRanFor: c.poststop.ranFor }),
   };
 }
 

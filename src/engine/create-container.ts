@@ -22,13 +22,14 @@ import { ensureBusyboxRootfs } from "../rootfs/busybox-rootfs.js";
 import { ensureImageRootfs } from "../rootfs/image-rootfs.js";
 import { prepareContainerRootfs, releaseContainerRootfs } from "../rootfs/overlay.js";
 import { buildDefaultSpec } from "../spec/default-spec.js";
+import { hasHooks, mergeHooks, runcHooks, type HookSet } from "../spec/hook-spec.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { applySpecOverrides } from "../spec/user-spec.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { NO_EXIT, removeContainer } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
 import { superviseInit } from "./init-exit.js";
-import { launchInit } from "./launch-init.js";
+import { launchInit, startInit } from "./launch-init.js";
 import { ManagedContainer } from "./managed-container.js";
 import type { CreatedWith } from "./container-record.js";
 import { ManagedProcess } from "./managed-process.js";
@@ -56,13 +57,15 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     const rootfsPath = await prepareContainerRootfs({ lowerDir: lower, containerDir: dir });
     failpoint("create:after-mount");
     const spec = buildSpec(options, { id, rootfsPath, readOnly, cgroupsPath });
+    const hooks = mergeHooks(spec.hooks, options.hooks);
+    setRuncHooks(spec, hooks);
     const args = spec.process?.args ?? [];
     const init = new ManagedProcess(INIT_PROCESS_ID, args, spec.process?.terminal === true, "container");
     init.stdin = options.process?.stdin === true;
     c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), true, "creating");
     c.restarts = RestartManager.initial(policy);
     c.stopSignal = stopSignalName(options.stopSignal);
-    c.createdWith = createdWith(options);
+    c.createdWith = createdWith(options, hooks);
     // Events about this id from before (an earlier container of that name)
     // are not this container's.
     c.sequence = engine.bus.lastSequence();
@@ -101,7 +104,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     // Registered before start, so an init that exits at once is not missed:
     // the exit watcher finds the container by id.
     ns.containers.set(id, c);
-    await ns.ctx.runc.start(id);
+    await startInit(c, init.pid);
     failpoint("create:after-runc-start");
     init.start();
     c.markLive();
@@ -181,10 +184,19 @@ function buildSpec(options: CreateOptions, p: SpecPlacement): OciSpec {
   });
 }
 
+// setRuncHooks gives runc every hook but poststop, which berth runs itself
+// (see poststop-hooks.ts): runc would run those only at `runc delete`.
+function setRuncHooks(spec: OciSpec, hooks: HookSet): void {
+  const forRunc = runcHooks(hooks);
+  if (forRunc === undefined) delete spec.hooks;
+  else spec.hooks = forRunc;
+}
+
 // createdWith keeps what Inspect reports of the request beyond the spec.
-function createdWith(options: CreateOptions): CreatedWith {
+function createdWith(options: CreateOptions, hooks: HookSet): CreatedWith {
   const source = options.rootfs?.source;
   return {
+    ...(hasHooks(hooks) && { hooks }),
     rootfs: {
       ...(source?.case === "path" && { path: source.value }),
       ...(source?.case === "imagePath" && { imagePath: source.value }),

@@ -30,6 +30,8 @@ export async function deleteContainer(ns: Namespace, c: ManagedContainer, force:
     // A user's stop: no restart follows the kill, and a pending one is off.
     c.restarts.stoppedByUser();
     if (live) await killAndWait(c);
+    // The last run's poststop hooks run while its bundle is still there.
+    await c.poststop.settle();
     c.markDeleting();
     try {
       await c.record.save();

@@ -46,6 +46,9 @@ export async function handleInitExit(c: ManagedContainer, exitCode: number, how:
   await c.execs.reconcileAll();
   const exit: ExitInfo = { exitCode, exitedAt: new Date(), oomKilled, monitorDied };
   if (c.ctx.closed || !init.markExited(exit)) return;
+  // The run is over: its poststop hooks are owed now, before anything else
+  // can start a new run or delete the container.
+  void c.poststop.settle();
   c.closeStats();
   if (oomKilled) c.emit(EventType.OOM, { processId: INIT_PROCESS_ID, pid: init.pid });
   c.emit(EventType.EXIT, { processId: INIT_PROCESS_ID, pid: init.pid, exitCode, oomKilled, monitorDied });

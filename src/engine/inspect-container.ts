@@ -7,7 +7,7 @@ import { join } from "node:path";
 
 import type { InspectResult } from "../api/client-options.js";
 import { ContainerConfigSchema, RootfsSchema } from "../gen/berth/v1/types_pb.js";
-import { processSpecOf, resourcesOf } from "../spec/spec-to-api.js";
+import { hooksOf, processSpecOf, resourcesOf } from "../spec/spec-to-api.js";
 import type { ManagedContainer } from "./managed-container.js";
 import { restartPolicyMessage } from "./restart-manager.js";
 
@@ -26,6 +26,7 @@ export function inspectContainer(c: ManagedContainer): InspectResult {
     restartPolicy: restartPolicyMessage(c.restarts.state.policy),
     stopSignal: c.stopSignal,
     labels: { ...c.labels },
+    hooks: hooksOf(c.createdWith.hooks),
   });
   return { container: c.info(), config };
 }

@@ -11,16 +11,20 @@ import { join } from "node:path";
 import { isBerthError } from "../errors/berth-error.js";
 import { readPidFile, startConmon } from "../runtime/conmon.js";
 import type { Runc } from "../runtime/runc.js";
+import { hookFailureOr } from "./hook-failure.js";
 import type { ContainerPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";
 import { identify, probe, type ProcessIdentity } from "./process-identity.js";
 import type { ProcessRun } from "./process-state.js";
+import { waitPastStartHooks } from "./start-hooks.js";
 
 // launchInit starts the monitor of a new run; the init process is then
 // created and waits for `runc start`. It returns the run: the pid and the
-// identities of the process and its monitor.
+// identities of the process and its monitor. A hook that fails (runc runs
+// prestart to poststart in create) fails it with the hook's own words.
 export async function launchInit(c: ManagedContainer): Promise<ProcessRun> {
   const ctx = c.ctx;
+  const hooks = c.createdWith.hooks;
   const started = await startConmon({
     binary: ctx.conmonPath,
     runtime: ctx.runc.binary,
@@ -36,9 +40,20 @@ export async function launchInit(c: ManagedContainer): Promise<ProcessRun> {
     terminal: c.init.terminal,
     stdin: c.init.stdin,
     conmonPidFile: c.paths.conmonPidFile,
+  }).catch((err: unknown) => {
+    throw hookFailureOr(err, hooks, "create");
   });
   const [identity, monitor] = await Promise.all([identify(started.pid), started.monitorPid === undefined ? undefined : identify(started.monitorPid)]);
   return { pid: started.pid, identity, monitor };
+}
+
+// startInit starts the process of the run launchInit made (pid its init)
+// and, when the container has startContainer hooks, waits for them to pass
+// (see start-hooks.ts).
+export async function startInit(c: ManagedContainer, pid: number): Promise<void> {
+  await c.ctx.runc.start(c.id);
+  const hooks = c.createdWith.hooks;
+  if (hooks !== undefined && hooks.startContainer.length > 0) await waitPastStartHooks(pid, hooks, c.paths.log);
 }
 
 // stopRun kills and deletes the run the runtime holds for id, if any, waits

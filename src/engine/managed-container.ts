@@ -53,6 +53,7 @@ import { inspectContainer, layerSize } from "./inspect-container.js";
 import { ContainerPaths } from "./layout.js";
 import { readLogs } from "./log-reader.js";
 import { exitStatusOf, ManagedProcess, waitResult, type ExitInfo, type ProcessRun, type ProcessStatus } from "./managed-process.js";
+import { PoststopHooks } from "./poststop-hooks.js";
 import { summarizeProcesses } from "./process-summary.js";
 import { RestartManager } from "./restart-manager.js";
 import { restartContainer, scheduleRestart, startContainer, stopContainer } from "./run-control.js";
@@ -109,6 +110,7 @@ export class ManagedContainer {
   // nextRunStdin is the stdin an Update gave the next run's init process;
   // the run under way keeps its own.
   nextRunStdin: boolean | undefined;
+  readonly poststop = new PoststopHooks(this);
 
   constructor(
     readonly ctx: RuntimeContext,

@@ -148,6 +148,7 @@ async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: C
   c.stopSignal = record.stopSignal ?? c.stopSignal;
   c.createdWith = record.createdWith ?? {};
   c.nextRunStdin = record.nextRunStdin;
+  c.poststop.ranFor = record.poststopRanFor;
   if (record.restart !== undefined) c.restarts = new RestartManager(record.restart);
   c.markStartPublished();
   ns.containers.set(id, c);
@@ -172,6 +173,9 @@ async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: C
     const ranMs = init.exit.exitedAt.getTime() - (init.startedAt?.getTime() ?? init.exit.exitedAt.getTime());
     if (c.restarts.pending || c.restarts.decide(init.exit.exitCode, ranMs, true) !== undefined) c.scheduleRestart();
   }
+  // A run that ended while no daemon ran (or whose hooks a crash cut
+  // short) is owed its poststop hooks; they run behind the restore.
+  void c.poststop.settle();
   // The container is adopted whether or not its record can be saved now: a
   // record that lags is brought up to date from the journal next time.
   await savePublished(c, "it is restored", 0);

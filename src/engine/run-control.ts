@@ -14,7 +14,7 @@ import { failpoint } from "../faults/failpoint.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { settlesWithin, withTimeout } from "./deadline.js";
 import { superviseInit } from "./init-exit.js";
-import { launchInit, stopRun } from "./launch-init.js";
+import { launchInit, startInit, stopRun } from "./launch-init.js";
 import type { ManagedContainer } from "./managed-container.js";
 import type { ExitInfo } from "./managed-process.js";
 import type { ProcessRun } from "./process-state.js";
@@ -157,6 +157,8 @@ async function restartRun(c: ManagedContainer): Promise<void> {
 // filesystem, after clearing what the runtime holds of the last one. A run
 // that fails to start is cleared again, and the error thrown.
 async function beginRun(c: ManagedContainer, why: "start" | "restart"): Promise<ProcessRun> {
+  // The last run's poststop hooks go first (OCI: they end that run).
+  await c.poststop.settle();
   await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir);
   c.closeStartGate();
   c.runBeganAtMs = Date.now();
@@ -169,7 +171,7 @@ async function beginRun(c: ManagedContainer, why: "start" | "restart"): Promise<
   try {
     const run = await launchInit(c);
     failpoint(`${why}:after-runc-create`);
-    await c.ctx.runc.start(c.id);
+    await startInit(c, run.pid);
     return run;
   } catch (err) {
     c.markStartPublished();

@@ -12,6 +12,8 @@ export interface PublishFields {
   oomKilled?: boolean;
   monitorDied?: boolean;
   revision?: bigint;
+  hookStage?: string;
+  hookMessage?: string;
 }
 
 export interface RuntimeContext {

@@ -8,6 +8,7 @@ import { RestartPolicy_KindSchema } from "../gen/berth/v1/types_pb.js";
 import { checkBlockIoWeightOnHost } from "./block-io-weight.js";
 import { buildDefaultSpec, type BindMountOptions } from "./default-spec.js";
 import { checkBindSource, checkCpusOnline, checkRootfsFolder, checkSpecOnHost } from "./host-checks.js";
+import { checkHooks, checkHooksOnHost, mergeHooks, type HooksOptions } from "./hook-spec.js";
 import type { ProcessOptions } from "./process-spec.js";
 import {
   HOSTNAME_MAX_BYTES,
@@ -31,6 +32,7 @@ export interface CreateFields {
   hostname?: string | undefined;
   mounts?: readonly BindMountOptions[] | undefined;
   restartPolicy?: { kind?: number } | undefined;
+  hooks?: HooksOptions | undefined;
 }
 
 // The spec is built on stand-ins for what only Create knows.
@@ -46,15 +48,19 @@ export async function checkCreateRequest(options: CreateFields): Promise<void> {
   const source = options.rootfs?.source;
   if (source?.case === "path") checkPath("rootfs.path", source.value);
   if (source?.case === "imagePath") checkPath("rootfs.image_path", source.value);
+  checkHooks("hooks", options.hooks);
   const json = options.ociSpecJson;
   if (json !== undefined && json.length > 0) {
     if (json.length > OCI_SPEC_JSON_MAX_BYTES) {
       throw invalidArgument(`oci_spec_json is ${json.length} bytes, over the limit of ${OCI_SPEC_JSON_MAX_BYTES}: keep large data out of the spec`);
     }
     const spec = applySpecOverrides(json, PLACEHOLDER);
+    checkHooks("oci_spec_json: /hooks", spec.hooks, true);
     // The host last, once every field is known to be well formed.
     await checkRootfsOnHost(options);
     await checkSpecOnHost(spec);
+    await checkHooksOnHost("oci_spec_json: /hooks", mergeHooks(spec.hooks, undefined), true);
+    await checkHooksOnHost("hooks", mergeHooks(undefined, options.hooks));
     return;
   }
   buildDefaultSpec({
@@ -72,6 +78,7 @@ export async function checkCreateRequest(options: CreateFields): Promise<void> {
   if (weight !== undefined) await checkBlockIoWeightOnHost("resources.blkio_weight", Number(weight));
   const mounts = options.mounts ?? [];
   for (let i = 0; i < mounts.length; i++) await checkBindSource(`mounts[${i}].source`, mounts[i]?.source);
+  await checkHooksOnHost("hooks", mergeHooks(undefined, options.hooks));
 }
 
 async function checkRootfsOnHost(options: CreateFields): Promise<void> {

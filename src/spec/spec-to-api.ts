@@ -3,7 +3,8 @@
 // what the API can say is read; the whole spec goes out as JSON beside it.
 import { create } from "@bufbuild/protobuf";
 
-import { ProcessSpecSchema, ResourcesSchema, type ProcessSpec, type Resources } from "../gen/berth/v1/types_pb.js";
+import { HookSchema, HooksSchema, ProcessSpecSchema, ResourcesSchema, type Hooks, type ProcessSpec, type Resources } from "../gen/berth/v1/types_pb.js";
+import { HOOK_STAGES, type HookSet } from "./hook-spec.js";
 import type { OciLinuxResources, OciProcess } from "./oci-spec.js";
 
 export function processSpecOf(process: OciProcess | undefined, stdin: boolean): ProcessSpec {
@@ -34,4 +35,13 @@ export function resourcesOf(r: OciLinuxResources | undefined): Resources {
 
 function bigintOf(n: number | undefined): bigint | undefined {
   return n === undefined ? undefined : BigInt(n);
+}
+
+// hooksOf is a container's hooks as the API says them.
+export function hooksOf(set: HookSet | undefined): Hooks {
+  const hooks = create(HooksSchema);
+  for (const stage of HOOK_STAGES) {
+    hooks[stage] = (set?.[stage] ?? []).map((h) => create(HookSchema, { path: h.path, args: h.args ?? [], env: h.env ?? [], timeoutSeconds: h.timeout }));
+  }
+  return hooks;
 }

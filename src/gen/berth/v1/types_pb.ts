@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file berth/v1/types.proto.
  */
 export const file_berth_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChRiZXJ0aC92MS90eXBlcy5wcm90bxIIYmVydGgudjEiOQoEVXNlchILCgN1aWQYASABKA0SCwoDZ2lkGAIgASgNEhcKD2FkZGl0aW9uYWxfZ2lkcxgDIAMoDSIsCgtDb25zb2xlU2l6ZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0ioQEKC1Byb2Nlc3NTcGVjEgwKBGFyZ3MYASADKAkSCwoDZW52GAIgAygJEgsKA2N3ZBgDIAEoCRIcCgR1c2VyGAQgASgLMg4uYmVydGgudjEuVXNlchIQCgh0ZXJtaW5hbBgFIAEoCBIrCgxjb25zb2xlX3NpemUYBiABKAsyFS5iZXJ0aC52MS5Db25zb2xlU2l6ZRINCgVzdGRpbhgHIAEoCCLlAwoJUmVzb3VyY2VzEh8KEm1lbW9yeV9saW1pdF9ieXRlcxgBIAEoA0gAiAEBEiQKF21lbW9yeV9zd2FwX2xpbWl0X2J5dGVzGAIgASgDSAGIAQESFwoKY3B1X3NoYXJlcxgDIAEoBEgCiAEBEhkKDGNwdV9xdW90YV91cxgEIAEoA0gDiAEBEhoKDWNwdV9wZXJpb2RfdXMYBSABKARIBIgBARIXCgpwaWRzX2xpbWl0GAYgASgDSAWIAQESGAoLY3B1c2V0X2NwdXMYByABKAlIBogBARIlChhtZW1vcnlfcmVzZXJ2YXRpb25fYnl0ZXMYCCABKANIB4gBARIZCgxibGtpb193ZWlnaHQYCSABKA1ICIgBARIRCgRjcHVzGAogASgBSAmIAQFCFQoTX21lbW9yeV9saW1pdF9ieXRlc0IaChhfbWVtb3J5X3N3YXBfbGltaXRfYnl0ZXNCDQoLX2NwdV9zaGFyZXNCDwoNX2NwdV9xdW90YV91c0IQCg5fY3B1X3BlcmlvZF91c0INCgtfcGlkc19saW1pdEIOCgxfY3B1c2V0X2NwdXNCGwoZX21lbW9yeV9yZXNlcnZhdGlvbl9ieXRlc0IPCg1fYmxraW9fd2VpZ2h0QgcKBV9jcHVzIj8KBU1vdW50Eg4KBnNvdXJjZRgBIAEoCRITCgtkZXN0aW5hdGlvbhgCIAEoCRIRCglyZWFkX29ubHkYAyABKAgiSwoGUm9vdGZzEg4KBHBhdGgYASABKAlIABIUCgppbWFnZV9wYXRoGAIgASgJSAASEQoJcmVhZF9vbmx5GAMgASgIQggKBnNvdXJjZSK6AQoNUmVzdGFydFBvbGljeRIqCgRraW5kGAEgASgOMhwuYmVydGgudjEuUmVzdGFydFBvbGljeS5LaW5kEhMKC21heF9yZXRyaWVzGAIgASgNImgKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEgsKB0tJTkRfTk8QARIPCgtLSU5EX0FMV0FZUxACEhMKD0tJTkRfT05fRkFJTFVSRRADEhcKE0tJTkRfVU5MRVNTX1NUT1BQRUQQBCKSAgoLUHJvY2Vzc0luZm8SCgoCaWQYASABKAkSCwoDcGlkGAIgASgNEiAKBnN0YXR1cxgDIAEoDjIQLmJlcnRoLnYxLlN0YXR1cxIWCglleGl0X2NvZGUYBCABKAVIAIgBARIuCgpzdGFydGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglleGl0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGFyZ3MYByADKAkSEAoIdGVybWluYWwYCCABKAgSDQoFc3RkaW4YCSABKAgSFAoMbW9uaXRvcl9kaWVkGAogASgIQgwKCl9leGl0X2NvZGUixgQKCUNvbnRhaW5lchIKCgJpZBgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSIAoGc3RhdHVzGAMgASgOMhAuYmVydGgudjEuU3RhdHVzEgsKA3BpZBgEIAEoDRIvCgZsYWJlbHMYBSADKAsyHy5iZXJ0aC52MS5Db250YWluZXIuTGFiZWxzRW50cnkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoJZXhpdF9jb2RlGAcgASgFSACIAQESLQoJZXhpdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpvb21fa2lsbGVkGAkgASgIEg4KBmJ1bmRsZRgKIAEoCRIoCglwcm9jZXNzZXMYCyADKAsyFS5iZXJ0aC52MS5Qcm9jZXNzSW5mbxIvCg5yZXN0YXJ0X3BvbGljeRgMIAEoCzIXLmJlcnRoLnYxLlJlc3RhcnRQb2xpY3kSFQoNcmVzdGFydF9jb3VudBgNIAEoDRIUCgxtb25pdG9yX2RpZWQYDiABKAgSMwoPbmV4dF9yZXN0YXJ0X2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgQIAEoBBITCgtzdG9wX3NpZ25hbBgRIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgwKCl9leGl0X2NvZGUi+QIKD0NvbnRhaW5lckNvbmZpZxImCgdwcm9jZXNzGAEgASgLMhUuYmVydGgudjEuUHJvY2Vzc1NwZWMSFQoNb2NpX3NwZWNfanNvbhgCIAEoDBIgCgZyb290ZnMYAyABKAsyEC5iZXJ0aC52MS5Sb290ZnMSJgoJcmVzb3VyY2VzGAQgASgLMhMuYmVydGgudjEuUmVzb3VyY2VzEhAKCGhvc3RuYW1lGAUgASgJEh8KBm1vdW50cxgGIAMoCzIPLmJlcnRoLnYxLk1vdW50Ei8KDnJlc3RhcnRfcG9saWN5GAcgASgLMhcuYmVydGgudjEuUmVzdGFydFBvbGljeRITCgtzdG9wX3NpZ25hbBgIIAEoCRI1CgZsYWJlbHMYCSADKAsyJS5iZXJ0aC52MS5Db250YWluZXJDb25maWcuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ4CgpFeGl0U3RhdHVzEhEKCWV4aXRfY29kZRgBIAEoBRItCglleGl0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCm9vbV9raWxsZWQYAyABKAgSFAoMbW9uaXRvcl9kaWVkGAQgASgIIpkFCgVTdGF0cxIrCgdyZWFkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIgCgNjcHUYAiABKAsyEy5iZXJ0aC52MS5TdGF0cy5DcHUSJgoGbWVtb3J5GAMgASgLMhYuYmVydGgudjEuU3RhdHMuTWVtb3J5EiIKBHBpZHMYBCABKAsyFC5iZXJ0aC52MS5TdGF0cy5QaWRzEikKCGJsb2NrX2lvGAUgASgLMhcuYmVydGgudjEuU3RhdHMuQmxvY2tJbxqAAQoDQ3B1EhAKCHVzYWdlX25zGAEgASgEEg8KB3VzZXJfbnMYAiABKAQSEQoJc3lzdGVtX25zGAMgASgEEhkKEXRocm90dGxlZF9wZXJpb2RzGAQgASgEEhQKDHRocm90dGxlZF9ucxgFIAEoBBISCgpsaW1pdF9jcHVzGAYgASgBGrUBCgZNZW1vcnkSEwoLdXNhZ2VfYnl0ZXMYASABKAQSEwoLbGltaXRfYnl0ZXMYAiABKAQSFwoPbWF4X3VzYWdlX2J5dGVzGAMgASgEEhMKC2NhY2hlX2J5dGVzGAQgASgEEhEKCXJzc19ieXRlcxgFIAEoBBISCgpzd2FwX2J5dGVzGAYgASgEEhEKCW9vbV9raWxscxgHIAEoBBIZChFyZXNlcnZhdGlvbl9ieXRlcxgIIAEoBBomCgRQaWRzEg8KB2N1cnJlbnQYASABKAQSDQoFbGltaXQYAiABKAQaZwoHQmxvY2tJbxISCgpyZWFkX2J5dGVzGAEgASgEEhMKC3dyaXRlX2J5dGVzGAIgASgEEhAKCHJlYWRfb3BzGAMgASgEEhEKCXdyaXRlX29wcxgEIAEoBBIOCgZ3ZWlnaHQYBSABKA0iXwoOUHJvY2Vzc1N1bW1hcnkSCwoDcGlkGAEgASgNEgwKBHBwaWQYAiABKA0SDwoHY29tbWFuZBgDIAEoCRISCgpwcm9jZXNzX2lkGAQgASgJEg0KBXN0YXRlGAUgASgJIoQCCgVFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIRCgluYW1lc3BhY2UYAiABKAkSFAoMY29udGFpbmVyX2lkGAMgASgJEhIKCnByb2Nlc3NfaWQYBCABKAkSIQoEdHlwZRgFIAEoDjITLmJlcnRoLnYxLkV2ZW50VHlwZRILCgNwaWQYBiABKA0SEQoJZXhpdF9jb2RlGAcgASgFEi0KCXRpbWVzdGFtcBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKb29tX2tpbGxlZBgJIAEoCBIUCgxtb25pdG9yX2RpZWQYCiABKAgSEAoIcmV2aXNpb24YCyABKAQqhgEKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABISCg5TVEFUVVNfQ1JFQVRFRBABEhIKDlNUQVRVU19SVU5OSU5HEAISEQoNU1RBVFVTX1BBVVNFRBADEhIKDlNUQVRVU19TVE9QUEVEEAQSFQoRU1RBVFVTX1JFU1RBUlRJTkcQBSq2AgoJRXZlbnRUeXBlEhoKFkVWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIeChpFVkVOVF9UWVBFX1NUQVJUX0NPTlRBSU5FUhABEhQKEEVWRU5UX1RZUEVfUEFVU0UQAhIVChFFVkVOVF9UWVBFX1JFU1VNRRADEhMKD0VWRU5UX1RZUEVfRVhJVBAEEhYKEkVWRU5UX1RZUEVfUkVTVEFSVBAFEhYKEkVWRU5UX1RZUEVfUkVTVE9SRRAGEhwKGEVWRU5UX1RZUEVfU1RBUlRfUFJPQ0VTUxAHEhsKF0VWRU5UX1RZUEVfRVhJVF9QUk9DRVNTEAgSEgoORVZFTlRfVFlQRV9PT00QCRIVChFFVkVOVF9UWVBFX0NSRUFURRAKEhUKEUVWRU5UX1RZUEVfREVMRVRFEAsqVQoJTG9nU3RyZWFtEhoKFkxPR19TVFJFQU1fVU5TUEVDSUZJRUQQABIVChFMT0dfU1RSRUFNX1NURE9VVBABEhUKEUxPR19TVFJFQU1fU1RERVJSEAJiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChRiZXJ0aC92MS90eXBlcy5wcm90bxIIYmVydGgudjEiOQoEVXNlchILCgN1aWQYASABKA0SCwoDZ2lkGAIgASgNEhcKD2FkZGl0aW9uYWxfZ2lkcxgDIAMoDSIsCgtDb25zb2xlU2l6ZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0ioQEKC1Byb2Nlc3NTcGVjEgwKBGFyZ3MYASADKAkSCwoDZW52GAIgAygJEgsKA2N3ZBgDIAEoCRIcCgR1c2VyGAQgASgLMg4uYmVydGgudjEuVXNlchIQCgh0ZXJtaW5hbBgFIAEoCBIrCgxjb25zb2xlX3NpemUYBiABKAsyFS5iZXJ0aC52MS5Db25zb2xlU2l6ZRINCgVzdGRpbhgHIAEoCCLlAwoJUmVzb3VyY2VzEh8KEm1lbW9yeV9saW1pdF9ieXRlcxgBIAEoA0gAiAEBEiQKF21lbW9yeV9zd2FwX2xpbWl0X2J5dGVzGAIgASgDSAGIAQESFwoKY3B1X3NoYXJlcxgDIAEoBEgCiAEBEhkKDGNwdV9xdW90YV91cxgEIAEoA0gDiAEBEhoKDWNwdV9wZXJpb2RfdXMYBSABKARIBIgBARIXCgpwaWRzX2xpbWl0GAYgASgDSAWIAQESGAoLY3B1c2V0X2NwdXMYByABKAlIBogBARIlChhtZW1vcnlfcmVzZXJ2YXRpb25fYnl0ZXMYCCABKANIB4gBARIZCgxibGtpb193ZWlnaHQYCSABKA1ICIgBARIRCgRjcHVzGAogASgBSAmIAQFCFQoTX21lbW9yeV9saW1pdF9ieXRlc0IaChhfbWVtb3J5X3N3YXBfbGltaXRfYnl0ZXNCDQoLX2NwdV9zaGFyZXNCDwoNX2NwdV9xdW90YV91c0IQCg5fY3B1X3BlcmlvZF91c0INCgtfcGlkc19saW1pdEIOCgxfY3B1c2V0X2NwdXNCGwoZX21lbW9yeV9yZXNlcnZhdGlvbl9ieXRlc0IPCg1fYmxraW9fd2VpZ2h0QgcKBV9jcHVzIj8KBU1vdW50Eg4KBnNvdXJjZRgBIAEoCRITCgtkZXN0aW5hdGlvbhgCIAEoCRIRCglyZWFkX29ubHkYAyABKAgiSwoGUm9vdGZzEg4KBHBhdGgYASABKAlIABIUCgppbWFnZV9wYXRoGAIgASgJSAASEQoJcmVhZF9vbmx5GAMgASgIQggKBnNvdXJjZSK6AQoNUmVzdGFydFBvbGljeRIqCgRraW5kGAEgASgOMhwuYmVydGgudjEuUmVzdGFydFBvbGljeS5LaW5kEhMKC21heF9yZXRyaWVzGAIgASgNImgKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEgsKB0tJTkRfTk8QARIPCgtLSU5EX0FMV0FZUxACEhMKD0tJTkRfT05fRkFJTFVSRRADEhcKE0tJTkRfVU5MRVNTX1NUT1BQRUQQBCKSAgoLUHJvY2Vzc0luZm8SCgoCaWQYASABKAkSCwoDcGlkGAIgASgNEiAKBnN0YXR1cxgDIAEoDjIQLmJlcnRoLnYxLlN0YXR1cxIWCglleGl0X2NvZGUYBCABKAVIAIgBARIuCgpzdGFydGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglleGl0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGFyZ3MYByADKAkSEAoIdGVybWluYWwYCCABKAgSDQoFc3RkaW4YCSABKAgSFAoMbW9uaXRvcl9kaWVkGAogASgIQgwKCl9leGl0X2NvZGUixgQKCUNvbnRhaW5lchIKCgJpZBgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSIAoGc3RhdHVzGAMgASgOMhAuYmVydGgudjEuU3RhdHVzEgsKA3BpZBgEIAEoDRIvCgZsYWJlbHMYBSADKAsyHy5iZXJ0aC52MS5Db250YWluZXIuTGFiZWxzRW50cnkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoJZXhpdF9jb2RlGAcgASgFSACIAQESLQoJZXhpdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpvb21fa2lsbGVkGAkgASgIEg4KBmJ1bmRsZRgKIAEoCRIoCglwcm9jZXNzZXMYCyADKAsyFS5iZXJ0aC52MS5Qcm9jZXNzSW5mbxIvCg5yZXN0YXJ0X3BvbGljeRgMIAEoCzIXLmJlcnRoLnYxLlJlc3RhcnRQb2xpY3kSFQoNcmVzdGFydF9jb3VudBgNIAEoDRIUCgxtb25pdG9yX2RpZWQYDiABKAgSMwoPbmV4dF9yZXN0YXJ0X2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgQIAEoBBITCgtzdG9wX3NpZ25hbBgRIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgwKCl9leGl0X2NvZGUimQMKD0NvbnRhaW5lckNvbmZpZxImCgdwcm9jZXNzGAEgASgLMhUuYmVydGgudjEuUHJvY2Vzc1NwZWMSFQoNb2NpX3NwZWNfanNvbhgCIAEoDBIgCgZyb290ZnMYAyABKAsyEC5iZXJ0aC52MS5Sb290ZnMSJgoJcmVzb3VyY2VzGAQgASgLMhMuYmVydGgudjEuUmVzb3VyY2VzEhAKCGhvc3RuYW1lGAUgASgJEh8KBm1vdW50cxgGIAMoCzIPLmJlcnRoLnYxLk1vdW50Ei8KDnJlc3RhcnRfcG9saWN5GAcgASgLMhcuYmVydGgudjEuUmVzdGFydFBvbGljeRITCgtzdG9wX3NpZ25hbBgIIAEoCRI1CgZsYWJlbHMYCSADKAsyJS5iZXJ0aC52MS5Db250YWluZXJDb25maWcuTGFiZWxzRW50cnkSHgoFaG9va3MYCiABKAsyDy5iZXJ0aC52MS5Ib29rcxotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImEKBEhvb2sSDAoEcGF0aBgBIAEoCRIMCgRhcmdzGAIgAygJEgsKA2VudhgDIAMoCRIcCg90aW1lb3V0X3NlY29uZHMYBCABKA1IAIgBAUISChBfdGltZW91dF9zZWNvbmRzIukBCgVIb29rcxIgCghwcmVzdGFydBgBIAMoCzIOLmJlcnRoLnYxLkhvb2sSJgoOY3JlYXRlX3J1bnRpbWUYAiADKAsyDi5iZXJ0aC52MS5Ib29rEigKEGNyZWF0ZV9jb250YWluZXIYAyADKAsyDi5iZXJ0aC52MS5Ib29rEicKD3N0YXJ0X2NvbnRhaW5lchgEIAMoCzIOLmJlcnRoLnYxLkhvb2sSIQoJcG9zdHN0YXJ0GAUgAygLMg4uYmVydGgudjEuSG9vaxIgCghwb3N0c3RvcBgGIAMoCzIOLmJlcnRoLnYxLkhvb2sieAoKRXhpdFN0YXR1cxIRCglleGl0X2NvZGUYASABKAUSLQoJZXhpdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpvb21fa2lsbGVkGAMgASgIEhQKDG1vbml0b3JfZGllZBgEIAEoCCKZBQoFU3RhdHMSKwoHcmVhZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIAoDY3B1GAIgASgLMhMuYmVydGgudjEuU3RhdHMuQ3B1EiYKBm1lbW9yeRgDIAEoCzIWLmJlcnRoLnYxLlN0YXRzLk1lbW9yeRIiCgRwaWRzGAQgASgLMhQuYmVydGgudjEuU3RhdHMuUGlkcxIpCghibG9ja19pbxgFIAEoCzIXLmJlcnRoLnYxLlN0YXRzLkJsb2NrSW8agAEKA0NwdRIQCgh1c2FnZV9ucxgBIAEoBBIPCgd1c2VyX25zGAIgASgEEhEKCXN5c3RlbV9ucxgDIAEoBBIZChF0aHJvdHRsZWRfcGVyaW9kcxgEIAEoBBIUCgx0aHJvdHRsZWRfbnMYBSABKAQSEgoKbGltaXRfY3B1cxgGIAEoARq1AQoGTWVtb3J5EhMKC3VzYWdlX2J5dGVzGAEgASgEEhMKC2xpbWl0X2J5dGVzGAIgASgEEhcKD21heF91c2FnZV9ieXRlcxgDIAEoBBITCgtjYWNoZV9ieXRlcxgEIAEoBBIRCglyc3NfYnl0ZXMYBSABKAQSEgoKc3dhcF9ieXRlcxgGIAEoBBIRCglvb21fa2lsbHMYByABKAQSGQoRcmVzZXJ2YXRpb25fYnl0ZXMYCCABKAQaJgoEUGlkcxIPCgdjdXJyZW50GAEgASgEEg0KBWxpbWl0GAIgASgEGmcKB0Jsb2NrSW8SEgoKcmVhZF9ieXRlcxgBIAEoBBITCgt3cml0ZV9ieXRlcxgCIAEoBBIQCghyZWFkX29wcxgDIAEoBBIRCgl3cml0ZV9vcHMYBCABKAQSDgoGd2VpZ2h0GAUgASgNIl8KDlByb2Nlc3NTdW1tYXJ5EgsKA3BpZBgBIAEoDRIMCgRwcGlkGAIgASgNEg8KB2NvbW1hbmQYAyABKAkSEgoKcHJvY2Vzc19pZBgEIAEoCRINCgVzdGF0ZRgFIAEoCSKuAgoFRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSEQoJbmFtZXNwYWNlGAIgASgJEhQKDGNvbnRhaW5lcl9pZBgDIAEoCRISCgpwcm9jZXNzX2lkGAQgASgJEiEKBHR5cGUYBSABKA4yEy5iZXJ0aC52MS5FdmVudFR5cGUSCwoDcGlkGAYgASgNEhEKCWV4aXRfY29kZRgHIAEoBRItCgl0aW1lc3RhbXAYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCm9vbV9raWxsZWQYCSABKAgSFAoMbW9uaXRvcl9kaWVkGAogASgIEhAKCHJldmlzaW9uGAsgASgEEhIKCmhvb2tfc3RhZ2UYDCABKAkSFAoMaG9va19tZXNzYWdlGA0gASgJKoYBCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX0NSRUFURUQQARISCg5TVEFUVVNfUlVOTklORxACEhEKDVNUQVRVU19QQVVTRUQQAxISCg5TVEFUVVNfU1RPUFBFRBAEEhUKEVNUQVRVU19SRVNUQVJUSU5HEAUq0gIKCUV2ZW50VHlwZRIaChZFVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHgoaRVZFTlRfVFlQRV9TVEFSVF9DT05UQUlORVIQARIUChBFVkVOVF9UWVBFX1BBVVNFEAISFQoRRVZFTlRfVFlQRV9SRVNVTUUQAxITCg9FVkVOVF9UWVBFX0VYSVQQBBIWChJFVkVOVF9UWVBFX1JFU1RBUlQQBRIWChJFVkVOVF9UWVBFX1JFU1RPUkUQBhIcChhFVkVOVF9UWVBFX1NUQVJUX1BST0NFU1MQBxIbChdFVkVOVF9UWVBFX0VYSVRfUFJPQ0VTUxAIEhIKDkVWRU5UX1RZUEVfT09NEAkSFQoRRVZFTlRfVFlQRV9DUkVBVEUQChIVChFFVkVOVF9UWVBFX0RFTEVURRALEhoKFkVWRU5UX1RZUEVfSE9PS19GQUlMRUQQDCpVCglMb2dTdHJlYW0SGgoWTE9HX1NUUkVBTV9VTlNQRUNJRklFRBAAEhUKEUxPR19TVFJFQU1fU1RET1VUEAESFQoRTE9HX1NUUkVBTV9TVERFUlIQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * User is the identity a process runs as inside the container.
@@ -586,6 +586,14 @@ export type ContainerConfig = Message<"berth.v1.ContainerConfig"> & {
    * @generated from field: map<string, string> labels = 9;
    */
   labels: { [key: string]: string };
+
+  /**
+   * hooks are the container's OCI hooks: the request's and those of its
+   * oci_spec_json together, as berth runs them (see Hooks).
+   *
+   * @generated from field: berth.v1.Hooks hooks = 10;
+   */
+  hooks?: Hooks | undefined;
 };
 
 /**
@@ -594,6 +602,120 @@ export type ContainerConfig = Message<"berth.v1.ContainerConfig"> & {
  */
 export const ContainerConfigSchema: GenMessage<ContainerConfig> = /*@__PURE__*/
   messageDesc(file_berth_v1_types, 9);
+
+/**
+ * Hook is one OCI hook: a program on the daemon's host (for
+ * start_container, inside the container) that gets the container's OCI state
+ * as JSON on its stdin (ociVersion, id, status, pid, bundle, annotations).
+ *
+ * @generated from message berth.v1.Hook
+ */
+export type Hook = Message<"berth.v1.Hook"> & {
+  /**
+   * path is the program, an absolute path. It must exist and be executable
+   * on the daemon's host when the container is created, except for a
+   * start_container hook, which runc runs inside the container's root
+   * filesystem after pivot_root.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * args is the program's whole argv, argv[0] included (execv's
+   * semantics); empty means just the path.
+   *
+   * @generated from field: repeated string args = 2;
+   */
+  args: string[];
+
+  /**
+   * env holds KEY=VALUE pairs: the hook's whole environment (nothing is
+   * inherited from the daemon).
+   *
+   * @generated from field: repeated string env = 3;
+   */
+  env: string[];
+
+  /**
+   * timeout_seconds is how long the hook may run before it is killed and
+   * counted as failed: 1 to 3600; unset means 60.
+   *
+   * @generated from field: optional uint32 timeout_seconds = 4;
+   */
+  timeoutSeconds?: number | undefined;
+};
+
+/**
+ * Describes the message berth.v1.Hook.
+ * Use `create(HookSchema)` to create a new message.
+ */
+export const HookSchema: GenMessage<Hook> = /*@__PURE__*/
+  messageDesc(file_berth_v1_types, 10);
+
+/**
+ * Hooks are a container's OCI hooks by stage (runtime-spec config.md),
+ * each list run in order for every run of the container (Create's, and
+ * each Start, Restart and restart by policy). runc 1.1 runs every stage
+ * but poststop:
+ *   prestart, create_runtime: in runc create, once the container's
+ *     namespaces exist, before pivot_root (state "creating", the host pid);
+ *   create_container: in the container's namespaces before pivot_root
+ *     (state "creating");
+ *   start_container: inside the container, after pivot_root, right before
+ *     the process runs (state "created");
+ *   poststart: runc 1.1 runs it as the last step of runc create, before
+ *     the process is started (state "created").
+ * A failing hook of these stages fails the Create (or Start) with
+ * FAILED_PRECONDITION naming the stage, the hook, its exit code and stderr,
+ * and leaves nothing of the run behind.
+ * poststop is run by berth, not runc: once after each run ends (the
+ * process exited, was stopped, or was killed by Delete), before the next
+ * run starts or the container's files go, also for a run that ended while
+ * the daemon was down (at restore), with state "stopped". A failing
+ * poststop hook is logged and reported as a HOOK_FAILED event; the
+ * remaining hooks still run.
+ *
+ * @generated from message berth.v1.Hooks
+ */
+export type Hooks = Message<"berth.v1.Hooks"> & {
+  /**
+   * @generated from field: repeated berth.v1.Hook prestart = 1;
+   */
+  prestart: Hook[];
+
+  /**
+   * @generated from field: repeated berth.v1.Hook create_runtime = 2;
+   */
+  createRuntime: Hook[];
+
+  /**
+   * @generated from field: repeated berth.v1.Hook create_container = 3;
+   */
+  createContainer: Hook[];
+
+  /**
+   * @generated from field: repeated berth.v1.Hook start_container = 4;
+   */
+  startContainer: Hook[];
+
+  /**
+   * @generated from field: repeated berth.v1.Hook poststart = 5;
+   */
+  poststart: Hook[];
+
+  /**
+   * @generated from field: repeated berth.v1.Hook poststop = 6;
+   */
+  poststop: Hook[];
+};
+
+/**
+ * Describes the message berth.v1.Hooks.
+ * Use `create(HooksSchema)` to create a new message.
+ */
+export const HooksSchema: GenMessage<Hooks> = /*@__PURE__*/
+  messageDesc(file_berth_v1_types, 11);
 
 /**
  * ExitStatus is how a process ended.
@@ -630,7 +752,7 @@ export type ExitStatus = Message<"berth.v1.ExitStatus"> & {
  * Use `create(ExitStatusSchema)` to create a new message.
  */
 export const ExitStatusSchema: GenMessage<ExitStatus> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 10);
+  messageDesc(file_berth_v1_types, 12);
 
 /**
  * Stats is one snapshot of a container's resource use, read from its cgroup.
@@ -669,7 +791,7 @@ export type Stats = Message<"berth.v1.Stats"> & {
  * Use `create(StatsSchema)` to create a new message.
  */
 export const StatsSchema: GenMessage<Stats> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 11);
+  messageDesc(file_berth_v1_types, 13);
 
 /**
  * @generated from message berth.v1.Stats.Cpu
@@ -714,7 +836,7 @@ export type Stats_Cpu = Message<"berth.v1.Stats.Cpu"> & {
  * Use `create(Stats_CpuSchema)` to create a new message.
  */
 export const Stats_CpuSchema: GenMessage<Stats_Cpu> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 11, 0);
+  messageDesc(file_berth_v1_types, 13, 0);
 
 /**
  * @generated from message berth.v1.Stats.Memory
@@ -770,7 +892,7 @@ export type Stats_Memory = Message<"berth.v1.Stats.Memory"> & {
  * Use `create(Stats_MemorySchema)` to create a new message.
  */
 export const Stats_MemorySchema: GenMessage<Stats_Memory> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 11, 1);
+  messageDesc(file_berth_v1_types, 13, 1);
 
 /**
  * @generated from message berth.v1.Stats.Pids
@@ -794,7 +916,7 @@ export type Stats_Pids = Message<"berth.v1.Stats.Pids"> & {
  * Use `create(Stats_PidsSchema)` to create a new message.
  */
 export const Stats_PidsSchema: GenMessage<Stats_Pids> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 11, 2);
+  messageDesc(file_berth_v1_types, 13, 2);
 
 /**
  * @generated from message berth.v1.Stats.BlockIo
@@ -833,7 +955,7 @@ export type Stats_BlockIo = Message<"berth.v1.Stats.BlockIo"> & {
  * Use `create(Stats_BlockIoSchema)` to create a new message.
  */
 export const Stats_BlockIoSchema: GenMessage<Stats_BlockIo> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 11, 3);
+  messageDesc(file_berth_v1_types, 13, 3);
 
 /**
  * ProcessSummary is one process inside a container, as the kernel sees it.
@@ -877,7 +999,7 @@ export type ProcessSummary = Message<"berth.v1.ProcessSummary"> & {
  * Use `create(ProcessSummarySchema)` to create a new message.
  */
 export const ProcessSummarySchema: GenMessage<ProcessSummary> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 12);
+  messageDesc(file_berth_v1_types, 14);
 
 /**
  * Event is one state change of a container or process.
@@ -955,6 +1077,22 @@ export type Event = Message<"berth.v1.Event"> & {
    * @generated from field: uint64 revision = 11;
    */
   revision: bigint;
+
+  /**
+   * hook_stage is the OCI stage of the hook a HOOK_FAILED event is about
+   * ("poststop").
+   *
+   * @generated from field: string hook_stage = 12;
+   */
+  hookStage: string;
+
+  /**
+   * hook_message says which hook failed and how: its index and path, its
+   * exit code or timeout, and the end of its stderr.
+   *
+   * @generated from field: string hook_message = 13;
+   */
+  hookMessage: string;
 };
 
 /**
@@ -962,7 +1100,7 @@ export type Event = Message<"berth.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 13);
+  messageDesc(file_berth_v1_types, 15);
 
 /**
  * Status is the lifecycle state of a container's init process or of an
@@ -1108,6 +1246,14 @@ export enum EventType {
    * @generated from enum value: EVENT_TYPE_DELETE = 11;
    */
   DELETE = 11,
+
+  /**
+   * "hook-failed": an OCI hook that cannot fail the call it belongs to (a
+   * poststop hook) failed; hook_stage and hook_message say which and why.
+   *
+   * @generated from enum value: EVENT_TYPE_HOOK_FAILED = 12;
+   */
+  HOOK_FAILED = 12,
 }
 
 /**
