@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import type { CreateOptions } from "../client/client.js";
 import { listOption, stringOption, type CommandContext } from "./command.js";
 import type { OptionSpec } from "./parse-argv.js";
+import { parseHooks } from "./parse-hook.js";
 import { parseKeyValues } from "./parse-key-values.js";
 import { parseRestartPolicy } from "./parse-restart-policy.js";
 import { parseVolume } from "./parse-volume.js";
@@ -28,6 +29,13 @@ export const CREATE_FLAGS: OptionSpec[] = [
   },
   { name: "restart", type: "string", value: "POLICY", help: "restart policy: no, always, unless-stopped, on-failure[:N]" },
   { name: "stop-signal", type: "string", value: "SIG", help: "signal `berth stop` sends first (default SIGTERM)" },
+  {
+    name: "hook",
+    type: "string",
+    multiple: true,
+    value: "STAGE=PATH[,ARG...]",
+    help: "an OCI hook: prestart, createRuntime, createContainer, startContainer, poststart or poststop (repeatable)",
+  },
   ...RESOURCE_FLAGS,
 ];
 
@@ -45,12 +53,14 @@ export function createOptionsOf(ctx: CommandContext, verb: string): CreateOption
   if (stopSignal === "") throw new UsageError("--stop-signal needs a signal (TERM, 15)");
   const mounts = listOption(ctx, "volume").map(parseVolume);
   const resources = resourcesOf(ctx);
+  const hooks = parseHooks(listOption(ctx, "hook"));
   return {
     process: processOf(ctx, verb),
     labels: parseKeyValues(listOption(ctx, "label"), "--label"),
     ...(resources !== undefined && { resources }),
     ...(hostname !== undefined && { hostname }),
     ...(mounts.length > 0 && { mounts }),
+    ...(hooks !== undefined && { hooks }),
     ...(restart !== undefined && { restartPolicy: parseRestartPolicy(restart) }),
     // The daemon checks the name, as it does for kill: one list of signals.
     ...(stopSignal !== undefined && { stopSignal }),

@@ -7,15 +7,14 @@
 // config.json would run late, and twice for a run that Delete ends.
 import { access, constants, stat } from "node:fs/promises";
 
+import { HOOK_STAGES, type HookStage } from "../api/hook-stages.js";
 import { invalidArgument } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
 import type { OciHook, OciHooks } from "./oci-spec.js";
 import { checkCount, checkExecStrings, checkPath } from "./request-limits.js";
 import { checkEnv } from "./process-spec.js";
 
-// The stages in the order runc 1.1 runs them, with the proto's field names.
-export const HOOK_STAGES = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"] as const;
-export type HookStage = (typeof HOOK_STAGES)[number];
+export { HOOK_STAGES, type HookStage };
 
 // HOOKS_MAX_PER_STAGE: the OCI schema's bound (oci-spec-schema.ts); a
 // container with more hooks than that is a configuration gone wrong.
