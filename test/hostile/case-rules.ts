@@ -4,7 +4,7 @@
 // resources the kernel takes, paths on the host, timestamps), against the
 // fixtures' current states. The judge (judge.ts) holds every answer to the
 // general rules; the mistakes narrow what a proper answer is.
-import { existsSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { posix } from "node:path";
 
 import {
@@ -126,6 +126,40 @@ function mountMistakes(mounts: unknown): Mistake[] {
   return out;
 }
 
+// hookMistakes: CreateRequest.hooks (containers.proto, types.proto Hook):
+// an absolute path to an executable file on the host (start_container's is
+// looked up inside the container, by runc), KEY=VALUE env, a timeout of 1
+// to 3600 s, at most 64 hooks a stage. A program that fails (false) fails
+// the Create in every stage but poststop: no mistake of the request's
+// form, so any proper code will do.
+function hookMistakes(hooks: Req | undefined): Mistake[] {
+  if (hooks === undefined) return [];
+  const out: Mistake[] = [];
+  for (const [stage, list] of Object.entries(hooks)) {
+    const { items, length } = sampleOf(list);
+    if (length > 64) out.push({ why: `more than 64 ${stage} hooks`, codes: [INVALID_ARGUMENT] });
+    for (const h of items as Req[]) {
+      const path = (h.path as string | undefined) ?? "";
+      const timeout = h.timeoutSeconds as number | undefined;
+      if (path === "" || REL(path) || path.includes("\0") || path.length > 4095) out.push({ why: "a hook path empty, relative or not a path", codes: [INVALID_ARGUMENT] });
+      else if (stage !== "startContainer" && (!existsSync(path) || isDir(path) || !isExecutable(path))) out.push({ why: "a hook path that is no program on the host", codes: [INVALID_ARGUMENT] });
+      if ((sampleOf(h.args).items as string[]).some((a) => a.includes("\0"))) out.push({ why: "a hook argument with a NUL", codes: [INVALID_ARGUMENT] });
+      if ((sampleOf(h.env).items as string[]).some((e) => e.indexOf("=") < 1 || e.includes("\0"))) out.push({ why: "a hook env entry that is not KEY=VALUE", codes: [INVALID_ARGUMENT] });
+      if (timeout !== undefined && (timeout < 1 || timeout > 3600)) out.push({ why: "a hook timeout outside 1..3600 s", codes: [INVALID_ARGUMENT] });
+    }
+  }
+  return out;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function rootfsMistakes(rootfs: Req | undefined, world: World): Mistake[] {
   if (rootfs === undefined) return [];
   const out: Mistake[] = [];
@@ -195,6 +229,7 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
           if (hostname !== "" && (hostname.length > 253 || !HOSTNAME.test(hostname))) mistakes.push({ why: "invalid hostname", codes: [INVALID_ARGUMENT] });
         }
         mistakes.push(...rootfsMistakes(r.rootfs as Req | undefined, world));
+        mistakes.push(...hookMistakes(r.hooks as Req | undefined));
         const kind = (r.restartPolicy as Req | undefined)?.kind as number | undefined;
         if (kind !== undefined && !RESTART_KINDS.includes(kind)) mistakes.push({ why: "restart_policy.kind is no RestartPolicy.Kind", codes: [INVALID_ARGUMENT] });
         break;

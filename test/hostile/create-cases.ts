@@ -148,6 +148,32 @@ function hugeCreate(field: (typeof HUGE_FIELDS)[number], n: number): Req {
   return req;
 }
 
+// HOOK_STAGES: CreateRequest.hooks's fields.
+const HOOK_STAGES = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"] as const;
+
+// hookCases: hooks whose path is no program on the host (missing, a
+// folder, a plain file, relative, hostile), with bad env or timeouts, past
+// the per-stage bound, or real programs that succeed or fail.
+function hookCases(world: World): fc.Arbitrary<HostileCase> {
+  const p = world.paths;
+  const hook = fc.record(
+    {
+      path: fc.oneof(fc.constantFrom("/bin/true", "/bin/false", p.file, p.dir, p.missing, "relative/hook", ""), hostileString),
+      args: fc.array(fc.oneof(fc.constantFrom("hook", "-x"), hostileString), { maxLength: 2 }),
+      env: fc.array(fc.constantFrom("A=1", "PATH=/bin", "bad", "=x", "A=\0"), { maxLength: 2 }),
+      timeoutSeconds: fc.oneof(fc.constantFrom(0, 1, 60, 3600, 3601), u32),
+    },
+    { requiredKeys: ["path"] },
+  );
+  const stages = fc.dictionary(fc.constantFrom(...HOOK_STAGES), fc.array(hook, { minLength: 1, maxLength: 2 }), { minKeys: 1, maxKeys: 2 });
+  const many = fc.constantFrom(...HOOK_STAGES).map((stage) => ({ [stage]: repeat(65, { path: "/bin/true" }) }));
+  return fc.oneof({ weight: 5, arbitrary: stages }, { weight: 1, arbitrary: many }).map((hooks) => ({
+    rpc: "ContainerService/Create",
+    input: "hooks",
+    request: { id: freshRef, process: trueProcess, hooks },
+  }));
+}
+
 export function createProperties(world: World, runs: (n: number) => number): PropertyDef[] {
   const create = (name: string, arb: fc.Arbitrary<HostileCase>, n: number): PropertyDef => ({ name: `Create: ${name}`, rpc: "ContainerService/Create", arb, numRuns: runs(n) });
   const p = world.paths;
@@ -198,6 +224,7 @@ export function createProperties(world: World, runs: (n: number) => number): Pro
       20,
     ),
     create("bogus oci_spec_json", specCases(world), 30),
+    create("hooks that are no programs, with bad env or timeouts, or that fail", hookCases(world), 20),
     create(
       "labels, hostnames and restart policies with wrong enum numbers",
       createCase(
