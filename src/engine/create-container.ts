@@ -29,7 +29,7 @@ import { writeFileAtomic } from "./atomic-file.js";
 import { NO_EXIT, removeContainer } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
 import { superviseInit } from "./init-exit.js";
-import { launchInit, startInit } from "./launch-init.js";
+import { launchInit, startInit, stopRun } from "./launch-init.js";
 import { ManagedContainer } from "./managed-container.js";
 import type { CreatedWith } from "./container-record.js";
 import { ManagedProcess } from "./managed-process.js";
@@ -53,6 +53,8 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   let c: ManagedContainer | undefined;
   // announced is set once the create event is out: undoing then owes a delete.
   let announced = false;
+  // launched is set once runc create may have run hooks.
+  let launched = false;
   try {
     const rootfsPath = await prepareContainerRootfs({ lowerDir: lower, containerDir: dir });
     failpoint("create:after-mount");
@@ -90,6 +92,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
       return { container: c, started: c.info() };
     }
     c.runBeganAtMs = Date.now();
+    launched = true;
     init.prepare(await launchInit(c));
     failpoint("create:after-runc-create");
     c.emit(EventType.CREATE, { processId: INIT_PROCESS_ID, pid: init.pid });
@@ -114,6 +117,11 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     if (c !== undefined) {
       c.markRemoved();
       c.markStartPublished();
+      if (launched) {
+        // After the run is gone, while the bundle is still there.
+        await stopRun(ns.ctx.runc, id, c.paths, ns.ctx.exitDir).catch(engine.reportError);
+        await c.poststop.afterFailedRun(false);
+      }
       await undoCreate(engine, ns, c, announced);
     } else {
       await releaseContainerRootfs(dir).catch(engine.reportError);

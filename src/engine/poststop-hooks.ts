@@ -44,11 +44,28 @@ export class PoststopHooks {
     return run === this.ranFor ? undefined : run;
   }
 
+  // afterFailedRun runs the hooks once a run failed to start (OCI: a
+  // failing prestart hook or runtime continues the lifecycle at delete,
+  // which runs poststop), so that they can undo what earlier hooks did.
+  // Nothing is recorded: a crash first leaves nothing to undo but what
+  // restore removes. announce: the container exists, so a failure is an
+  // event too (a Create that failed is only logged).
+  async afterFailedRun(announce: boolean): Promise<void> {
+    if ((this.c.createdWith.hooks?.poststop.length ?? 0) > 0 && !this.c.ctx.closed) await this.runEach(announce).catch(this.c.ctx.reportError);
+  }
+
   private async runAll(run: string): Promise<void> {
     const c = this.c;
-    const hooks = c.createdWith.hooks?.poststop ?? [];
     // A daemon shutting down leaves them to the next one.
     if (c.ctx.closed) return;
+    await this.runEach(true);
+    this.ranFor = run;
+    await c.record.save();
+  }
+
+  private async runEach(announce: boolean): Promise<void> {
+    const c = this.c;
+    const hooks = c.createdWith.hooks?.poststop ?? [];
     const state = JSON.stringify({
       ociVersion: c.spec.ociVersion,
       id: c.id,
@@ -63,9 +80,7 @@ export class PoststopHooks {
       const stderr = outcome.stderr.trim();
       const message = `poststop hook #${i} ${JSON.stringify(hook.path)} ${outcome.why}${stderr === "" ? "" : `; stderr: ${stderr.length > 480 ? `…${stderr.slice(-480)}` : stderr}`}`;
       c.ctx.reportError(new BerthError("failed_precondition", `container ${c.namespace}/${c.id}: ${message}`));
-      if (!c.ctx.closed) c.ctx.publish(c.id, EventType.HOOK_FAILED, { processId: INIT_PROCESS_ID, revision: c.revision, hookStage: "poststop", hookMessage: message });
+      if (announce && !c.ctx.closed) c.ctx.publish(c.id, EventType.HOOK_FAILED, { processId: INIT_PROCESS_ID, revision: c.revision, hookStage: "poststop", hookMessage: message });
     }
-    this.ranFor = run;
-    await c.record.save();
   }
 }

@@ -176,6 +176,7 @@ async function beginRun(c: ManagedContainer, why: "start" | "restart"): Promise<
   } catch (err) {
     c.markStartPublished();
     await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir).catch(c.ctx.reportError);
+    await c.poststop.afterFailedRun(true);
     throw BerthError.from(err);
   }
 }

@@ -4,7 +4,7 @@
 // in the OCI order; a failing or hanging hook fails the Create with its
 // words and leaves nothing behind; poststop hooks, which berth runs
 // itself, run once after every run: a Stop, an exit of its own, a Delete.
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -116,7 +116,7 @@ describe.each(kinds)("OCI hooks through %s", (kind, connect) => {
     expect(await h.stages()).toEqual(["prestart", "poststop", "prestart", "poststop", "prestart", "poststop"]);
   });
 
-  it("fails the Create with a failing prestart hook's path, exit code and stderr, and leaves nothing behind", { timeout: 30_000 }, async () => {
+  it("fails the Create with a failing prestart hook's path, exit code and stderr, runs poststop, and leaves nothing behind", { timeout: 30_000 }, async () => {
     const id = daemon.id("fail");
     await h.clear();
     const failing = client.create(id, {
@@ -128,6 +128,8 @@ describe.each(kinds)("OCI hooks through %s", (kind, connect) => {
     expect(message).toContain("exited with code 3");
     expect(message).toContain("hook says no: prestart is broken");
     expect(message).toContain("second line");
+    // OCI: a failed prestart continues the lifecycle at delete, with poststop.
+    expect(await h.stages()).toEqual(["prestart", "prestart", "poststop"]);
     expect(await codeOf(client.create(id, { process: { args: ["true"] }, hooks: { createRuntime: [hook(h.fail, "createRuntime")] } }))).toBe("failed_precondition");
     expect(leftovers(daemon)).toEqual([]);
     expect(await client.list()).toEqual([]);
@@ -152,6 +154,30 @@ describe.each(kinds)("OCI hooks through %s", (kind, connect) => {
     expect(missing).toContain("no such file or directory");
     expect(leftovers(daemon)).toEqual([]);
     expect(await client.list()).toEqual([]);
+  });
+
+  it("fails a Start whose prestart hook fails, leaving the container stopped as it was", { timeout: 30_000 }, async () => {
+    const id = daemon.id("start");
+    const gate = join(h.dir, `gate-${kind[0]}`);
+    const picky = join(h.dir, `p${kind[0]}.sh`);
+    await writeFile(picky, `#!/bin/sh\nif [ -e "${gate}" ]; then echo "refused by the gate" >&2; exit 4; fi\n`, { mode: 0o755 });
+    await h.clear();
+    await client.create(id, { process: { args: ["true"] }, hooks: { prestart: [{ path: picky }], poststop: [hook(h.record, "poststop")] } });
+    await until(async () => (await h.stages()).length === 1, "the first run's poststop");
+    await writeFile(gate, "");
+    const refused = client.start(id);
+    expect(await messageOf(refused)).toBe(`prestart hook #0 "${picky}" failed: exited with code 4; stderr: refused by the gate`);
+    expect(await codeOf(client.start(id))).toBe("failed_precondition");
+    const state = await client.state(id);
+    expect(state.status).toBe(Status.STOPPED);
+    expect(state.exitCode).toBe(0);
+    // Each failed run's poststop ran too, after the first run's.
+    expect(await h.stages()).toEqual(["poststop", "poststop", "poststop"]);
+    await rm(gate);
+    await client.start(id);
+    await until(async () => (await h.stages()).length === 4, "the next run's poststop");
+    await client.delete(id);
+    expect(leftovers(daemon)).toEqual([]);
   });
 
   it("kills a hook that runs past its timeout and fails the Create", { timeout: 30_000 }, async () => {
