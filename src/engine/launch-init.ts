@@ -53,7 +53,7 @@ export async function launchInit(c: ManagedContainer): Promise<ProcessRun> {
 export async function startInit(c: ManagedContainer, pid: number): Promise<void> {
   await c.ctx.runc.start(c.id);
   const hooks = c.createdWith.hooks;
-  if (hooks !== undefined && hooks.startContainer.length > 0) await waitPastStartHooks(pid, hooks, c.paths.log);
+  if (hooks !== undefined && hooks.startContainer.length > 0) await waitPastStartHooks(pid, hooks, c.paths.log, c.ctx.runc.binary);
 }
 
 // stopRun kills and deletes the run the runtime holds for id, if any, waits

@@ -7,6 +7,7 @@
 // started only once its init has exec'd the process; one that ended first
 // is a failed start, with the hook's error read back from the log.
 import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
 
 import { failedPrecondition } from "../errors/berth-error.js";
 import type { HookSet } from "../spec/hook-spec.js";
@@ -18,14 +19,17 @@ const LOG_DRAIN_MS = 2000;
 
 // waitPastStartHooks resolves once the init process pid has left runc's
 // init (its hooks passed), or throws the hook's failure once it ended.
-export async function waitPastStartHooks(pid: number, hooks: HookSet, logPath: string): Promise<void> {
+export async function waitPastStartHooks(pid: number, hooks: HookSet, logPath: string, runtime: string): Promise<void> {
   const total = hooks.startContainer.reduce((sum, h) => sum + (h.timeout ?? 0), 0);
   const deadline = Date.now() + (total + 5) * 1000;
   for (;;) {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
     // Empty: gone, or a zombie waiting for conmon to reap it.
     if (cmdline === "") break;
-    if (cmdline !== "runc\0init\0") return;
+    // runc re-executes itself as "<its argv[0]> init" (libcontainer's
+    // initArgs); anything else is the container's process.
+    const argv = cmdline.split("\0");
+    if (argv.length !== 3 || argv[1] !== "init" || basename(argv[0]!) !== basename(runtime)) return;
     // runc's own timeouts end a hook first; this bounds a wait gone wrong.
     if (Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -24,4 +24,13 @@ describe("the journal's line format", () => {
   it("refuses a revision that is not a decimal string, as a torn line", () => {
     expect(decodeEventLine(encodeEventLine(event(5n)).replace('"revision":"5"', '"revision":5').trimEnd())).toBeUndefined();
   });
+
+  it("carries a hook-failed event's stage and message (quotes, newlines and all), and writes neither for other events", () => {
+    const failed = create(EventSchema, { ...event(4n), type: EventType.HOOK_FAILED, exitCode: 0, hookStage: "poststop", hookMessage: 'poststop hook #0 "/x" exited with code 3; stderr: a\nb' });
+    const line = encodeEventLine(failed);
+    expect(decodeEventLine(line.trimEnd())).toEqual(failed);
+    expect(fromJsonString(EventSchema, line)).toEqual(failed);
+    expect(encodeEventLine(event(1n))).not.toContain("hook");
+    expect(decodeEventLine(line.replace('"hookStage":"poststop"', '"hookStage":7').trimEnd())).toBeUndefined();
+  });
 });

@@ -57,4 +57,11 @@ describe("CLI status text", () => {
     expect(formatStateChange("web", { ...base, state: "exit", pid: 42, exitCode: 255, monitorDied: true })).toMatch(/ exit +web init pid=42 exit=255 monitor-died$/);
     expect(formatStateChange("web", { ...base, state: "pause", exitCode: 0, monitorDied: false })).toMatch(/ exit=-$/);
   });
+
+  it("prints a hook-failed event's stage and message on its one line", () => {
+    const base = { processId: "init", pid: 0, oomKilled: false, sequence: 9n, timestamp: new Date(0), namespace: "default", exitCode: 0, monitorDied: false };
+    const line = formatStateChange("web", { ...base, state: "hook-failed", hookStage: "poststop", hookMessage: 'poststop hook #0 "/x" exited with code 3; stderr: a\nb' });
+    expect(line).toMatch(/ hook-failed +web init pid=- exit=- stage=poststop message="poststop hook #0 \\"\/x\\" exited with code 3; stderr: a\\nb"$/);
+    expect(line).not.toContain("\n");
+  });
 });
