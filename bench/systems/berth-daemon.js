@@ -37,7 +37,7 @@ export class BerthDaemon {
     if (!existsSync(this.#entry)) throw new Unavailable(`${this.#entry} does not exist yet (the daemon is not built)`);
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
     const log = createWriteStream(this.#logPath);
-    const child = spawn(process.execPath, [this.#entry, "serve", "--state-dir", this.stateDir, "--socket", this.socket], {
+    const child = spawn(process.execPath, [this.#entry, "serve", "--state-dir", this.stateDir, "--socket", this.socket, "--default-network", "none"], {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });

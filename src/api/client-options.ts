@@ -3,11 +3,19 @@
 // shares them, so they live below all of those.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CreateRequestSchema, UpdateRequestSchema, WaitCondition } from "../gen/berth/v1/containers_pb.js";
+import type { CreateNetworkRequestSchema, Network, NetworkEndpoint } from "../gen/berth/v1/networks_pb.js";
 import type { Container, ContainerConfig, EventType, ExitStatus, LogStream, ProcessSpecSchema, ResourcesSchema, Status } from "../gen/berth/v1/types_pb.js";
 
 export type CreateOptions = Omit<MessageInitShape<typeof CreateRequestSchema>, "id" | "$typeName">;
 export type ProcessOptions = Omit<MessageInitShape<typeof ProcessSpecSchema>, "$typeName">;
 export type ResourceOptions = Omit<MessageInitShape<typeof ResourcesSchema>, "$typeName">;
+export type CreateNetworkOptions = Omit<MessageInitShape<typeof CreateNetworkRequestSchema>, "$typeName">;
+
+// NetworkInspectResult is a network and the containers attached to it.
+export interface NetworkInspectResult {
+  network: Network;
+  endpoints: NetworkEndpoint[];
+}
 
 // Revisioned is taken by every call that changes a container: with
 // expectedRevision set, the call fails with ABORTED (changing nothing)

@@ -20,6 +20,10 @@ export const StateDelete = "delete";
 // StateHookFailed: a poststop hook failed (StateInfo.hookStage and
 // hookMessage say which and why).
 export const StateHookFailed = "hook-failed";
+export const StateNetworkCreate = "network-create";
+export const StateNetworkRemove = "network-remove";
+export const StateConnect = "connect";
+export const StateDisconnect = "disconnect";
 
 export type StateName =
   | typeof StateStart
@@ -33,7 +37,11 @@ export type StateName =
   | typeof StateOOM
   | typeof StateCreate
   | typeof StateDelete
-  | typeof StateHookFailed;
+  | typeof StateHookFailed
+  | typeof StateNetworkCreate
+  | typeof StateNetworkRemove
+  | typeof StateConnect
+  | typeof StateDisconnect;
 
 const NAME_BY_TYPE: Record<EventType, StateName | undefined> = {
   [EventType.UNSPECIFIED]: undefined,
@@ -49,6 +57,10 @@ const NAME_BY_TYPE: Record<EventType, StateName | undefined> = {
   [EventType.CREATE]: StateCreate,
   [EventType.DELETE]: StateDelete,
   [EventType.HOOK_FAILED]: StateHookFailed,
+  [EventType.NETWORK_CREATE]: StateNetworkCreate,
+  [EventType.NETWORK_REMOVE]: StateNetworkRemove,
+  [EventType.NETWORK_CONNECT]: StateConnect,
+  [EventType.NETWORK_DISCONNECT]: StateDisconnect,
 };
 
 export function stateName(type: EventType): StateName {

@@ -32,6 +32,10 @@ export interface PublishInput {
   revision?: bigint;
   hookStage?: string;
   hookMessage?: string;
+  // network and address: a network event's network, and the container's
+  // address on connect and disconnect.
+  network?: string;
+  address?: string;
 }
 
 export interface SubscribeOptions extends EventFilterOptions {
@@ -96,7 +100,8 @@ export class EventBus {
   publish(input: PublishInput): Event {
     if (this.closing !== undefined) throw failedPrecondition("cannot publish on a closed event bus");
     if (!(input.type in EventType) || input.type === EventType.UNSPECIFIED) throw invalidArgument(`unknown event type ${input.type}`);
-    if (input.containerId === "") throw invalidArgument("an event needs a container id");
+    // Only a network's own events (create, remove) concern no container.
+    if (input.containerId === "" && input.type !== EventType.NETWORK_CREATE && input.type !== EventType.NETWORK_REMOVE) throw invalidArgument("an event needs a container id");
     const ms = Date.now();
     const event = create(EventSchema, {
       sequence: this.journal.lastSequence() + 1n,
@@ -111,6 +116,8 @@ export class EventBus {
       revision: input.revision ?? 0n,
       hookStage: input.hookStage ?? "",
       hookMessage: input.hookMessage ?? "",
+      network: input.network ?? "",
+      address: input.address ?? "",
       timestamp: timestampFromMs(ms),
     });
     this.journal.append(event);

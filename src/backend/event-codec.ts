@@ -19,7 +19,8 @@ export function encodeEventLine(event: Event): string {
     `,"type":${event.type},"pid":${event.pid},"exitCode":${event.exitCode}${timestamp},"oomKilled":${event.oomKilled}` +
     // Written only when set: it is rare, and older readers skip it anyway.
     `${event.monitorDied ? ',"monitorDied":true' : ""}${event.revision === 0n ? "" : `,"revision":"${event.revision}"`}` +
-    `${event.hookStage === "" ? "" : `,"hookStage":${JSON.stringify(event.hookStage)},"hookMessage":${JSON.stringify(event.hookMessage)}`}}\n`
+    `${event.hookStage === "" ? "" : `,"hookStage":${JSON.stringify(event.hookStage)},"hookMessage":${JSON.stringify(event.hookMessage)}`}` +
+    `${event.network === "" ? "" : `,"network":${JSON.stringify(event.network)}`}${event.address === "" ? "" : `,"address":${JSON.stringify(event.address)}`}}\n`
   );
 }
 
@@ -43,6 +44,8 @@ export function decodeEventLine(line: string): Event | undefined {
   const namespace = text(r.namespace);
   const containerId = text(r.containerId);
   const processId = text(r.processId);
+  const network = text(r.network);
+  const address = text(r.address);
   const type = int(r.type);
   const pid = int(r.pid);
   const exitCode = int(r.exitCode);
@@ -54,7 +57,7 @@ export function decodeEventLine(line: string): Event | undefined {
   const hookStage = text(r.hookStage);
   const hookMessage = text(r.hookMessage);
   if (hookStage === null || hookMessage === null) return undefined;
-  if (namespace === null || containerId === null || processId === null) return undefined;
+  if (namespace === null || containerId === null || processId === null || network === null || address === null) return undefined;
   if (type === null || pid === null || exitCode === null || typeof oomKilled !== "boolean" || typeof monitorDied !== "boolean") return undefined;
   return create(EventSchema, {
     sequence: BigInt(r.sequence),
@@ -70,6 +73,8 @@ export function decodeEventLine(line: string): Event | undefined {
     revision,
     hookStage,
     hookMessage,
+    network,
+    address,
   });
 }
 

@@ -9,7 +9,9 @@ import { infoCommand } from "./commands/info-command.js";
 import { inspectCommand } from "./commands/inspect-command.js";
 import { killCommand } from "./commands/kill-command.js";
 import { logsCommand } from "./commands/logs-command.js";
+import { networkCommand } from "./commands/network-command.js";
 import { pauseCommand } from "./commands/pause-command.js";
+import { portCommand } from "./commands/port-command.js";
 import { psCommand } from "./commands/ps-command.js";
 import { restartCommand } from "./commands/restart-command.js";
 import { resumeCommand } from "./commands/resume-command.js";
@@ -45,6 +47,8 @@ export const COMMANDS: readonly Command[] = [
   killCommand,
   waitCommand,
   rmCommand,
+  portCommand,
+  networkCommand,
   eventsCommand,
   infoCommand,
   versionCommand,

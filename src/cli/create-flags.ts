@@ -8,6 +8,7 @@ import type { OptionSpec } from "./parse-argv.js";
 import { parseHooks } from "./parse-hook.js";
 import { parseKeyValues } from "./parse-key-values.js";
 import { parseRestartPolicy } from "./parse-restart-policy.js";
+import { parsePublish } from "./parse-publish.js";
 import { parseVolume } from "./parse-volume.js";
 import { PROCESS_FLAGS, processOf } from "./process-flags.js";
 import { RESOURCE_FLAGS, resourcesOf } from "./resource-flags.js";
@@ -36,6 +37,16 @@ export const CREATE_FLAGS: OptionSpec[] = [
     value: "STAGE=PATH[,ARG...]",
     help: "an OCI hook: prestart, createRuntime, createContainer, startContainer, poststart or poststop (repeatable)",
   },
+  { name: "network", type: "string", value: "NAME", help: "a network to join, or none or host (default: the daemon's default network)" },
+  {
+    name: "publish",
+    short: "p",
+    type: "string",
+    multiple: true,
+    value: "[IP:][HOSTPORT:]PORT[/udp]",
+    help: "publish a container port on the host; no host port picks a free one (repeatable)",
+  },
+  { name: "dns", type: "string", multiple: true, value: "IP", help: "a DNS server for the container's resolv.conf instead of the host's (repeatable)" },
   ...RESOURCE_FLAGS,
 ];
 
@@ -54,6 +65,9 @@ export function createOptionsOf(ctx: CommandContext, verb: string): CreateOption
   const mounts = listOption(ctx, "volume").map(parseVolume);
   const resources = resourcesOf(ctx);
   const hooks = parseHooks(listOption(ctx, "hook"));
+  const network = stringOption(ctx, "network");
+  const ports = listOption(ctx, "publish").map(parsePublish);
+  const dnsServers = listOption(ctx, "dns");
   return {
     process: processOf(ctx, verb),
     labels: parseKeyValues(listOption(ctx, "label"), "--label"),
@@ -64,6 +78,9 @@ export function createOptionsOf(ctx: CommandContext, verb: string): CreateOption
     ...(restart !== undefined && { restartPolicy: parseRestartPolicy(restart) }),
     // The daemon checks the name, as it does for kill: one list of signals.
     ...(stopSignal !== undefined && { stopSignal }),
+    ...(network !== undefined && { network }),
+    ...(ports.length > 0 && { ports }),
+    ...(dnsServers.length > 0 && { dnsServers }),
     // Relative paths mean the caller's folder, not the daemon's.
     ...(rootfsDir !== undefined && { rootfs: { source: { case: "path", value: resolve(rootfsDir) } } }),
     ...(image !== undefined && { rootfs: { source: { case: "imagePath", value: resolve(image) } } }),

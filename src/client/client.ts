@@ -4,13 +4,15 @@
 // this process, GrpcClient calls a daemon over its socket. Inputs are plain
 // objects shaped like the proto messages; outputs are the generated message
 // types, so a value means the same thing on both sides of the wire.
-import type { Container, ExitStatus, ProcessInfo, ProcessSummary, Stats, Event } from "./types.js";
+import type { Container, ExitStatus, Network, ProcessInfo, ProcessSummary, Stats, Event } from "./types.js";
 import type {
   AttachOptions,
   AttachOutput,
+  CreateNetworkOptions,
   CreateOptions,
   InspectResult,
   ListFilter,
+  NetworkInspectResult,
   LogLine,
   LogOptions,
   ProcessOptions,
@@ -60,6 +62,13 @@ export interface Client {
   // leaves the process running.
   attach(id: string, options?: AttachOptions): AsyncIterable<AttachOutput>;
   subscribe(options?: SubscribeOptions): AsyncIterable<Event>;
+  // Networks belong to the daemon, not to the client's namespace; their
+  // create and remove events go out in the client's namespace.
+  createNetwork(options: CreateNetworkOptions): Promise<Network>;
+  listNetworks(): Promise<Network[]>;
+  inspectNetwork(name: string): Promise<NetworkInspectResult>;
+  // removeNetwork refuses while containers are attached, unless force.
+  removeNetwork(name: string, options?: { force?: boolean }): Promise<void>;
   // close stops delivering events to the backend and releases connections.
   close(): Promise<void>;
 }

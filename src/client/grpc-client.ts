@@ -10,6 +10,7 @@ import { BerthError } from "../errors/berth-error.js";
 import { validateNamespace } from "../errors/validate.js";
 import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
+import { NetworkService } from "../gen/berth/v1/networks_pb.js";
 import { SystemService, type InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { withAttachStreams } from "../io/attach-streams.js";
 import { untilAborted } from "../io/until-aborted.js";
@@ -17,7 +18,7 @@ import { attachOutputOf, attachRequestOf, attachStartRequest, type AttachRequest
 import { DEFAULT_NAMESPACE } from "../wire/namespace-header.js";
 import { fromConnectError } from "../wire/status.js";
 import type * as api from "./client.js";
-import type { Container, Event, ExitStatus, ProcessInfo, ProcessSummary, Stats } from "./types.js";
+import type { Container, Event, ExitStatus, Network, ProcessInfo, ProcessSummary, Stats } from "./types.js";
 import { connectionLostError, createUnixTransport, unreachableError, type UnixTransport, type WireProtocol } from "./transport.js";
 
 export interface GrpcClientOptions {
@@ -40,6 +41,7 @@ export class GrpcClient implements api.Client {
   readonly #containers: RpcClient<typeof ContainerService>;
   readonly #events: RpcClient<typeof EventService>;
   readonly #system: RpcClient<typeof SystemService>;
+  readonly #networks: RpcClient<typeof NetworkService>;
   readonly #closing = new AbortController();
   #dispatcher: BackendDispatcher | undefined;
 
@@ -50,6 +52,7 @@ export class GrpcClient implements api.Client {
     this.#containers = createClient(ContainerService, wire.transport);
     this.#events = createClient(EventService, wire.transport);
     this.#system = createClient(SystemService, wire.transport);
+    this.#networks = createClient(NetworkService, wire.transport);
   }
 
   // connect checks that a daemon answers on the socket, so a wrong path fails
@@ -73,6 +76,24 @@ export class GrpcClient implements api.Client {
       client.#dispatcher = new BackendDispatcher(backend, (cursor) => client.subscribe(cursor), { from: { since }, onError: options.onError });
     }
     return client;
+  }
+
+  createNetwork(options: api.CreateNetworkOptions): Promise<Network> {
+    return this.#get(this.#networks.createNetwork(options), "network");
+  }
+
+  async listNetworks(): Promise<Network[]> {
+    return (await this.#call(this.#networks.listNetworks({}))).networks;
+  }
+
+  async inspectNetwork(name: string): Promise<api.NetworkInspectResult> {
+    const res = await this.#call(this.#networks.inspectNetwork({ name }));
+    if (res.network === undefined) throw new BerthError("internal", "InspectNetwork answered without a network");
+    return { network: res.network, endpoints: res.endpoints };
+  }
+
+  removeNetwork(name: string, options: { force?: boolean } = {}): Promise<void> {
+    return this.#ack(this.#networks.removeNetwork({ name, force: options.force === true }));
   }
 
   create(id: string, options: api.CreateOptions = {}): Promise<Container> {

@@ -16,14 +16,18 @@ import { checkProcessOptions } from "../spec/process-spec.js";
 import { checkResourcesOnHost, checkResourceUpdate } from "../spec/resources.js";
 import { checkStopTimeout } from "../engine/run-control.js";
 import { checkUpdate } from "../engine/update-container.js";
+import { createNetwork, inspectNetwork, listNetworks, removeNetwork } from "../engine/network-ops.js";
+import { checkNetworkFields } from "../network/network-request.js";
 import type {
   AttachOptions,
   AttachOutput,
   Client,
+  CreateNetworkOptions,
   CreateOptions,
   InspectResult,
   ListFilter,
   LogLine,
+  NetworkInspectResult,
   LogOptions,
   ProcessOptions,
   ResourceOptions,
@@ -36,7 +40,7 @@ import type {
   UpdateOptions,
   WaitOptions,
 } from "./client.js";
-import { WaitCondition, type Container, type Event, type ExitStatus, type ProcessInfo, type ProcessSummary, type Stats } from "./types.js";
+import { WaitCondition, type Container, type Event, type Network, type ExitStatus, type ProcessInfo, type ProcessSummary, type Stats } from "./types.js";
 
 export class LocalClient implements Client {
   private dispatcher: BackendDispatcher | undefined;
@@ -66,9 +70,26 @@ export class LocalClient implements Client {
     return this.engine.get(this.namespace, id);
   }
 
+  async createNetwork(options: CreateNetworkOptions): Promise<Network> {
+    return createNetwork(this.engine, this.namespace, options);
+  }
+
+  async listNetworks(): Promise<Network[]> {
+    return listNetworks(this.engine);
+  }
+
+  async inspectNetwork(name: string): Promise<NetworkInspectResult> {
+    return inspectNetwork(this.engine, name);
+  }
+
+  async removeNetwork(name: string, options: { force?: boolean } = {}): Promise<void> {
+    await removeNetwork(this.engine, this.namespace, name, options.force === true);
+  }
+
   async create(id: string, options: CreateOptions = {}): Promise<Container> {
     validateId(id);
     await checkCreateRequest(options);
+    checkNetworkFields(options);
     return this.engine.create(this.namespace, id, options);
   }
 

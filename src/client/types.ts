@@ -24,4 +24,6 @@ export {
   RestartPolicy_Kind,
 } from "../gen/berth/v1/types_pb.js";
 export { WaitCondition, CreateRequestSchema } from "../gen/berth/v1/containers_pb.js";
+export { type Network, type NetworkEndpoint, NetworkSchema } from "../gen/berth/v1/networks_pb.js";
+export { type NetworkAttachment, type PortBinding } from "../gen/berth/v1/types_pb.js";
 export { type InfoResponse as HostInfo, InfoResponseSchema as HostInfoSchema } from "../gen/berth/v1/system_pb.js";

@@ -36,6 +36,9 @@ export interface CreatedWith {
   // hooks: every hook of the container, poststop included (config.json
   // holds all but poststop, which berth runs itself).
   hooks?: HookSet;
+  network?: string;
+  ports?: Array<{ hostIp: string; hostPort: number; containerPort: number; protocol: string }>;
+  dnsServers?: string[];
 }
 
 export interface ContainerRecord {

@@ -4,6 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 
 import { ContainerSchema, Status, type Container } from "../gen/berth/v1/types_pb.js";
+import type { NetworkState } from "../network/network-state.js";
 import { exitRecord, type ContainerRecord, type ProcessRecord } from "./container-record.js";
 import type { ManagedContainer } from "./managed-container.js";
 import type { ManagedProcess } from "./managed-process.js";
@@ -31,7 +32,18 @@ export function containerInfo(c: ManagedContainer): Container {
     nextRestartAt: nextRestartAt && timestampFromDate(nextRestartAt),
     revision: c.revision,
     stopSignal: c.stopSignal,
+    ...networkFields(c.network),
   });
+}
+
+// networkFields are Container's network_mode, networks and ports.
+function networkFields(n: NetworkState | undefined): Pick<Container, "networkMode" | "networks" | "ports"> {
+  const attachment = n?.attached?.phase === "added" ? n.attached.attachment : undefined;
+  return {
+    networkMode: n?.mode ?? "none",
+    networks: attachment === undefined ? [] : [{ $typeName: "berth.v1.NetworkAttachment", ...attachment }],
+    ports: attachment === undefined ? [] : (n?.attached?.ports ?? []).map((p) => ({ $typeName: "berth.v1.PortBinding", ...p })),
+  };
 }
 
 export function recordOf(c: ManagedContainer): ContainerRecord {

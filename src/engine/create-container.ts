@@ -23,9 +23,12 @@ import { ensureImageRootfs } from "../rootfs/image-rootfs.js";
 import { prepareContainerRootfs, releaseContainerRootfs } from "../rootfs/overlay.js";
 import { buildDefaultSpec } from "../spec/default-spec.js";
 import { hasHooks, mergeHooks, runcHooks, type HookSet } from "../spec/hook-spec.js";
+import { applyNetworkToSpec } from "../spec/network-spec.js";
+import { DEFAULT_HOSTNAME } from "../spec/spec-defaults.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { applySpecOverrides } from "../spec/user-spec.js";
 import { writeFileAtomic } from "./atomic-file.js";
+import { connectRun } from "./container-network.js";
 import { NO_EXIT, removeContainer } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
 import { superviseInit } from "./init-exit.js";
@@ -44,6 +47,10 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   const dir = engine.layout.containerDir(ns.ctx.namespace, id);
   const lower = await lowerDirOf(engine, options);
   const readOnly = options.rootfs?.readOnly === true;
+  const hostname = hostnameOf(options, id);
+  // Checked before anything is made: a bad port or an unknown network
+  // leaves nothing behind.
+  const network = engine.networks.plan({ network: options.network, ports: options.ports, dnsServers: options.dnsServers }, hostname, { namespace: ns.ctx.namespace, containerId: id });
   // Restore clears what a crashed Create left; this is the last guard, and
   // never removes a folder through a mount still on it.
   await releaseContainerRootfs(dir);
@@ -58,9 +65,10 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   try {
     const rootfsPath = await prepareContainerRootfs({ lowerDir: lower, containerDir: dir });
     failpoint("create:after-mount");
-    const spec = buildSpec(options, { id, rootfsPath, readOnly, cgroupsPath });
+    const spec = buildSpec(options, { hostname, rootfsPath, readOnly, cgroupsPath });
     const hooks = mergeHooks(spec.hooks, options.hooks);
     setRuncHooks(spec, hooks);
+    applyNetworkToSpec(spec, await engine.networks.prepare(dir, network));
     const args = spec.process?.args ?? [];
     const init = new ManagedProcess(INIT_PROCESS_ID, args, spec.process?.terminal === true, "container");
     init.stdin = options.process?.stdin === true;
@@ -68,6 +76,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     c.restarts = RestartManager.initial(policy);
     c.stopSignal = stopSignalName(options.stopSignal);
     c.createdWith = createdWith(options, hooks);
+    if (network.mode !== "none" || network.etcDir !== undefined) c.network = network;
     // Events about this id from before (an earlier container of that name)
     // are not this container's.
     c.sequence = engine.bus.lastSequence();
@@ -92,6 +101,10 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
       return { container: c, started: c.info() };
     }
     c.runBeganAtMs = Date.now();
+    // Its address before its process: containerd's order (netns, CNI ADD,
+    // then the task).
+    await connectRun(c);
+    failpoint("create:after-network");
     launched = true;
     init.prepare(await launchInit(c));
     failpoint("create:after-runc-create");
@@ -124,6 +137,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
       }
       await undoCreate(engine, ns, c, announced);
     } else {
+      await engine.networks.release(dir).catch(engine.reportError);
       await releaseContainerRootfs(dir).catch(engine.reportError);
       await rm(dir, { recursive: true, force: true }).catch(engine.reportError);
     }
@@ -168,7 +182,7 @@ async function lowerDirOf(engine: Engine, options: CreateOptions): Promise<strin
 }
 
 interface SpecPlacement {
-  id: string;
+  hostname: string;
   rootfsPath: string;
   readOnly: boolean;
   cgroupsPath: string;
@@ -184,7 +198,7 @@ function buildSpec(options: CreateOptions, p: SpecPlacement): OciSpec {
     process: { ...process, args: process?.args ?? [] },
     rootfsPath: p.rootfsPath,
     readonlyRootfs: p.readOnly,
-    hostname: options.hostname || p.id.slice(0, 63).replace(/[^a-zA-Z0-9-]/g, "-").replace(/^-+|-+$/g, "") || undefined,
+    hostname: p.hostname,
     mounts: options.mounts,
     resources: options.resources,
     cgroupsPath: p.cgroupsPath,
@@ -200,6 +214,12 @@ function setRuncHooks(spec: OciSpec, hooks: HookSet): void {
   else spec.hooks = forRunc;
 }
 
+// hostnameOf is the container's host name: the one asked for, or its id
+// made into one.
+function hostnameOf(options: CreateOptions, id: string): string {
+  return options.hostname || id.slice(0, 63).replace(/[^a-zA-Z0-9-]/g, "-").replace(/^-+|-+$/g, "") || DEFAULT_HOSTNAME;
+}
+
 // createdWith keeps what Inspect reports of the request beyond the spec.
 function createdWith(options: CreateOptions, hooks: HookSet): CreatedWith {
   const source = options.rootfs?.source;
@@ -211,5 +231,8 @@ function createdWith(options: CreateOptions, hooks: HookSet): CreatedWith {
       readOnly: options.rootfs?.readOnly === true,
     },
     mounts: (options.mounts ?? []).map((m) => ({ source: m.source ?? "", destination: m.destination ?? "", readOnly: m.readOnly === true })),
+    ...(options.network !== undefined && options.network !== "" && { network: options.network }),
+    ...((options.ports ?? []).length > 0 && { ports: (options.ports ?? []).map((p) => ({ hostIp: p.hostIp ?? "", hostPort: p.hostPort ?? 0, containerPort: p.containerPort ?? 0, protocol: p.protocol || "tcp" })) }),
+    ...((options.dnsServers ?? []).length > 0 && { dnsServers: [...(options.dnsServers ?? [])] }),
   };
 }

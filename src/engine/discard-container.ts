@@ -72,6 +72,10 @@ export async function discardContainer(
   options: DiscardOptions = {},
 ): Promise<void> {
   await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir);
+  // Its address, ports and namespace, before its files go (the namespace
+  // is a mount in the folder).
+  await ns.ctx.networks.release(paths.dir);
+  failpoint("delete:after-network");
   await releaseContainerRootfs(paths.dir);
   failpoint("delete:after-unmount");
   for (const name of await readdir(paths.dir).catch(() => [] as string[])) {

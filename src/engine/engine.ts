@@ -11,6 +11,7 @@ import { alreadyExists, notFound } from "../errors/berth-error.js";
 import { validateId, validateNamespace } from "../errors/validate.js";
 import { quote } from "../errors/quote.js";
 import type { Container, ExitStatus } from "../gen/berth/v1/types_pb.js";
+import { NetworkManager, type NetworkSettings } from "../network/network-manager.js";
 import { missingBinary } from "../runtime/runtime-error.js";
 import { Runc } from "../runtime/runc.js";
 import { findOnPath } from "../rootfs/find-on-path.js";
@@ -35,6 +36,8 @@ export interface EngineOptions {
   // monitorPollMs is how often the monitors are checked for being alive
   // (default 500).
   monitorPollMs?: number;
+  // network: the default network and the CNI plugins (see NetworkSettings).
+  network?: NetworkSettings;
   onError?: (err: unknown) => void;
 }
 
@@ -63,9 +66,13 @@ export class Engine {
   private binaries: Promise<Binaries> | undefined;
   private closed = false;
   readonly liveness: LivenessPoller;
+  readonly networks: NetworkManager;
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.stateDir);
+    this.networks = new NetworkManager(options.stateDir, options.network ?? {}, (namespace, containerId, type, network, address) => {
+      options.bus.publish({ namespace, containerId, processId: "", type, network, address });
+    });
     this.liveness = new LivenessPoller(options.monitorPollMs ?? 500, this.reportError);
   }
 
@@ -129,6 +136,7 @@ export class Engine {
       exitDir: this.layout.exitDir(name),
       logSizeMax: this.options.logSizeMax,
       liveness: this.liveness,
+      networks: this.networks,
       publish: (containerId, type, f) => bus.publish({ namespace: name, containerId, type, ...f }),
       durable: () => bus.flush(),
       history: (containerId, after) => bus.history(after, (e) => e.namespace === name && e.containerId === containerId),

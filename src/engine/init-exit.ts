@@ -10,6 +10,7 @@ import { join } from "node:path";
 
 import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
+import { disconnectAfterExit } from "./container-network.js";
 import { readExitFile } from "./exit-watcher.js";
 import type { ManagedContainer } from "./managed-container.js";
 import type { ExitInfo } from "./managed-process.js";
@@ -57,6 +58,7 @@ export async function handleInitExit(c: ManagedContainer, exitCode: number, how:
   // Once the record holds the exit, the watcher's copy has done its job;
   // while it cannot be saved, that copy stays for a restore to find.
   if (await savePublished(c, "its init process exited", 0)) await unlink(join(c.ctx.exitDir, c.id)).catch(() => {});
+  disconnectAfterExit(c);
   if (restart) c.scheduleRestart();
 }
 

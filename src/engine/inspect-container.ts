@@ -27,6 +27,9 @@ export function inspectContainer(c: ManagedContainer): InspectResult {
     stopSignal: c.stopSignal,
     labels: { ...c.labels },
     hooks: hooksOf(c.createdWith.hooks),
+    network: c.createdWith.network ?? "",
+    ports: c.createdWith.ports ?? [],
+    dnsServers: c.createdWith.dnsServers ?? [],
   });
   return { container: c.info(), config };
 }

@@ -38,6 +38,7 @@ import { quote } from "../errors/quote.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { WaitCondition } from "../gen/berth/v1/containers_pb.js";
 import { EventType, Status, type Container, type Event, type ExitStatus, type ProcessInfo, type ProcessSummary, type Stats } from "../gen/berth/v1/types_pb.js";
+import type { NetworkState } from "../network/network-state.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import type { ProcessOptions } from "../spec/process-spec.js";
 import { applyResourcesToSpec, type CheckedResources } from "../spec/resources.js";
@@ -111,6 +112,9 @@ export class ManagedContainer {
   // the run under way keeps its own.
   nextRunStdin: boolean | undefined;
   readonly poststop = new PoststopHooks(this);
+  // network is the container's network state (network.json); undefined
+  // for a container with network none and nothing to bind.
+  network: NetworkState | undefined;
 
   constructor(
     readonly ctx: RuntimeContext,

@@ -14,6 +14,7 @@ import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { quote } from "../errors/quote.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { hasErrnoCode } from "../rootfs/path-exists.js";
+import { readNetworkState } from "../network/network-state.js";
 import { readPidFile } from "../runtime/conmon.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { removeStaleTemps } from "./atomic-file.js";
@@ -21,6 +22,7 @@ import { exitFromRecord, readRecord, type ContainerRecord, type ProcessRecord } 
 import { deleteEventOf, discardContainer, NO_EXIT, type DeleteEvent } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
 import { readInitExitFile, superviseInit } from "./init-exit.js";
+import { disconnectRun } from "./container-network.js";
 import { goneWithin, monitorOf, stopRun } from "./launch-init.js";
 import { ContainerPaths, ExecPaths } from "./layout.js";
 import { ManagedContainer } from "./managed-container.js";
@@ -150,6 +152,10 @@ async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: C
   c.nextRunStdin = record.nextRunStdin;
   c.poststop.ranFor = record.poststopRanFor;
   if (record.restart !== undefined) c.restarts = new RestartManager(record.restart);
+  c.network = await readNetworkState(paths.dir);
+  // A run that still holds its address keeps it; whether it still runs is
+  // learned below, and an exit found there gives the address back.
+  if (c.network !== undefined) ns.ctx.networks.adopt(c.network);
   c.markStartPublished();
   ns.containers.set(id, c);
   // Exec'd processes first: the init exit is published after theirs. All
@@ -164,12 +170,15 @@ async function adopt(ns: Namespace, id: string, paths: ContainerPaths, record: C
     // Never started: a run the runtime holds is a Start a crash cut short
     // before its start-container was published, so it never was.
     await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir);
+    await disconnectRun(c);
   } else if (init.exit === undefined) {
     await restoreInit(c);
   } else {
     // The last run is over; a run the runtime still holds is a restart that
     // a crash cut short.
     await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir);
+    // It died while no daemon watched: its address and ports go back.
+    await disconnectRun(c);
     const ranMs = init.exit.exitedAt.getTime() - (init.startedAt?.getTime() ?? init.exit.exitedAt.getTime());
     if (c.restarts.pending || c.restarts.decide(init.exit.exitCode, ranMs, true) !== undefined) c.scheduleRestart();
   }

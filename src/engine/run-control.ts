@@ -13,6 +13,7 @@ import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { failpoint } from "../faults/failpoint.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { settlesWithin, withTimeout } from "./deadline.js";
+import { connectRun, disconnectRun } from "./container-network.js";
 import { superviseInit } from "./init-exit.js";
 import { launchInit, startInit, stopRun } from "./launch-init.js";
 import type { ManagedContainer } from "./managed-container.js";
@@ -169,6 +170,7 @@ async function beginRun(c: ManagedContainer, why: "start" | "restart"): Promise<
   if (c.nextRunStdin !== undefined) c.init.stdin = c.nextRunStdin;
   c.nextRunStdin = undefined;
   try {
+    await connectRun(c);
     const run = await launchInit(c);
     failpoint(`${why}:after-runc-create`);
     await startInit(c, run.pid);
@@ -177,6 +179,7 @@ async function beginRun(c: ManagedContainer, why: "start" | "restart"): Promise<
     c.markStartPublished();
     await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir).catch(c.ctx.reportError);
     await c.poststop.afterFailedRun(true);
+    await disconnectRun(c).catch(c.ctx.reportError);
     throw BerthError.from(err);
   }
 }

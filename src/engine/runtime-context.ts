@@ -2,6 +2,7 @@
 // runtime binaries, its namespace's runc, and a way to publish events. It is
 // the seam where unit tests could swap a fake runtime in.
 import type { Event, EventType } from "../gen/berth/v1/types_pb.js";
+import type { NetworkManager } from "../network/network-manager.js";
 import type { Runc } from "../runtime/runc.js";
 import type { LivenessPoller } from "./monitor-liveness.js";
 
@@ -28,6 +29,8 @@ export interface RuntimeContext {
   readonly closed: boolean;
   // liveness polls the monitors (and monitorless processes) of this daemon.
   readonly liveness: LivenessPoller;
+  // networks is the daemon's CNI side (namespaces, addresses, ports).
+  readonly networks: NetworkManager;
   publish(containerId: string, type: EventType, fields: PublishFields): Event;
   // durable resolves once every event published so far is in the journal.
   durable(): Promise<void>;

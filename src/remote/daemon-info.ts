@@ -31,6 +31,7 @@ export async function daemonInfo(engine: Engine, daemon: DaemonIdentity): Promis
     driver: "overlay",
     systemTime: timestampNow(),
     ...host,
+    warnings: [...host.warnings, ...engine.networks.warnings],
     serverVersion: daemon.version,
     runtime: bin.runc,
   });

@@ -12,6 +12,7 @@ import { failedPrecondition, invalidArgument } from "../errors/berth-error.js";
 import { LocalClient } from "../client/local-client.js";
 import { detectCgroupMode } from "../cgroup/cgroup-paths.js";
 import { Engine } from "../engine/engine.js";
+import type { NetworkSettings } from "../network/network-manager.js";
 import { lockStateDir, type StateLock } from "../engine/state-lock.js";
 import type { InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { conmonVersion } from "../runtime/conmon.js";
@@ -53,6 +54,10 @@ export interface RemoteOptions {
   // maxRequestBytes bounds one request message on every protocol (default
   // 4 MiB, gRPC's default); a bigger one is RESOURCE_EXHAUSTED.
   maxRequestBytes?: number;
+  // network sets the default network (its name, bridge device and subnet)
+  // and what a container naming no network joins: the default network,
+  // unless defaultNetwork says "none".
+  network?: NetworkSettings;
   onError?: (err: unknown) => void;
 }
 
@@ -96,12 +101,14 @@ export class Remote {
         logSizeMax: options.logSizeMax,
         cgroupParent: options.cgroupParent,
         monitorPollMs: options.monitorPollMs,
+        network: options.network,
         onError: options.onError,
       });
       const started = engine;
       await started.resolveBinaries();
       const daemon = { id: await loadDaemonId(stateDir), version: VERSION };
       const info = () => daemonInfo(started, daemon);
+      await started.networks.init();
       if (options.serve !== false) {
         // Compiled before the socket listens: a client's first Create with
         // oci_spec_json must not stall the others for the compile.
@@ -125,6 +132,8 @@ export class Remote {
       for (const ns of await readdir(started.layout.root + "/containers").catch(() => [] as string[])) {
         await started.namespace(ns).catch(started.reportError);
       }
+      // Once every container is adopted: what none of them holds is released.
+      await started.networks.sweep(started.reportError);
       const readiness = new Readiness(health, () => versionOf(started).then(() => {}), started.reportError);
       await readiness.probe();
       return new Remote(started, server, socketPath, lock, info, readiness);

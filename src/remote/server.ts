@@ -12,12 +12,14 @@ import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { alreadyExists, BerthError, failedPrecondition, invalidArgument } from "../errors/berth-error.js";
 import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
+import { NetworkService } from "../gen/berth/v1/networks_pb.js";
 import { SystemService } from "../gen/berth/v1/system_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { methodSpecsOf } from "./grpc-js-adapter.js";
 import { healthService, type ServingHealth } from "./health-service.js";
 import { containerService } from "./container-service.js";
 import { eventService } from "./event-service.js";
+import { networkService } from "./network-service.js";
 import { createHttpHandler, type NodeHandler } from "./http-handler.js";
 import type { ClientResolver } from "./namespace.js";
 import { systemService, type SystemDeps } from "./system-service.js";
@@ -70,6 +72,7 @@ export function berthRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
     router.service(ContainerService, containerService(deps));
     router.service(EventService, eventService(deps));
     router.service(SystemService, systemService(deps));
+    router.service(NetworkService, networkService(deps));
   };
 }
 

@@ -21,7 +21,7 @@ let env: NodeJS.ProcessEnv;
 let daemon: RunningCli | undefined;
 
 async function serve(): Promise<RunningCli> {
-  const cli = startBerth(["serve", "--state-dir", join(scratch, "state"), "--cgroup-parent", cgroupParent], env);
+  const cli = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state"), "--cgroup-parent", cgroupParent], env);
   await waitForOutput(cli, /^berth: serving on (.+)$/m);
   return cli;
 }

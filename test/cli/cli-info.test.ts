@@ -18,7 +18,7 @@ let daemon: RunningCli | undefined;
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "berth-cli-info-"));
   env = { BERTH_SOCKET: join(scratch, "berth.sock"), BERTH_NAMESPACE: "cli-info" };
-  daemon = startBerth(["serve", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
+  daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
   await waitForOutput(daemon, /^berth: serving on (.+)$/m);
 });
 

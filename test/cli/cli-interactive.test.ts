@@ -45,7 +45,7 @@ async function exitCodeOf(codeFile: string, timeoutMs = 15_000): Promise<number>
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "berth-clii-"));
   env = { BERTH_SOCKET: join(scratch, "berth.sock"), BERTH_NAMESPACE: "clii" };
-  daemon = startBerth(["serve", "--state-dir", join(scratch, "state")], env);
+  daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state")], env);
   await waitForOutput(daemon, /^berth: serving on (.+)$/m);
 });
 

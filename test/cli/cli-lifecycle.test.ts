@@ -41,7 +41,7 @@ async function inspectOne(c: string, ...flags: string[]) {
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "berth-clil-"));
   env = { BERTH_SOCKET: join(scratch, "berth.sock"), BERTH_NAMESPACE: "clil" };
-  daemon = startBerth(["serve", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
+  daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
   await waitForOutput(daemon, /^berth: serving on (.+)$/m);
 });
 

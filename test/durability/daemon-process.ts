@@ -44,6 +44,8 @@ export interface StartOptions {
   failpoint?: string;
   monitorPollMs?: number;
   journalMaxEvents?: number;
+  // network is the daemon's network settings (default: network none).
+  network?: object;
 }
 
 export class DaemonProcess {
@@ -75,6 +77,7 @@ export class DaemonProcess {
     const args = [FIXTURE, "--state-dir", place.stateDir, "--socket", place.socketPath, "--cgroup-parent", place.cgroupParent];
     args.push("--monitor-poll-ms", String(options.monitorPollMs ?? 200));
     if (options.journalMaxEvents !== undefined) args.push("--journal-max-events", String(options.journalMaxEvents));
+    if (options.network !== undefined) args.push("--network-json", JSON.stringify(options.network));
     const env = { ...process.env, BERTH_DIST: dist, BERTH_FAILPOINT: options.failpoint ?? "" };
     const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     const daemon = new DaemonProcess(child, place);

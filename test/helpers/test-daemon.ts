@@ -35,7 +35,11 @@ export async function startTestDaemon(suite: string, options: RemoteOptions = {}
   const stateDir = join(tmpdir(), `berth-test-${tag}`);
   const socketPath = join(stateDir, "berth.sock");
   const cgroupParent = `/berth-test-${tag}`;
-  const remote = await Remote.start({ stateDir, socketPath, cgroupParent, ...options });
+  // Network none unless the suite sets its own networks: the suites that
+  // test networking give their own default network (test/fixtures/
+  // test-network.ts), so parallel suites never share a bridge or a subnet,
+  // and the rest stay as fast as loopback-only containers are.
+  const remote = await Remote.start({ stateDir, socketPath, cgroupParent, network: { defaultNetwork: "none" }, ...options });
   let n = 0;
   return {
     remote,
@@ -84,9 +88,12 @@ export function assertNothingLeaked(stateDir: string, cgroupParent: string): voi
 // container it made would not have left: mounts under the state directory,
 // cgroups under the cgroup parent in any hierarchy, processes whose command
 // line names the state directory (conmon, runc, anything), container
-// folders, runc state and exit files.
+// folders, runc state and exit files, and of networking: IPAM reservations,
+// cached CNI results, networks not removed (each a bridge on the host) and
+// the firewall rules of those networks' bridges. A leaked namespace is a
+// mount under the state directory, and a veth lives only as long as it.
 export function findLeaks(stateDir: string, cgroupParent: string): string[] {
-  const leaks: string[] = [];
+  const leaks: string[] = [...networkLeaks(stateDir)];
   for (const mountPoint of mountsUnder(stateDir)) leaks.push(`mount ${mountPoint}`);
   // One line per cgroup path, naming the hierarchies that hold it.
   const cgroups = new Map<string, { hierarchies: string[]; pids: Set<number> }>();
@@ -149,6 +156,42 @@ export async function removeLeftovers(stateDir: string, cgroupParent: string): P
     }
     if (cgroupsUnder(cgroupParent).length === 0 || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function networkLeaks(stateDir: string): string[] {
+  const leaks: string[] = [];
+  const ipam = join(stateDir, "cni", "ipam");
+  for (const net of entries(ipam)) {
+    for (const name of entries(join(ipam, net))) {
+      if (name !== "lock" && !name.startsWith("last_reserved_ip")) leaks.push(`IPAM reservation ${net}/${name}`);
+    }
+  }
+  for (const name of entries(join(stateDir, "cni", "results"))) leaks.push(`CNI result cache ${name}`);
+  const bridges: string[] = [];
+  for (const name of entries(join(stateDir, "networks"))) {
+    try {
+      const def = JSON.parse(readFileSync(join(stateDir, "networks", name), "utf8")) as { name: string; bridge: string };
+      leaks.push(`network ${def.name} (bridge ${def.bridge}) not removed`);
+      bridges.push(def.bridge);
+    } catch {
+      leaks.push(`network file ${name}`);
+    }
+  }
+  if (bridges.length > 0) {
+    const rules = iptablesRules();
+    for (const b of bridges) for (const r of rules.filter((l) => l.includes(` ${b} `) || l.endsWith(` ${b}`))) leaks.push(`iptables rule ${r}`);
+  }
+  return leaks;
+}
+
+// iptablesRules lists the host's IPv4 rules (iptables-save), or none where
+// iptables is not installed.
+export function iptablesRules(): string[] {
+  try {
+    return execFileSync("iptables-save", [], { encoding: "utf8" }).split("\n").filter((l) => l.startsWith("-A "));
+  } catch {
+    return [];
   }
 }
 

@@ -36,6 +36,8 @@ export const EVENT_TYPES = enumNumbers("EventType");
 export const RESTART_KINDS = enumNumbers("RestartPolicy.Kind");
 
 const REL = (p: string) => p !== "" && !p.startsWith("/");
+// networks.proto: Network.name.
+const validNetworkName = (s: string) => /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/.test(s) && !s.includes("..");
 
 // processMistakes: what a ProcessSpec gets wrong, as the daemon can tell
 // before any process starts.
@@ -357,6 +359,21 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
           mistakes.push(...idMistakes(sid, world), ...processIdMistakes(sid, spid, world));
         }
         mayBlock = true;
+        break;
+      }
+      case "CreateNetwork":
+        // Its subnet is never usable (grpc-cases.ts), and an invalid name
+        // is refused first: INVALID_ARGUMENT either way.
+        mistakes.push({ why: validNetworkName(r.name as string) ? "the subnet is no usable IPv4 subnet" : "invalid network name", codes: [INVALID_ARGUMENT] });
+        break;
+      case "InspectNetwork":
+      case "RemoveNetwork": {
+        const name = r.name as string;
+        if (!validNetworkName(name)) mistakes.push({ why: "invalid network name", codes: [INVALID_ARGUMENT] });
+        else if (name === "berth") {
+          // networks.proto: the default network cannot be removed.
+          if (method === "RemoveNetwork") mistakes.push({ why: "the default network cannot be removed", codes: [INVALID_ARGUMENT] });
+        } else mistakes.push({ why: "no such network", codes: [NOT_FOUND] });
         break;
       }
       case "Subscribe":

@@ -13,6 +13,14 @@ import { ALL, idOf, processIdOf, processSpec, resources, timestamp } from "./req
 import type { Ref, World } from "./world.js";
 
 const freshRef: Ref = { ref: "fresh" };
+// The hostile daemon's default network (berth's own default).
+const DEFAULT_NETWORK = "berth";
+// unusableSubnet is never an IPv4 subnet a network could have: whatever
+// else the request holds, CreateNetwork must refuse it, so the suite
+// never makes a bridge on the host.
+const unusableSubnet = fc
+  .oneof(hostileString, fc.constantFrom("", "10.9.0.1/24", "10.9.0.0/33", "10.0.0.0/7", "300.1.2.0/24", "fd00:9::/64", "10.9.0.0", "10.9.0.0/", "/24"))
+  .filter((s) => !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(s) || ["10.9.0.1/24", "10.9.0.0/33", "10.0.0.0/7", "300.1.2.0/24"].includes(s));
 // staleRevision is a revision no container of the suite reaches.
 const staleRevision = fc.bigInt({ min: 1n << 40n, max: (1n << 64n) - 1n }).map(String);
 
@@ -211,6 +219,42 @@ export function grpcProperties(world: World, runs: (n: number) => number): Prope
       ),
       numRuns: runs(30),
     },
+    {
+      name: "CreateNetwork: hostile names, and subnets that are never usable",
+      rpc: "NetworkService/CreateNetwork",
+      arb: rpcCase(
+        "NetworkService/CreateNetwork",
+        "network",
+        fc.record(
+          {
+            name: fc.oneof(hostileString, fc.constantFrom("none", "host", "net-ok", DEFAULT_NETWORK)),
+            subnet: unusableSubnet,
+            gateway: hostileString,
+            ipv6Subnet: hostileString,
+            internal: fc.boolean(),
+            bridge: hostileString,
+          },
+          { requiredKeys: ["name", "subnet"] },
+        ),
+      ),
+      numRuns: runs(30),
+    },
+    {
+      name: "ListNetworks: any request",
+      rpc: "NetworkService/ListNetworks",
+      arb: fc.constant({ rpc: "NetworkService/ListNetworks", input: "empty", request: {} }),
+      numRuns: runs(3),
+    },
+    ...(["InspectNetwork", "RemoveNetwork"] as const).map((method) => ({
+      name: `${method}: hostile, unknown and default network names`,
+      rpc: `NetworkService/${method}`,
+      arb: rpcCase(
+        `NetworkService/${method}`,
+        "name",
+        fc.record({ name: fc.oneof(hostileString, fc.constantFrom("never-made", "none", DEFAULT_NETWORK)), ...(method === "RemoveNetwork" && { force: fc.boolean() }) }),
+      ),
+      numRuns: runs(20),
+    })),
     ...(["Version", "Ping", "Info"] as const).map((method) => ({
       name: `${method}: requests and namespaces of any kind`,
       rpc: `SystemService/${method}`,

@@ -34,7 +34,8 @@ export const demoCommand: Command = {
     try {
       const remote = await log.step(
         `start a daemon: state in ${stateDir}, serving on ${socketPath}`,
-        () => Remote.start({ stateDir, socketPath }),
+        // Network none: the demo's private daemon leaves no bridge behind.
+        () => Remote.start({ stateDir, socketPath, network: { defaultNetwork: "none" } }),
         () => "serving",
       );
       try {

@@ -12,13 +12,16 @@ import { LISTEN_OPTIONS, socketAccess, tcpOptions } from "../listen-flags.js";
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the berth daemon",
-  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure]",
+  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure]",
   positionals: { min: 0, max: 0 },
   options: [
     { name: "runtime", type: "string", value: "PATH", help: "OCI runtime binary, found on PATH (default runc)" },
     { name: "log-size-max", type: "string", value: "BYTES", help: "cap on each process's log file (default: no cap)" },
     { name: "cgroup-parent", type: "string", value: "PATH", help: "cgroup under which containers go, as <PATH>/<namespace>/<id> (default /berth)" },
     ...LISTEN_OPTIONS,
+    { name: "default-network", type: "string", value: "NAME", help: "what a container naming no network joins: a network, or none (default: the berth bridge network)" },
+    { name: "network-subnet", type: "string", value: "CIDR", help: "the default network's subnet (default 10.87.0.0/16)" },
+    { name: "network-bridge", type: "string", value: "DEVICE", help: "the default network's bridge device (default berth0)" },
   ],
   details: "Prints `berth: serving on <socket>` once ready (and tells systemd READY=1 when started with Type=notify). Needs root, runc and conmon.",
   async run(ctx) {
@@ -26,6 +29,9 @@ export const serveCommand: Command = {
     const runtime = stringOption(ctx, "runtime");
     const logSizeMax = stringOption(ctx, "log-size-max");
     const cgroupParent = stringOption(ctx, "cgroup-parent");
+    const defaultNetwork = stringOption(ctx, "default-network");
+    const subnet = stringOption(ctx, "network-subnet");
+    const bridge = stringOption(ctx, "network-bridge");
     if (cgroupParent !== undefined && !/^(\/[a-zA-Z0-9_.-]+)+$/.test(cgroupParent)) {
       throw new BerthError("invalid_argument", `--cgroup-parent ${JSON.stringify(cgroupParent)} must be an absolute cgroup path such as /berth or /kubepods/berth`);
     }
@@ -38,6 +44,10 @@ export const serveCommand: Command = {
       ...(runtime !== undefined && { runtime }),
       ...(cgroupParent !== undefined && { cgroupParent }),
       ...(logSizeMax !== undefined && { logSizeMax: Number(parseSize(logSizeMax, "--log-size-max")) }),
+      network: {
+        ...(defaultNetwork !== undefined && { defaultNetwork }),
+        bridge: { ...(subnet !== undefined && { subnet }), ...(bridge !== undefined && { bridge }) },
+      },
       onError: (err) => ctx.stderr.write(`berth: ${BerthError.from(err).message}\n`),
     });
     ctx.stdout.write(`berth: serving on ${socket}${remote.tcpAddress === undefined ? "" : ` and tcp ${remote.tcpAddress}${tcp?.tls === undefined ? " (insecure)" : tcp.tls.clientCa === undefined ? " (tls)" : " (mtls)"}`}\n`);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file berth/v1/types.proto.
  */
 export const file_berth_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChRiZXJ0aC92MS90eXBlcy5wcm90bxIIYmVydGgudjEiOQoEVXNlchILCgN1aWQYASABKA0SCwoDZ2lkGAIgASgNEhcKD2FkZGl0aW9uYWxfZ2lkcxgDIAMoDSIsCgtDb25zb2xlU2l6ZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0ioQEKC1Byb2Nlc3NTcGVjEgwKBGFyZ3MYASADKAkSCwoDZW52GAIgAygJEgsKA2N3ZBgDIAEoCRIcCgR1c2VyGAQgASgLMg4uYmVydGgudjEuVXNlchIQCgh0ZXJtaW5hbBgFIAEoCBIrCgxjb25zb2xlX3NpemUYBiABKAsyFS5iZXJ0aC52MS5Db25zb2xlU2l6ZRINCgVzdGRpbhgHIAEoCCLlAwoJUmVzb3VyY2VzEh8KEm1lbW9yeV9saW1pdF9ieXRlcxgBIAEoA0gAiAEBEiQKF21lbW9yeV9zd2FwX2xpbWl0X2J5dGVzGAIgASgDSAGIAQESFwoKY3B1X3NoYXJlcxgDIAEoBEgCiAEBEhkKDGNwdV9xdW90YV91cxgEIAEoA0gDiAEBEhoKDWNwdV9wZXJpb2RfdXMYBSABKARIBIgBARIXCgpwaWRzX2xpbWl0GAYgASgDSAWIAQESGAoLY3B1c2V0X2NwdXMYByABKAlIBogBARIlChhtZW1vcnlfcmVzZXJ2YXRpb25fYnl0ZXMYCCABKANIB4gBARIZCgxibGtpb193ZWlnaHQYCSABKA1ICIgBARIRCgRjcHVzGAogASgBSAmIAQFCFQoTX21lbW9yeV9saW1pdF9ieXRlc0IaChhfbWVtb3J5X3N3YXBfbGltaXRfYnl0ZXNCDQoLX2NwdV9zaGFyZXNCDwoNX2NwdV9xdW90YV91c0IQCg5fY3B1X3BlcmlvZF91c0INCgtfcGlkc19saW1pdEIOCgxfY3B1c2V0X2NwdXNCGwoZX21lbW9yeV9yZXNlcnZhdGlvbl9ieXRlc0IPCg1fYmxraW9fd2VpZ2h0QgcKBV9jcHVzIj8KBU1vdW50Eg4KBnNvdXJjZRgBIAEoCRITCgtkZXN0aW5hdGlvbhgCIAEoCRIRCglyZWFkX29ubHkYAyABKAgiSwoGUm9vdGZzEg4KBHBhdGgYASABKAlIABIUCgppbWFnZV9wYXRoGAIgASgJSAASEQoJcmVhZF9vbmx5GAMgASgIQggKBnNvdXJjZSK6AQoNUmVzdGFydFBvbGljeRIqCgRraW5kGAEgASgOMhwuYmVydGgudjEuUmVzdGFydFBvbGljeS5LaW5kEhMKC21heF9yZXRyaWVzGAIgASgNImgKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEgsKB0tJTkRfTk8QARIPCgtLSU5EX0FMV0FZUxACEhMKD0tJTkRfT05fRkFJTFVSRRADEhcKE0tJTkRfVU5MRVNTX1NUT1BQRUQQBCKSAgoLUHJvY2Vzc0luZm8SCgoCaWQYASABKAkSCwoDcGlkGAIgASgNEiAKBnN0YXR1cxgDIAEoDjIQLmJlcnRoLnYxLlN0YXR1cxIWCglleGl0X2NvZGUYBCABKAVIAIgBARIuCgpzdGFydGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglleGl0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGFyZ3MYByADKAkSEAoIdGVybWluYWwYCCABKAgSDQoFc3RkaW4YCSABKAgSFAoMbW9uaXRvcl9kaWVkGAogASgIQgwKCl9leGl0X2NvZGUixgQKCUNvbnRhaW5lchIKCgJpZBgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSIAoGc3RhdHVzGAMgASgOMhAuYmVydGgudjEuU3RhdHVzEgsKA3BpZBgEIAEoDRIvCgZsYWJlbHMYBSADKAsyHy5iZXJ0aC52MS5Db250YWluZXIuTGFiZWxzRW50cnkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoJZXhpdF9jb2RlGAcgASgFSACIAQESLQoJZXhpdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpvb21fa2lsbGVkGAkgASgIEg4KBmJ1bmRsZRgKIAEoCRIoCglwcm9jZXNzZXMYCyADKAsyFS5iZXJ0aC52MS5Qcm9jZXNzSW5mbxIvCg5yZXN0YXJ0X3BvbGljeRgMIAEoCzIXLmJlcnRoLnYxLlJlc3RhcnRQb2xpY3kSFQoNcmVzdGFydF9jb3VudBgNIAEoDRIUCgxtb25pdG9yX2RpZWQYDiABKAgSMwoPbmV4dF9yZXN0YXJ0X2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgQIAEoBBITCgtzdG9wX3NpZ25hbBgRIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgwKCl9leGl0X2NvZGUimQMKD0NvbnRhaW5lckNvbmZpZxImCgdwcm9jZXNzGAEgASgLMhUuYmVydGgudjEuUHJvY2Vzc1NwZWMSFQoNb2NpX3NwZWNfanNvbhgCIAEoDBIgCgZyb290ZnMYAyABKAsyEC5iZXJ0aC52MS5Sb290ZnMSJgoJcmVzb3VyY2VzGAQgASgLMhMuYmVydGgudjEuUmVzb3VyY2VzEhAKCGhvc3RuYW1lGAUgASgJEh8KBm1vdW50cxgGIAMoCzIPLmJlcnRoLnYxLk1vdW50Ei8KDnJlc3RhcnRfcG9saWN5GAcgASgLMhcuYmVydGgudjEuUmVzdGFydFBvbGljeRITCgtzdG9wX3NpZ25hbBgIIAEoCRI1CgZsYWJlbHMYCSADKAsyJS5iZXJ0aC52MS5Db250YWluZXJDb25maWcuTGFiZWxzRW50cnkSHgoFaG9va3MYCiABKAsyDy5iZXJ0aC52MS5Ib29rcxotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImEKBEhvb2sSDAoEcGF0aBgBIAEoCRIMCgRhcmdzGAIgAygJEgsKA2VudhgDIAMoCRIcCg90aW1lb3V0X3NlY29uZHMYBCABKA1IAIgBAUISChBfdGltZW91dF9zZWNvbmRzIukBCgVIb29rcxIgCghwcmVzdGFydBgBIAMoCzIOLmJlcnRoLnYxLkhvb2sSJgoOY3JlYXRlX3J1bnRpbWUYAiADKAsyDi5iZXJ0aC52MS5Ib29rEigKEGNyZWF0ZV9jb250YWluZXIYAyADKAsyDi5iZXJ0aC52MS5Ib29rEicKD3N0YXJ0X2NvbnRhaW5lchgEIAMoCzIOLmJlcnRoLnYxLkhvb2sSIQoJcG9zdHN0YXJ0GAUgAygLMg4uYmVydGgudjEuSG9vaxIgCghwb3N0c3RvcBgGIAMoCzIOLmJlcnRoLnYxLkhvb2sieAoKRXhpdFN0YXR1cxIRCglleGl0X2NvZGUYASABKAUSLQoJZXhpdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpvb21fa2lsbGVkGAMgASgIEhQKDG1vbml0b3JfZGllZBgEIAEoCCKZBQoFU3RhdHMSKwoHcmVhZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIAoDY3B1GAIgASgLMhMuYmVydGgudjEuU3RhdHMuQ3B1EiYKBm1lbW9yeRgDIAEoCzIWLmJlcnRoLnYxLlN0YXRzLk1lbW9yeRIiCgRwaWRzGAQgASgLMhQuYmVydGgudjEuU3RhdHMuUGlkcxIpCghibG9ja19pbxgFIAEoCzIXLmJlcnRoLnYxLlN0YXRzLkJsb2NrSW8agAEKA0NwdRIQCgh1c2FnZV9ucxgBIAEoBBIPCgd1c2VyX25zGAIgASgEEhEKCXN5c3RlbV9ucxgDIAEoBBIZChF0aHJvdHRsZWRfcGVyaW9kcxgEIAEoBBIUCgx0aHJvdHRsZWRfbnMYBSABKAQSEgoKbGltaXRfY3B1cxgGIAEoARq1AQoGTWVtb3J5EhMKC3VzYWdlX2J5dGVzGAEgASgEEhMKC2xpbWl0X2J5dGVzGAIgASgEEhcKD21heF91c2FnZV9ieXRlcxgDIAEoBBITCgtjYWNoZV9ieXRlcxgEIAEoBBIRCglyc3NfYnl0ZXMYBSABKAQSEgoKc3dhcF9ieXRlcxgGIAEoBBIRCglvb21fa2lsbHMYByABKAQSGQoRcmVzZXJ2YXRpb25fYnl0ZXMYCCABKAQaJgoEUGlkcxIPCgdjdXJyZW50GAEgASgEEg0KBWxpbWl0GAIgASgEGmcKB0Jsb2NrSW8SEgoKcmVhZF9ieXRlcxgBIAEoBBITCgt3cml0ZV9ieXRlcxgCIAEoBBIQCghyZWFkX29wcxgDIAEoBBIRCgl3cml0ZV9vcHMYBCABKAQSDgoGd2VpZ2h0GAUgASgNIl8KDlByb2Nlc3NTdW1tYXJ5EgsKA3BpZBgBIAEoDRIMCgRwcGlkGAIgASgNEg8KB2NvbW1hbmQYAyABKAkSEgoKcHJvY2Vzc19pZBgEIAEoCRINCgVzdGF0ZRgFIAEoCSKuAgoFRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSEQoJbmFtZXNwYWNlGAIgASgJEhQKDGNvbnRhaW5lcl9pZBgDIAEoCRISCgpwcm9jZXNzX2lkGAQgASgJEiEKBHR5cGUYBSABKA4yEy5iZXJ0aC52MS5FdmVudFR5cGUSCwoDcGlkGAYgASgNEhEKCWV4aXRfY29kZRgHIAEoBRItCgl0aW1lc3RhbXAYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCm9vbV9raWxsZWQYCSABKAgSFAoMbW9uaXRvcl9kaWVkGAogASgIEhAKCHJldmlzaW9uGAsgASgEEhIKCmhvb2tfc3RhZ2UYDCABKAkSFAoMaG9va19tZXNzYWdlGA0gASgJKoYBCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX0NSRUFURUQQARISCg5TVEFUVVNfUlVOTklORxACEhEKDVNUQVRVU19QQVVTRUQQAxISCg5TVEFUVVNfU1RPUFBFRBAEEhUKEVNUQVRVU19SRVNUQVJUSU5HEAUq0gIKCUV2ZW50VHlwZRIaChZFVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHgoaRVZFTlRfVFlQRV9TVEFSVF9DT05UQUlORVIQARIUChBFVkVOVF9UWVBFX1BBVVNFEAISFQoRRVZFTlRfVFlQRV9SRVNVTUUQAxITCg9FVkVOVF9UWVBFX0VYSVQQBBIWChJFVkVOVF9UWVBFX1JFU1RBUlQQBRIWChJFVkVOVF9UWVBFX1JFU1RPUkUQBhIcChhFVkVOVF9UWVBFX1NUQVJUX1BST0NFU1MQBxIbChdFVkVOVF9UWVBFX0VYSVRfUFJPQ0VTUxAIEhIKDkVWRU5UX1RZUEVfT09NEAkSFQoRRVZFTlRfVFlQRV9DUkVBVEUQChIVChFFVkVOVF9UWVBFX0RFTEVURRALEhoKFkVWRU5UX1RZUEVfSE9PS19GQUlMRUQQDCpVCglMb2dTdHJlYW0SGgoWTE9HX1NUUkVBTV9VTlNQRUNJRklFRBAAEhUKEUxPR19TVFJFQU1fU1RET1VUEAESFQoRTE9HX1NUUkVBTV9TVERFUlIQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChRiZXJ0aC92MS90eXBlcy5wcm90bxIIYmVydGgudjEiOQoEVXNlchILCgN1aWQYASABKA0SCwoDZ2lkGAIgASgNEhcKD2FkZGl0aW9uYWxfZ2lkcxgDIAMoDSIsCgtDb25zb2xlU2l6ZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0ioQEKC1Byb2Nlc3NTcGVjEgwKBGFyZ3MYASADKAkSCwoDZW52GAIgAygJEgsKA2N3ZBgDIAEoCRIcCgR1c2VyGAQgASgLMg4uYmVydGgudjEuVXNlchIQCgh0ZXJtaW5hbBgFIAEoCBIrCgxjb25zb2xlX3NpemUYBiABKAsyFS5iZXJ0aC52MS5Db25zb2xlU2l6ZRINCgVzdGRpbhgHIAEoCCLlAwoJUmVzb3VyY2VzEh8KEm1lbW9yeV9saW1pdF9ieXRlcxgBIAEoA0gAiAEBEiQKF21lbW9yeV9zd2FwX2xpbWl0X2J5dGVzGAIgASgDSAGIAQESFwoKY3B1X3NoYXJlcxgDIAEoBEgCiAEBEhkKDGNwdV9xdW90YV91cxgEIAEoA0gDiAEBEhoKDWNwdV9wZXJpb2RfdXMYBSABKARIBIgBARIXCgpwaWRzX2xpbWl0GAYgASgDSAWIAQESGAoLY3B1c2V0X2NwdXMYByABKAlIBogBARIlChhtZW1vcnlfcmVzZXJ2YXRpb25fYnl0ZXMYCCABKANIB4gBARIZCgxibGtpb193ZWlnaHQYCSABKA1ICIgBARIRCgRjcHVzGAogASgBSAmIAQFCFQoTX21lbW9yeV9saW1pdF9ieXRlc0IaChhfbWVtb3J5X3N3YXBfbGltaXRfYnl0ZXNCDQoLX2NwdV9zaGFyZXNCDwoNX2NwdV9xdW90YV91c0IQCg5fY3B1X3BlcmlvZF91c0INCgtfcGlkc19saW1pdEIOCgxfY3B1c2V0X2NwdXNCGwoZX21lbW9yeV9yZXNlcnZhdGlvbl9ieXRlc0IPCg1fYmxraW9fd2VpZ2h0QgcKBV9jcHVzIj8KBU1vdW50Eg4KBnNvdXJjZRgBIAEoCRITCgtkZXN0aW5hdGlvbhgCIAEoCRIRCglyZWFkX29ubHkYAyABKAgiSwoGUm9vdGZzEg4KBHBhdGgYASABKAlIABIUCgppbWFnZV9wYXRoGAIgASgJSAASEQoJcmVhZF9vbmx5GAMgASgIQggKBnNvdXJjZSK6AQoNUmVzdGFydFBvbGljeRIqCgRraW5kGAEgASgOMhwuYmVydGgudjEuUmVzdGFydFBvbGljeS5LaW5kEhMKC21heF9yZXRyaWVzGAIgASgNImgKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEgsKB0tJTkRfTk8QARIPCgtLSU5EX0FMV0FZUxACEhMKD0tJTkRfT05fRkFJTFVSRRADEhcKE0tJTkRfVU5MRVNTX1NUT1BQRUQQBCKSAgoLUHJvY2Vzc0luZm8SCgoCaWQYASABKAkSCwoDcGlkGAIgASgNEiAKBnN0YXR1cxgDIAEoDjIQLmJlcnRoLnYxLlN0YXR1cxIWCglleGl0X2NvZGUYBCABKAVIAIgBARIuCgpzdGFydGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglleGl0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGFyZ3MYByADKAkSEAoIdGVybWluYWwYCCABKAgSDQoFc3RkaW4YCSABKAgSFAoMbW9uaXRvcl9kaWVkGAogASgIQgwKCl9leGl0X2NvZGUisQUKCUNvbnRhaW5lchIKCgJpZBgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSIAoGc3RhdHVzGAMgASgOMhAuYmVydGgudjEuU3RhdHVzEgsKA3BpZBgEIAEoDRIvCgZsYWJlbHMYBSADKAsyHy5iZXJ0aC52MS5Db250YWluZXIuTGFiZWxzRW50cnkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoJZXhpdF9jb2RlGAcgASgFSACIAQESLQoJZXhpdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpvb21fa2lsbGVkGAkgASgIEg4KBmJ1bmRsZRgKIAEoCRIoCglwcm9jZXNzZXMYCyADKAsyFS5iZXJ0aC52MS5Qcm9jZXNzSW5mbxIvCg5yZXN0YXJ0X3BvbGljeRgMIAEoCzIXLmJlcnRoLnYxLlJlc3RhcnRQb2xpY3kSFQoNcmVzdGFydF9jb3VudBgNIAEoDRIUCgxtb25pdG9yX2RpZWQYDiABKAgSMwoPbmV4dF9yZXN0YXJ0X2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgQIAEoBBITCgtzdG9wX3NpZ25hbBgRIAEoCRIUCgxuZXR3b3JrX21vZGUYFCABKAkSLQoIbmV0d29ya3MYFSADKAsyGy5iZXJ0aC52MS5OZXR3b3JrQXR0YWNobWVudBIkCgVwb3J0cxgWIAMoCzIVLmJlcnRoLnYxLlBvcnRCaW5kaW5nGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDAoKX2V4aXRfY29kZSJbCgtQb3J0QmluZGluZxIPCgdob3N0X2lwGAEgASgJEhEKCWhvc3RfcG9ydBgCIAEoDRIWCg5jb250YWluZXJfcG9ydBgDIAEoDRIQCghwcm90b2NvbBgEIAEoCSKkAQoRTmV0d29ya0F0dGFjaG1lbnQSDwoHbmV0d29yaxgBIAEoCRIRCglpbnRlcmZhY2UYAiABKAkSEwoLbWFjX2FkZHJlc3MYAyABKAkSFAoMaXB2NF9hZGRyZXNzGAQgASgJEhQKDGlwdjRfZ2F0ZXdheRgFIAEoCRIUCgxpcHY2X2FkZHJlc3MYBiABKAkSFAoMaXB2Nl9nYXRld2F5GAcgASgJIuUDCg9Db250YWluZXJDb25maWcSJgoHcHJvY2VzcxgBIAEoCzIVLmJlcnRoLnYxLlByb2Nlc3NTcGVjEhUKDW9jaV9zcGVjX2pzb24YAiABKAwSIAoGcm9vdGZzGAMgASgLMhAuYmVydGgudjEuUm9vdGZzEiYKCXJlc291cmNlcxgEIAEoCzITLmJlcnRoLnYxLlJlc291cmNlcxIQCghob3N0bmFtZRgFIAEoCRIfCgZtb3VudHMYBiADKAsyDy5iZXJ0aC52MS5Nb3VudBIvCg5yZXN0YXJ0X3BvbGljeRgHIAEoCzIXLmJlcnRoLnYxLlJlc3RhcnRQb2xpY3kSEwoLc3RvcF9zaWduYWwYCCABKAkSNQoGbGFiZWxzGAkgAygLMiUuYmVydGgudjEuQ29udGFpbmVyQ29uZmlnLkxhYmVsc0VudHJ5Eh4KBWhvb2tzGAogASgLMg8uYmVydGgudjEuSG9va3MSDwoHbmV0d29yaxgNIAEoCRIkCgVwb3J0cxgOIAMoCzIVLmJlcnRoLnYxLlBvcnRCaW5kaW5nEhMKC2Ruc19zZXJ2ZXJzGA8gAygJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiYQoESG9vaxIMCgRwYXRoGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZW52GAMgAygJEhwKD3RpbWVvdXRfc2Vjb25kcxgEIAEoDUgAiAEBQhIKEF90aW1lb3V0X3NlY29uZHMi6QEKBUhvb2tzEiAKCHByZXN0YXJ0GAEgAygLMg4uYmVydGgudjEuSG9vaxImCg5jcmVhdGVfcnVudGltZRgCIAMoCzIOLmJlcnRoLnYxLkhvb2sSKAoQY3JlYXRlX2NvbnRhaW5lchgDIAMoCzIOLmJlcnRoLnYxLkhvb2sSJwoPc3RhcnRfY29udGFpbmVyGAQgAygLMg4uYmVydGgudjEuSG9vaxIhCglwb3N0c3RhcnQYBSADKAsyDi5iZXJ0aC52MS5Ib29rEiAKCHBvc3RzdG9wGAYgAygLMg4uYmVydGgudjEuSG9vayJ4CgpFeGl0U3RhdHVzEhEKCWV4aXRfY29kZRgBIAEoBRItCglleGl0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCm9vbV9raWxsZWQYAyABKAgSFAoMbW9uaXRvcl9kaWVkGAQgASgIIpkFCgVTdGF0cxIrCgdyZWFkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIgCgNjcHUYAiABKAsyEy5iZXJ0aC52MS5TdGF0cy5DcHUSJgoGbWVtb3J5GAMgASgLMhYuYmVydGgudjEuU3RhdHMuTWVtb3J5EiIKBHBpZHMYBCABKAsyFC5iZXJ0aC52MS5TdGF0cy5QaWRzEikKCGJsb2NrX2lvGAUgASgLMhcuYmVydGgudjEuU3RhdHMuQmxvY2tJbxqAAQoDQ3B1EhAKCHVzYWdlX25zGAEgASgEEg8KB3VzZXJfbnMYAiABKAQSEQoJc3lzdGVtX25zGAMgASgEEhkKEXRocm90dGxlZF9wZXJpb2RzGAQgASgEEhQKDHRocm90dGxlZF9ucxgFIAEoBBISCgpsaW1pdF9jcHVzGAYgASgBGrUBCgZNZW1vcnkSEwoLdXNhZ2VfYnl0ZXMYASABKAQSEwoLbGltaXRfYnl0ZXMYAiABKAQSFwoPbWF4X3VzYWdlX2J5dGVzGAMgASgEEhMKC2NhY2hlX2J5dGVzGAQgASgEEhEKCXJzc19ieXRlcxgFIAEoBBISCgpzd2FwX2J5dGVzGAYgASgEEhEKCW9vbV9raWxscxgHIAEoBBIZChFyZXNlcnZhdGlvbl9ieXRlcxgIIAEoBBomCgRQaWRzEg8KB2N1cnJlbnQYASABKAQSDQoFbGltaXQYAiABKAQaZwoHQmxvY2tJbxISCgpyZWFkX2J5dGVzGAEgASgEEhMKC3dyaXRlX2J5dGVzGAIgASgEEhAKCHJlYWRfb3BzGAMgASgEEhEKCXdyaXRlX29wcxgEIAEoBBIOCgZ3ZWlnaHQYBSABKA0iXwoOUHJvY2Vzc1N1bW1hcnkSCwoDcGlkGAEgASgNEgwKBHBwaWQYAiABKA0SDwoHY29tbWFuZBgDIAEoCRISCgpwcm9jZXNzX2lkGAQgASgJEg0KBXN0YXRlGAUgASgJItACCgVFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIRCgluYW1lc3BhY2UYAiABKAkSFAoMY29udGFpbmVyX2lkGAMgASgJEhIKCnByb2Nlc3NfaWQYBCABKAkSIQoEdHlwZRgFIAEoDjITLmJlcnRoLnYxLkV2ZW50VHlwZRILCgNwaWQYBiABKA0SEQoJZXhpdF9jb2RlGAcgASgFEi0KCXRpbWVzdGFtcBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKb29tX2tpbGxlZBgJIAEoCBIUCgxtb25pdG9yX2RpZWQYCiABKAgSEAoIcmV2aXNpb24YCyABKAQSEgoKaG9va19zdGFnZRgMIAEoCRIUCgxob29rX21lc3NhZ2UYDSABKAkSDwoHbmV0d29yaxgQIAEoCRIPCgdhZGRyZXNzGBEgASgJKoYBCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX0NSRUFURUQQARISCg5TVEFUVVNfUlVOTklORxACEhEKDVNUQVRVU19QQVVTRUQQAxISCg5TVEFUVVNfU1RPUFBFRBAEEhUKEVNUQVRVU19SRVNUQVJUSU5HEAUq0wMKCUV2ZW50VHlwZRIaChZFVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHgoaRVZFTlRfVFlQRV9TVEFSVF9DT05UQUlORVIQARIUChBFVkVOVF9UWVBFX1BBVVNFEAISFQoRRVZFTlRfVFlQRV9SRVNVTUUQAxITCg9FVkVOVF9UWVBFX0VYSVQQBBIWChJFVkVOVF9UWVBFX1JFU1RBUlQQBRIWChJFVkVOVF9UWVBFX1JFU1RPUkUQBhIcChhFVkVOVF9UWVBFX1NUQVJUX1BST0NFU1MQBxIbChdFVkVOVF9UWVBFX0VYSVRfUFJPQ0VTUxAIEhIKDkVWRU5UX1RZUEVfT09NEAkSFQoRRVZFTlRfVFlQRV9DUkVBVEUQChIVChFFVkVOVF9UWVBFX0RFTEVURRALEhoKFkVWRU5UX1RZUEVfSE9PS19GQUlMRUQQDBIdChlFVkVOVF9UWVBFX05FVFdPUktfQ1JFQVRFEB4SHQoZRVZFTlRfVFlQRV9ORVRXT1JLX1JFTU9WRRAfEh4KGkVWRU5UX1RZUEVfTkVUV09SS19DT05ORUNUECASIQodRVZFTlRfVFlQRV9ORVRXT1JLX0RJU0NPTk5FQ1QQISpVCglMb2dTdHJlYW0SGgoWTE9HX1NUUkVBTV9VTlNQRUNJRklFRBAAEhUKEUxPR19TVFJFQU1fU1RET1VUEAESFQoRTE9HX1NUUkVBTV9TVERFUlIQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * User is the identity a process runs as inside the container.
@@ -521,6 +521,29 @@ export type Container = Message<"berth.v1.Container"> & {
    * @generated from field: string stop_signal = 17;
    */
   stopSignal: string;
+
+  /**
+   * network_mode is "none", "host" or "bridge".
+   *
+   * @generated from field: string network_mode = 20;
+   */
+  networkMode: string;
+
+  /**
+   * networks are the container's addresses on its bridge network, while a
+   * run of it holds them (a stopped container gives them back).
+   *
+   * @generated from field: repeated berth.v1.NetworkAttachment networks = 21;
+   */
+  networks: NetworkAttachment[];
+
+  /**
+   * ports are the published ports as bound: host_port is the one chosen
+   * when 0 was asked for. Empty while the container holds no address.
+   *
+   * @generated from field: repeated berth.v1.PortBinding ports = 22;
+   */
+  ports: PortBinding[];
 };
 
 /**
@@ -529,6 +552,101 @@ export type Container = Message<"berth.v1.Container"> & {
  */
 export const ContainerSchema: GenMessage<Container> = /*@__PURE__*/
   messageDesc(file_berth_v1_types, 8);
+
+/**
+ * PortBinding publishes a container port on the host, as Docker's -p.
+ *
+ * @generated from message berth.v1.PortBinding
+ */
+export type PortBinding = Message<"berth.v1.PortBinding"> & {
+  /**
+   * host_ip is the host address to listen on; empty means every address.
+   *
+   * @generated from field: string host_ip = 1;
+   */
+  hostIp: string;
+
+  /**
+   * host_port 0 picks a free port (reported back in Container.ports).
+   *
+   * @generated from field: uint32 host_port = 2;
+   */
+  hostPort: number;
+
+  /**
+   * @generated from field: uint32 container_port = 3;
+   */
+  containerPort: number;
+
+  /**
+   * protocol is "tcp" (the default, when empty) or "udp".
+   *
+   * @generated from field: string protocol = 4;
+   */
+  protocol: string;
+};
+
+/**
+ * Describes the message berth.v1.PortBinding.
+ * Use `create(PortBindingSchema)` to create a new message.
+ */
+export const PortBindingSchema: GenMessage<PortBinding> = /*@__PURE__*/
+  messageDesc(file_berth_v1_types, 9);
+
+/**
+ * NetworkAttachment is a container's interface on one network.
+ *
+ * @generated from message berth.v1.NetworkAttachment
+ */
+export type NetworkAttachment = Message<"berth.v1.NetworkAttachment"> & {
+  /**
+   * @generated from field: string network = 1;
+   */
+  network: string;
+
+  /**
+   * interface is the name inside the container (eth0).
+   *
+   * @generated from field: string interface = 2;
+   */
+  interface: string;
+
+  /**
+   * @generated from field: string mac_address = 3;
+   */
+  macAddress: string;
+
+  /**
+   * ipv4_address is the address with its prefix length (10.88.0.2/16).
+   *
+   * @generated from field: string ipv4_address = 4;
+   */
+  ipv4Address: string;
+
+  /**
+   * @generated from field: string ipv4_gateway = 5;
+   */
+  ipv4Gateway: string;
+
+  /**
+   * ipv6_address is set when the network has an IPv6 subnet.
+   *
+   * @generated from field: string ipv6_address = 6;
+   */
+  ipv6Address: string;
+
+  /**
+   * @generated from field: string ipv6_gateway = 7;
+   */
+  ipv6Gateway: string;
+};
+
+/**
+ * Describes the message berth.v1.NetworkAttachment.
+ * Use `create(NetworkAttachmentSchema)` to create a new message.
+ */
+export const NetworkAttachmentSchema: GenMessage<NetworkAttachment> = /*@__PURE__*/
+  messageDesc(file_berth_v1_types, 10);
 
 /**
  * ContainerConfig is what a container was made with, as changed since by
@@ -594,6 +712,24 @@ export type ContainerConfig = Message<"berth.v1.ContainerConfig"> & {
    * @generated from field: berth.v1.Hooks hooks = 10;
    */
   hooks?: Hooks | undefined;
+
+  /**
+   * network, ports and dns_servers are as given at Create (host_port 0
+   * stays 0 here; Container.ports has the port chosen).
+   *
+   * @generated from field: string network = 13;
+   */
+  network: string;
+
+  /**
+   * @generated from field: repeated berth.v1.PortBinding ports = 14;
+   */
+  ports: PortBinding[];
+
+  /**
+   * @generated from field: repeated string dns_servers = 15;
+   */
+  dnsServers: string[];
 };
 
 /**
@@ -601,7 +737,7 @@ export type ContainerConfig = Message<"berth.v1.ContainerConfig"> & {
  * Use `create(ContainerConfigSchema)` to create a new message.
  */
 export const ContainerConfigSchema: GenMessage<ContainerConfig> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 9);
+  messageDesc(file_berth_v1_types, 11);
 
 /**
  * Hook is one OCI hook: a program on the daemon's host (for
@@ -651,7 +787,7 @@ export type Hook = Message<"berth.v1.Hook"> & {
  * Use `create(HookSchema)` to create a new message.
  */
 export const HookSchema: GenMessage<Hook> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 10);
+  messageDesc(file_berth_v1_types, 12);
 
 /**
  * Hooks are a container's OCI hooks by stage (runtime-spec config.md),
@@ -715,7 +851,7 @@ export type Hooks = Message<"berth.v1.Hooks"> & {
  * Use `create(HooksSchema)` to create a new message.
  */
 export const HooksSchema: GenMessage<Hooks> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 11);
+  messageDesc(file_berth_v1_types, 13);
 
 /**
  * ExitStatus is how a process ended.
@@ -752,7 +888,7 @@ export type ExitStatus = Message<"berth.v1.ExitStatus"> & {
  * Use `create(ExitStatusSchema)` to create a new message.
  */
 export const ExitStatusSchema: GenMessage<ExitStatus> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 12);
+  messageDesc(file_berth_v1_types, 14);
 
 /**
  * Stats is one snapshot of a container's resource use, read from its cgroup.
@@ -791,7 +927,7 @@ export type Stats = Message<"berth.v1.Stats"> & {
  * Use `create(StatsSchema)` to create a new message.
  */
 export const StatsSchema: GenMessage<Stats> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 13);
+  messageDesc(file_berth_v1_types, 15);
 
 /**
  * @generated from message berth.v1.Stats.Cpu
@@ -836,7 +972,7 @@ export type Stats_Cpu = Message<"berth.v1.Stats.Cpu"> & {
  * Use `create(Stats_CpuSchema)` to create a new message.
  */
 export const Stats_CpuSchema: GenMessage<Stats_Cpu> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 13, 0);
+  messageDesc(file_berth_v1_types, 15, 0);
 
 /**
  * @generated from message berth.v1.Stats.Memory
@@ -892,7 +1028,7 @@ export type Stats_Memory = Message<"berth.v1.Stats.Memory"> & {
  * Use `create(Stats_MemorySchema)` to create a new message.
  */
 export const Stats_MemorySchema: GenMessage<Stats_Memory> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 13, 1);
+  messageDesc(file_berth_v1_types, 15, 1);
 
 /**
  * @generated from message berth.v1.Stats.Pids
@@ -916,7 +1052,7 @@ export type Stats_Pids = Message<"berth.v1.Stats.Pids"> & {
  * Use `create(Stats_PidsSchema)` to create a new message.
  */
 export const Stats_PidsSchema: GenMessage<Stats_Pids> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 13, 2);
+  messageDesc(file_berth_v1_types, 15, 2);
 
 /**
  * @generated from message berth.v1.Stats.BlockIo
@@ -955,7 +1091,7 @@ export type Stats_BlockIo = Message<"berth.v1.Stats.BlockIo"> & {
  * Use `create(Stats_BlockIoSchema)` to create a new message.
  */
 export const Stats_BlockIoSchema: GenMessage<Stats_BlockIo> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 13, 3);
+  messageDesc(file_berth_v1_types, 15, 3);
 
 /**
  * ProcessSummary is one process inside a container, as the kernel sees it.
@@ -999,7 +1135,7 @@ export type ProcessSummary = Message<"berth.v1.ProcessSummary"> & {
  * Use `create(ProcessSummarySchema)` to create a new message.
  */
 export const ProcessSummarySchema: GenMessage<ProcessSummary> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 14);
+  messageDesc(file_berth_v1_types, 16);
 
 /**
  * Event is one state change of a container or process.
@@ -1093,6 +1229,20 @@ export type Event = Message<"berth.v1.Event"> & {
    * @generated from field: string hook_message = 13;
    */
   hookMessage: string;
+
+  /**
+   * network is the network of a network event.
+   *
+   * @generated from field: string network = 16;
+   */
+  network: string;
+
+  /**
+   * address is the container's address on connect and disconnect.
+   *
+   * @generated from field: string address = 17;
+   */
+  address: string;
 };
 
 /**
@@ -1100,7 +1250,7 @@ export type Event = Message<"berth.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_berth_v1_types, 15);
+  messageDesc(file_berth_v1_types, 17);
 
 /**
  * Status is the lifecycle state of a container's init process or of an
@@ -1254,6 +1404,37 @@ export enum EventType {
    * @generated from enum value: EVENT_TYPE_HOOK_FAILED = 12;
    */
   HOOK_FAILED = 12,
+
+  /**
+   * Network events: Event.network names the network; container_id is empty
+   * for network-create and network-remove.
+   *
+   * "network-create"
+   *
+   * @generated from enum value: EVENT_TYPE_NETWORK_CREATE = 30;
+   */
+  NETWORK_CREATE = 30,
+
+  /**
+   * "network-remove"
+   *
+   * @generated from enum value: EVENT_TYPE_NETWORK_REMOVE = 31;
+   */
+  NETWORK_REMOVE = 31,
+
+  /**
+   * "connect": the container got its address (Event.address) on the network
+   *
+   * @generated from enum value: EVENT_TYPE_NETWORK_CONNECT = 32;
+   */
+  NETWORK_CONNECT = 32,
+
+  /**
+   * "disconnect": it gave its address back (its run ended, or it was deleted)
+   *
+   * @generated from enum value: EVENT_TYPE_NETWORK_DISCONNECT = 33;
+   */
+  NETWORK_DISCONNECT = 33,
 }
 
 /**

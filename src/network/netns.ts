@@ -1,0 +1,35 @@
+// A persistent network namespace per container: a new namespace bound onto
+// a file, so it outlives the process that made it and the daemon, as
+// Podman's and CRI-O's pinns do (a bind-mounted nsfs). CNI plugins enter it
+// by path, and runc joins it through the spec's network namespace path.
+//
+// `unshare --net=FILE` makes the namespace and the bind mount in one
+// process; Node cannot call unshare(2) or mount(2) itself.
+import { open, rm } from "node:fs/promises";
+
+import { BerthError } from "../errors/berth-error.js";
+import { isMountPoint as isMounted } from "../rootfs/overlay.js";
+import { loadExeca } from "../runtime/lazy-execa.js";
+
+// createNetns makes a network namespace bound at path (an empty file is
+// made for the mount point first).
+export async function createNetns(path: string): Promise<void> {
+  await (await open(path, "a", 0o600)).close();
+  const execa = await loadExeca();
+  const r = await execa("unshare", [`--net=${path}`, "true"], { reject: false });
+  if (r.exitCode !== 0) throw new BerthError("internal", `cannot create a network namespace at ${path}: ${String(r.stderr).trim()}`);
+}
+
+// removeNetns unbinds the namespace at path and removes the file; the
+// kernel frees the namespace once no process is left in it. A path that
+// is not mounted (a Create cut short before unshare) is only removed.
+export async function removeNetns(path: string): Promise<void> {
+  if (await isMounted(path)) {
+    const execa = await loadExeca();
+    // --lazy is never needed: nothing holds the file open but a plugin
+    // mid-call, and calls finish before removal.
+    const r = await execa("umount", [path], { reject: false });
+    if (r.exitCode !== 0 && (await isMounted(path))) throw new BerthError("internal", `cannot unmount the network namespace at ${path}: ${String(r.stderr).trim()}`);
+  }
+  await rm(path, { force: true });
+}

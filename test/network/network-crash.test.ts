@@ -1,0 +1,77 @@
+// A daemon SIGKILLed while a container's network is being made (after the
+// namespace, after CNI ADD, before the container's process starts), then
+// started again: the Create is undone, and nothing of its network is left
+// (veth, iptables rule, IPAM reservation, cached result, namespace mount).
+// And a container that dies while no daemon runs gives its address and
+// ports back when the next daemon starts.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { removeBridge } from "../../src/network/bridge-cleanup.js";
+import { builtDist, DaemonProcess, daemonPlace, finish, type DaemonPlace } from "../durability/daemon-process.js";
+import { defaultNetworkOf, testNetwork, type TestNetwork } from "../fixtures/test-network.js";
+import { until } from "../fixtures/until.js";
+import { networkLeftovers } from "./net-fixture.js";
+
+const SLEEP = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"];
+
+describe("a daemon killed while a container's network is made", { timeout: 90_000 }, () => {
+  let place: DaemonPlace;
+  let net: TestNetwork;
+  let daemon: DaemonProcess | undefined;
+
+  beforeAll(async () => {
+    place = daemonPlace("netcrash");
+    net = testNetwork("netcrash");
+    await builtDist();
+  }, 180_000);
+
+  afterAll(async () => {
+    try {
+      await finish(place, daemon);
+    } finally {
+      await removeBridge(net.bridge);
+    }
+  });
+
+  it.each(["network:after-netns", "network:after-add", "create:after-network"])("Create killed at %s is undone with nothing of its network left", async (failpoint) => {
+    daemon = await DaemonProcess.start(place, { failpoint, network: defaultNetworkOf(net) });
+    const id = place.id("c");
+    const client = await daemon.client();
+    await expect(client.create(id, { process: { args: SLEEP }, ports: [{ hostIp: "127.0.0.1", containerPort: 80 }] })).rejects.toThrow();
+    expect((await daemon.exited).signal).toBe("SIGKILL");
+    await client.close().catch(() => {});
+    // The killed daemon left its work half done on the host.
+    const cniId = `${place.namespace.length}.${place.namespace}.${id}`;
+    daemon = await DaemonProcess.start(place, { network: defaultNetworkOf(net) });
+    const again = await daemon.client();
+    try {
+      expect((await again.list()).map((c) => c.id)).not.toContain(id);
+    } finally {
+      await again.close();
+    }
+    expect(networkLeftovers(place.stateDir, net, [cniId, `id: "${cniId}"`])).toEqual([]);
+    await daemon.kill("SIGTERM");
+    daemon = undefined;
+  });
+
+  it("gives back the address and ports of a container that died while no daemon ran", async () => {
+    daemon = await DaemonProcess.start(place, { network: defaultNetworkOf(net) });
+    const id = place.id("dies");
+    let client = await daemon.client();
+    const c = await client.create(id, { process: { args: SLEEP }, ports: [{ hostIp: "127.0.0.1", containerPort: 80 }] });
+    const address = c.networks[0]!.ipv4Address.split("/")[0]!;
+    await client.close();
+    await daemon.kill("SIGKILL");
+    process.kill(c.pid, "SIGKILL");
+    daemon = await DaemonProcess.start(place, { network: defaultNetworkOf(net) });
+    client = await daemon.client();
+    try {
+      await until(async () => (await client.state(id)).networks.length === 0, "the dead container's address to be given back", 10_000);
+      expect(networkLeftovers(place.stateDir, net, [address]).filter((l) => !l.startsWith("netns mount"))).toEqual([]);
+      await client.delete(id, { force: true });
+    } finally {
+      await client.close();
+    }
+    expect(networkLeftovers(place.stateDir, net, [address])).toEqual([]);
+  });
+});

@@ -1,0 +1,136 @@
+// Networks as resources, through both clients: create, list, inspect,
+// remove (refused while containers are attached, unless forced), their
+// events; containers on one network reach each other by address and by
+// name, and a container on another network cannot reach them.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { Client } from "../../src/client/client.js";
+import { GrpcClient } from "../../src/client/grpc-client.js";
+import { EventType, type Event } from "../../src/client/types.js";
+import { codeOf, messageOf } from "../fixtures/code-of.js";
+import { until } from "../fixtures/until.js";
+import { addressOf, networkLeftovers, run, startNetDaemon, type NetDaemon } from "./net-fixture.js";
+
+const HTTPD = ["sh", "-c", "mkdir -p /www && echo from-b > /www/index.html && exec httpd -f -p 80 -h /www"];
+// busybox wget -T segfaults in Debian's static build; timeout bounds it instead.
+const SLEEP = ["sleep", "600"];
+
+describe("networks", { timeout: 120_000 }, () => {
+  let d: NetDaemon;
+  const clients: Record<string, Client> = {};
+
+  beforeAll(async () => {
+    d = await startNetDaemon("nets");
+    clients["LocalClient"] = await d.td.remote.client(undefined, { namespace: d.td.namespace });
+    clients["GrpcClient"] = await GrpcClient.connect({ socketPath: d.td.socketPath, namespace: d.td.namespace });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of Object.values(clients)) await c.close();
+    await d?.stop();
+  });
+
+  it.each(["LocalClient", "GrpcClient"])("creates, lists, inspects and removes a network, with its events (%s)", async (which) => {
+    const client = clients[which]!;
+    const n = d.extra();
+    const events: Event[] = [];
+    const stop = new AbortController();
+    const watching = (async () => {
+      for await (const e of client.subscribe({ signal: stop.signal })) events.push(e);
+    })().catch(() => {});
+    const made = await client.createNetwork({ name: n.name, subnet: n.subnet, bridge: n.bridge });
+    expect(made).toMatchObject({ name: n.name, subnet: n.subnet, gateway: `${n.prefix}.1`, bridge: n.bridge, isDefault: false });
+    expect(await codeOf(client.createNetwork({ name: n.name, subnet: n.subnet }))).toBe("already_exists");
+    const listed = await client.listNetworks();
+    expect(listed.map((x) => x.name)).toContain(n.name);
+    expect(listed.find((x) => x.isDefault)?.name).toBe(d.net.name);
+    const id = d.td.id("member");
+    const c = await client.create(id, { process: { args: SLEEP }, network: n.name });
+    const inspected = await client.inspectNetwork(n.name);
+    expect(inspected.endpoints.map((e) => e.containerId)).toEqual([id]);
+    expect(inspected.endpoints[0]!.attachment?.ipv4Address).toBe(c.networks[0]!.ipv4Address);
+    const refused = await messageOf(client.removeNetwork(n.name));
+    expect(refused).toContain(id);
+    expect(await codeOf(client.removeNetwork(n.name))).toBe("failed_precondition");
+    // Forced: the container is disconnected first, and stays.
+    await client.removeNetwork(n.name, { force: true });
+    expect((await client.state(id)).networks).toEqual([]);
+    expect(await codeOf(client.inspectNetwork(n.name))).toBe("not_found");
+    await client.delete(id, { force: true });
+    await until(() => events.some((e) => e.type === EventType.NETWORK_REMOVE), "the network-remove event");
+    stop.abort();
+    await watching;
+    const mine = events.filter((e) => e.network === n.name).map((e) => EventType[e.type]);
+    expect(mine).toEqual(["NETWORK_CREATE", "NETWORK_CONNECT", "NETWORK_DISCONNECT", "NETWORK_REMOVE"]);
+    expect(events.find((e) => e.type === EventType.NETWORK_CONNECT)?.address).toBe(c.networks[0]!.ipv4Address);
+    expect(networkLeftovers(d.td.stateDir, n, [addressOf(c.networks[0]!.ipv4Address)])).toEqual([]);
+  });
+
+  it("is INVALID_ARGUMENT for a bad network, and refuses to remove the default one", async () => {
+    const client = clients["GrpcClient"]!;
+    expect(await codeOf(client.createNetwork({ name: "x y", subnet: "10.9.9.0/24" }))).toBe("invalid_argument");
+    expect(await codeOf(client.createNetwork({ name: "none", subnet: "10.9.9.0/24" }))).toBe("invalid_argument");
+    expect(await messageOf(client.createNetwork({ name: "nosubnet" }))).toMatch(/subnet is required/);
+    expect(await messageOf(client.createNetwork({ name: "hostbits", subnet: "10.9.9.1/24" }))).toMatch(/did you mean 10\.9\.9\.0\/24/);
+    expect(await codeOf(client.createNetwork({ name: "gw", subnet: "10.9.9.0/24", gateway: "10.9.8.1" }))).toBe("invalid_argument");
+    expect(await codeOf(client.createNetwork({ name: "overlap", subnet: d.net.subnet }))).toBe("failed_precondition");
+    expect(await codeOf(client.removeNetwork(d.net.name))).toBe("invalid_argument");
+    expect(await codeOf(client.removeNetwork("never-made"))).toBe("not_found");
+  });
+
+  it("lets containers on one network reach each other by address and by name, and not from another network", async () => {
+    const client = clients["LocalClient"]!;
+    const other = d.extra();
+    await client.createNetwork({ name: other.name, subnet: other.subnet, bridge: other.bridge });
+    const a = d.td.id("a");
+    const b = d.td.id("b");
+    const c = d.td.id("c");
+    const marks: string[] = [];
+    try {
+      const bInfo = await client.create(b, { process: { args: HTTPD } });
+      await client.create(a, { process: { args: SLEEP } });
+      const cInfo = await client.create(c, { process: { args: SLEEP }, network: other.name });
+      const bAddress = addressOf(bInfo.networks[0]!.ipv4Address);
+      marks.push(bAddress, addressOf(cInfo.networks[0]!.ipv4Address));
+      let byAddress = { exitCode: -1, output: "" };
+      await until(async () => {
+        byAddress = await run(client, a, ["timeout", "3", "wget", "-q", "-O", "-", `http://${bAddress}/index.html`]);
+        return byAddress.exitCode === 0;
+      }, () => `a to fetch from b by address (${byAddress.exitCode}: ${byAddress.output})`, 20_000);
+      expect(byAddress.output).toBe("from-b\n");
+      // By name, through the hosts file berth keeps.
+      const byName = await run(client, a, ["timeout", "3", "wget", "-q", "-O", "-", `http://${b}/index.html`]);
+      expect(byName).toEqual({ exitCode: 0, output: "from-b\n" });
+      expect((await run(client, a, ["cat", "/etc/hosts"])).output).toContain(`${bAddress}\t${b}`);
+      // From the other network: nothing gets through.
+      const blocked = await run(client, c, ["timeout", "3", "wget", "-q", "-O", "-", `http://${bAddress}/index.html`]);
+      expect(blocked.exitCode).not.toBe(0);
+      expect((await run(client, c, ["cat", "/etc/hosts"])).output).not.toContain(b);
+    } finally {
+      for (const id of [a, b, c]) await client.delete(id, { force: true }).catch(() => {});
+      await client.removeNetwork(other.name, { force: true });
+    }
+    expect(networkLeftovers(d.td.stateDir, d.net, marks)).toEqual([]);
+    expect(networkLeftovers(d.td.stateDir, other, marks)).toEqual([]);
+  });
+
+  it("gives a stopped container's address back and a new one at its next start", async () => {
+    const client = clients["GrpcClient"]!;
+    const id = d.td.id("stopstart");
+    const first = await client.create(id, { process: { args: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"] }, ports: [{ hostIp: "127.0.0.1", containerPort: 80 }] });
+    const address = addressOf(first.networks[0]!.ipv4Address);
+    try {
+      await client.stop(id, { timeoutSeconds: 0 });
+      await until(async () => (await client.state(id)).networks.length === 0, "the address to be given back");
+      expect((await client.state(id)).ports).toEqual([]);
+      // Its namespace stays while the container does; nothing else.
+      expect(networkLeftovers(d.td.stateDir, d.net, [address]).filter((l) => !l.startsWith("netns mount"))).toEqual([]);
+      const again = await client.start(id);
+      expect(again.networks).toHaveLength(1);
+      expect(again.ports[0]!.hostPort).toBeGreaterThan(0);
+    } finally {
+      await client.delete(id, { force: true });
+    }
+    expect(networkLeftovers(d.td.stateDir, d.net, [address])).toEqual([]);
+  });
+});
