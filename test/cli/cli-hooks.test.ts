@@ -25,7 +25,7 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "berth-clih-"));
   h = await makeHookScripts("hooks", scratch);
   env = { BERTH_SOCKET: join(scratch, "berth.sock"), BERTH_NAMESPACE: "clih" };
-  daemon = startBerth(["serve", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
+  daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
   await waitForOutput(daemon, /^berth: serving on (.+)$/m);
 });
 

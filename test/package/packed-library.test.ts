@@ -23,7 +23,7 @@ function readmeExample(stateDir: string, cgroupParent: string): string {
   if (block === undefined) throw new Error("README.md has no ```ts block under '## The TypeScript API'");
   const start = /Remote\.start\(\{[^}]*\}\)/;
   if (!start.test(block)) throw new Error("the README's example no longer starts a daemon with Remote.start({ ... })");
-  return block.replace(start, `Remote.start(${JSON.stringify({ stateDir, socketPath: join(stateDir, "berth.sock"), cgroupParent })})`);
+  return block.replace(start, `Remote.start(${JSON.stringify({ stateDir, socketPath: join(stateDir, "berth.sock"), cgroupParent, network: { defaultNetwork: "none" } })})`);
 }
 
 // dependedOn lists the packages that some installed package other than

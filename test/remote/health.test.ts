@@ -57,7 +57,7 @@ describe("health", () => {
     await writeFile(runc, `#!/bin/sh\nfor a in "$@"; do [ "$a" = state ] && while [ ! -e '${gate}' ]; do sleep 0.02; done; done\nexec runc "$@"\n`);
     await chmod(runc, 0o755);
 
-    const starting = Remote.start({ stateDir, socketPath, cgroupParent, runtime: runc });
+    const starting = Remote.start({ stateDir, socketPath, cgroupParent, runtime: runc, network: { defaultNetwork: "none" } });
     let second: Remote | undefined;
     cleanups.push(async () => {
       await writeFile(gate, "");
