@@ -17,10 +17,11 @@ import { addressOf, networkLeftovers, startNetDaemon, type NetDaemon } from "./n
 const HTTPD = ["sh", "-c", "mkdir -p /www && echo served-from-the-container > /www/index.html && exec httpd -f -p 80 -h /www"];
 // A UDP echo server: the host's node, run through its own loader from a
 // read-only bind of /usr (busybox's nc here has no UDP).
+const [MULTIARCH, LOADER] = process.arch === "arm64" ? ["aarch64-linux-gnu", "ld-linux-aarch64.so.1"] : ["x86_64-linux-gnu", "ld-linux-x86-64.so.2"];
 const UDP_ECHO = [
-  "/host-usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+  `/host-usr/lib/${MULTIARCH}/${LOADER}`,
   "--library-path",
-  "/host-usr/lib/x86_64-linux-gnu",
+  `/host-usr/lib/${MULTIARCH}`,
   "/host-usr/bin/node",
   "-e",
   "const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => s.send(Buffer.concat([Buffer.from('echo:'), m]), r.port, r.address)); s.bind(5353);",
