@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // @ts-check
-// npm run bench: berth side by side with runc called directly and with
-// containerd 1.6, on this machine, in one run (issue 5). This file is the
+// npm run bench: berth side by side with runc called directly, with
+// containerd 1.6 and with Podman 4, on this machine, in one run (issues 5
+// and 15). This file is the
 // command line: options, prerequisites, the private workspace and its
 // clean-up on exit and on Ctrl-C. lib/benchmark.js measures; lib/report.js
 // writes bench/results/latest.{md,json}. See bench/README.md.
@@ -18,20 +19,21 @@ import { Workspace, sweepStaleWorkspaces } from "./lib/workspace.js";
 
 const HELP = `usage: npm run bench [-- options]
 
-Measures berth over its gRPC API, runc's CLI and containerd's gRPC API on
-this machine, interleaved, and writes bench/results/latest.{md,json}.
-Needs root, runc, conmon, containerd and busybox-static
-(apt-get install runc conmon containerd busybox-static).
+Measures berth over its gRPC API, runc's CLI, containerd's gRPC API and
+Podman's libpod REST API on this machine, interleaved, and writes
+bench/results/latest.{md,json}. Needs root, runc, conmon and busybox-static;
+containerd and podman are measured when installed
+(apt-get install runc conmon containerd podman busybox-static).
 
 options:
   --reps N            timed repetitions per operation (default 20)
   --warmup N          warm-up repetitions per operation (default 3)
   --batch-reps N      timed repetitions of 50 starts + 50 deletes (default 20)
-  --systems LIST      comma-separated subset of runc,berth,containerd
+  --systems LIST      comma-separated subset of runc,berth,containerd,podman
   --subscribers N     event subscribers (default 100)
   --events-seconds S  how long the events producer runs (default 3)
   --out DIR           where to write latest.md and latest.json (default bench/results)
-  --logs DIR          keep the daemons' logs (containerd.log, berth's daemon.log) there
+  --logs DIR          keep the daemons' logs (containerd.log, berth-daemon.log, podman.log) there
   --quick             a fast smoke run: 3 reps, 1 warm-up, 2 batch reps, 1 s of events
   -h, --help`;
 
@@ -73,7 +75,7 @@ async function main() {
     subscribers: int(args.subscribers, 100, "subscribers"),
     eventsSeconds: int(args["events-seconds"], quick ? 1 : 3, "events-seconds"),
   };
-  const wanted = new Set((args.systems ?? "runc,berth,containerd").split(",").map((s) => s.trim()));
+  const wanted = new Set((args.systems ?? "runc,berth,containerd,podman").split(",").map((s) => s.trim()));
   const outDir = args.out ?? new URL("./results", import.meta.url).pathname;
 
   const prereqs = await checkPrerequisites();
@@ -139,6 +141,7 @@ function keepLogs(ws, dir) {
     await mkdir(dir, { recursive: true });
     await copyFile(ws.path("containerd", "containerd.log"), join(dir, "containerd.log")).catch(() => {});
     await copyFile(ws.path("berth", "daemon.log"), join(dir, "berth-daemon.log")).catch(() => {});
+    await copyFile(ws.path("podman", "podman.log"), join(dir, "podman.log")).catch(() => {});
   });
 }
 

@@ -19,10 +19,11 @@ const TOOLS = [
   { name: "busybox", pkg: "busybox-static", neededBy: ["all"] },
   { name: "tar", pkg: "tar", neededBy: ["all"] },
   { name: "umount", pkg: "mount", neededBy: ["all"] },
-  { name: "conmon", pkg: "conmon", neededBy: ["berth"] },
+  { name: "conmon", pkg: "conmon", neededBy: ["berth", "podman"] },
   { name: "containerd", pkg: "containerd", neededBy: ["containerd"] },
   { name: "containerd-shim-runc-v2", pkg: "containerd", neededBy: ["containerd"] },
   { name: "ctr", pkg: "containerd", neededBy: ["containerd"] },
+  { name: "podman", pkg: "podman", neededBy: ["podman"] },
 ];
 
 /**
@@ -65,6 +66,7 @@ export async function checkPrerequisites() {
     ["runc", ["--version"]],
     ["conmon", ["--version"]],
     ["containerd", ["--version"]],
+    ["podman", ["--version"]],
   ])) {
     const path = out.paths[name];
     if (path === undefined) continue;

@@ -1,6 +1,6 @@
 // @ts-check
-// startSystems builds the three adapters in their fixed order (A B C: the
-// floor, the system under test, the alternative), starts those the host can
+// startSystems builds the adapters in their fixed order (A B C D: the
+// floor, the system under test, the alternatives), starts those the host can
 // run, and says why the others cannot run. Each one's stop is registered
 // with the workspace before it starts, so even a half-started system is
 // cleaned up.
@@ -9,6 +9,7 @@ import { setTimeout as delay } from "node:timers/promises";
 
 import { BerthSystem } from "../systems/berth.js";
 import { ContainerdSystem } from "../systems/containerd.js";
+import { PodmanSystem } from "../systems/podman.js";
 import { RuncSystem } from "../systems/runc.js";
 import { Unavailable } from "../systems/system.js";
 import { daemonRss } from "../suites/memory.js";
@@ -50,6 +51,16 @@ export async function startSystems(o) {
   if (!cgroupExists("berth")) ws.ownCgroupIfEmpty("berth");
   ws.ownCgroup(`berth/${berthNamespace}`);
 
+  // One image archive of the shared busybox tree, for every system that
+  // runs images (containerd imports it, Podman loads it).
+  /** @type {Promise<import("./oci-image.js").OciArchive> | undefined} */
+  let archive;
+  const image = () =>
+    (archive ??= (async () => {
+      await mkdir(ws.path("image"));
+      return buildOciArchive(rootfs, ws.path("image"), IMAGE_NAME);
+    })());
+
   /** @type {Record<string, () => Promise<System>>} */
   const makers = {
     runc: async () =>
@@ -62,20 +73,27 @@ export async function startSystems(o) {
         code,
       }),
     berth: async () => new BerthSystem({ dir: ws.path("berth"), namespace: berthNamespace, rootfs }),
-    containerd: async () => {
-      await mkdir(ws.path("image"));
-      const image = await buildOciArchive(rootfs, ws.path("image"), IMAGE_NAME);
-      return new ContainerdSystem({
+    containerd: async () =>
+      new ContainerdSystem({
         binary: /** @type {string} */ (prereqs.paths["containerd"]),
         ctr: /** @type {string} */ (prereqs.paths["ctr"]),
         version: prereqs.versions["containerd"] ?? "",
         dir: ws.path("containerd"),
-        image,
+        image: await image(),
         cgroupParent: `/${cgroupParent}/containerd`,
         code,
         ws,
-      });
-    },
+      }),
+    podman: async () =>
+      new PodmanSystem({
+        binary: /** @type {string} */ (prereqs.paths["podman"]),
+        conmon: /** @type {string} */ (prereqs.paths["conmon"]),
+        runc: /** @type {string} */ (prereqs.paths["runc"]),
+        version: prereqs.versions["podman"] ?? "",
+        dir: ws.path("podman"),
+        image: await image(),
+        cgroupParent: `/${cgroupParent}/podman`,
+      }),
   };
 
   /** @type {Started} */

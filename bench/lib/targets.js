@@ -1,6 +1,6 @@
 // @ts-check
-// evaluateTargets checks berth against the targets of issue 5, from the
-// same run's medians and pair-by-pair ratios.
+// evaluateTargets checks berth against the targets of issues 5 and 15,
+// from the same run's medians and pair-by-pair ratios.
 import { fmtMiB, fmtRatio } from "./report.js";
 import { pairedRatio } from "./stats.js";
 
@@ -63,6 +63,25 @@ export function evaluateTargets(rows, memory, events) {
   const be = events["berth"];
   const eps = be !== undefined && "eventsPerSecond" in be ? be.eventsPerSecond : undefined;
   out.push({ target: "events: ≥ 100k/s delivered across 100 subscribers", measured: eps === undefined ? "–" : `${Math.round(eps).toLocaleString("en-US")}/s`, met: eps === undefined ? undefined : eps >= 100_000 });
+  out.push(fasterThanPodman(rows));
   return out;
+}
+
+/**
+ * fasterThanPodman is issue 15's "berth faster than Podman on every row":
+ * podman/berth > 1 on every latency row both measured.
+ * @param {MetricRow[]} rows
+ * @returns {Target}
+ */
+function fasterThanPodman(rows) {
+  const target = "berth faster than Podman on every row: podman/berth > 1";
+  const both = rows.filter((r) => r.ratios["podman/berth"] !== undefined);
+  if (both.length === 0) return { target, measured: "–", met: undefined };
+  const slower = both.filter((r) => /** @type {number} */ (r.ratios["podman/berth"]) <= 1);
+  const measured =
+    slower.length === 0
+      ? `faster on all ${both.length} rows`
+      : `slower on ${slower.length} of ${both.length}: ${slower.map((r) => `${r.metric} ${fmtRatio(r.ratios["podman/berth"])}`).join(", ")}`;
+  return { target, measured, met: slower.length === 0 };
 }
 

@@ -7,6 +7,7 @@ import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 
+import { stopChild } from "../lib/daemon-process.js";
 import { deferred, withTimeout } from "../lib/wait.js";
 import { Unavailable } from "./system.js";
 
@@ -75,15 +76,7 @@ export class BerthDaemon {
 
   /** stop sends SIGTERM, then SIGKILL if the daemon is still up later. */
   async stop() {
-    const child = this.#child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    try {
-      await withTimeout(/** @type {Promise<void>} */ (this.#exited), STOP_TIMEOUT_MS, "the berth daemon to stop");
-    } catch {
-      child.kill("SIGKILL");
-      await this.#exited;
-    }
+    await stopChild(this.#child, this.#exited, STOP_TIMEOUT_MS, "the berth daemon");
   }
 
   logTail() {

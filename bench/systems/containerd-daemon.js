@@ -5,13 +5,12 @@
 // Started in its own process group, so a Ctrl-C reaches the benchmark
 // alone, which then deletes the containers through the API before it stops
 // the daemon.
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import { connect, metadataOf, unary, waitReady } from "../lib/grpc.js";
-import { deferred, withTimeout } from "../lib/wait.js";
+import { spawnDaemon, stopChild, untilReady } from "../lib/daemon-process.js";
 import { loadService } from "./containerd-api.js";
 import { Unavailable } from "./system.js";
 
@@ -81,31 +80,22 @@ export class ContainerdDaemon {
     const configPath = join(this.dir, "config.toml");
     await writeFile(configPath, this.config());
     const logPath = join(this.dir, "containerd.log");
-    const log = openSync(logPath, "a");
-    const child = spawn(binary, ["--config", configPath], { stdio: ["ignore", log, log], detached: true });
-    closeSync(log);
+    const { child, exited } = spawnDaemon(binary, ["--config", configPath], logPath);
     this.#child = child;
     this.pid = child.pid;
-    const exited = deferred();
-    this.#exited = exited.promise.then(() => {});
-    child.once("exit", () => exited.resolve(undefined));
-    child.once("error", (err) => exited.reject(err));
+    this.#exited = exited;
 
     const client = connect(loadService("version"), this.socket);
     try {
-      await withTimeout(
-        Promise.race([
-          (async () => {
-            while (!existsSync(this.socket)) await new Promise((r) => setTimeout(r, 20));
-            await waitReady(client, START_TIMEOUT_MS);
-            await unary(client, "version", {}, metadataOf({}));
-          })(),
-          exited.promise.then(() => {
-            throw new Error("containerd exited during start-up");
-          }),
-        ]),
+      await untilReady(
+        async () => {
+          while (!existsSync(this.socket)) await new Promise((r) => setTimeout(r, 20));
+          await waitReady(client, START_TIMEOUT_MS);
+          await unary(client, "version", {}, metadataOf({}));
+        },
+        exited,
         START_TIMEOUT_MS,
-        "containerd to answer on its socket",
+        "containerd",
       );
     } catch (err) {
       await this.stop();
@@ -117,15 +107,7 @@ export class ContainerdDaemon {
 
   /** stop sends SIGTERM, then SIGKILL if containerd is still up later. */
   async stop() {
-    const child = this.#child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    try {
-      await withTimeout(/** @type {Promise<void>} */ (this.#exited), STOP_TIMEOUT_MS, "containerd to stop");
-    } catch {
-      child.kill("SIGKILL");
-      await this.#exited;
-    }
+    await stopChild(this.#child, this.#exited, STOP_TIMEOUT_MS, "containerd");
   }
 
   /** The daemon's log, for error messages. */

@@ -1,11 +1,12 @@
 // @ts-check
 // System is the one small interface the harness drives; bench/systems/
-// holds one adapter per system (runc.js, containerd.js, berth.js). Every
+// holds one adapter per system (runc.js, berth.js, containerd.js,
+// podman.js). Every
 // method named after an operation is the timed part and nothing else: what
 // must exist before it (a bundle on disk) is made by prepare(), and what is
 // left after it is removed by remove(), both outside the timed window.
 
-/** @typedef {"runc" | "berth" | "containerd"} SystemName */
+/** @typedef {"runc" | "berth" | "containerd" | "podman"} SystemName */
 
 /**
  * @typedef {"exit3" | "sleep"} Workload
@@ -16,8 +17,8 @@
 /**
  * @typedef {object} MemoryPids
  * @property {number[]} daemon the daemon's pid (none for runc)
- * @property {number[]} monitors one per container: conmon for berth,
- *   containerd-shim-runc-v2 for containerd, none for runc
+ * @property {number[]} monitors one per container: conmon for berth and
+ *   Podman, containerd-shim-runc-v2 for containerd, none for runc
  */
 
 /**
