@@ -71,7 +71,9 @@ export async function sweepCgroup(rel) {
       try {
         rmdirSync(dir);
       } catch (err) {
-        left.push(`${dir} (${/** @type {Error} */ (err).message})`);
+        // Gone already: removed meanwhile by its runtime (an interrupted
+        // run's deletes still finish), or the same hierarchy is mounted twice.
+        if (/** @type {NodeJS.ErrnoException} */ (err).code !== "ENOENT") left.push(`${dir} (${/** @type {Error} */ (err).message})`);
       }
     }
   }
