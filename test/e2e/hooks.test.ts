@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { StateInfo } from "../../src/backend/backend.js";
 import type { Client } from "../../src/client/client.js";
-import { Status } from "../../src/client/types.js";
+import { RestartPolicy_Kind, Status } from "../../src/client/types.js";
 import { Remote } from "../../src/remote/remote.js";
 import { leftovers } from "../durability/daemon-process.js";
 import { codeOf, messageOf } from "../fixtures/code-of.js";
@@ -114,6 +114,20 @@ describe.each(kinds)("OCI hooks through %s", (kind, connect) => {
     await client.delete(id, { force: true });
     // Delete waits for the run's poststop hooks, while the bundle is there.
     expect(await h.stages()).toEqual(["prestart", "poststop", "prestart", "poststop", "prestart", "poststop"]);
+  });
+
+  it("runs each restart's hooks, the last run's poststop before the next run's prestart", { timeout: 40_000 }, async () => {
+    const id = daemon.id("policy");
+    await h.clear();
+    await client.create(id, {
+      process: { args: ["sh", "-c", "exit 1"] },
+      restartPolicy: { kind: RestartPolicy_Kind.ON_FAILURE, maxRetries: 2 },
+      hooks: { prestart: [hook(h.record, "prestart")], poststop: [hook(h.record, "poststop")] },
+    });
+    await until(async () => (await h.stages()).length === 6, "three runs' hooks", 30_000);
+    expect(await h.stages()).toEqual(["prestart", "poststop", "prestart", "poststop", "prestart", "poststop"]);
+    await until(async () => (await client.state(id)).status === Status.STOPPED, "the policy to give up");
+    await client.delete(id);
   });
 
   it("fails the Create with a failing prestart hook's path, exit code and stderr, runs poststop, and leaves nothing behind", { timeout: 30_000 }, async () => {
