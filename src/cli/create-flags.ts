@@ -12,6 +12,7 @@ import { parsePublish } from "./parse-publish.js";
 import { parseVolume } from "./parse-volume.js";
 import { PROCESS_FLAGS, processOf } from "./process-flags.js";
 import { RESOURCE_FLAGS, resourcesOf } from "./resource-flags.js";
+import { SECURITY_FLAGS, securityOf } from "./security-flags.js";
 import { UsageError } from "./usage-error.js";
 
 export const CREATE_FLAGS: OptionSpec[] = [
@@ -48,6 +49,7 @@ export const CREATE_FLAGS: OptionSpec[] = [
   },
   { name: "dns", type: "string", multiple: true, value: "IP", help: "a DNS server for the container's resolv.conf instead of the host's (repeatable)" },
   ...RESOURCE_FLAGS,
+  ...SECURITY_FLAGS,
 ];
 
 // createOptionsOf builds the container the flags describe; verb names the
@@ -68,10 +70,12 @@ export function createOptionsOf(ctx: CommandContext, verb: string): CreateOption
   const network = stringOption(ctx, "network");
   const ports = listOption(ctx, "publish").map(parsePublish);
   const dnsServers = listOption(ctx, "dns");
+  const security = securityOf(ctx);
   return {
     process: processOf(ctx, verb),
     labels: parseKeyValues(listOption(ctx, "label"), "--label"),
     ...(resources !== undefined && { resources }),
+    ...(security !== undefined && { security }),
     ...(hostname !== undefined && { hostname }),
     ...(mounts.length > 0 && { mounts }),
     ...(hooks !== undefined && { hooks }),

@@ -39,6 +39,17 @@ export interface CreatedWith {
   network?: string;
   ports?: Array<{ hostIp: string; hostPort: number; containerPort: number; protocol: string }>;
   dnsServers?: string[];
+  // security is the request's SecurityOptions as given; a custom seccomp
+  // profile is the spec's linux.seccomp, so only its kind is kept here.
+  security?: {
+    seccomp: "default" | "unconfined" | "profile";
+    capAdd: string[];
+    capDrop: string[];
+    privileged: boolean;
+    devices: Array<{ hostPath: string; containerPath: string; permissions: string }>;
+    tmpfs: Array<{ destination: string; options: string[] }>;
+    user: string;
+  };
 }
 
 export interface ContainerRecord {

@@ -33,6 +33,7 @@ export function containerInfo(c: ManagedContainer): Container {
     revision: c.revision,
     stopSignal: c.stopSignal,
     ...networkFields(c.network),
+    privileged: c.createdWith.security?.privileged === true,
   });
 }
 

@@ -27,6 +27,9 @@ import { applyNetworkToSpec } from "../spec/network-spec.js";
 import { DEFAULT_HOSTNAME } from "../spec/spec-defaults.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { applySpecOverrides } from "../spec/user-spec.js";
+import { resolveUser } from "../spec/container-user.js";
+import { resolveDevices } from "../spec/host-devices.js";
+import { checkSecurityOptions, type CheckedSecurity } from "../spec/security-options.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { connectRun } from "./container-network.js";
 import { NO_EXIT, removeContainer } from "./discard-container.js";
@@ -65,7 +68,8 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   try {
     const rootfsPath = await prepareContainerRootfs({ lowerDir: lower, containerDir: dir });
     failpoint("create:after-mount");
-    const spec = buildSpec(options, { hostname, rootfsPath, readOnly, cgroupsPath });
+    const security = checkSecurityOptions(options.security);
+    const spec = await buildSpec(options, security, { hostname, rootfsPath, readOnly, cgroupsPath });
     const hooks = mergeHooks(spec.hooks, options.hooks);
     setRuncHooks(spec, hooks);
     applyNetworkToSpec(spec, await engine.networks.prepare(dir, network));
@@ -75,7 +79,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), true, "creating");
     c.restarts = RestartManager.initial(policy);
     c.stopSignal = stopSignalName(options.stopSignal);
-    c.createdWith = createdWith(options, hooks);
+    c.createdWith = createdWith(options, hooks, security);
     if (network.mode !== "none" || network.etcDir !== undefined) c.network = network;
     // Events about this id from before (an earlier container of that name)
     // are not this container's.
@@ -188,12 +192,16 @@ interface SpecPlacement {
   cgroupsPath: string;
 }
 
-function buildSpec(options: CreateOptions, p: SpecPlacement): OciSpec {
+// buildSpec makes the container's spec, once its root filesystem is in
+// place: a user named by name is looked up in it.
+async function buildSpec(options: CreateOptions, security: CheckedSecurity, p: SpecPlacement): Promise<OciSpec> {
   const json = options.ociSpecJson;
   if (json !== undefined && json.length > 0) {
     return applySpecOverrides(json, { rootfsPath: p.rootfsPath, readonlyRootfs: p.readOnly, cgroupsPath: p.cgroupsPath });
   }
   const process = options.process;
+  const devices = await resolveDevices(security.devices, security.privileged);
+  const user = security.user === undefined ? undefined : await resolveUser(p.rootfsPath, security.user);
   return buildDefaultSpec({
     process: { ...process, args: process?.args ?? [] },
     rootfsPath: p.rootfsPath,
@@ -203,6 +211,7 @@ function buildSpec(options: CreateOptions, p: SpecPlacement): OciSpec {
     resources: options.resources,
     cgroupsPath: p.cgroupsPath,
     labels: options.labels,
+    security: { checked: security, devices, ...(user !== undefined && { user }) },
   });
 }
 
@@ -221,10 +230,22 @@ function hostnameOf(options: CreateOptions, id: string): string {
 }
 
 // createdWith keeps what Inspect reports of the request beyond the spec.
-function createdWith(options: CreateOptions, hooks: HookSet): CreatedWith {
+function createdWith(options: CreateOptions, hooks: HookSet, security: CheckedSecurity): CreatedWith {
   const source = options.rootfs?.source;
+  const s = options.security;
   return {
     ...(hasHooks(hooks) && { hooks }),
+    ...(s !== undefined && {
+      security: {
+        seccomp: security.seccomp.kind,
+        capAdd: [...(s.capAdd ?? [])],
+        capDrop: [...(s.capDrop ?? [])],
+        privileged: security.privileged,
+        devices: (s.devices ?? []).map((d) => ({ hostPath: d.hostPath ?? "", containerPath: d.containerPath ?? "", permissions: d.permissions ?? "" })),
+        tmpfs: (s.tmpfs ?? []).map((t) => ({ destination: t.destination ?? "", options: [...(t.options ?? [])] })),
+        user: s.user ?? "",
+      },
+    }),
     rootfs: {
       ...(source?.case === "path" && { path: source.value }),
       ...(source?.case === "imagePath" && { imagePath: source.value }),

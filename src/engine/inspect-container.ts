@@ -6,6 +6,7 @@ import { lstat, opendir } from "node:fs/promises";
 import { join } from "node:path";
 
 import type { InspectResult } from "../api/client-options.js";
+import { SecurityOptionsSchema, type SecurityOptions } from "../gen/berth/v1/security_pb.js";
 import { ContainerConfigSchema, RootfsSchema } from "../gen/berth/v1/types_pb.js";
 import { hooksOf, processSpecOf, resourcesOf } from "../spec/spec-to-api.js";
 import type { ManagedContainer } from "./managed-container.js";
@@ -30,8 +31,23 @@ export function inspectContainer(c: ManagedContainer): InspectResult {
     network: c.createdWith.network ?? "",
     ports: c.createdWith.ports ?? [],
     dnsServers: c.createdWith.dnsServers ?? [],
+    ...(c.createdWith.security !== undefined && { security: securityOf(c) }),
   });
   return { container: c.info(), config };
+}
+
+// securityOf is the SecurityOptions the container was made with; a custom
+// seccomp profile is read back from the spec, where it lives.
+function securityOf(c: ManagedContainer): SecurityOptions {
+  const s = c.createdWith.security;
+  const seccomp = c.spec.linux?.seccomp;
+  return create(SecurityOptionsSchema, {
+    ...s,
+    seccomp: {
+      unconfined: s?.seccomp === "unconfined",
+      ...(s?.seccomp === "profile" && seccomp !== undefined && { profileJson: new TextEncoder().encode(JSON.stringify(seccomp)) }),
+    },
+  });
 }
 
 // layerSize is the size of the container's writable layer, if it has one.

@@ -20,6 +20,8 @@ import {
   checkText,
 } from "./request-limits.js";
 import type { ResourceOptions } from "./resources.js";
+import { resolveDevices } from "./host-devices.js";
+import { checkSecurityOptions, isDefaultSecurity, type SecurityFields } from "./security-options.js";
 import { applySpecOverrides } from "./user-spec.js";
 
 // CreateFields is the part of berth.v1.CreateRequest a spec is built from.
@@ -33,6 +35,7 @@ export interface CreateFields {
   mounts?: readonly BindMountOptions[] | undefined;
   restartPolicy?: { kind?: number } | undefined;
   hooks?: HooksOptions | undefined;
+  security?: SecurityFields | undefined;
 }
 
 // The spec is built on stand-ins for what only Create knows.
@@ -49,8 +52,12 @@ export async function checkCreateRequest(options: CreateFields): Promise<void> {
   if (source?.case === "path") checkPath("rootfs.path", source.value);
   if (source?.case === "imagePath") checkPath("rootfs.image_path", source.value);
   checkHooks("hooks", options.hooks);
+  const security = checkSecurityOptions(options.security);
   const json = options.ociSpecJson;
   if (json !== undefined && json.length > 0) {
+    if (!isDefaultSecurity(security)) {
+      throw invalidArgument("security applies to the spec berth builds, not to oci_spec_json: write capabilities, seccomp, devices and mounts into that spec instead");
+    }
     if (json.length > OCI_SPEC_JSON_MAX_BYTES) {
       throw invalidArgument(`oci_spec_json is ${json.length} bytes, over the limit of ${OCI_SPEC_JSON_MAX_BYTES}: keep large data out of the spec`);
     }
@@ -70,8 +77,11 @@ export async function checkCreateRequest(options: CreateFields): Promise<void> {
     mounts: options.mounts,
     resources: options.resources,
     labels: options.labels,
+    security: { checked: security },
   });
   await checkRootfsOnHost(options);
+  // Device nodes are looked at now, so a missing one fails before any work.
+  await resolveDevices(security.devices, false);
   const cpus = options.resources?.cpusetCpus;
   if (cpus !== undefined) await checkCpusOnline("resources.cpuset_cpus", cpus);
   const weight = options.resources?.blkioWeight;

@@ -7,6 +7,8 @@ import type { OciMount, OciProcess, OciSpec } from "./oci-spec.js";
 import { buildProcess, type ProcessOptions } from "./process-spec.js";
 import { HOSTNAME_MAX_BYTES, MOUNTS_MAX_ENTRIES, checkCount, checkLabels, checkPath } from "./request-limits.js";
 import { type ResourceOptions, toLinuxResources } from "./resources.js";
+import { checkSecurityOptions } from "./security-options.js";
+import { applySecurity, type SecurityInput } from "./security-spec.js";
 import {
   DEFAULT_CWD,
   DEFAULT_HOSTNAME,
@@ -42,6 +44,10 @@ export interface DefaultSpecOptions {
   cgroupsPath?: string | undefined;
   // labels become annotations, which runc shows in `runc state`.
   labels?: Readonly<Record<string, string>> | undefined;
+  // security is the checked SecurityOptions with what was resolved of them;
+  // unset means the defaults (Docker's capabilities, the default seccomp
+  // profile).
+  security?: SecurityInput | undefined;
 }
 
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
@@ -49,7 +55,8 @@ const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-
 // buildDefaultSpec returns the OCI runtime spec (config.json) of a container
 // described by simple fields, on the defaults of `runc spec` and
 // containerd's WithDefaultSpec: pid, ipc, uts, mount and network namespaces;
-// Docker's capabilities; masked /proc paths; no new privileges.
+// Docker's capabilities and seccomp profile; masked /proc paths; no new
+// privileges.
 export function buildDefaultSpec(options: DefaultSpecOptions): OciSpec {
   if (!posix.isAbsolute(options.rootfsPath)) {
     throw invalidArgument(`rootfs path ${quote(options.rootfsPath)} must be absolute`);
@@ -62,12 +69,13 @@ export function buildDefaultSpec(options: DefaultSpecOptions): OciSpec {
       `hostname ${quote(hostname)} is not a valid host name: use letters, digits and '-', dot-separated labels of at most 63 characters, ${HOSTNAME_MAX_BYTES} in all`,
     );
   }
+  const security = options.security ?? { checked: checkSecurityOptions(undefined) };
   const spec: OciSpec = {
     ociVersion: OCI_VERSION,
     process: buildProcess(options.process, defaultProcess()),
     root: { path: options.rootfsPath, readonly: options.readonlyRootfs === true },
     hostname,
-    mounts: withBindMounts(defaultMounts(), options.mounts ?? []),
+    mounts: withBindMounts(defaultMounts(), options.mounts ?? [], security.checked.tmpfs),
     linux: {
       namespaces: defaultNamespaces(),
       resources: {
@@ -85,6 +93,7 @@ export function buildDefaultSpec(options: DefaultSpecOptions): OciSpec {
   }
   const labels = options.labels ?? {};
   if (Object.keys(labels).length > 0) spec.annotations = { ...labels };
+  applySecurity(spec, security);
   return spec;
 }
 
@@ -100,14 +109,14 @@ function defaultProcess(): OciProcess {
   };
 }
 
-// withBindMounts appends the bind mounts; one with the destination of a
-// default mount takes its place (and its position, since later mounts may
-// sit under it), as in containerd's WithMounts.
-function withBindMounts(defaults: OciMount[], binds: readonly BindMountOptions[]): OciMount[] {
+// withBindMounts appends the bind and tmpfs mounts; one with the
+// destination of a default mount takes its place (and its position, since
+// later mounts may sit under it), as in containerd's WithMounts.
+function withBindMounts(defaults: OciMount[], binds: readonly BindMountOptions[], tmpfs: readonly OciMount[]): OciMount[] {
   const byDestination = new Map<string, OciMount>();
-  for (const mount of binds.map((bind, i) => toBindMount(bind, `mounts[${i}]`))) {
+  for (const mount of [...binds.map((bind, i) => toBindMount(bind, `mounts[${i}]`)), ...tmpfs]) {
     if (byDestination.has(mount.destination)) {
-      throw invalidArgument(`two mounts have the destination ${quote(mount.destination)}: give each bind mount its own destination`);
+      throw invalidArgument(`two mounts have the destination ${quote(mount.destination)}: give each bind or tmpfs mount its own destination`);
     }
     byDestination.set(mount.destination, mount);
   }

@@ -159,7 +159,11 @@ const SECCOMP_ARCHES = [
 ];
 const SECCOMP_OPERATORS = ["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"];
 
-const seccomp = object(
+// A syscall name as libseccomp spells them ("clock_gettime64", "_llseek");
+// runc skips a name libseccomp does not know, so only the form is checked.
+export const SYSCALL_NAME = "^[a-z_][a-z0-9_]*$";
+
+export const SECCOMP_SCHEMA = object(
   {
     defaultAction: oneOf(SECCOMP_ACTIONS),
     defaultErrnoRet: uint32,
@@ -172,7 +176,7 @@ const seccomp = object(
     syscalls: array(
       object(
         {
-          names: { ...strings(1024, 64), minItems: 1 },
+          names: { ...array({ ...str(64), pattern: SYSCALL_NAME }, 1024), minItems: 1 },
           action: oneOf(SECCOMP_ACTIONS),
           errnoRet: uint32,
           args: array(object({ index: uint32, value: uint64, valueTwo: uint64, op: oneOf(SECCOMP_OPERATORS) }, ["index", "value", "op"]), 6),
@@ -199,7 +203,7 @@ const linux = object({
   cgroupsPath: path,
   resources,
   rootfsPropagation: oneOf(["", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"]),
-  seccomp,
+  seccomp: SECCOMP_SCHEMA,
   sysctl: stringMap(),
   maskedPaths: array(path, 4096),
   readonlyPaths: array(path, 4096),

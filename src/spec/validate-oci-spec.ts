@@ -6,7 +6,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 
 import { invalidArgument } from "../errors/berth-error.js";
-import { CAPABILITY, NUL_FREE, OCI_SPEC_SCHEMA } from "./oci-spec-schema.js";
+import { CAPABILITY, NUL_FREE, OCI_SPEC_SCHEMA, SYSCALL_NAME } from "./oci-spec-schema.js";
 
 let compiled: ValidateFunction | undefined;
 
@@ -35,12 +35,12 @@ export function validateOciSpec(spec: unknown, field = "oci_spec_json"): void {
   const validate = validator();
   if (validate(spec)) return;
   const error = validate.errors?.[0];
-  throw invalidArgument(`${field}: ${error === undefined ? "does not match the OCI runtime spec" : describe(error)}`);
+  throw invalidArgument(`${field}: ${error === undefined ? "does not match the OCI runtime spec" : describeSchemaError(error)}`);
 }
 
 // describe turns an ajv error into words that name the field and what it
 // must be, with the allowed values of an enum.
-function describe(error: ErrorObject): string {
+export function describeSchemaError(error: ErrorObject): string {
   // The pointer may hold a client's key (an annotation's name): cut it short.
   const path = error.instancePath === "" ? "/" : error.instancePath;
   const where = path.length > 128 ? `${path.slice(0, 128)}…` : path;
@@ -50,6 +50,7 @@ function describe(error: ErrorObject): string {
       return `${where} must have the field "${String(params["missingProperty"])}"`;
     case "pattern":
       if (params["pattern"] === NUL_FREE) return `${where} must not contain a NUL character`;
+      if (params["pattern"] === SYSCALL_NAME) return `${where} must be a system call name such as "clock_gettime" (lower case letters, digits, '_')`;
       if (params["pattern"] === CAPABILITY) return `${where} must be a capability name such as "CAP_CHOWN" (upper case, no spaces)`;
       return `${where} ${error.message ?? "is not valid"}`;
     case "enum":

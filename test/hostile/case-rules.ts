@@ -27,6 +27,7 @@ import {
 import { isBogusSignal, isEntries, isRepeat, sampleOf, validId } from "./hostile-values.js";
 import { NOT_RUNNABLE, validTimestamp } from "./request-arbitraries.js";
 import { enumNumbers } from "./rpc-inventory.js";
+import { securityMistakes } from "./security-cases.js";
 import { parseCpuList, type World } from "./world.js";
 
 // The numbers each enum declares; anything else is no value of it.
@@ -229,6 +230,7 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
           if (size !== undefined && (size.width > 65535 || size.height > 65535)) mistakes.push({ why: "a console size over 65535", codes: [INVALID_ARGUMENT] });
           const hostname = (r.hostname as string | undefined) ?? "";
           if (hostname !== "" && (hostname.length > 253 || !HOSTNAME.test(hostname))) mistakes.push({ why: "invalid hostname", codes: [INVALID_ARGUMENT] });
+          mistakes.push(...securityMistakes(r.security as Req | undefined));
         }
         mistakes.push(...rootfsMistakes(r.rootfs as Req | undefined, world));
         mistakes.push(...hookMistakes(r.hooks as Req | undefined));

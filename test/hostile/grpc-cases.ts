@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { type HostileCase, type PropertyDef, type Req } from "./case-types.js";
 import { EVENT_TYPES, RESTART_KINDS, STATUSES, WAIT_CONDITIONS } from "./case-rules.js";
 import { createProperties } from "./create-cases.js";
+import { securityProperties } from "./security-cases.js";
 import { bogusSignal, enumNumber, hostileString, repeat, entries, u32, u64, validId, validSignal } from "./hostile-values.js";
 import { ALL, idOf, processIdOf, processSpec, resources, timestamp } from "./request-arbitraries.js";
 import type { Ref, World } from "./world.js";
@@ -29,6 +30,7 @@ export function grpcProperties(world: World, runs: (n: number) => number): Prope
   const rpcCase = (rpc: string, input: string, arb: fc.Arbitrary<Req>): fc.Arbitrary<HostileCase> => arb.map((request) => ({ rpc, input, request }));
   return [
     ...createProperties(world, runs),
+    ...securityProperties(runs),
     {
       name: "Signal: bogus and valid signals",
       rpc: "ContainerService/Signal",
