@@ -99,3 +99,38 @@ describe("stop and restart flags", () => {
     expect(usageError(() => stopOptions(restartCommand, "-s", "", "box"))).toBe("--signal needs a signal (TERM, 15)");
   });
 });
+
+describe("privilege flags", () => {
+  it("turns --cap-add, --cap-drop, --privileged, --device, --tmpfs, --user and --security-opt into SecurityOptions", () => {
+    const options = createOptions(
+      runCommand,
+      ...["--cap-add", "NET_ADMIN", "--cap-add", "sys_time", "--cap-drop", "ALL", "-u", "www:www", "--privileged"],
+      ...["--device", "/dev/fuse", "--device", "/dev/sdb:r", "--device", "/dev/sdc:/dev/xvdc", "--device", "/dev/sdd:/dev/xvdd:rw"],
+      ...["--tmpfs", "/run", "--tmpfs", "/scratch:size=64m,mode=1777", "--security-opt", "seccomp=unconfined", "c", "--", "sh"],
+    );
+    expect(options.security).toEqual({
+      capAdd: ["NET_ADMIN", "sys_time"],
+      capDrop: ["ALL"],
+      user: "www:www",
+      privileged: true,
+      devices: [
+        { hostPath: "/dev/fuse" },
+        { hostPath: "/dev/sdb", permissions: "r" },
+        { hostPath: "/dev/sdc", containerPath: "/dev/xvdc" },
+        { hostPath: "/dev/sdd", containerPath: "/dev/xvdd", permissions: "rw" },
+      ],
+      tmpfs: [{ destination: "/run" }, { destination: "/scratch", options: ["size=64m", "mode=1777"] }],
+      seccomp: { unconfined: true },
+    });
+    expect(createOptions(runCommand, "c", "--", "sh").security).toBeUndefined();
+  });
+
+  it("refuses a malformed --device, --tmpfs, --user or --security-opt, and a profile file it cannot read", () => {
+    expect(usageError(() => createOptions(runCommand, "--device", "/dev/a:/dev/b:rw:x", "c", "--", "sh"))).toMatch(/HOST\[:CONTAINER\]\[:PERMISSIONS\]/);
+    expect(usageError(() => createOptions(runCommand, "--device", "", "c", "--", "sh"))).toMatch(/--device/);
+    expect(usageError(() => createOptions(runCommand, "--tmpfs", ":size=1m", "c", "--", "sh"))).toMatch(/PATH\[:OPTIONS\]/);
+    expect(usageError(() => createOptions(runCommand, "--user", "", "c", "--", "sh"))).toMatch(/--user needs a user/);
+    expect(usageError(() => createOptions(runCommand, "--security-opt", "apparmor=x", "c", "--", "sh"))).toMatch(/seccomp=unconfined or seccomp=FILE/);
+    expect(usageError(() => createOptions(runCommand, "--security-opt", "seccomp=/nonexistent/p.json", "c", "--", "sh"))).toMatch(/ENOENT/);
+  });
+});
