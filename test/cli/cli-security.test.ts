@@ -22,7 +22,7 @@ const cli = (...args: string[]) => berth(args, env);
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "berth-clis-"));
   env = { BERTH_SOCKET: join(scratch, "berth.sock"), BERTH_NAMESPACE: "clis" };
-  daemon = startBerth(["serve", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
+  daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
   await waitForOutput(daemon, /^berth: serving on (.+)$/m);
 });
 
