@@ -27,7 +27,10 @@ import type {
   WaitOptions,
 } from "../api/client-options.js";
 
+import type { CopyFromOptions, CopyFromResult, CopySource, CopyToOptions, CopyToResult } from "../api/copy-options.js";
+
 export type * from "../api/client-options.js";
+export type * from "../api/copy-options.js";
 
 export interface Client {
   readonly namespace: string;
@@ -69,6 +72,11 @@ export interface Client {
   inspectNetwork(name: string): Promise<NetworkInspectResult>;
   // removeNetwork refuses while containers are attached, unless force.
   removeNetwork(name: string, options?: { force?: boolean }): Promise<void>;
+  // copyTo extracts a tar stream (or writes one file) into destDir inside
+  // the container, running or not; no path or link leads outside its root.
+  copyTo(id: string, destDir: string, source: CopySource, options?: CopyToOptions): Promise<CopyToResult>;
+  // copyFrom gives the stat of a path inside the container and a tar of it.
+  copyFrom(id: string, path: string, options?: CopyFromOptions): Promise<CopyFromResult>;
   // close stops delivering events to the backend and releases connections.
   close(): Promise<void>;
 }

@@ -17,6 +17,9 @@ import { untilAborted } from "../io/until-aborted.js";
 import { attachOutputOf, attachRequestOf, attachStartRequest, type AttachRequestInit } from "../wire/attach-messages.js";
 import { DEFAULT_NAMESPACE } from "../wire/namespace-header.js";
 import { fromConnectError } from "../wire/status.js";
+import { contentChunks, isCopyFile } from "../api/copy-options.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { CopyToRequestSchema } from "../gen/berth/v1/copy_pb.js";
 import type * as api from "./client.js";
 import type { Container, Event, ExitStatus, Network, ProcessInfo, ProcessSummary, Stats } from "./types.js";
 import { connectionLostError, createUnixTransport, unreachableError, type UnixTransport, type WireProtocol } from "./transport.js";
@@ -227,6 +230,52 @@ export class GrpcClient implements api.Client {
     );
   }
 
+  // copyTo streams the archive (or the one file's content) in pieces of at
+  // most COPY_CHUNK bytes, well under any message limit.
+  async copyTo(id: string, destDir: string, source: api.CopySource, options: api.CopyToOptions = {}): Promise<api.CopyToResult> {
+    const file = isCopyFile(source) ? source : undefined;
+    const start = {
+      id,
+      destDir,
+      ...(file !== undefined && {
+        file: { path: file.path, mode: file.mode, uid: file.uid ?? 0, gid: file.gid ?? 0, mtime: file.mtime && timestampFromDate(file.mtime) },
+      }),
+    };
+    const content = file !== undefined ? contentChunks(file.content) : (source as AsyncIterable<Uint8Array>);
+    async function* requests(): AsyncGenerator<MessageInitShape<typeof CopyToRequestSchema>> {
+      yield { message: { case: "start", value: start } };
+      for await (const chunk of content) {
+        for (let at = 0; at < chunk.length; at += COPY_CHUNK) yield { message: { case: "data", value: chunk.subarray(at, at + COPY_CHUNK) } };
+      }
+    }
+    const res = await this.#call(this.#containers.copyTo(requests(), { signal: options.signal }), options.signal);
+    return { entries: Number(res.entries), bytes: Number(res.bytes) };
+  }
+
+  // copyFrom waits for the stat, the stream's first message; the archive is
+  // the rest of the stream.
+  async copyFrom(id: string, path: string, options: api.CopyFromOptions = {}): Promise<api.CopyFromResult> {
+    const { signal, statOnly } = options;
+    const responses = this.#stream(signal, (callSignal) => this.#containers.copyFrom({ id, path, statOnly }, { signal: callSignal }), (res) => res.message);
+    const it = responses[Symbol.asyncIterator]();
+    const first = await it.next();
+    if (first.done === true || first.value.case !== "stat") {
+      await it.return?.(undefined);
+      if (signal?.aborted) throw new BerthError("canceled", "the copy was cancelled");
+      throw new BerthError("internal", "the daemon sent no stat as the first message of CopyFrom");
+    }
+    async function* tar(): AsyncGenerator<Uint8Array> {
+      try {
+        for (let next = await it.next(); next.done !== true; next = await it.next()) {
+          if (next.value.case === "data") yield next.value.value;
+        }
+      } finally {
+        await it.return?.(undefined);
+      }
+    }
+    return { stat: first.value.value, tar: tar() };
+  }
+
   // version, info and ping reach SystemService, which has no place in the
   // Client interface: they describe the daemon, not a namespace.
   version(): Promise<VersionInfo> {
@@ -300,6 +349,8 @@ export class GrpcClient implements api.Client {
     }
   }
 }
+
+const COPY_CHUNK = 1 << 20;
 
 // required is a response field the daemon always sends.
 function required<T>(value: T | undefined, field: string): T {

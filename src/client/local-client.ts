@@ -10,6 +10,8 @@ import { parseSignal } from "../engine/signals.js";
 import { logPathOf, monitorDir, processOf, resizeTerminal } from "../engine/terminal-control.js";
 import { attachProcess } from "../io/attach-process.js";
 import { withAttachStreams } from "../io/attach-streams.js";
+import { copyInto, copyOutOf, checkCopyTo } from "../copy/copy-into.js";
+import { splitPath } from "../copy/copy-root.js";
 import { checkCreateRequest } from "../spec/check-create.js";
 import { checkListFilter, checkLogOptions, checkSignalText, checkSubscribeOptions, checkTerminalSize, checkWaitCondition } from "../spec/check-requests.js";
 import { checkProcessOptions } from "../spec/process-spec.js";
@@ -23,6 +25,11 @@ import type {
   AttachOutput,
   Client,
   CreateNetworkOptions,
+  CopyFromOptions,
+  CopyFromResult,
+  CopySource,
+  CopyToOptions,
+  CopyToResult,
   CreateOptions,
   InspectResult,
   ListFilter,
@@ -260,6 +267,20 @@ export class LocalClient implements Client {
       until: options.until,
       signal: options.signal,
     });
+  }
+
+  async copyTo(id: string, destDir: string, source: CopySource, options: CopyToOptions = {}): Promise<CopyToResult> {
+    validateId(id);
+    checkCopyTo(destDir, source);
+    const c = await this.get(id);
+    return copyInto((open) => c.openForCopy(open), destDir, source, options);
+  }
+
+  async copyFrom(id: string, path: string, options: CopyFromOptions = {}): Promise<CopyFromResult> {
+    validateId(id);
+    splitPath("path", path);
+    const c = await this.get(id);
+    return copyOutOf((open) => c.openForCopy(open), path, options);
   }
 
   async close(): Promise<void> {

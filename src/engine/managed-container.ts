@@ -33,6 +33,7 @@
 // so restore can tell what a crash interrupted (see restore-journal.ts).
 
 import type { InspectResult, LogLine, LogOptions, RestartResult, StopResult } from "../api/client-options.js";
+import type { CopyTarget } from "../api/copy-target.js";
 import { aborted, failedPrecondition, internal, notFound } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
@@ -48,6 +49,7 @@ import type { ContainerRecord, CreatedWith } from "./container-record.js";
 import { RecordWriter } from "./container-record.js";
 import { signalContainer } from "./container-signals.js";
 import { containerInfo, recordOf } from "./container-views.js";
+import { copyTargetOf } from "./copy-target.js";
 import { ExecSet } from "./exec-set.js";
 import { handleInitExit, reconcileInit, type InitExitSource } from "./init-exit.js";
 import { inspectContainer, layerSize } from "./inspect-container.js";
@@ -230,6 +232,14 @@ export class ManagedContainer {
     const result = await this.locked(undefined, () => inspectContainer(this));
     if (size) result.sizeRwBytes = await layerSize(this);
     return result;
+  }
+
+  // openForCopy hands open what a copy needs of the container (see
+  // copyTargetOf), in the queue, so the run cannot change while open opens
+  // the root; the copy itself runs outside the queue, so a long one never
+  // holds up Stop or Delete.
+  openForCopy<T>(open: (target: CopyTarget) => Promise<T>): Promise<T> {
+    return this.locked(undefined, async () => open(await copyTargetOf(this)));
   }
 
   addProcess(processId: string, options: ProcessOptions, expected?: bigint): Promise<ProcessInfo> {

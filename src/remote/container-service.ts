@@ -7,6 +7,7 @@ import type { Revisioned, SignalLike, StopOptions } from "../client/client.js";
 import { ContainerService, WaitCondition } from "../gen/berth/v1/containers_pb.js";
 import { checkTimestamp } from "../spec/check-timestamp.js";
 import { attachResponseOf, readAttachRequests } from "../wire/attach-messages.js";
+import { readCopyToRequests } from "../wire/copy-messages.js";
 import { clientForCall, type ClientResolver } from "./namespace.js";
 import { streamWithStatus, withStatus } from "./with-status.js";
 
@@ -134,6 +135,19 @@ export function containerService(deps: ClientResolver): ServiceImpl<typeof Conta
         signal: ctx.signal,
       });
       for await (const out of outputs) yield attachResponseOf(out);
+    }),
+    // CopyTo: the first request says where, the rest are the bytes.
+    copyTo: withStatus(async (requests, ctx) => {
+      const { start, data } = await readCopyToRequests(requests);
+      const f = start.file;
+      const source = f === undefined ? data : { path: f.path, mode: f.mode, uid: f.uid, gid: f.gid, mtime: dateOf("file.mtime", f.mtime), content: data };
+      const result = await clientForCall(deps, ctx).copyTo(start.id, start.destDir, source, { signal: ctx.signal });
+      return { entries: BigInt(result.entries), bytes: BigInt(result.bytes) };
+    }),
+    copyFrom: streamWithStatus(async function* (req, ctx) {
+      const { stat, tar } = await clientForCall(deps, ctx).copyFrom(req.id, req.path, { statOnly: req.statOnly, signal: ctx.signal });
+      yield { message: { case: "stat" as const, value: stat } };
+      for await (const chunk of tar) yield { message: { case: "data" as const, value: chunk } };
     }),
   };
 }
