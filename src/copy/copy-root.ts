@@ -64,6 +64,8 @@ const KERNEL_FS = new Map<number, string>([
   [0x65735543, "fusectl"],
 ]);
 
+const KERNEL_FS_TYPES = new Set(KERNEL_FS.values());
+
 export interface WalkOptions {
   // followFinal follows a symbolic link in the last component.
   followFinal: boolean;
@@ -133,7 +135,11 @@ export class CopyRoot {
       throw copyFailure(err, path, this.containerId);
     }
     const stat = await handle.stat();
-    const node: PathNode = { handle, name, stat, owned: true, ...(mount !== undefined && mount.source === undefined && { absentMount: mount.type }) };
+    const node: PathNode = { handle, name, stat, owned: true };
+    if (mount !== undefined && mount.source === undefined) {
+      if (KERNEL_FS_TYPES.has(mount.type)) node.kernelFs = mount.type;
+      else node.absentMount = mount.type;
+    }
     if (stat.isDirectory() && stat.dev !== parent.stat.dev) {
       const kernelFs = KERNEL_FS.get((await statfs(fdPath(handle))).type);
       if (kernelFs !== undefined) node.kernelFs = kernelFs;

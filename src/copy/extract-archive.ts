@@ -87,7 +87,7 @@ class Extraction {
       await this.setFolderTimes();
     } catch (err) {
       extract.destroy();
-      await feeding.catch(() => {});
+      feeding.catch(() => {});
       throw err;
     }
     return this.result;
@@ -235,17 +235,26 @@ class Extraction {
   }
 }
 
-// feed writes the source into the extractor, waiting when it is full.
+// feed writes the source into the extractor, waiting while it is full. It
+// ends when the extractor is destroyed (the extraction failed), without
+// waiting for a source that may never send again.
 async function feed(source: AsyncIterable<Uint8Array>, extract: tar.Extract, signal: AbortSignal | undefined): Promise<void> {
+  const closed = once(extract, "close").catch(() => {});
+  const it = source[Symbol.asyncIterator]();
   try {
-    for await (const chunk of source) {
+    for (;;) {
+      const next = await Promise.race([it.next(), closed.then(() => undefined)]);
+      if (next === undefined || extract.destroyed) return;
+      if (next.done === true) break;
       signal?.throwIfAborted();
-      if (!extract.write(asBuffer(chunk))) await once(extract, "drain", { signal });
+      if (!extract.write(asBuffer(next.value))) await Promise.race([once(extract, "drain", { signal }), closed]);
     }
     extract.end();
   } catch (err) {
     extract.destroy(err as Error);
     throw err;
+  } finally {
+    if (extract.destroyed) void it.return?.(undefined)?.catch(() => {});
   }
 }
 
