@@ -1,6 +1,7 @@
 // COMMANDS lists berth's subcommands in the order help shows them.
 import type { Command } from "./command.js";
 import { attachCommand } from "./commands/attach-command.js";
+import { cpCommand } from "./commands/cp-command.js";
 import { createCommand } from "./commands/create-command.js";
 import { demoCommand } from "./commands/demo-command.js";
 import { eventsCommand } from "./commands/events-command.js";
@@ -36,6 +37,7 @@ export const COMMANDS: readonly Command[] = [
   restartCommand,
   execCommand,
   attachCommand,
+  cpCommand,
   psCommand,
   inspectCommand,
   logsCommand,

@@ -52,7 +52,7 @@ export async function copyOutOf(openForCopy: OpenForCopy, path: string, options:
   const archive = found;
   async function* tar(): AsyncGenerator<Uint8Array> {
     try {
-      yield* packArchive(root, archive, options.signal);
+      yield* packArchive(root, archive, { signal: options.signal });
     } finally {
       await root.close();
     }

@@ -9,7 +9,7 @@ import { once } from "node:events";
 import { chmod, chown, lchown, link, lutimes, mkdir, open, rmdir, symlink, unlink, utimes } from "node:fs/promises";
 import tar from "tar-stream";
 
-import { failedPrecondition, invalidArgument } from "../errors/berth-error.js";
+import { BerthError, failedPrecondition, invalidArgument } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
 import { copyFailure } from "./copy-errors.js";
 import { CopyRoot, pathOf, release, splitPath, type Chain } from "./copy-root.js";
@@ -21,8 +21,8 @@ export interface ExtractOptions {
   // rename replaces the first component of every entry (docker cp's copy
   // to a new name).
   rename?: { from: string; to: string } | undefined;
-  // sameOwner applies the entries' owners; off, a failing chown (a caller
-  // who is not root) is no error.
+  // sameOwner applies the entries' owners (the default); off, the files
+  // are the caller's own, as with tar --no-same-owner.
   sameOwner?: boolean;
 }
 
@@ -56,6 +56,9 @@ export async function extractArchive(
 class Extraction {
   private readonly result: ExtractResult = { entries: 0, bytes: 0 };
   private readonly folderTimes: Array<{ components: string[]; mtime: Date }> = [];
+  // sourceError is the source's own failure (a cancelled call), kept apart
+  // from the archive's.
+  private sourceError: unknown;
 
   constructor(
     private readonly root: CopyRoot,
@@ -77,7 +80,10 @@ class Extraction {
 
   async run(source: AsyncIterable<Uint8Array>): Promise<ExtractResult> {
     const extract = tar.extract();
-    const feeding = feed(source, extract, this.options.signal);
+    const feeding = feed(source, extract, this.options.signal).catch((err: unknown) => {
+      this.sourceError = err;
+      throw err;
+    });
     try {
       for await (const entry of extract) {
         this.options.signal?.throwIfAborted();
@@ -88,7 +94,9 @@ class Extraction {
     } catch (err) {
       extract.destroy();
       feeding.catch(() => {});
-      throw err;
+      // What tar-stream itself throws is about the bytes: not a tar.
+      if (err instanceof BerthError || err === this.sourceError || this.options.signal?.aborted) throw err;
+      throw invalidArgument(`the data is not a valid tar archive (${err instanceof Error ? err.message : String(err)}): send a tar stream, or set file for one file's content`);
     }
     return this.result;
   }
@@ -212,11 +220,7 @@ class Extraction {
   }
 
   private async chown(change: () => Promise<void>): Promise<void> {
-    try {
-      await change();
-    } catch (err) {
-      if (this.options.sameOwner !== false) throw err;
-    }
+    if (this.options.sameOwner !== false) await change();
   }
 
   private async setFolderTimes(): Promise<void> {

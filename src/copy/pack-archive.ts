@@ -39,9 +39,15 @@ export async function findPath(root: CopyRoot, path: string): Promise<FoundPath>
 
 // packArchive streams a tar of found; it closes found's handles when done,
 // failed or abandoned.
-export async function* packArchive(root: CopyRoot, found: FoundPath, signal?: AbortSignal): AsyncGenerator<Buffer> {
+export interface PackOptions {
+  signal?: AbortSignal | undefined;
+  // owner replaces every entry's owner (docker cp without -a: root).
+  owner?: { uid: number; gid: number } | undefined;
+}
+
+export async function* packArchive(root: CopyRoot, found: FoundPath, options: PackOptions = {}): AsyncGenerator<Buffer> {
   const pack = tar.pack();
-  const walker = new Walker(root, pack, signal);
+  const walker = new Walker(root, pack, options);
   const producing = walker.run(found).then(
     () => pack.finalize(),
     (err: unknown) => pack.destroy(err as Error),
@@ -65,7 +71,7 @@ class Walker {
   constructor(
     private readonly root: CopyRoot,
     private readonly pack: tar.Pack,
-    private readonly signal: AbortSignal | undefined,
+    private readonly options: PackOptions,
   ) {
     this.closed = new Promise((resolve) => pack.once("close", resolve));
   }
@@ -81,13 +87,15 @@ class Walker {
   // node archives the chain's last node under name, and a folder's content.
   private async node(chain: Chain, name: string, linkTarget?: string): Promise<void> {
     if (this.stopped) return;
-    this.signal?.throwIfAborted();
+    this.options.signal?.throwIfAborted();
     const node = chain.at(-1)!;
     const st = node.stat;
-    const header: tar.Headers = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+    const owner = this.options.owner ?? { uid: st.uid, gid: st.gid };
+    const header: tar.Headers = { name, mode: st.mode & 0o7777, uid: owner.uid, gid: owner.gid, mtime: st.mtime };
     try {
       if (st.isDirectory()) {
-        await this.entry({ ...header, type: "directory" });
+        // A trailing "/" marks a folder, as GNU tar and docker write it.
+        await this.entry({ ...header, name: `${name}/`, type: "directory" });
         // A kernel file system or a mount the stopped container lacks: the
         // folder, without what the container would see in it.
         if (node.kernelFs === undefined && node.absentMount === undefined) await this.children(chain, name);
@@ -141,7 +149,7 @@ class Walker {
         entry.once("error", reject);
         entry.once("close", resolve);
       });
-      await copyExactly(file, st, entry, this.signal, () => this.stopped, this.closed);
+      await copyExactly(file, st, entry, this.options.signal, () => this.stopped, this.closed);
       entry.end();
       await Promise.race([ended, this.closed]);
     } finally {

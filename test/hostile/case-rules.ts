@@ -14,6 +14,7 @@ import {
   FAILED_PRECONDITION,
   INVALID_ARGUMENT,
   NOT_FOUND,
+  OK,
   OUT_OF_RANGE,
   REFUSED,
   STREAM_MS,
@@ -179,6 +180,26 @@ function rootfsMistakes(rootfs: Req | undefined, world: World): Mistake[] {
     else if (!existsSync(image)) out.push({ why: "rootfs.image_path does not exist", codes: [INVALID_ARGUMENT, NOT_FOUND] });
     else out.push({ why: "rootfs.image_path is no archive", codes: [INVALID_ARGUMENT] });
   }
+  return out;
+}
+
+// copyPathMistakes: containers.proto (CopyTo, CopyFrom): paths are
+// absolute, at most PATH_MAX, without NUL.
+function copyPathMistakes(field: string, path: string): Mistake[] {
+  if (!path.startsWith("/")) return [{ why: `${field} is not absolute`, codes: [INVALID_ARGUMENT] }];
+  if (path.includes("\0") || Buffer.byteLength(path) > 4095) return [{ why: `${field} holds a NUL or is past PATH_MAX`, codes: [INVALID_ARGUMENT] }];
+  return [];
+}
+
+// copyFileMistakes: CopyFile's path is relative, with no "..", and names
+// something; its mode is permission bits; uid and gid at most 2^31-1.
+function copyFileMistakes(file: Req): Mistake[] {
+  const out: Mistake[] = [];
+  const path = (file.path as string | undefined) ?? "";
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.length === 0 || parts.includes("..") || path.includes("\0") || Buffer.byteLength(path) > 4095) out.push({ why: "file.path names no file inside dest_dir", codes: [INVALID_ARGUMENT] });
+  if (typeof file.mode === "number" && file.mode > 0o7777) out.push({ why: "file.mode past 0o7777", codes: [INVALID_ARGUMENT] });
+  if ([file.uid, file.gid].some((n) => typeof n === "number" && n > 2 ** 31 - 1)) out.push({ why: "file uid or gid above 2^31-1", codes: [INVALID_ARGUMENT] });
   return out;
 }
 
@@ -378,6 +399,28 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
         } else mistakes.push({ why: "no such network", codes: [NOT_FOUND] });
         break;
       }
+      case "CopyTo": {
+        const messages = request as Req[];
+        const first = messages[0];
+        if (first !== undefined && first.start === undefined) mistakes.push({ why: "the first message is not start", codes: [INVALID_ARGUMENT] });
+        if (first === undefined && c.endInput === true) mistakes.push({ why: "the stream ended without a start", codes: [INVALID_ARGUMENT] });
+        const start = first?.start as Req | undefined;
+        if (start !== undefined) {
+          mistakes.push(...idMistakes(start.id as string, world), ...copyPathMistakes("dest_dir", start.destDir as string));
+          const file = start.file as Req | undefined;
+          if (file !== undefined) mistakes.push(...copyFileMistakes(file));
+          // A path that exists or not, an archive that is one or not: only
+          // the container's files tell.
+          if (mistakes.length === 0) mistakes.push({ why: "a path or archive only the container can judge", codes: [OK, ...REFUSED] });
+        }
+        mayBlock = true;
+        break;
+      }
+      case "CopyFrom":
+        mistakes.push(...idMistakes(id, world), ...copyPathMistakes("path", r.path as string));
+        if (mistakes.length === 0) mistakes.push({ why: "a path only the container can judge", codes: [OK, ...REFUSED] });
+        mayBlock = true;
+        break;
       case "Subscribe":
         if ((sampleOf(r.containerIds).items as string[]).some((cid) => !validId(cid))) mistakes.push({ why: "an invalid id in container_ids", codes: [INVALID_ARGUMENT] });
         if ((r.types as number[] | undefined)?.some((t) => !EVENT_TYPES.includes(t))) mistakes.push({ why: "a type that is no EventType", codes: [INVALID_ARGUMENT] });

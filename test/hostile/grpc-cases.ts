@@ -22,6 +22,12 @@ const DEFAULT_NETWORK = "berth";
 const unusableSubnet = fc
   .oneof(hostileString, fc.constantFrom("", "10.9.0.1/24", "10.9.0.0/33", "10.0.0.0/7", "300.1.2.0/24", "fd00:9::/64", "10.9.0.0", "10.9.0.0/", "/24"))
   .filter((s) => !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(s) || ["10.9.0.1/24", "10.9.0.0/33", "10.0.0.0/7", "300.1.2.0/24"].includes(s));
+// copyPath: paths inside a container, of every kind a client might send.
+const copyPath = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom("/tmp", "/", "/etc/passwd", "/../../../etc", "/proc/self/root/etc", "/sys", "/no/such/dir", "tmp", "", ".", "x/../..", "/tmp/\0x", "/dev/null") },
+  { weight: 1, arbitrary: hostileString },
+  { weight: 1, arbitrary: hostileString.map((s) => `/tmp/${s}`) },
+);
 // staleRevision is a revision no container of the suite reaches.
 const staleRevision = fc.bigInt({ min: 1n << 40n, max: (1n << 64n) - 1n }).map(String);
 
@@ -199,6 +205,44 @@ export function grpcProperties(world: World, runs: (n: number) => number): Prope
           endInput: fc.boolean(),
         })
         .map(({ messages, endInput }) => ({ rpc: "ContainerService/Attach", input: "messages", request: messages, endInput })),
+      numRuns: runs(30),
+    },
+    {
+      name: "CopyTo: message orders, hostile paths, files and archives",
+      rpc: "ContainerService/CopyTo",
+      arb: fc
+        .record({
+          messages: fc.array(
+            fc.oneof(
+              {
+                weight: 3,
+                arbitrary: fc.record(
+                  {
+                    start: fc.record(
+                      {
+                        id: idOf(["run", "exited", "paused"]),
+                        destDir: copyPath,
+                        file: fc.record({ path: copyPath, mode: fc.oneof(fc.integer({ min: 0, max: 0o7777 }), u32), uid: u32, gid: u32 }, { requiredKeys: ["path"] }),
+                      },
+                      { requiredKeys: ["id", "destDir"] },
+                    ),
+                  },
+                ),
+              },
+              { weight: 2, arbitrary: fc.record({ data: fc.uint8Array({ maxLength: 2048 }) }) },
+              { weight: 1, arbitrary: fc.integer({ min: 64 * 1024, max: 1 << 20 }).map((n) => ({ data: new Uint8Array(n) })) },
+            ),
+            { maxLength: 4 },
+          ),
+          endInput: fc.boolean(),
+        })
+        .map(({ messages, endInput }) => ({ rpc: "ContainerService/CopyTo", input: "messages", request: messages, endInput })),
+      numRuns: runs(30),
+    },
+    {
+      name: "CopyFrom: hostile ids and paths",
+      rpc: "ContainerService/CopyFrom",
+      arb: rpcCase("ContainerService/CopyFrom", "path", fc.record({ id: idOf(["run", "exited", "paused"]), path: copyPath, statOnly: fc.boolean() })),
       numRuns: runs(30),
     },
     {

@@ -126,6 +126,21 @@ function call(msg) {
         });
         return;
       }
+      if (kind === "clientStream") {
+        // request is the list of messages to send, in order.
+        const call = client.makeClientStreamRequest(m.path, codec.serialize, codec.deserialize, metadata, options, (err, res) => {
+          if (err) fromError(err);
+          else done({ code: 0, details: "", firstResponse: brief(res) });
+        });
+        for (const one of request) call.write(msg.raw ? one : materialize(one));
+        if (msg.endInput) call.end();
+        cutTimer = setTimeout(() => {
+          if (settled) return;
+          done({ code: 0, details: "", open: true });
+          call.cancel();
+        }, msg.streamMs);
+        return;
+      }
       const stream =
         kind === "serverStream"
           ? client.makeServerStreamRequest(m.path, codec.serialize, codec.deserialize, request, metadata, options)
