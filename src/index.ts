@@ -29,7 +29,14 @@ export type {
   AttachInput,
   AttachOptions,
   AttachOutput,
+  CopySource,
+  CopyFileContent,
+  CopyToOptions,
+  CopyToResult,
+  CopyFromOptions,
+  CopyFromResult,
 } from "./client/client.js";
+export { type PathStat, PathType } from "./gen/berth/v1/copy_pb.js";
 export {
   type Container,
   type ExitStatus,
