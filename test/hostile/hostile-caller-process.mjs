@@ -133,7 +133,12 @@ function call(msg) {
           else done({ code: 0, details: "", firstResponse: brief(res) });
         });
         for (const one of request) call.write(msg.raw ? one : materialize(one));
-        if (msg.endInput) call.end();
+        // An ended client stream is a request like a unary one: its answer
+        // is awaited (the deadline bounds it); only one left open is cut.
+        if (msg.endInput) {
+          call.end();
+          return;
+        }
         cutTimer = setTimeout(() => {
           if (settled) return;
           done({ code: 0, details: "", open: true });
