@@ -42,7 +42,7 @@ function tar(args: string[], input?: Buffer): Promise<Buffer> {
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "berth-clicp-"));
   env = { BERTH_SOCKET: join(scratch, "berth.sock"), BERTH_NAMESPACE: "clicp" };
-  daemon = startBerth(["serve", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
+  daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
   await waitForOutput(daemon, /^berth: serving on (.+)$/m);
 });
 
