@@ -350,7 +350,7 @@ export class GrpcClient implements api.Client {
   }
 }
 
-const COPY_CHUNK = 1 << 20;
+const COPY_CHUNK = 256 * 1024;
 
 // required is a response field the daemon always sends.
 function required<T>(value: T | undefined, field: string): T {

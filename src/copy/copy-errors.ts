@@ -6,6 +6,7 @@ import { quote } from "../errors/quote.js";
 
 export function copyFailure(err: unknown, path: string, containerId: string): BerthError {
   if (err instanceof BerthError) return err;
+  if (err instanceof Error && err.name === "AbortError") return new BerthError("canceled", `the copy of ${quote(path)} was cancelled`, { cause: err });
   const code = err instanceof Error && "code" in err ? String(err.code) : "";
   const where = `${quote(path)} in container ${quote(containerId)}`;
   switch (code) {

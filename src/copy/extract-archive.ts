@@ -13,6 +13,7 @@ import { BerthError, failedPrecondition, invalidArgument } from "../errors/berth
 import { quote } from "../errors/quote.js";
 import { copyFailure } from "./copy-errors.js";
 import { CopyRoot, pathOf, release, splitPath, type Chain } from "./copy-root.js";
+import { orClosed } from "./or-closed.js";
 import { checkOneFile, oneFileHeader, type OneFile } from "./one-file.js";
 import { fdPath, O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY } from "./proc-fd.js";
 
@@ -243,15 +244,15 @@ class Extraction {
 // ends when the extractor is destroyed (the extraction failed), without
 // waiting for a source that may never send again.
 async function feed(source: AsyncIterable<Uint8Array>, extract: tar.Extract, signal: AbortSignal | undefined): Promise<void> {
-  const closed = once(extract, "close").catch(() => {});
   const it = source[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const next = await Promise.race([it.next(), closed.then(() => undefined)]);
+      if (extract.destroyed) return;
+      const next = await orClosed(it.next(), extract);
       if (next === undefined || extract.destroyed) return;
       if (next.done === true) break;
       signal?.throwIfAborted();
-      if (!extract.write(asBuffer(next.value))) await Promise.race([once(extract, "drain", { signal }), closed]);
+      if (!extract.write(asBuffer(next.value))) await orClosed(once(extract, "drain", { signal }), extract);
     }
     extract.end();
   } catch (err) {

@@ -12,6 +12,7 @@ import tar from "tar-stream";
 
 import { copyFailure } from "./copy-errors.js";
 import { CopyRoot, closeNode, pathOf, release, splitPath, type Chain, type PathNode } from "./copy-root.js";
+import { orClosed } from "./or-closed.js";
 import { fdPath, reopenForReading } from "./proc-fd.js";
 
 export interface FoundPath {
@@ -72,13 +73,7 @@ class Walker {
     private readonly root: CopyRoot,
     private readonly pack: tar.Pack,
     private readonly options: PackOptions,
-  ) {
-    this.closed = new Promise((resolve) => pack.once("close", resolve));
-  }
-
-  // closed settles when the pack is destroyed (the consumer left): no
-  // callback or drain of it comes after that.
-  private readonly closed: Promise<unknown>;
+  ) {}
 
   async run(found: FoundPath): Promise<void> {
     await this.node(found.chain, found.name, found.linkTarget);
@@ -149,16 +144,20 @@ class Walker {
         entry.once("error", reject);
         entry.once("close", resolve);
       });
-      await copyExactly(file, st, entry, this.options.signal, () => this.stopped, this.closed);
+      // Left unawaited when the copy stops midway (an abort): its failure
+      // is that abort's, reported by the walk itself.
+      ended.catch(() => {});
+      // The pack destroyed (the consumer left) calls back and drains no more.
+      await copyExactly(file, st, entry, this.options.signal, () => this.stopped, this.pack);
       entry.end();
-      await Promise.race([ended, this.closed]);
+      await orClosed(ended, this.pack);
     } finally {
       await file.close();
     }
   }
 
   private async entry(header: tar.Headers): Promise<void> {
-    await Promise.race([new Promise<void>((resolve, reject) => this.pack.entry(header, (err) => (err ? reject(err) : resolve()))), this.closed]);
+    await orClosed(new Promise<void>((resolve, reject) => this.pack.entry(header, (err) => (err ? reject(err) : resolve()))), this.pack);
   }
 }
 
@@ -171,7 +170,7 @@ async function copyExactly(
   entry: NodeJS.WritableStream,
   signal: AbortSignal | undefined,
   stopped: () => boolean,
-  closed: Promise<unknown>,
+  pack: tar.Pack,
 ): Promise<void> {
   let left = st.size;
   let eof = false;
@@ -188,6 +187,6 @@ async function copyExactly(
     }
     position += n;
     left -= n;
-    if (!entry.write(n === buffer.length ? buffer : buffer.subarray(0, n))) await Promise.race([once(entry as unknown as NodeJS.EventEmitter, "drain"), closed]);
+    if (!entry.write(n === buffer.length ? buffer : buffer.subarray(0, n))) await orClosed(once(entry as unknown as NodeJS.EventEmitter, "drain"), pack);
   }
 }
