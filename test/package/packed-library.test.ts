@@ -83,6 +83,10 @@ describe("the packed library", () => {
     const stateDir = join(work, "state");
     const cgroupParent = `/berth-test-pack-${process.pid}`;
     writeFileSync(join(project, "example.ts"), readmeExample(stateDir, cgroupParent));
+    // The example copies a tar the user has at hand into a container.
+    execFileSync("mkdir", ["-p", join(project, "site")]);
+    writeFileSync(join(project, "site/index.html"), "<p>hello</p>\n");
+    execFileSync("tar", ["-cf", "site.tar", "site"], { cwd: project });
     // The repository's TypeScript compiles the example against the
     // installed package's declarations, as a user's build would.
     execFileSync(
