@@ -21,17 +21,19 @@ export interface EventFilterOptions {
 export function eventFilter(options: EventFilterOptions): EventPredicate {
   const namespace = options.namespace;
   const ids = options.containerIds !== undefined && options.containerIds.length > 0 ? new Set(options.containerIds) : undefined;
-  let typeMask = 0;
+  // A set, not a bit mask: network events are numbered from 30, past what
+  // a 32-bit mask holds (1 << 32 is 1 in JavaScript).
+  const types = new Set<number>();
   for (const type of options.types ?? []) {
-    if (!Number.isInteger(type) || type < 0 || type > 30) throw invalidArgument(`unknown event type ${type}`);
-    typeMask |= 1 << type;
+    if (!Number.isInteger(type) || type < 0) throw invalidArgument(`unknown event type ${type}`);
+    types.add(type);
   }
   const sinceMs = options.since?.getTime();
   if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw invalidArgument("since is not a valid time");
   return (event) =>
     (namespace === undefined || event.namespace === namespace) &&
     (ids === undefined || ids.has(event.containerId)) &&
-    (typeMask === 0 || (typeMask & (1 << event.type)) !== 0) &&
+    (types.size === 0 || types.has(event.type)) &&
     (sinceMs === undefined || eventTimeMs(event) >= sinceMs);
 }
 
