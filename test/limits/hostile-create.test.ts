@@ -216,16 +216,17 @@ describe("hostile Create requests", () => {
     });
     const used = process.cpuUsage(cpu);
     const cpuMs = (used.user + used.system) / 1000;
-    console.log(`Connect Create of 1,000,000 entries (${body.length} bytes): refused with ${cpuMs.toFixed(1)} ms of CPU (sender included)`);
     expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.text)).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/more than 65536 fields/) });
-    // The sender shares this process here, so the claim is relative: the
-    // refusal costs a fraction of merely decoding the body.
-    const t = performance.now();
-    fromBinary(CreateRequestSchema, body);
-    const decodeMs = performance.now() - t;
-    console.log(`decoding that body whole takes ${decodeMs.toFixed(0)} ms`);
-    expect(cpuMs).toBeLessThan(decodeMs / 2);
+    // Only the count over the raw bytes (checkRequestElements) words a
+    // refusal this way; every bound checked after decoding names its field.
+    // So the message itself shows the body was refused before it was
+    // decoded, whatever the machine's load does to the clock. What it costs
+    // is the benchmark's to measure, not a timed test's.
+    expect(JSON.parse(answer.text)).toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringMatching(/^the CreateRequest holds more than 65536 fields and list entries in all: send smaller lists/),
+    });
+    console.log(`Connect Create of 1,000,000 entries (${body.length} bytes): refused with ${cpuMs.toFixed(1)} ms of CPU (sender included)`);
   });
 
   it("runs the largest env the bounds allow, in time linear in its size", async () => {
