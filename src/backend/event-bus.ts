@@ -9,6 +9,7 @@
 // A daemon killed at any moment therefore never takes back an event someone
 // saw: after a restart the sequence numbers go on from the last event any
 // subscriber can have received, and resuming from it misses nothing.
+import { EventCounters } from "./event-counters.js";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { EventSchema, EventType, type Event } from "../gen/berth/v1/types_pb.js";
@@ -68,6 +69,7 @@ export class EventBus {
   private undelivered: Published[] = [];
   private undeliveredHead = 0;
   private delivered: bigint;
+  readonly counters = new EventCounters();
 
   constructor(
     private readonly journal: EventJournal,
@@ -121,6 +123,7 @@ export class EventBus {
       timestamp: timestampFromMs(ms),
     });
     this.journal.append(event);
+    this.counters.published(input.type, input.monitorDied === true);
     this.undelivered.push({ event, ms });
     return event;
   }
@@ -214,6 +217,7 @@ export class EventBus {
         this.checkIdle();
       },
       drained: () => this.checkIdle(),
+      counters: this.counters,
     });
     this.subscribers = [...this.subscribers, subscription];
     subscription.start();

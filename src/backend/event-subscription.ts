@@ -11,6 +11,7 @@
 // skipped by sequence. While replaying, the queue is only a cache of what
 // the journal also holds, so if it overflows it is emptied and the replay
 // runs once more from where it got to, instead of cutting the subscriber off.
+import type { EventCounters } from "./event-counters.js";
 import type { Event } from "../gen/berth/v1/types_pb.js";
 import { BerthError } from "../errors/berth-error.js";
 import { eventTimeMs, type EventPredicate } from "./event-filter.js";
@@ -38,6 +39,7 @@ export interface SubscriptionInit {
   detach(subscription: EventSubscription): void;
   // drained is told whenever the subscription becomes idle, for waitIdle.
   drained(): void;
+  counters: EventCounters;
 }
 
 interface Waiter {
@@ -93,6 +95,7 @@ export class EventSubscription implements EventStream {
     if (waiter !== undefined && this.replay === undefined) {
       this.waiter = undefined;
       this.sent = event.sequence;
+      this.init.counters.delivered++;
       return waiter.resolve({ value: event, done: false });
     }
     if (this.replay !== undefined && this.queue.size >= this.init.maxQueue) {
@@ -111,6 +114,8 @@ export class EventSubscription implements EventStream {
   beginBurst(): void {
     if (!this.attached || this.replay !== undefined || this.queue.size <= this.init.maxQueue) return;
     const message = `subscriber fell behind; last sequence sent was ${this.sent}: resubscribe with since_sequence ${this.sent}`;
+    this.init.counters.cutOff++;
+    this.init.counters.dropped += this.queue.size;
     this.fail(new BerthError("resource_exhausted", message));
   }
 
@@ -118,6 +123,7 @@ export class EventSubscription implements EventStream {
     if (this.queue.size > 0 && this.replay === undefined) {
       const event = this.queue.take();
       this.sent = event.sequence;
+      this.init.counters.delivered++;
       if (this.queue.size === 0) this.init.drained();
       return Promise.resolve({ value: event, done: false });
     }

@@ -10,6 +10,7 @@ import { BerthError } from "../errors/berth-error.js";
 import { checkRequestElements } from "../spec/request-elements.js";
 import { CallRegistry, type CallContext, type Message } from "./grpc-js-call-context.js";
 import { boundStatus } from "../wire/status.js";
+import type { RpcTimer } from "../metrics/daemon-metrics.js";
 
 // methodSpecsOf collects every method a routes function registers, in the
 // form connect itself uses (kind, descriptor, bound implementation; methods
@@ -35,8 +36,8 @@ export function methodSpecsOf(routes: (router: ConnectRouter) => void): MethodIm
 // createGrpcJsServer returns a grpc-js Server that answers every method of
 // specs. Aborting shutdown aborts the signal of every call in flight with the
 // shutdown's reason, as connect-node's shutdownSignal does.
-export function createGrpcJsServer(specs: MethodImplSpec[], shutdown: AbortSignal, options: grpc.ServerOptions = {}): grpc.Server {
-  const calls = new CallRegistry(shutdown);
+export function createGrpcJsServer(specs: MethodImplSpec[], shutdown: AbortSignal, options: grpc.ServerOptions = {}, timer?: RpcTimer): grpc.Server {
+  const calls = new CallRegistry(shutdown, timer);
   const server = new grpc.Server(options);
   for (const spec of specs) {
     const { path, definition, handler } = grpcJsMethod(spec, calls);

@@ -4,6 +4,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type { DescMessage, DescMethod, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, encodeBinaryHeader, type HandlerContext } from "@connectrpc/connect";
+import type { RpcTimer } from "../metrics/daemon-metrics.js";
+import { grpcCodeName } from "../wire/status.js";
 
 export type Message = MessageShape<DescMessage>;
 
@@ -27,6 +29,8 @@ export class CallContext implements HandlerContext {
   readonly #controller = new AbortController();
   readonly #call: AnyCall;
   #requestHeader: Headers | undefined;
+  // startedAt is when the call arrived, for its latency (0 when untimed).
+  startedAt = 0;
 
   constructor(
     readonly method: DescMethod,
@@ -78,7 +82,11 @@ const DEADLINE_SLACK_MS = 100;
 export class CallRegistry {
   readonly #open = new Set<CallContext>();
 
-  constructor(private readonly shutdown: AbortSignal) {
+  constructor(
+    private readonly shutdown: AbortSignal,
+    // timer, when given, hears each call's method, status and latency.
+    private readonly timer?: RpcTimer,
+  ) {
     shutdown.addEventListener("abort", () => {
       for (const ctx of this.#open) ctx.abort(shutdown.reason);
     });
@@ -86,6 +94,7 @@ export class CallRegistry {
 
   open(method: DescMethod, call: AnyCall): CallContext {
     const ctx = new CallContext(method, call);
+    if (this.timer !== undefined) ctx.startedAt = performance.now();
     if (this.shutdown.aborted) {
       ctx.abort(this.shutdown.reason);
       return ctx;
@@ -93,12 +102,12 @@ export class CallRegistry {
     this.#open.add(ctx);
     (call as NodeJS.EventEmitter).once("cancelled", () => {
       const deadline = Number(call.getDeadline());
-      ctx.abort(
+      const reason =
         Number.isFinite(deadline) && deadline - Date.now() <= DEADLINE_SLACK_MS
           ? new ConnectError("the operation timed out", Code.DeadlineExceeded)
-          : new ConnectError("the client cancelled the call", Code.Canceled),
-      );
-      this.#open.delete(ctx);
+          : new ConnectError("the client cancelled the call", Code.Canceled);
+      if (this.#open.delete(ctx)) this.#time(ctx, reason.code);
+      ctx.abort(reason);
     });
     return ctx;
   }
@@ -106,7 +115,11 @@ export class CallRegistry {
   // close ends a call's context, aborting its signal (with the handler's
   // error, if it failed) so that work tied to it stops.
   close(ctx: CallContext, err?: unknown): void {
-    this.#open.delete(ctx);
+    if (this.#open.delete(ctx)) this.#time(ctx, err === undefined ? 0 : err instanceof ConnectError ? err.code : Code.Internal);
     ctx.abort(err);
+  }
+
+  #time(ctx: CallContext, code: number): void {
+    this.timer?.observe(ctx.service.typeName, ctx.method.name, grpcCodeName(code), (performance.now() - ctx.startedAt) / 1000);
   }
 }

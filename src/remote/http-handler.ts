@@ -20,7 +20,9 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import { fromBinary, type DescMethod } from "@bufbuild/protobuf";
-import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues, type ConnectRouter, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import type { RpcTimer } from "../metrics/daemon-metrics.js";
+import { grpcCodeName } from "../wire/status.js";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { BerthError } from "../errors/berth-error.js";
@@ -39,14 +41,18 @@ export interface HttpHandlerOptions {
   shutdown: AbortSignal;
   // readMaxBytes bounds one request message.
   readMaxBytes: number;
+  // timer, when given, hears each call's method, status and latency (for a
+  // streaming call, until its response starts).
+  timer?: RpcTimer;
 }
 
 // The refusal a twin method throws.
 const REFUSAL = createContextKey<ConnectError | undefined>(undefined, { description: "berth request refusal" });
 
 export function createHttpHandler(options: HttpHandlerOptions): NodeHandler {
-  const { routes, shutdown, readMaxBytes } = options;
-  const routerOptions = { shutdownSignal: shutdown, readMaxBytes, acceptCompression: [compressionGzip, compressionBrotli] };
+  const { routes, shutdown, readMaxBytes, timer } = options;
+  const interceptors = timer === undefined ? [] : [timing(timer)];
+  const routerOptions = { shutdownSignal: shutdown, readMaxBytes, acceptCompression: [compressionGzip, compressionBrotli], interceptors };
   const router = createConnectRouter(routerOptions);
   routes(router);
   const refuser = createConnectRouter(routerOptions);
@@ -78,6 +84,21 @@ export function createHttpHandler(options: HttpHandlerOptions): NodeHandler {
         const why = err instanceof Error ? err.message : String(err);
         void universalResponseToNodeResponse(errorResponse(500, Code.Internal, `cannot serve ${path}: ${why}`), res).catch(() => res.destroy());
       });
+  };
+}
+
+function timing(timer: RpcTimer): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const done = (code: number) => timer.observe(req.service.typeName, req.method.name, grpcCodeName(code), (performance.now() - started) / 1000);
+    try {
+      const res = await next(req);
+      done(0);
+      return res;
+    } catch (err) {
+      done(err instanceof ConnectError ? err.code : Code.Internal);
+      throw err;
+    }
   };
 }
 

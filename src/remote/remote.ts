@@ -24,6 +24,8 @@ import { loadDaemonId } from "./daemon-id.js";
 import { daemonInfo } from "./daemon-info.js";
 import { ServingHealth } from "./health-service.js";
 import { Readiness } from "./readiness.js";
+import { DaemonMetrics } from "../metrics/daemon-metrics.js";
+import { metricSources } from "./metric-sources.js";
 import { berthRoutes, startServer, type RunningServer, type SocketAccess, type TcpOptions } from "./server.js";
 import type { VersionInfo } from "../api/version-info.js";
 
@@ -58,6 +60,9 @@ export interface RemoteOptions {
   // and what a container naming no network joins: the default network,
   // unless defaultNetwork says "none".
   network?: NetworkSettings;
+  // metrics false turns off the Prometheus metrics (GET /metrics on the
+  // socket's HTTP/1.1 side) and the timing of every call.
+  metrics?: boolean;
   onError?: (err: unknown) => void;
 }
 
@@ -122,6 +127,7 @@ export class Remote {
           socketAccess: options.socketAccess,
           maxRequestBytes: options.maxRequestBytes,
           health,
+          ...(options.metrics !== false && { metrics: new DaemonMetrics(metricSources(started)) }),
           routes: berthRoutes({
             clientFor: (ns) => new LocalClient(started, ns),
             version: () => versionOf(started),

@@ -20,6 +20,7 @@ import { closeServer } from "./close-server.js";
 import { createGrpcJsServer, methodSpecsOf } from "./grpc-js-adapter.js";
 import { routeByPreface } from "./protocol-router.js";
 import { addReflection } from "./reflection.js";
+import type { RpcTimer } from "../metrics/daemon-metrics.js";
 
 export interface RoutedListener {
   // serve routes the connections server accepts: "connection" for a plain
@@ -39,11 +40,10 @@ export function createRoutedListener(
   // maxRequestBytes bounds one request message, the same for grpc-js as
   // for connect-node (http1Handler).
   maxRequestBytes: number,
+  timer?: RpcTimer,
 ): RoutedListener {
   const specs = methodSpecsOf(routes);
-  const grpcJs = createGrpcJsServer(specs, shutdown, {
-    "grpc.max_receive_message_length": maxRequestBytes,
-  });
+  const grpcJs = createGrpcJsServer(specs, shutdown, { "grpc.max_receive_message_length": maxRequestBytes }, timer);
   addReflection(grpcJs, specs);
   const injector = grpcJs.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const http1 = new Http1Connections(http1Handler);

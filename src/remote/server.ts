@@ -16,6 +16,7 @@ import { NetworkService } from "../gen/berth/v1/networks_pb.js";
 import { SystemService } from "../gen/berth/v1/system_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { methodSpecsOf } from "./grpc-js-adapter.js";
+import type { DaemonMetrics } from "../metrics/daemon-metrics.js";
 import { healthService, type ServingHealth } from "./health-service.js";
 import { containerService } from "./container-service.js";
 import { eventService } from "./event-service.js";
@@ -51,6 +52,9 @@ export interface ServerOptions {
   // health, when given, is served as grpc.health.v1.Health for every
   // routed service.
   health?: ServingHealth;
+  // metrics, when given, times every call and answers GET /metrics on the
+  // HTTP/1.1 side of every listener.
+  metrics?: DaemonMetrics;
 }
 
 // DEFAULT_MAX_REQUEST_BYTES is gRPC's own default receive limit.
@@ -90,10 +94,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // streams such as Subscribe stop with UNAVAILABLE instead of holding
   // close() open.
   const shutdown = new AbortController();
-  const handler = specGrpcMessage(createHttpHandler({ routes, shutdown: shutdown.signal, readMaxBytes: maxRequestBytes }));
+  const { metrics } = options;
+  const rpcs = specGrpcMessage(createHttpHandler({ routes, shutdown: shutdown.signal, readMaxBytes: maxRequestBytes, timer: metrics }));
+  const handler = metrics === undefined ? rpcs : withMetricsPath(rpcs, metrics);
 
   await prepareSocketPath(socketPath, access.mode);
-  const listener = createRoutedListener(routes, handler, shutdown.signal, maxRequestBytes);
+  const listener = createRoutedListener(routes, handler, shutdown.signal, maxRequestBytes, metrics);
   const unix = net.createServer();
   listener.serve(unix, "connection");
   let tcpAddress: string | undefined;
@@ -128,6 +134,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await listener.close(0);
     throw err;
   }
+}
+
+// withMetricsPath answers GET /metrics with the Prometheus exposition and
+// hands every other request on.
+function withMetricsPath(handler: NodeHandler, metrics: DaemonMetrics): NodeHandler {
+  return (req, res) => {
+    if (req.method !== "GET" || req.url !== "/metrics") return handler(req, res);
+    const out = res as http.ServerResponse;
+    metrics.text().then(
+      (text) => out.writeHead(200, { "content-type": metrics.contentType }).end(text),
+      (err: unknown) => out.writeHead(500, { "content-type": "text/plain" }).end(`cannot collect metrics: ${(err as Error).message}\n`),
+    );
+  };
 }
 
 // withHealth adds the Health service, answering for every service routes

@@ -95,3 +95,14 @@ export function fromConnectError(err: unknown): BerthError {
   if (code !== undefined) return new BerthError(code, connect.rawMessage, { cause: err });
   return new BerthError("internal", `${Code[connect.code] ?? connect.code}: ${connect.rawMessage}`, { cause: err });
 }
+
+// GRPC_CODE_NAMES are gRPC's names of its status codes, by number.
+const GRPC_CODE_NAMES = [
+  "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+];
+
+// grpcCodeName names a status code (0 is OK) as gRPC does.
+export function grpcCodeName(code: number): string {
+  return GRPC_CODE_NAMES[code] ?? String(code);
+}

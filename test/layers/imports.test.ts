@@ -11,7 +11,7 @@ const SRC = resolve(import.meta.dirname, "../../src");
 
 const LAYERS: Array<[folder: string, mayImport: string[]]> = [
   ["cli", ["remote", "client", "io", "copy", "backend", "wire", "api", "errors", "gen"]],
-  ["remote", ["client", "io", "engine", "network", "backend", "host", "image", "rootfs", "runtime", "cgroup", "spec", "wire", "api", "errors", "faults", "gen"]],
+  ["remote", ["client", "io", "engine", "network", "backend", "host", "image", "rootfs", "runtime", "cgroup", "spec", "wire", "api", "errors", "faults", "metrics", "gen"]],
   ["client", ["io", "engine", "network", "copy", "backend", "spec", "wire", "api", "errors", "gen"]],
   ["io", ["engine", "backend", "runtime", "api", "errors", "gen"]],
   ["engine", ["network", "backend", "host", "image", "rootfs", "runtime", "cgroup", "spec", "api", "errors", "faults", "gen"]],
@@ -26,6 +26,7 @@ const LAYERS: Array<[folder: string, mayImport: string[]]> = [
   ["spec", ["api", "errors", "gen"]],
   ["wire", ["api", "errors", "gen"]],
   ["api", ["gen"]],
+  ["metrics", []],
   ["faults", []],
   ["errors", []],
   ["gen", []],
