@@ -19,6 +19,7 @@
 //            before the protocol router, one handler for every protocol
 //   grpc-js  a @grpc/grpc-js Server over the same handlers (grpc-js-adapter)
 //   berth    startServer() as built: whatever berth serves today
+//   berth-metrics  the same with Prometheus metrics on (every call timed)
 import { fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import * as http2 from "node:http2";
@@ -29,7 +30,7 @@ import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { median, pairedRatio } from "./stats.js";
 
-const KINDS = ["connect", "grpc-js", "berth"];
+const KINDS = ["connect", "grpc-js", "berth", "berth-metrics"];
 const PING = "/berth.v1.SystemService/Ping";
 
 const { values: args } = parseArgs({
@@ -81,6 +82,11 @@ async function serve(kind, socketPath, dist) {
     );
   } else if (kind === "berth") {
     await startServer({ socketPath, routes });
+  } else if (kind === "berth-metrics") {
+    const { DaemonMetrics } = await load("metrics/daemon-metrics.js");
+    const events = { publishedByType: [], delivered: 0, dropped: 0, cutOff: 0, monitorDeaths: 0 };
+    const sources = { containers: async () => [], subscribers: () => 0, events, eventTypeName: String, types: { oom: 9, startProcess: 7, restore: 6 } };
+    await startServer({ socketPath, routes, metrics: new DaemonMetrics(sources) });
   } else {
     throw new Error(`unknown server kind ${kind}; one of ${KINDS.join(", ")}`);
   }
