@@ -4,6 +4,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CreateRequestSchema, UpdateRequestSchema, WaitCondition } from "../gen/berth/v1/containers_pb.js";
 import type { CreateNetworkRequestSchema, Network, NetworkEndpoint } from "../gen/berth/v1/networks_pb.js";
+import type { PullProgress } from "../gen/berth/v1/images_pb.js";
 import type { Container, ContainerConfig, EventType, ExitStatus, LogStream, ProcessSpecSchema, ResourcesSchema, Status } from "../gen/berth/v1/types_pb.js";
 
 export type CreateOptions = Omit<MessageInitShape<typeof CreateRequestSchema>, "id" | "$typeName">;
@@ -122,3 +123,20 @@ export type AttachOutput = { stream: LogStream; data: Uint8Array } | { exit: Exi
 
 // A signal is a number (9) or a name ("SIGKILL", "KILL").
 export type SignalLike = number | string;
+
+// PullOptions are a pull's settings besides the reference.
+export interface PullOptions {
+  // platform is "os/architecture[/variant]" to choose from an index; the
+  // daemon host's by default.
+  platform?: string;
+  // signal cancels the pull (CANCELLED); nothing half-written stays.
+  signal?: AbortSignal;
+  // onProgress hears each layer's progress as it happens.
+  onProgress?: (progress: PullProgress) => void;
+}
+
+export interface LoginOptions {
+  username: string;
+  password: string;
+  signal?: AbortSignal;
+}

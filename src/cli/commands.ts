@@ -9,8 +9,10 @@ import { execCommand } from "./commands/exec-command.js";
 import { infoCommand } from "./commands/info-command.js";
 import { inspectCommand } from "./commands/inspect-command.js";
 import { killCommand } from "./commands/kill-command.js";
+import { loginCommand, logoutCommand } from "./commands/login-command.js";
 import { logsCommand } from "./commands/logs-command.js";
 import { networkCommand } from "./commands/network-command.js";
+import { pullCommand } from "./commands/pull-command.js";
 import { pauseCommand } from "./commands/pause-command.js";
 import { portCommand } from "./commands/port-command.js";
 import { psCommand } from "./commands/ps-command.js";
@@ -52,6 +54,9 @@ export const COMMANDS: readonly Command[] = [
   portCommand,
   networkCommand,
   eventsCommand,
+  pullCommand,
+  loginCommand,
+  logoutCommand,
   infoCommand,
   versionCommand,
 ];

@@ -4,7 +4,7 @@
 // this process, GrpcClient calls a daemon over its socket. Inputs are plain
 // objects shaped like the proto messages; outputs are the generated message
 // types, so a value means the same thing on both sides of the wire.
-import type { Container, ExitStatus, Network, ProcessInfo, ProcessSummary, Stats, Event } from "./types.js";
+import type { Container, ExitStatus, Network, ProcessInfo, ProcessSummary, Stats, Event, PulledImage } from "./types.js";
 import type {
   AttachOptions,
   AttachOutput,
@@ -14,8 +14,10 @@ import type {
   ListFilter,
   NetworkInspectResult,
   LogLine,
+  LoginOptions,
   LogOptions,
   ProcessOptions,
+  PullOptions,
   ResourceOptions,
   RestartResult,
   Revisioned,
@@ -77,6 +79,14 @@ export interface Client {
   copyTo(id: string, destDir: string, source: CopySource, options?: CopyToOptions): Promise<CopyToResult>;
   // copyFrom gives the stat of a path inside the container and a tar of it.
   copyFrom(id: string, path: string, options?: CopyFromOptions): Promise<CopyFromResult>;
+  // pull fetches an image from its registry into the daemon's store,
+  // reporting each layer's progress, and returns it once it is stored.
+  pull(reference: string, options?: PullOptions): Promise<PulledImage>;
+  // login checks credentials against a registry and keeps them for pulls;
+  // it returns the registry host as saved.
+  login(server: string, options: LoginOptions): Promise<{ server: string }>;
+  // logout forgets a registry's credentials, saying whether there were any.
+  logout(server: string): Promise<{ removed: boolean }>;
   // close stops delivering events to the backend and releases connections.
   close(): Promise<void>;
 }

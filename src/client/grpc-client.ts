@@ -11,6 +11,7 @@ import { validateNamespace } from "../errors/validate.js";
 import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
 import { NetworkService } from "../gen/berth/v1/networks_pb.js";
+import { ImageService } from "../gen/berth/v1/images_pb.js";
 import { SystemService, type InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { withAttachStreams } from "../io/attach-streams.js";
 import { untilAborted } from "../io/until-aborted.js";
@@ -21,7 +22,7 @@ import { contentChunks, isCopyFile } from "../api/copy-options.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CopyToRequestSchema } from "../gen/berth/v1/copy_pb.js";
 import type * as api from "./client.js";
-import type { Container, Event, ExitStatus, Network, ProcessInfo, ProcessSummary, Stats } from "./types.js";
+import type { Container, Event, ExitStatus, Network, ProcessInfo, ProcessSummary, PulledImage, Stats } from "./types.js";
 import { connectionLostError, createUnixTransport, unreachableError, type UnixTransport, type WireProtocol } from "./transport.js";
 
 export interface GrpcClientOptions {
@@ -45,6 +46,7 @@ export class GrpcClient implements api.Client {
   readonly #events: RpcClient<typeof EventService>;
   readonly #system: RpcClient<typeof SystemService>;
   readonly #networks: RpcClient<typeof NetworkService>;
+  readonly #images: RpcClient<typeof ImageService>;
   readonly #closing = new AbortController();
   #dispatcher: BackendDispatcher | undefined;
 
@@ -56,6 +58,7 @@ export class GrpcClient implements api.Client {
     this.#events = createClient(EventService, wire.transport);
     this.#system = createClient(SystemService, wire.transport);
     this.#networks = createClient(NetworkService, wire.transport);
+    this.#images = createClient(ImageService, wire.transport);
   }
 
   // connect checks that a daemon answers on the socket, so a wrong path fails
@@ -274,6 +277,33 @@ export class GrpcClient implements api.Client {
       }
     }
     return { stat: first.value.value, tar: tar() };
+  }
+
+  // pull reads Pull's stream: progress to the caller's callback, the
+  // image last. Unlike the other streams, a pull cut short by the caller's
+  // signal fails (CANCELLED): it has no result to return.
+  async pull(reference: string, options: api.PullOptions = {}): Promise<PulledImage> {
+    const { signal, onProgress } = options;
+    try {
+      for await (const res of this.#images.pull({ reference, platform: options.platform ?? "" }, { signal })) {
+        if (res.item.case === "progress") onProgress?.(res.item.value);
+        else if (res.item.case === "image") return res.item.value;
+      }
+    } catch (err) {
+      if (signal?.aborted) throw new BerthError("canceled", "the pull was canceled", { cause: err });
+      throw this.#fail(err, signal);
+    }
+    throw new BerthError("internal", "the daemon ended the pull without an image");
+  }
+
+  async login(server: string, options: api.LoginOptions): Promise<{ server: string }> {
+    const res = await this.#call(this.#images.login({ server, username: options.username, password: options.password }, { signal: options.signal }), options.signal);
+    return { server: res.server };
+  }
+
+  async logout(server: string): Promise<{ removed: boolean }> {
+    const res = await this.#call(this.#images.logout({ server }));
+    return { removed: res.removed };
   }
 
   // version, info and ping reach SystemService, which has no place in the

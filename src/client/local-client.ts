@@ -20,6 +20,8 @@ import { checkStopTimeout } from "../engine/run-control.js";
 import { checkUpdate } from "../engine/update-container.js";
 import { createNetwork, inspectNetwork, listNetworks, removeNetwork } from "../engine/network-ops.js";
 import { checkNetworkFields } from "../network/network-request.js";
+import type { RegistryClient } from "../registry/registry-client.js";
+import { loginWith, logoutWith, pullWith, requireRegistry } from "./registry-calls.js";
 import type {
   AttachOptions,
   AttachOutput,
@@ -35,8 +37,10 @@ import type {
   ListFilter,
   LogLine,
   NetworkInspectResult,
+  LoginOptions,
   LogOptions,
   ProcessOptions,
+  PullOptions,
   ResourceOptions,
   RestartResult,
   Revisioned,
@@ -47,7 +51,7 @@ import type {
   UpdateOptions,
   WaitOptions,
 } from "./client.js";
-import { WaitCondition, type Container, type Event, type Network, type ExitStatus, type ProcessInfo, type ProcessSummary, type Stats } from "./types.js";
+import { WaitCondition, type Container, type Event, type Network, type ExitStatus, type ProcessInfo, type ProcessSummary, type PulledImage, type Stats } from "./types.js";
 
 export class LocalClient implements Client {
   private dispatcher: BackendDispatcher | undefined;
@@ -58,6 +62,8 @@ export class LocalClient implements Client {
     private readonly engine: Engine,
     readonly namespace: string,
     backend?: Backend,
+    // registry reaches registries for Pull, Login and Logout.
+    private readonly registry?: RegistryClient,
   ) {
     validateNamespace(namespace);
     if (backend !== undefined) {
@@ -281,6 +287,18 @@ export class LocalClient implements Client {
     splitPath("path", path);
     const c = await this.get(id);
     return copyOutOf((open) => c.openForCopy(open), path, options);
+  }
+
+  pull(reference: string, options: PullOptions = {}): Promise<PulledImage> {
+    return pullWith(requireRegistry(this.registry), reference, options);
+  }
+
+  login(server: string, options: LoginOptions): Promise<{ server: string }> {
+    return loginWith(requireRegistry(this.registry), server, options);
+  }
+
+  logout(server: string): Promise<{ removed: boolean }> {
+    return logoutWith(requireRegistry(this.registry), server);
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,9 @@ import { LocalClient } from "../client/local-client.js";
 import { detectCgroupMode } from "../cgroup/cgroup-paths.js";
 import { Engine } from "../engine/engine.js";
 import type { NetworkSettings } from "../network/network-manager.js";
+import { ImageStore } from "../image/image-store.js";
+import { RegistryClient } from "../registry/registry-client.js";
+import type { RegistryOptions } from "../registry/registry-hosts.js";
 import { lockStateDir, type StateLock } from "../engine/state-lock.js";
 import type { InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { conmonVersion } from "../runtime/conmon.js";
@@ -63,6 +66,10 @@ export interface RemoteOptions {
   // metrics false turns off the Prometheus metrics (GET /metrics on the
   // socket's HTTP/1.1 side) and the timing of every call.
   metrics?: boolean;
+  // registry: registries reached over plain HTTP (insecure), a folder of
+  // per-registry CA certificates (certsDir/<host[:port]>/*.crt), and how
+  // many layers one pull fetches at once.
+  registry?: RegistryOptions;
   onError?: (err: unknown) => void;
 }
 
@@ -84,6 +91,7 @@ export class Remote {
     // localInfo answers info() for a daemon started here.
     private readonly localInfo?: () => Promise<InfoResponse>,
     private readonly readiness?: Readiness,
+    private readonly registry?: RegistryClient,
   ) {}
 
   // start opens the state directory, restores every container it holds
@@ -111,6 +119,9 @@ export class Remote {
       });
       const started = engine;
       await started.resolveBinaries();
+      const images = new ImageStore(`${stateDir}/images`);
+      await images.open();
+      const registry = new RegistryClient({ ...options.registry, credentialsFile: `${stateDir}/registry-auth.json` }, images);
       const daemon = { id: await loadDaemonId(stateDir), version: VERSION };
       const info = () => daemonInfo(started, daemon);
       await started.networks.init();
@@ -129,7 +140,7 @@ export class Remote {
           health,
           ...(options.metrics !== false && { metrics: new DaemonMetrics(metricSources(started)) }),
           routes: berthRoutes({
-            clientFor: (ns) => new LocalClient(started, ns),
+            clientFor: (ns) => new LocalClient(started, ns, undefined, registry),
             version: () => versionOf(started),
             info,
           }),
@@ -142,7 +153,7 @@ export class Remote {
       await started.networks.sweep(started.reportError);
       const readiness = new Readiness(health, () => versionOf(started).then(() => {}), started.reportError);
       await readiness.probe();
-      return new Remote(started, server, socketPath, lock, info, readiness);
+      return new Remote(started, server, socketPath, lock, info, readiness, registry);
     } catch (err) {
       await server?.close();
       if (engine !== undefined) {
@@ -168,7 +179,7 @@ export class Remote {
   // state change in that namespace from now on.
   async client(backend?: Backend, options: ClientOptions = {}): Promise<Client> {
     const namespace = options.namespace ?? DEFAULT_NAMESPACE;
-    if (this.engine !== undefined) return new LocalClient(this.engine, namespace, backend);
+    if (this.engine !== undefined) return new LocalClient(this.engine, namespace, backend, this.registry);
     return (await loadGrpcClient()).connect({ socketPath: this.socketPath, namespace, backend });
   }
 

@@ -13,6 +13,7 @@ import { alreadyExists, BerthError, failedPrecondition, invalidArgument } from "
 import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
 import { NetworkService } from "../gen/berth/v1/networks_pb.js";
+import { ImageService } from "../gen/berth/v1/images_pb.js";
 import { SystemService } from "../gen/berth/v1/system_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { methodSpecsOf } from "./grpc-js-adapter.js";
@@ -21,6 +22,7 @@ import { healthService, type ServingHealth } from "./health-service.js";
 import { containerService } from "./container-service.js";
 import { eventService } from "./event-service.js";
 import { networkService } from "./network-service.js";
+import { imageService } from "./image-service.js";
 import { createHttpHandler, type NodeHandler } from "./http-handler.js";
 import type { ClientResolver } from "./namespace.js";
 import { systemService, type SystemDeps } from "./system-service.js";
@@ -77,6 +79,7 @@ export function berthRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
     router.service(EventService, eventService(deps));
     router.service(SystemService, systemService(deps));
     router.service(NetworkService, networkService(deps));
+    router.service(ImageService, imageService(deps));
   };
 }
 

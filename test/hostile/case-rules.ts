@@ -16,6 +16,7 @@ import {
   NOT_FOUND,
   OK,
   OUT_OF_RANGE,
+  PERMISSION_DENIED,
   REFUSED,
   STREAM_MS,
   UNARY_DEADLINE_MS,
@@ -30,6 +31,9 @@ import { NOT_RUNNABLE, validTimestamp } from "./request-arbitraries.js";
 import { enumNumbers } from "./rpc-inventory.js";
 import { securityMistakes } from "./security-cases.js";
 import { parseCpuList, type World } from "./world.js";
+import { parseReference } from "../../src/image/reference.js";
+import { parsePlatform } from "../../src/registry/platform.js";
+import { normalizeRegistryHost } from "../../src/registry/registry-host.js";
 
 // The numbers each enum declares; anything else is no value of it.
 export const STATUSES = enumNumbers("Status");
@@ -88,6 +92,42 @@ function resourceMistakes(r: Req | undefined, world: World): Mistake[] {
     else if (cpus.some((c) => !world.onlineCpus.includes(c))) out.push({ why: "cpuset names CPUs this host lacks", codes: [INVALID_ARGUMENT] });
   }
   return out;
+}
+
+// The reference, platform and host grammars are the daemon's own
+// (src/image/reference.ts, src/registry): the rules ask them, then say what
+// each answer must be.
+function referenceMistake(reference: unknown): boolean {
+  try {
+    parseReference(reference as string);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function platformMistake(platform: unknown): boolean {
+  if (platform === undefined || platform === "") return false;
+  try {
+    parsePlatform(platform as string);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function serverMistake(server: unknown): boolean {
+  try {
+    normalizeRegistryHost(server as string);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function credentialMistake(value: unknown, username: boolean): boolean {
+  const text = (value as string | undefined) ?? "";
+  return text === "" || text.length > 4096 || /[\u0000-\u001f\u007f]/.test(text) || (username && text.includes(":"));
 }
 
 function idMistakes(id: string, world: World, what = "container id"): Mistake[] {
@@ -420,6 +460,19 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
         mistakes.push(...idMistakes(id, world), ...copyPathMistakes("path", r.path as string));
         if (mistakes.length === 0) mistakes.push({ why: "a path only the container can judge", codes: [OK, ...REFUSED] });
         mayBlock = true;
+        break;
+      case "Pull":
+        if (referenceMistake(r.reference)) mistakes.push({ why: "a malformed image reference", codes: [INVALID_ARGUMENT] });
+        else if (platformMistake(r.platform)) mistakes.push({ why: "a malformed platform", codes: [INVALID_ARGUMENT] });
+        else mistakes.push({ why: "a registry the daemon may not reach", codes: [PERMISSION_DENIED] });
+        break;
+      case "Login":
+        if (serverMistake(r.server)) mistakes.push({ why: "a malformed registry host", codes: [INVALID_ARGUMENT] });
+        else if (credentialMistake(r.username, true) || credentialMistake(r.password, false)) mistakes.push({ why: "an empty, huge or control-character credential", codes: [INVALID_ARGUMENT] });
+        else mistakes.push({ why: "a registry the daemon may not reach", codes: [PERMISSION_DENIED] });
+        break;
+      case "Logout":
+        if (serverMistake(r.server)) mistakes.push({ why: "a malformed registry host", codes: [INVALID_ARGUMENT] });
         break;
       case "Subscribe":
         if ((sampleOf(r.containerIds).items as string[]).some((cid) => !validId(cid))) mistakes.push({ why: "an invalid id in container_ids", codes: [INVALID_ARGUMENT] });

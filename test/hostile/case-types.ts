@@ -10,6 +10,7 @@ export const ALREADY_EXISTS = 6;
 export const FAILED_PRECONDITION = 9;
 export const ABORTED = 10;
 export const OUT_OF_RANGE = 11;
+export const PERMISSION_DENIED = 7;
 // REFUSED: the request is a client's mistake that only the host or the
 // runtime can reveal; any code that blames the request will do.
 export const REFUSED = [INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION];

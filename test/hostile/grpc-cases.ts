@@ -28,6 +28,14 @@ const copyPath = fc.oneof(
   { weight: 1, arbitrary: hostileString },
   { weight: 1, arbitrary: hostileString.map((s) => `/tmp/${s}`) },
 );
+// imageReference: references that parse, and near misses.
+const imageReference = fc
+  .tuple(
+    fc.constantFrom("", "docker.io/", "registry.example.com:5000/", "localhost/", "127.0.0.1:1/", "UPPER.host/", "a..b/"),
+    fc.constantFrom("busybox", "library/busybox", "team/app", "Bad", "a__b", "a/", "x" .repeat(300)),
+    fc.constantFrom("", ":latest", ":v1.2", ":-x", `@sha256:${"a".repeat(64)}`, "@sha256:abc", ":t@sha256:" + "0".repeat(64)),
+  )
+  .map(([host, name, suffix]) => `${host}${name}${suffix}`);
 // staleRevision is a revision no container of the suite reaches.
 const staleRevision = fc.bigInt({ min: 1n << 40n, max: (1n << 64n) - 1n }).map(String);
 
@@ -301,6 +309,44 @@ export function grpcProperties(world: World, runs: (n: number) => number): Prope
       ),
       numRuns: runs(20),
     })),
+    // Pull and Login never reach a registry: the hostile daemon may reach
+    // only HOSTILE_ALLOWED_REGISTRY, which no case names.
+    {
+      name: "Pull: hostile references and platforms",
+      rpc: "ImageService/Pull",
+      arb: rpcCase(
+        "ImageService/Pull",
+        "reference",
+        fc.record(
+          {
+            reference: fc.oneof(hostileString, imageReference),
+            platform: fc.oneof(fc.constant(""), fc.constantFrom("linux/amd64", "linux/arm/v7", "linux", "linux/", "a/b/c/d"), hostileString),
+          },
+          { requiredKeys: ["reference"] },
+        ),
+      ),
+      numRuns: runs(40),
+    },
+    {
+      name: "Login: hostile servers and credentials",
+      rpc: "ImageService/Login",
+      arb: rpcCase(
+        "ImageService/Login",
+        "credentials",
+        fc.record({
+          server: fc.oneof(hostileString, fc.constantFrom("registry.example.com", "127.0.0.1:5000", "https://docker.io/v2/", "[::1]:5000")),
+          username: fc.oneof(fc.constant("user"), hostileString),
+          password: fc.oneof(fc.constant("pass"), hostileString, fc.integer({ min: 5000, max: 20_000 }).map((n) => "p".repeat(n))),
+        }),
+      ),
+      numRuns: runs(30),
+    },
+    {
+      name: "Logout: hostile servers",
+      rpc: "ImageService/Logout",
+      arb: rpcCase("ImageService/Logout", "server", fc.record({ server: fc.oneof(hostileString, fc.constantFrom("registry.example.com", "docker.io", "index.docker.io")) })),
+      numRuns: runs(20),
+    },
     ...(["Version", "Ping", "Info"] as const).map((method) => ({
       name: `${method}: requests and namespaces of any kind`,
       rpc: `SystemService/${method}`,

@@ -19,7 +19,7 @@ import * as protoLoader from "@grpc/proto-loader";
 
 const [socketPath, protoDir] = process.argv.slice(2);
 
-const definition = protoLoader.loadSync(["berth/v1/containers.proto", "berth/v1/events.proto", "berth/v1/system.proto", "berth/v1/networks.proto"], {
+const definition = protoLoader.loadSync(["berth/v1/containers.proto", "berth/v1/events.proto", "berth/v1/system.proto", "berth/v1/networks.proto", "berth/v1/images.proto"], {
   includeDirs: [protoDir],
   keepCase: false,
   longs: String,

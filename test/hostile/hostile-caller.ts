@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export type ServiceName = "ContainerService" | "EventService" | "SystemService" | "NetworkService";
+export type ServiceName = "ContainerService" | "EventService" | "SystemService" | "NetworkService" | "ImageService";
 
 export interface CallSpec {
   service: ServiceName;

@@ -21,6 +21,10 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const MAIN = join(ROOT, "test/fixtures/daemon-main.mjs");
 const STALL_HOOK = fileURLToPath(new URL("./daemon-stall-hook.mjs", import.meta.url));
 
+// HOSTILE_ALLOWED_REGISTRY is the one registry the hostile daemon may
+// reach; the cases never name it.
+export const HOSTILE_ALLOWED_REGISTRY = "allowed.invalid:1";
+
 export interface HostileDaemonOptions {
   // stallRpc arms daemon-stall-hook.mjs: every call of that path (e.g.
   // "/berth.v1.SystemService/Version") busy-loops the daemon for stallMs.
@@ -54,7 +58,21 @@ export async function startHostileDaemon(suite: string, options: HostileDaemonOp
   const stallRpc = options.stallRpc ?? process.env.BERTH_HOSTILE_STALL_RPC ?? "";
   const env: NodeJS.ProcessEnv = { ...process.env, BERTH_DIST: dist, BERTH_FAILPOINT: "", BERTH_HOSTILE_STALL_RPC: stallRpc };
   if (options.stallMs !== undefined) env.BERTH_HOSTILE_STALL_MS = String(options.stallMs);
-  const args = [...(stallRpc !== "" ? ["--import", STALL_HOOK] : []), MAIN, "--state-dir", place.stateDir, "--socket", place.socketPath, "--cgroup-parent", place.cgroupParent];
+  // Pull and Login reach no registry at all: a valid reference names a
+  // registry the daemon may not reach (PERMISSION_DENIED before any
+  // traffic), so no hostile case sends anything off the machine.
+  const args = [
+    ...(stallRpc !== "" ? ["--import", STALL_HOOK] : []),
+    MAIN,
+    "--state-dir",
+    place.stateDir,
+    "--socket",
+    place.socketPath,
+    "--cgroup-parent",
+    place.cgroupParent,
+    "--allowed-registry",
+    HOSTILE_ALLOWED_REGISTRY,
+  ];
   const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   let exit: string | undefined;

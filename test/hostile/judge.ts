@@ -29,6 +29,10 @@ export const codeName = (code: number): string => CODE_NAMES[code] ?? `code ${co
 
 // The codes a client's request may be answered with.
 const PROPER = new Set([0, 3, 5, 6, 9, 10, 11]);
+// ImageService may also refuse for a registry's sake: PERMISSION_DENIED
+// (a registry the daemon may not reach, or one refusing access) and
+// UNAUTHENTICATED (credentials missing or refused).
+const PROPER_IMAGES = new Set([...PROPER, 7, 16]);
 const RESOURCE_EXHAUSTED = 8;
 const DEADLINE_EXCEEDED = 4;
 export const MAX_MESSAGE_BYTES = 1024;
@@ -50,7 +54,7 @@ export function judgeResult(j: Judged, r: CallResult): Violation[] {
   }
   if (!r.open) {
     const proper =
-      PROPER.has(r.code) ||
+      (j.service === "ImageService" ? PROPER_IMAGES : PROPER).has(r.code) ||
       (r.code === RESOURCE_EXHAUSTED && j.big && !/metadata/i.test(r.details)) ||
       (r.code === DEADLINE_EXCEEDED && j.mayBlock);
     if (!proper) {

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import * as protoLoader from "@grpc/proto-loader";
 
 export const PROTO_DIR = fileURLToPath(new URL("../../proto", import.meta.url));
-export const PROTO_FILES = ["berth/v1/containers.proto", "berth/v1/events.proto", "berth/v1/system.proto", "berth/v1/networks.proto"];
+export const PROTO_FILES = ["berth/v1/containers.proto", "berth/v1/events.proto", "berth/v1/system.proto", "berth/v1/networks.proto", "berth/v1/images.proto"];
 
 export interface RpcInfo {
   // name is "<Service>/<Method>", e.g. "ContainerService/Create".

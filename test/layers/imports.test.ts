@@ -11,11 +11,12 @@ const SRC = resolve(import.meta.dirname, "../../src");
 
 const LAYERS: Array<[folder: string, mayImport: string[]]> = [
   ["cli", ["remote", "client", "io", "copy", "backend", "wire", "api", "errors", "gen"]],
-  ["remote", ["client", "io", "engine", "network", "backend", "host", "image", "rootfs", "runtime", "cgroup", "spec", "wire", "api", "errors", "faults", "metrics", "gen"]],
-  ["client", ["io", "engine", "network", "copy", "backend", "spec", "wire", "api", "errors", "gen"]],
+  ["remote", ["client", "io", "engine", "network", "registry", "backend", "host", "image", "rootfs", "runtime", "cgroup", "spec", "wire", "api", "errors", "faults", "metrics", "gen"]],
+  ["client", ["io", "engine", "network", "registry", "copy", "backend", "spec", "wire", "api", "errors", "gen"]],
   ["io", ["engine", "backend", "runtime", "api", "errors", "gen"]],
   ["engine", ["network", "backend", "host", "image", "rootfs", "runtime", "cgroup", "spec", "api", "errors", "faults", "gen"]],
   ["network", ["rootfs", "runtime", "spec", "errors", "faults", "gen"]],
+  ["registry", ["image", "api", "errors", "faults", "gen"]],
   ["copy", ["api", "errors", "gen"]],
   ["backend", ["api", "errors", "faults", "gen"]],
   ["host", ["cgroup", "errors", "gen"]],

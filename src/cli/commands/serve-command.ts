@@ -4,7 +4,7 @@
 // the same state directory adopts them.
 import { BerthError } from "../../errors/berth-error.js";
 import { Remote } from "../../remote/remote.js";
-import { stringOption, type Command } from "../command.js";
+import { listOption, stringOption, type Command } from "../command.js";
 import { parseSize } from "../parse-size.js";
 import { sdNotify } from "../sd-notify.js";
 import { LISTEN_OPTIONS, socketAccess, tcpOptions } from "../listen-flags.js";
@@ -12,7 +12,7 @@ import { LISTEN_OPTIONS, socketAccess, tcpOptions } from "../listen-flags.js";
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the berth daemon",
-  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure]",
+  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure] [--insecure-registry HOST]... [--registry-certs-dir DIR]",
   positionals: { min: 0, max: 0 },
   options: [
     { name: "runtime", type: "string", value: "PATH", help: "OCI runtime binary, found on PATH (default runc)" },
@@ -22,6 +22,8 @@ export const serveCommand: Command = {
     { name: "default-network", type: "string", value: "NAME", help: "what a container naming no network joins: a network, or none (default: the berth bridge network)" },
     { name: "network-subnet", type: "string", value: "CIDR", help: "the default network's subnet (default 10.87.0.0/16)" },
     { name: "network-bridge", type: "string", value: "DEVICE", help: "the default network's bridge device (default berth0)" },
+    { name: "insecure-registry", type: "string", multiple: true, value: "HOST", help: "a registry (host[:port]) that may be reached over plain HTTP, its TLS certificate unchecked" },
+    { name: "registry-certs-dir", type: "string", value: "DIR", help: "CA certificates per registry, as DIR/<host[:port]>/*.crt (default /etc/berth/certs.d)" },
   ],
   details: "Prints `berth: serving on <socket>` once ready (and tells systemd READY=1 when started with Type=notify). Needs root, runc and conmon.",
   async run(ctx) {
@@ -48,6 +50,7 @@ export const serveCommand: Command = {
         ...(defaultNetwork !== undefined && { defaultNetwork }),
         bridge: { ...(subnet !== undefined && { subnet }), ...(bridge !== undefined && { bridge }) },
       },
+      registry: { insecure: listOption(ctx, "insecure-registry"), certsDir: stringOption(ctx, "registry-certs-dir") ?? "/etc/berth/certs.d" },
       onError: (err) => ctx.stderr.write(`berth: ${BerthError.from(err).message}\n`),
     });
     ctx.stdout.write(`berth: serving on ${socket}${remote.tcpAddress === undefined ? "" : ` and tcp ${remote.tcpAddress}${tcp?.tls === undefined ? " (insecure)" : tcp.tls.clientCa === undefined ? " (tls)" : " (mtls)"}`}\n`);
