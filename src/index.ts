@@ -82,3 +82,15 @@ export {
 } from "./backend/backend.js";
 
 export { BerthError, isBerthError, type ErrorCode } from "./errors/berth-error.js";
+
+// The test rig (testcontainers-node's API for berth): a container builder,
+// wait strategies, and run labels that let a later run reap what a crashed
+// one left.
+export { ContainerBuilder, BUSYBOX, DEFAULT_STARTUP_TIMEOUT_MS, type ExposedPort, type StartOptions } from "./rig/container-builder.js";
+export { StartedContainer } from "./rig/started-container.js";
+export type { FileToCopy, ContentToCopy } from "./rig/container-copies.js";
+export type { ExecResult, ExecOptions } from "./rig/exec-in-container.js";
+export { Wait } from "./rig/wait/wait.js";
+export { WaitStrategy, PollingWait, type WaitTarget, type Probe } from "./rig/wait/wait-strategy.js";
+export { RigRun, currentRun, reapAbandoned, removeRun } from "./rig/rig-run.js";
+export { RUN_LABEL } from "./rig/run-labels.js";

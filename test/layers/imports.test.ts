@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
 const SRC = resolve(import.meta.dirname, "../../src");
 
 const LAYERS: Array<[folder: string, mayImport: string[]]> = [
-  ["cli", ["remote", "client", "io", "copy", "backend", "wire", "api", "errors", "gen"]],
+  ["cli", ["rig", "remote", "client", "io", "copy", "backend", "wire", "api", "errors", "gen"]],
+  ["rig", ["client", "errors", "gen"]],
   ["remote", ["client", "io", "engine", "network", "registry", "backend", "host", "image", "rootfs", "runtime", "cgroup", "spec", "wire", "api", "errors", "faults", "metrics", "gen"]],
   ["client", ["io", "engine", "network", "registry", "copy", "backend", "spec", "wire", "api", "errors", "gen"]],
   ["io", ["engine", "backend", "runtime", "api", "errors", "gen"]],
