@@ -4,6 +4,7 @@
 // the saved credentials, and the downloads in flight that pulls share.
 import { BerthError, isBerthError, unauthenticated } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
+import { failpoint } from "../faults/failpoint.js";
 import type { ContentSink } from "./content-sink.js";
 import { CredentialStore, type Credentials } from "./credential-store.js";
 import { canceledBy } from "./http-get.js";
@@ -61,6 +62,7 @@ export class RegistryClient {
     // Only now does the image exist: named by its tag (a pull by digest
     // alone names nothing, as with Docker), with the digest it came by.
     const name = ref.tag === undefined ? undefined : `${ref.registry}/${ref.repository}:${ref.tag}`;
+    failpoint("pull:before-commit");
     await this.sink.commitImage(name, result.digest, { repoDigest: `${ref.registry}/${ref.repository}@${result.index?.digest ?? result.digest}` });
     return result;
   }
