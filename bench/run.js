@@ -32,6 +32,8 @@ options:
   --systems LIST      comma-separated subset of runc,berth,containerd,podman
   --subscribers N     event subscribers (default 100)
   --events-seconds S  how long the events producer runs (default 3)
+  --pull-reps N       timed pulls per system in the pull row (default 10; 0 skips it)
+  --pull-only         only the pull row (with --systems berth,containerd: a smoke run of it)
   --out DIR           where to write latest.md and latest.json (default bench/results)
   --logs DIR          keep the daemons' logs (containerd.log, berth-daemon.log, podman.log) there
   --quick             a fast smoke run: 3 reps, 1 warm-up, 2 batch reps, 1 s of events
@@ -54,6 +56,8 @@ async function main() {
       systems: { type: "string" },
       subscribers: { type: "string" },
       "events-seconds": { type: "string" },
+      "pull-reps": { type: "string" },
+      "pull-only": { type: "boolean" },
       out: { type: "string" },
       logs: { type: "string" },
       quick: { type: "boolean" },
@@ -74,6 +78,8 @@ async function main() {
     inFlight: 8,
     subscribers: int(args.subscribers, 100, "subscribers"),
     eventsSeconds: int(args["events-seconds"], quick ? 1 : 3, "events-seconds"),
+    pullReps: int(args["pull-reps"], quick ? 3 : 10, "pull-reps"),
+    pullOnly: args["pull-only"] === true ? 1 : 0,
   };
   const wanted = new Set((args.systems ?? "runc,berth,containerd,podman").split(",").map((s) => s.trim()));
   const outDir = args.out ?? new URL("./results", import.meta.url).pathname;

@@ -7,6 +7,7 @@
 import { batchOperation } from "../suites/batch.js";
 import { measureEvents } from "../suites/events.js";
 import { latencyOperations } from "../suites/latency.js";
+import { measurePull } from "../suites/pull.js";
 import { runOperation } from "./harness.js";
 import { describeMachine, loadAverage } from "./machine.js";
 import { fmtMs, fmtRatio, metricRows } from "./report.js";
@@ -28,6 +29,8 @@ import { evaluateTargets } from "./targets.js";
  * @property {number} inFlight
  * @property {number} subscribers
  * @property {number} eventsSeconds
+ * @property {number} pullReps timed pulls per contender (0: no pull row)
+ * @property {number} pullOnly 1: only the pull row (a smoke run of it)
  */
 
 /**
@@ -51,10 +54,13 @@ export async function runBenchmark(o) {
 
   /** @type {Results["memory"]} */
   const memory = {};
-  const ops = [
-    ...latencyOperations(options),
-    batchOperation({ reps: options.batchReps, warmup: options.batchWarmup, count: options.batchCount, inFlight: options.inFlight, idleRss, memory }),
-  ];
+  const ops =
+    options.pullOnly === 1
+      ? []
+      : [
+          ...latencyOperations(options),
+          batchOperation({ reps: options.batchReps, warmup: options.batchWarmup, count: options.batchCount, inFlight: options.inFlight, idleRss, memory }),
+        ];
   const opResults = [];
   for (const op of ops) {
     log(`${op.key}: ${op.warmup} warm-up + ${op.reps} timed repetitions`);
@@ -77,10 +83,19 @@ export async function runBenchmark(o) {
     memory[sys.name] ??= { daemonRssIdleBytes: idleRss[sys.name], daemonRssBeforeBytes: undefined, daemonRssWith50Bytes: undefined, monitors: 0, monitorPssMeanBytes: undefined, monitorPssMedianBytes: undefined, perContainerBytes: undefined, error: "not measured: the batch of 50 failed before its last repetition" };
   }
 
+  /** @type {Results["pull"]} */
+  let pull;
+  if (options.pullReps > 0) {
+    log(`pull: ${options.warmup > 0 ? 1 : 0} warm-up + ${options.pullReps} timed pulls each`);
+    pull = await measurePull({ ws, systems, paths: o.prereqs.paths, rootfs, reps: options.pullReps, warmup: options.warmup > 0 ? 1 : 0, log });
+    const medians = Object.entries(pull.contenders).map(([name, c]) => `${name} ${fmtMs(c.summary?.median)} ms`);
+    log(`  ${pull.error ?? medians.join(", ")}${Object.entries(pull.ratios).map(([k, v]) => ` | ${k} ${fmtRatio(v)}`).join("")}`);
+  }
+
   /** @type {Results["events"]} */
   const events = {};
   for (const sys of systems) {
-    if (sys.subscribeStateChanges === undefined) continue;
+    if (sys.subscribeStateChanges === undefined || options.pullOnly === 1) continue;
     log(`events: ${sys.name}, ${options.subscribers} subscribers, ${options.eventsSeconds} s of pause/resume`);
     try {
       const e = await measureEvents(sys, { subscribers: options.subscribers, seconds: options.eventsSeconds });
@@ -103,6 +118,7 @@ export async function runBenchmark(o) {
     latency,
     memory,
     events,
-    targets: evaluateTargets(latency, memory, events),
+    ...(pull !== undefined && { pull }),
+    targets: evaluateTargets(latency, memory, events, pull),
   };
 }

@@ -12,7 +12,7 @@ import { gzipSync } from "node:zlib";
 import { runChecked } from "./spawn.js";
 
 /** Node's architecture names in the image spec's (Go's) spelling. */
-const GO_ARCH = /** @type {Record<string, string>} */ ({ x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" });
+export const GO_ARCH = /** @type {Record<string, string>} */ ({ x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" });
 
 /**
  * @typedef {object} OciArchive
@@ -51,17 +51,7 @@ export async function buildOciArchive(rootfs, workDir, imageName) {
       }),
     ),
   );
-  const manifest = await putBlob(
-    blobs,
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: "application/vnd.oci.image.manifest.v1+json",
-        config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
-        layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...layer }],
-      }),
-    ),
-  );
+  const manifest = await putManifest(blobs, config, [layer]);
   const tag = imageName.slice(imageName.lastIndexOf(":") + 1);
   await writeFile(
     join(layout, "index.json"),
@@ -86,17 +76,37 @@ export async function buildOciArchive(rootfs, workDir, imageName) {
 }
 
 /**
+ * putManifest writes an OCI image manifest of config and gzip layers.
+ * @param {string} dir
+ * @param {{ digest: string, size: number }} config
+ * @param {{ digest: string, size: number }[]} layers
+ */
+export function putManifest(dir, config, layers) {
+  return putBlob(
+    dir,
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+        layers: layers.map((l) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...l })),
+      }),
+    ),
+  );
+}
+
+/**
  * @param {string} dir
  * @param {Buffer} bytes
  * @returns {Promise<{ digest: string, size: number }>}
  */
-async function putBlob(dir, bytes) {
+export async function putBlob(dir, bytes) {
   const hex = sha256(bytes);
   await writeFile(join(dir, hex), bytes);
   return { digest: `sha256:${hex}`, size: bytes.length };
 }
 
 /** @param {Buffer} bytes */
-function sha256(bytes) {
+export function sha256(bytes) {
   return createHash("sha256").update(bytes).digest("hex");
 }

@@ -24,6 +24,10 @@ const TOOLS = [
   { name: "containerd-shim-runc-v2", pkg: "containerd", neededBy: ["containerd"] },
   { name: "ctr", pkg: "containerd", neededBy: ["containerd"] },
   { name: "podman", pkg: "podman", neededBy: ["podman"] },
+  // The pull row's registry and the daemonless tools it is compared with.
+  { name: "docker-registry", pkg: "docker-registry", neededBy: ["pull"] },
+  { name: "skopeo", pkg: "skopeo", neededBy: ["pull"] },
+  { name: "umoci", pkg: "umoci", neededBy: ["pull"] },
 ];
 
 /**
@@ -67,6 +71,9 @@ export async function checkPrerequisites() {
     ["conmon", ["--version"]],
     ["containerd", ["--version"]],
     ["podman", ["--version"]],
+    ["docker-registry", ["--version"]],
+    ["skopeo", ["--version"]],
+    ["umoci", ["--version"]],
   ])) {
     const path = out.paths[name];
     if (path === undefined) continue;

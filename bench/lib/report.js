@@ -1,6 +1,7 @@
 // @ts-check
 // The results: one JSON document with every sample, and a Markdown page with
 // the tables, the machine, the targets of issue 5 and what exactly is timed.
+import { pullMarkdown } from "./pull-report.js";
 import { pairedRatio, summarize } from "./stats.js";
 
 /** @typedef {import("./harness.js").OperationResult} OperationResult */
@@ -54,6 +55,7 @@ const MIB = 1024 * 1024;
  * @property {MetricRow[]} latency
  * @property {Record<string, MemoryResult>} memory
  * @property {Record<string, EventsResult | { error: string }>} events
+ * @property {import("../suites/pull.js").PullResult} [pull]
  * @property {Target[]} targets
  * @property {string[]} leftBehind what the clean-up could not remove
  */
@@ -139,6 +141,7 @@ export function toMarkdown(r) {
     lines.push("");
     for (const f of [...new Set(failures)]) lines.push(`- ${escape(f)}`);
   }
+  if (r.pull !== undefined) lines.push("", ...pullMarkdown(r.pull));
   lines.push("");
   lines.push("## Memory");
   lines.push("");

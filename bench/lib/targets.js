@@ -15,9 +15,10 @@ const MIB = 1024 * 1024;
  * @param {MetricRow[]} rows
  * @param {Record<string, MemoryResult>} memory
  * @param {Record<string, EventsResult | { error: string }>} events
+ * @param {import("../suites/pull.js").PullResult} [pull]
  * @returns {Target[]}
  */
-export function evaluateTargets(rows, memory, events) {
+export function evaluateTargets(rows, memory, events, pull) {
   /** @type {Target[]} */
   const out = [];
   const byKey = (/** @type {string} */ key, /** @type {number} */ i = 0) => rows.filter((r) => r.operation === key)[i];
@@ -64,6 +65,10 @@ export function evaluateTargets(rows, memory, events) {
   const eps = be !== undefined && "eventsPerSecond" in be ? be.eventsPerSecond : undefined;
   out.push({ target: "events: ≥ 100k/s delivered across 100 subscribers", measured: eps === undefined ? "–" : `${Math.round(eps).toLocaleString("en-US")}/s`, met: eps === undefined ? undefined : eps >= 100_000 });
   out.push(fasterThanPodman(rows));
+  if (pull !== undefined) {
+    const r = pull.ratios["containerd/berth"];
+    out.push({ target: "pull of a multi-layer image: no slower than containerd (containerd/berth ≥ 1)", measured: fmtRatio(r), met: r === undefined ? undefined : r >= 1 });
+  }
   return out;
 }
 

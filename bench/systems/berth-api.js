@@ -12,6 +12,7 @@ const SERVICES = /** @type {const} */ ({
   containers: ["berth/v1/containers.proto", "berth.v1.ContainerService"],
   events: ["berth/v1/events.proto", "berth.v1.EventService"],
   system: ["berth/v1/system.proto", "berth.v1.SystemService"],
+  images: ["berth/v1/images.proto", "berth.v1.ImageService"],
 });
 
 /** @typedef {Record<keyof typeof SERVICES, DynamicClient>} BerthClients */

@@ -149,6 +149,25 @@ export class BerthSystem {
   }
 
   /**
+   * pullImage reads ImageService.Pull's stream to its end: progress, then
+   * the image, which berth sends once the layers are unpacked and the image
+   * is recorded.
+   * @param {string} reference
+   */
+  async pullImage(reference) {
+    const stream = this.#api.images.pull({ reference, platform: "" }, this.#md);
+    let pulled = false;
+    await new Promise((resolve, reject) => {
+      stream.on("data", (/** @type {{ image?: object | null }} */ m) => {
+        if (m.image !== undefined && m.image !== null) pulled = true;
+      });
+      stream.on("end", resolve);
+      stream.on("error", reject);
+    });
+    if (!pulled) throw new Error(`Pull of ${reference} ended without an image`);
+  }
+
+  /**
    * @param {readonly string[]} ids
    * @param {number} inFlight
    */

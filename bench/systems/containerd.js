@@ -1,8 +1,10 @@
 // @ts-check
 // containerd 1.6 with containerd-shim-runc-v2, driven as a client library
 // would drive it: over its gRPC API (Snapshots, Containers, Tasks, Events),
-// with @grpc/grpc-js and the .proto copies in bench/proto. No `ctr` process
-// runs in a timed path; `ctr images import` runs once at start-up.
+// with @grpc/grpc-js and the .proto copies in bench/proto. `ctr images
+// import` runs once at start-up; the one `ctr` in a timed path is the pull
+// row's `ctr images pull`, since containerd's pull (resolve, fetch, unpack)
+// is client code: ctr is the client that does it.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -260,6 +262,15 @@ export class ContainerdSystem {
    */
   async deleteMany(ids, inFlight) {
     await mapPool(ids, inFlight, (id) => this.remove(id));
+  }
+
+  /**
+   * pullImage is `ctr images pull --plain-http`: fetched into containerd's
+   * content store and unpacked into its overlayfs snapshots.
+   * @param {string} reference
+   */
+  async pullImage(reference) {
+    await runChecked(this.#ctr, ["--address", this.#daemon.socket, "--namespace", NAMESPACE, "images", "pull", "--plain-http", "--snapshotter", SNAPSHOTTER, reference]);
   }
 
   memoryPids() {

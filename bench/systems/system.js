@@ -67,6 +67,9 @@
  * @property {(ids: readonly string[], inFlight: number) => Promise<void>} deleteMany
  *   remove for every id, inFlight at a time (this one is timed)
  * @property {() => MemoryPids} memoryPids
+ * @property {((reference: string) => Promise<void>) | undefined} [pullImage]
+ *   fetches the image from its registry and unpacks it, resolving once it
+ *   can be run; undefined when the adapter does not pull (runc, Podman)
  * @property {((id: string, n: number) => Promise<Subscribers>) | undefined} subscribeStateChanges
  *   opens n independent subscriptions (one connection each) to the pause
  *   and resume events of container id; undefined when the system has no
