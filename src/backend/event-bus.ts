@@ -13,7 +13,7 @@ import { EventCounters } from "./event-counters.js";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { EventSchema, EventType, type Event } from "../gen/berth/v1/types_pb.js";
-import { BerthError, failedPrecondition, invalidArgument } from "../errors/berth-error.js";
+import { BerthError, failedPrecondition, invalidArgument, resourceExhausted } from "../errors/berth-error.js";
 import { eventFilter, type EventFilterOptions } from "./event-filter.js";
 import { EventJournal, type EventJournalOptions } from "./event-journal.js";
 import { EventSubscription, type EventStream } from "./event-subscription.js";
@@ -53,7 +53,13 @@ export interface SubscribeOptions extends EventFilterOptions {
 export interface EventBusOptions {
   // maxQueue is the default bound on a subscriber's queue (default 4096).
   maxQueue?: number;
+  // maxSubscribers bounds the subscriptions open at once (default
+  // DEFAULT_MAX_SUBSCRIBERS): each one is matched against every event
+  // published, so their count is what a publish costs.
+  maxSubscribers?: number;
 }
+
+export const DEFAULT_MAX_SUBSCRIBERS = 1024;
 
 export class EventBus {
   // subscribers is replaced, never mutated, so a publish loop in progress
@@ -64,6 +70,7 @@ export class EventBus {
   // deliveryWaiters are replays waiting for the journal to write an event.
   private deliveryWaiters: Array<{ sequence: bigint; resolve: () => void; reject: (err: unknown) => void }> = [];
   private readonly maxQueue: number;
+  private readonly maxSubscribers: number;
   // undelivered holds, in order, the events published but not yet durable;
   // delivered is the last sequence handed to subscribers.
   private undelivered: Published[] = [];
@@ -76,6 +83,7 @@ export class EventBus {
     options: EventBusOptions = {},
   ) {
     this.maxQueue = checkMaxQueue(options.maxQueue ?? 4096);
+    this.maxSubscribers = options.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS;
     this.delivered = journal.lastSequence();
     journal.onWritten((sequence) => this.deliverThrough(sequence));
   }
@@ -197,6 +205,11 @@ export class EventBus {
   // Every subscriber gets the same Event objects: treat them as read-only.
   subscribe(options: SubscribeOptions = {}): EventStream {
     if (this.closing !== undefined) throw failedPrecondition("cannot subscribe to a closed event bus");
+    if (this.subscribers.length >= this.maxSubscribers) {
+      throw resourceExhausted(
+        `the daemon serves ${this.subscribers.length} event subscriptions, its limit (maxEventSubscribers ${this.maxSubscribers}): end one first, or raise the limit`,
+      );
+    }
     const matches = eventFilter(options);
     const after = this.replayStart(options);
     const untilMs = options.until?.getTime() ?? Infinity;

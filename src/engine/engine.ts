@@ -7,7 +7,7 @@ import { access, constants, mkdir, readdir } from "node:fs/promises";
 
 import type { CreateOptions, ListFilter } from "../api/client-options.js";
 import type { EventBus } from "../backend/event-bus.js";
-import { alreadyExists, notFound } from "../errors/berth-error.js";
+import { alreadyExists, notFound, resourceExhausted } from "../errors/berth-error.js";
 import { validateId, validateNamespace } from "../errors/validate.js";
 import { quote } from "../errors/quote.js";
 import type { Container, ExitStatus } from "../gen/berth/v1/types_pb.js";
@@ -38,8 +38,15 @@ export interface EngineOptions {
   monitorPollMs?: number;
   // network: the default network and the CNI plugins (see NetworkSettings).
   network?: NetworkSettings;
+  // maxContainersPerNamespace bounds the containers one namespace holds
+  // (default DEFAULT_MAX_CONTAINERS_PER_NAMESPACE): each costs a monitor
+  // process, a record and a cgroup, and one client looping on Create
+  // must not take the host from the others.
+  maxContainersPerNamespace?: number;
   onError?: (err: unknown) => void;
 }
+
+export const DEFAULT_MAX_CONTAINERS_PER_NAMESPACE = 10_000;
 
 interface Binaries {
   runc: string;
@@ -178,6 +185,12 @@ export class Engine {
     }
     if (ns.containers.has(id) || ns.creating.has(id)) {
       throw alreadyExists(`container ${quote(id)} already exists in namespace ${quote(namespace)}: delete it first or pick another id`);
+    }
+    const max = this.options.maxContainersPerNamespace ?? DEFAULT_MAX_CONTAINERS_PER_NAMESPACE;
+    if (ns.containers.size + ns.creating.size >= max) {
+      throw resourceExhausted(
+        `namespace ${quote(namespace)} holds ${ns.containers.size + ns.creating.size} containers, the daemon's limit (maxContainersPerNamespace ${max}): delete some first, or raise the limit`,
+      );
     }
     ns.creating.add(id);
     try {

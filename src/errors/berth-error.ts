@@ -48,6 +48,7 @@ export const internal = (message: string, cause?: unknown) => new BerthError("in
 export const unauthenticated = (message: string) => new BerthError("unauthenticated", message);
 export const permissionDenied = (message: string) => new BerthError("permission_denied", message);
 export const dataLoss = (message: string) => new BerthError("data_loss", message);
+export const resourceExhausted = (message: string) => new BerthError("resource_exhausted", message);
 
 export function isBerthError(err: unknown, code?: ErrorCode): err is BerthError {
   return err instanceof BerthError && (code === undefined || err.code === code);

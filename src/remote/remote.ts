@@ -23,6 +23,7 @@ import { Runc } from "../runtime/runc.js";
 import { prepareOciSpecValidator } from "../spec/validate-oci-spec.js";
 import { DEFAULT_NAMESPACE } from "../wire/namespace-header.js";
 import { BinaryVersions } from "./binary-versions.js";
+import { daemonLimits } from "./daemon-limits.js";
 import { loadDaemonId } from "./daemon-id.js";
 import { daemonInfo } from "./daemon-info.js";
 import { ServingHealth } from "./health-service.js";
@@ -59,6 +60,16 @@ export interface RemoteOptions {
   // maxRequestBytes bounds one request message on every protocol (default
   // 4 MiB, gRPC's default); a bigger one is RESOURCE_EXHAUSTED.
   maxRequestBytes?: number;
+  // maxConcurrentStreams bounds the calls one HTTP/2 connection carries at
+  // once (default 1024); calls past it wait for one to end.
+  maxConcurrentStreams?: number;
+  // maxContainersPerNamespace bounds one namespace's containers (default
+  // 10,000); a Create past it is RESOURCE_EXHAUSTED.
+  maxContainersPerNamespace?: number;
+  // maxEventSubscribers bounds the event subscriptions open at once,
+  // Backends' included (default 1024); a Subscribe past it is
+  // RESOURCE_EXHAUSTED.
+  maxEventSubscribers?: number;
   // network sets the default network (its name, bridge device and subnet)
   // and what a container naming no network joins: the default network,
   // unless defaultNetwork says "none".
@@ -99,6 +110,7 @@ export class Remote {
   static async start(options: RemoteOptions = {}): Promise<Remote> {
     const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
     const socketPath = options.socketPath ?? DEFAULT_SOCKET;
+    const limits = daemonLimits(options);
     // One daemon per state directory, and none before the last one's
     // helpers are gone.
     const lock = await lockStateDir(stateDir, options.onError ?? ((err) => console.error("berth:", err)));
@@ -108,13 +120,17 @@ export class Remote {
     try {
       engine = new Engine({
         stateDir,
-        bus: await EventBus.open(`${stateDir}/events`, { ...(options.journalMaxEvents !== undefined && { maxEvents: options.journalMaxEvents }) }),
+        bus: await EventBus.open(`${stateDir}/events`, {
+          ...(options.journalMaxEvents !== undefined && { maxEvents: options.journalMaxEvents }),
+          maxSubscribers: limits.maxEventSubscribers,
+        }),
         runtime: options.runtime,
         conmon: options.conmon,
         logSizeMax: options.logSizeMax,
         cgroupParent: options.cgroupParent,
         monitorPollMs: options.monitorPollMs,
         network: options.network,
+        maxContainersPerNamespace: limits.maxContainersPerNamespace,
         onError: options.onError,
       });
       const started = engine;
@@ -136,7 +152,8 @@ export class Remote {
           socketPath,
           tcp: options.tcp,
           socketAccess: options.socketAccess,
-          maxRequestBytes: options.maxRequestBytes,
+          maxRequestBytes: limits.maxRequestBytes,
+          maxConcurrentStreams: limits.maxConcurrentStreams,
           health,
           ...(options.metrics !== false && { metrics: new DaemonMetrics(metricSources(started)) }),
           routes: berthRoutes({

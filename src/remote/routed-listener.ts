@@ -38,12 +38,18 @@ export function createRoutedListener(
   http1Handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
   shutdown: AbortSignal,
   // maxRequestBytes bounds one request message, the same for grpc-js as
-  // for connect-node (http1Handler).
-  maxRequestBytes: number,
+  // for connect-node (http1Handler); maxConcurrentStreams the calls on one
+  // HTTP/2 connection (HTTP/1.1 carries one at a time anyway).
+  limits: { maxRequestBytes: number; maxConcurrentStreams: number },
   timer?: RpcTimer,
 ): RoutedListener {
   const specs = methodSpecsOf(routes);
-  const grpcJs = createGrpcJsServer(specs, shutdown, { "grpc.max_receive_message_length": maxRequestBytes }, timer);
+  const grpcJs = createGrpcJsServer(
+    specs,
+    shutdown,
+    { "grpc.max_receive_message_length": limits.maxRequestBytes, "grpc.max_concurrent_streams": limits.maxConcurrentStreams },
+    timer,
+  );
   addReflection(grpcJs, specs);
   const injector = grpcJs.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const http1 = new Http1Connections(http1Handler);

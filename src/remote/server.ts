@@ -27,6 +27,7 @@ import { createHttpHandler, type NodeHandler } from "./http-handler.js";
 import type { ClientResolver } from "./namespace.js";
 import { systemService, type SystemDeps } from "./system-service.js";
 import { useStrictTextEncoding } from "./strict-text-encoding.js";
+import { daemonLimits } from "./daemon-limits.js";
 import { createRoutedListener } from "./routed-listener.js";
 import { createTcpServer, type TcpOptions } from "./tcp-listener.js";
 
@@ -51,6 +52,11 @@ export interface ServerOptions {
   // maxRequestBytes bounds one request message on every protocol; a bigger
   // one is refused with RESOURCE_EXHAUSTED naming the limit.
   maxRequestBytes?: number;
+  // maxConcurrentStreams bounds the calls one HTTP/2 connection carries at
+  // once: a client's calls past it wait for one to end, as HTTP/2 has them
+  // do, and a client that ignores the setting has the stream refused
+  // (REFUSED_STREAM, which gRPC clients report as UNAVAILABLE).
+  maxConcurrentStreams?: number;
   // health, when given, is served as grpc.health.v1.Health for every
   // routed service.
   health?: ServingHealth;
@@ -58,9 +64,6 @@ export interface ServerOptions {
   // HTTP/1.1 side of every listener.
   metrics?: DaemonMetrics;
 }
-
-// DEFAULT_MAX_REQUEST_BYTES is gRPC's own default receive limit.
-export const DEFAULT_MAX_REQUEST_BYTES = 4 << 20;
 
 export interface RunningServer {
   // address is "unix:<socketPath>", the form gRPC clients take as a target.
@@ -84,13 +87,14 @@ export function berthRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { socketPath, tcp, graceMs = 2000, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES } = options;
+  const { socketPath, tcp, graceMs = 2000 } = options;
+  const { maxRequestBytes, maxConcurrentStreams } = daemonLimits({
+    ...(options.maxRequestBytes !== undefined && { maxRequestBytes: options.maxRequestBytes }),
+    ...(options.maxConcurrentStreams !== undefined && { maxConcurrentStreams: options.maxConcurrentStreams }),
+  });
   const routes = options.health === undefined ? options.routes : withHealth(options.routes, options.health);
   const access = checkSocketAccess(options.socketAccess ?? {});
   const tcpServer = tcp === undefined ? undefined : createTcpServer(tcp);
-  if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1024 || maxRequestBytes > 2 ** 31 - 1) {
-    throw invalidArgument(`maxRequestBytes ${maxRequestBytes} is not a usable limit: give a whole number of bytes from 1024 to 2147483647`);
-  }
   // Before the first request is decoded: strings exactly as sent.
   useStrictTextEncoding();
   // Aborting this ends every call's ctx.signal, on both stacks, so endless
@@ -102,7 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const handler = metrics === undefined ? rpcs : withMetricsPath(rpcs, metrics);
 
   await prepareSocketPath(socketPath, access.mode);
-  const listener = createRoutedListener(routes, handler, shutdown.signal, maxRequestBytes, metrics);
+  const listener = createRoutedListener(routes, handler, shutdown.signal, { maxRequestBytes, maxConcurrentStreams }, metrics);
   const unix = net.createServer();
   listener.serve(unix, "connection");
   let tcpAddress: string | undefined;

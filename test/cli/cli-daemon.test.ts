@@ -152,6 +152,17 @@ describe("berth CLI against berth serve", () => {
     expect(result.stderr).toMatch(/^berth: kill takes 1 to 2 arguments, got 0/);
   });
 
+  it("refuses a limit that is no usable number before serving, naming it", async () => {
+    const state = ["--state-dir", join(scratch, "state-limits"), "--socket", join(scratch, "limits.sock")];
+    const words = await berth(["serve", ...state, "--max-containers", "many"], env);
+    expect(words.code).toBe(2);
+    expect(words.stderr).toMatch(/^berth: --max-containers "many" must be a whole number/);
+    const zero = await berth(["serve", ...state, "--max-event-subscribers", "0"], env);
+    expect(zero.code).not.toBe(0);
+    expect(zero.stderr).toMatch(/maxEventSubscribers 0 is not a usable limit: give a whole number of subscriptions from 1/);
+    expect(existsSync(join(scratch, "limits.sock"))).toBe(false);
+  });
+
   it("stops on SIGTERM with exit 0, leaving containers running for the next daemon", async () => {
     const c = id("survive");
     await run("run", "-d", c, "--", "sleep", "300");

@@ -5,6 +5,7 @@
 import { BerthError } from "../../errors/berth-error.js";
 import { Remote } from "../../remote/remote.js";
 import { listOption, stringOption, type Command } from "../command.js";
+import { parseCount } from "../parse-count.js";
 import { parseSize } from "../parse-size.js";
 import { sdNotify } from "../sd-notify.js";
 import { LISTEN_OPTIONS, socketAccess, tcpOptions } from "../listen-flags.js";
@@ -12,7 +13,7 @@ import { LISTEN_OPTIONS, socketAccess, tcpOptions } from "../listen-flags.js";
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the berth daemon",
-  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure] [--insecure-registry HOST]... [--registry-certs-dir DIR]",
+  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--max-request-size BYTES] [--max-concurrent-streams N] [--max-containers N] [--max-event-subscribers N] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure] [--insecure-registry HOST]... [--registry-certs-dir DIR]",
   positionals: { min: 0, max: 0 },
   options: [
     { name: "runtime", type: "string", value: "PATH", help: "OCI runtime binary, found on PATH (default runc)" },
@@ -24,6 +25,10 @@ export const serveCommand: Command = {
     { name: "network-bridge", type: "string", value: "DEVICE", help: "the default network's bridge device (default berth0)" },
     { name: "insecure-registry", type: "string", multiple: true, value: "HOST", help: "a registry (host[:port]) that may be reached over plain HTTP, its TLS certificate unchecked" },
     { name: "registry-certs-dir", type: "string", value: "DIR", help: "CA certificates per registry, as DIR/<host[:port]>/*.crt (default /etc/berth/certs.d)" },
+    { name: "max-request-size", type: "string", value: "BYTES", help: "largest request message on any protocol (default 4m)" },
+    { name: "max-concurrent-streams", type: "string", value: "N", help: "calls one HTTP/2 connection carries at once; more wait (default 1024)" },
+    { name: "max-containers", type: "string", value: "N", help: "containers one namespace may hold (default 10000)" },
+    { name: "max-event-subscribers", type: "string", value: "N", help: "event subscriptions open at once (default 1024)" },
   ],
   details: "Prints `berth: serving on <socket>` once ready (and tells systemd READY=1 when started with Type=notify). Needs root, runc and conmon.",
   async run(ctx) {
@@ -38,11 +43,23 @@ export const serveCommand: Command = {
       throw new BerthError("invalid_argument", `--cgroup-parent ${JSON.stringify(cgroupParent)} must be an absolute cgroup path such as /berth or /kubepods/berth`);
     }
     const tcp = tcpOptions(ctx);
+    const count = (flag: string) => {
+      const text = stringOption(ctx, flag);
+      return text === undefined ? undefined : parseCount(text, `--${flag}`);
+    };
+    const maxRequestSize = stringOption(ctx, "max-request-size");
+    const limits = {
+      ...(maxRequestSize !== undefined && { maxRequestBytes: Number(parseSize(maxRequestSize, "--max-request-size")) }),
+      maxConcurrentStreams: count("max-concurrent-streams"),
+      maxContainersPerNamespace: count("max-containers"),
+      maxEventSubscribers: count("max-event-subscribers"),
+    };
     const remote = await Remote.start({
       stateDir,
       socketPath: socket,
       ...(tcp !== undefined && { tcp }),
       socketAccess: socketAccess(ctx),
+      ...limits,
       ...(runtime !== undefined && { runtime }),
       ...(cgroupParent !== undefined && { cgroupParent }),
       ...(logSizeMax !== undefined && { logSizeMax: Number(parseSize(logSizeMax, "--log-size-max")) }),
