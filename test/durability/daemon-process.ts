@@ -50,6 +50,7 @@ export interface StartOptions {
 
 export class DaemonProcess {
   private stderrText = "";
+  private stdoutText = "";
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(
@@ -71,6 +72,11 @@ export class DaemonProcess {
     return this.stderrText;
   }
 
+  // stdout is what it printed ("ready <pid>", and anything else).
+  get stdout(): string {
+    return this.stdoutText;
+  }
+
   static async start(place: DaemonPlace, options: StartOptions = {}): Promise<DaemonProcess> {
     const dist = await builtDist();
     await mkdir(place.stateDir, { recursive: true });
@@ -85,6 +91,7 @@ export class DaemonProcess {
       let out = "";
       child.stdout!.setEncoding("utf8").on("data", (d: string) => {
         out += d;
+        if (daemon.stdoutText.length < 64 * 1024) daemon.stdoutText += d;
         if (out.includes("ready")) resolve(true);
       });
       void daemon.exited.then(() => resolve(false));
