@@ -87,7 +87,12 @@ export class ContainerBuilder {
   // host port the daemon picks (getMappedPort tells which). It needs a
   // bridge network: the daemon's default one, or withNetwork's.
   withExposedPorts(...ports: ExposedPort[]): this {
-    for (const p of ports) this.#ports.push(typeof p === "number" ? { port: p, protocol: "tcp" } : p);
+    for (const p of ports) {
+      const port = typeof p === "number" ? { port: p, protocol: "tcp" as const } : p;
+      if (!Number.isInteger(port.port) || port.port < 1 || port.port > 65535) throw invalidArgument(`exposed port ${port.port}: give a port from 1 to 65535`);
+      if (port.protocol !== "tcp" && port.protocol !== "udp") throw invalidArgument(`exposed port ${port.port}/${String(port.protocol)}: the protocol is "tcp" or "udp"`);
+      this.#ports.push(port);
+    }
     return this;
   }
 
@@ -115,10 +120,11 @@ export class ContainerBuilder {
     return this;
   }
 
-  // withRootfs takes the root filesystem from a host folder or an archive
-  // ({ path } or { imagePath }), in place of the built-in one.
-  withRootfs(rootfs: NonNullable<CreateOptions["rootfs"]>): this {
-    this.#rootfs = rootfs;
+  // withRootfs takes the root filesystem from a host folder ({ path }) or
+  // a tar archive of one ({ imagePath }), in place of the built-in one.
+  withRootfs(source: { path: string } | { imagePath: string }, options: { readOnly?: boolean } = {}): this {
+    const oneof = "path" in source ? ({ case: "path", value: source.path } as const) : ({ case: "imagePath", value: source.imagePath } as const);
+    this.#rootfs = { source: oneof, readOnly: options.readOnly ?? false };
     return this;
   }
 
@@ -182,7 +188,7 @@ export class ContainerBuilder {
       await copyFiles(client, id, this.#files);
       await copyContents(client, id, this.#contents);
       const container = await client.start(id);
-      const target: WaitTarget = { client, id, host: HOST, ports: container.ports, exec: (args) => execInContainer(client, id, args) };
+      const target: WaitTarget = { client, id, host: HOST, ports: container.ports, exec: (args, o) => execInContainer(client, id, args, o) };
       await this.#strategy().waitUntilReady(target, Date.now() + this.#startupTimeoutMs);
       return new StartedContainer(client, await client.state(id));
     } catch (err) {

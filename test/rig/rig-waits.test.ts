@@ -139,6 +139,32 @@ describe.each(["LocalClient", "GrpcClient"])("test rig waits (%s)", { timeout: 6
     expect(await runContainers(client())).toEqual([]);
   });
 
+  it("a probe that hangs is given up at the deadline, saying so", async () => {
+    const id = d.td.id("hung");
+    const err = await failure(
+      new ContainerBuilder().withName(id).withNetwork("none").withCommand(["sleep", "600"]).withWaitStrategy(Wait.forExec(["sleep", "600"]).withStartupTimeout(1500)).start(client(), { run }),
+    );
+    expect(err.code).toBe("deadline_exceeded");
+    expect(err.message).toContain('waited for ["sleep","600"] to exit 0; last saw: the last probe was still running at the deadline');
+    expect(await codeOf(client().state(id))).toBe("not_found");
+  });
+
+  it("the entrypoint, user and resources reach the container's process", async () => {
+    await using c = await box("identity")
+      .withEntrypoint(["sh", "-c"])
+      .withCommand(["echo $(id -un):$(id -gn); exec sleep 600"])
+      .withUser("nobody:nogroup")
+      .withResources({ memoryLimitBytes: 64n << 20n, pidsLimit: 64n })
+      .withWaitStrategy(Wait.forLogMessage("nobody:nogroup"))
+      .start(client(), { run });
+    const { config } = await client().inspect(c.getId());
+    expect(config.process?.args).toEqual(["sh", "-c", "echo $(id -un):$(id -gn); exec sleep 600"]);
+    expect(config.resources?.memoryLimitBytes).toBe(64n << 20n);
+    expect(config.resources?.pidsLimit).toBe(64n);
+    // An exec runs as the container's user, as with Docker.
+    expect(await c.exec(["id", "-u"])).toMatchObject({ exitCode: 0, stdout: "65534\n" });
+  });
+
   it("exec gives the exit code, stdout and stderr apart", async () => {
     await using c = await box("execout").withCommand(["sleep", "600"]).start(client(), { run });
     expect(await c.exec(["sh", "-c", "echo out; echo err >&2; printf no-newline; exit 5"])).toEqual({ exitCode: 5, stdout: "out\nno-newline", stderr: "err\n" });

@@ -2,7 +2,8 @@
 // a line matching a string or a regular expression a number of times. It
 // follows the log once rather than re-reading it at each probe.
 import { LogStream } from "../../gen/berth/v1/types_pb.js";
-import { PollingWait, type Probe, type WaitTarget } from "./wait-strategy.js";
+import { invalidArgument } from "../../errors/berth-error.js";
+import { PollingWait, type Probe, type ProbeContext, type WaitTarget } from "./wait-strategy.js";
 
 export class LogWait extends PollingWait {
   #count = 0;
@@ -16,6 +17,7 @@ export class LogWait extends PollingWait {
     private readonly times = 1,
   ) {
     super();
+    if (!Number.isInteger(times) || times < 1) throw invalidArgument(`forLogMessage times ${times}: give a whole number, 1 or more`);
   }
 
   describe(): string {
@@ -31,7 +33,7 @@ export class LogWait extends PollingWait {
     this.#error = undefined;
   }
 
-  protected override async probe(target: WaitTarget, signal: AbortSignal, final: boolean): Promise<Probe> {
+  protected override async probe(target: WaitTarget, { signal, final }: ProbeContext): Promise<Probe> {
     this.#following ??= this.#follow(target, signal);
     // A followed log ends once the process has ended and its file is read
     // to the end: then everything the container wrote has been counted.

@@ -6,7 +6,7 @@
 import type { Client } from "../../client/client.js";
 import { BerthError, failedPrecondition } from "../../errors/berth-error.js";
 import { Status, type PortBinding } from "../../gen/berth/v1/types_pb.js";
-import type { ExecResult } from "../exec-in-container.js";
+import type { ExecOptions, ExecResult } from "../exec-in-container.js";
 
 // WaitTarget is what a strategy may look at: the container, its published
 // ports, and exec in it.
@@ -16,7 +16,7 @@ export interface WaitTarget {
   // host is where published ports are reached.
   readonly host: string;
   readonly ports: readonly PortBinding[];
-  exec(args: readonly string[]): Promise<ExecResult>;
+  exec(args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
 }
 
 export abstract class WaitStrategy {
@@ -56,16 +56,25 @@ export interface Probe {
   seen: string;
 }
 
+export interface ProbeContext {
+  // signal is aborted once the wait is over, ending what a probe left
+  // running (a followed log).
+  signal: AbortSignal;
+  // deadline (ms since the epoch) bounds one probe's own work.
+  deadline: number;
+  // final is set for the last look after the container has ended: all it
+  // will ever write has been written.
+  final: boolean;
+}
+
 export abstract class PollingWait extends WaitStrategy {
   protected intervalMs = 100;
   // endsWithExit is true for strategies for which an ended container is
   // not a failure (forExit).
   protected endsWithExit = false;
 
-  // probe looks once; signal ends what a probe left running (a followed
-  // log) once the wait is over. final is set for the last look after the
-  // container has ended: all it will ever write has been written.
-  protected abstract probe(target: WaitTarget, signal: AbortSignal, final: boolean): Promise<Probe>;
+  // probe looks once (see ProbeContext).
+  protected abstract probe(target: WaitTarget, context: ProbeContext): Promise<Probe>;
 
   // reset forgets what an earlier wait saw, so one strategy can serve
   // several containers one after another.
@@ -78,13 +87,13 @@ export abstract class PollingWait extends WaitStrategy {
     this.reset();
     try {
       for (;;) {
-        let { ready, seen } = await this.probe(target, done.signal, false);
+        let { ready, seen } = await this.probe(target, { signal: done.signal, deadline, final: false });
         if (ready) return;
         if (!this.endsWithExit) {
           const c = await target.client.state(target.id);
           if (c.status === Status.STOPPED) {
             // It may have become ready just before it ended: look once more.
-            ({ ready, seen } = await this.probe(target, done.signal, true));
+            ({ ready, seen } = await this.probe(target, { signal: done.signal, deadline, final: true }));
             if (ready) return;
             throw failedPrecondition(`container ${target.id} exited with code ${c.exitCode ?? "unknown"} while waiting for ${this.describe()}; last saw: ${seen}`);
           }
