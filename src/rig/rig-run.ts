@@ -29,6 +29,9 @@ export class RigRun {
     let reaped = this.#reaped.get(client);
     if (reaped === undefined) {
       reaped = reapAbandoned(client, this.#runner);
+      // A reap that failed (the daemon was unreachable) is tried again by
+      // the next start rather than failing every start after it.
+      reaped.catch(() => this.#reaped.delete(client));
       this.#reaped.set(client, reaped);
     }
     return reaped;

@@ -58,18 +58,21 @@ describe("test rig with published ports", { timeout: 90_000 }, () => {
     expect(() => web.getIpAddress("elsewhere")).toThrow(BerthError);
   });
 
-  it("exposed TCP ports are waited for by default; a host file keeps its own mode when none is given", async () => {
+  it("exposed TCP ports are waited for by default (UDP ones are published, not waited for); a host file keeps its own mode when none is given", async () => {
     const script = join(scratch, "serve.sh");
     await writeFile(script, "#!/bin/sh\nmkdir -p /w && echo ok > /w/index.html && exec httpd -f -p 8080 -h /w\n", { mode: 0o750 });
     await using web = await new ContainerBuilder()
       .withName(d.td.id("default-wait"))
-      .withExposedPorts(8080)
+      .withExposedPorts(8080, { port: 5353, protocol: "udp" })
       .withCopyFilesToContainer([{ source: script, target: "/usr/local/bin/serve.sh" }])
       .withCommand(["/usr/local/bin/serve.sh"])
       .start(d.local, { run });
     expect(web.getNetworkNames()).toEqual([d.net.name]);
     expect(await (await fetch(`http://127.0.0.1:${web.getMappedPort(8080)}/index.html`)).text()).toBe("ok\n");
     expect((await web.exec(["stat", "-c", "%a", "/usr/local/bin/serve.sh"])).stdout).toBe("750\n");
+    // A UDP port is published too (and not waited for: nothing listens).
+    expect(web.getMappedPort(5353, "udp")).toBeGreaterThan(0);
+    expect(() => web.getMappedPort(5353)).toThrow(/port 5353\/tcp .* is not published/);
   });
 
   it("a port that never opens times out naming the port, what the connection met and the last log lines, and leaves no container", async () => {

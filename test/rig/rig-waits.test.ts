@@ -5,6 +5,10 @@
 // fails with what it waited for and what it last saw, and leaves no
 // container behind. These containers use network none: no ports here
 // (rig-ports.test.ts has them).
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+import tarStream from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { Client } from "../../src/client/client.js";
@@ -180,6 +184,26 @@ describe.each(["LocalClient", "GrpcClient"])("test rig waits (%s)", { timeout: 6
       .withWaitStrategy(Wait.forExit(0))
       .start(client(), { run });
     expect(await logText(client(), c.getId())).toBe("640 /etc/app/app.conf\n755 /opt/tool.sh\nkey=value\ntool-ran\n");
+  });
+
+  it("copies into and out of a started container", async () => {
+    await using c = await box("copy-live").withCommand(["sleep", "600"]).start(client(), { run });
+    await c.copyContentToContainer([{ content: "late\n", target: "/data/late.txt", mode: 0o600 }]);
+    expect(await c.exec(["sh", "-c", "stat -c %a /data/late.txt; cat /data/late.txt"])).toMatchObject({ exitCode: 0, stdout: "600\nlate\n" });
+    const { stat, tar } = await c.copyArchiveFromContainer("/data/late.txt");
+    expect(stat.size).toBe(5n);
+    const extract = tarStream.extract();
+    const entries: Array<{ name: string; mode: number | undefined; body: string }> = [];
+    extract.on("entry", (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (b: Buffer) => chunks.push(b));
+      stream.on("end", () => {
+        entries.push({ name: header.name, mode: header.mode, body: Buffer.concat(chunks).toString() });
+        next();
+      });
+    });
+    await pipeline(Readable.from(tar), extract);
+    expect(entries).toEqual([{ name: "late.txt", mode: 0o600, body: "late\n" }]);
   });
 
   it("await using deletes the container at the end of the scope, also when the scope throws", async () => {
