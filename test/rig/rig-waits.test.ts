@@ -149,7 +149,7 @@ describe.each(["LocalClient", "GrpcClient"])("test rig waits (%s)", { timeout: 6
       new ContainerBuilder().withName(id).withNetwork("none").withCommand(["sleep", "600"]).withWaitStrategy(Wait.forExec(["sleep", "600"]).withStartupTimeout(1500)).start(client(), { run }),
     );
     expect(err.code).toBe("deadline_exceeded");
-    expect(err.message).toContain('waited for ["sleep","600"] to exit 0; last saw: the last probe was still running at the deadline');
+    expect(err.message).toContain('waited for ["sleep","600"] to exit 0; last saw: the first probe was still running at the deadline');
     expect(await codeOf(client().state(id))).toBe("not_found");
   });
 

@@ -6,10 +6,15 @@ import { PollingWait, type Probe, type ProbeContext, type WaitTarget } from "./w
 export class ExecWait extends PollingWait {
   // An exec'd process costs a monitor: probe less often than a port.
   protected override intervalMs = 250;
+  #lastSeen = "";
 
   constructor(private readonly args: readonly string[]) {
     super();
     if (args.length === 0) throw invalidArgument("forExec needs a command: give its program and arguments");
+  }
+
+  protected override reset(): void {
+    this.#lastSeen = "";
   }
 
   describe(): string {
@@ -24,10 +29,11 @@ export class ExecWait extends PollingWait {
     try {
       r = await target.exec(this.args, { signal });
     } catch (err) {
-      if (signal.aborted) return { ready: false, seen: "the last probe was still running at the deadline" };
-      throw err;
+      if (!signal.aborted) throw err;
+      return { ready: false, seen: this.#lastSeen === "" ? "the first probe was still running at the deadline" : `${this.#lastSeen}, then a probe still running at the deadline` };
     }
     const output = `${r.stdout}${r.stderr}`.trim().slice(-200);
-    return { ready: r.exitCode === 0, seen: `exit code ${r.exitCode}${output === "" ? "" : `, output ${JSON.stringify(output)}`}` };
+    this.#lastSeen = `exit code ${r.exitCode}${output === "" ? "" : `, output ${JSON.stringify(output)}`}`;
+    return { ready: r.exitCode === 0, seen: this.#lastSeen };
   }
 }
