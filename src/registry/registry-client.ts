@@ -2,7 +2,7 @@
 // into the store's content, and check and keep (or forget) a registry's
 // credentials. It holds what outlives one call: how to reach each host,
 // the saved credentials, and the downloads in flight that pulls share.
-import { BerthError, isBerthError, unauthenticated } from "../errors/berth-error.js";
+import { BerthError, failedPrecondition, isBerthError, unauthenticated } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
 import { failpoint } from "../faults/failpoint.js";
 import type { ContentSink } from "./content-sink.js";
@@ -22,6 +22,8 @@ export interface PullOptions {
   platform?: string;
   signal?: AbortSignal;
   onEvent?: (event: PullEvent) => void;
+  // sink is the store to pull into, instead of the client's own.
+  sink?: ContentSink;
 }
 
 const MAX_CREDENTIAL = 4096;
@@ -33,7 +35,7 @@ export class RegistryClient {
 
   constructor(
     options: RegistryOptions & { credentialsFile: string },
-    private readonly sink: ContentSink,
+    private readonly sink?: ContentSink,
   ) {
     this.hosts = new RegistryHosts(options);
     this.credentials = new CredentialStore(options.credentialsFile);
@@ -47,12 +49,14 @@ export class RegistryClient {
 
   async pull(reference: string, options: PullOptions = {}): Promise<PulledImage> {
     const { ref, platform } = this.check(reference, options.platform);
+    const sink = options.sink ?? this.sink;
+    if (sink === undefined) throw failedPrecondition("this registry client has no image store to pull into");
     const signal = options.signal ?? new AbortController().signal;
     const endpoint = await this.hosts.endpoint(ref.registry);
     const auth = new RegistryAuth(endpoint, await this.credentials.get(ref.registry));
     const api = new RegistryApi(this.hosts, endpoint, auth, ref.repository);
     const result = await pullImage(
-      { api, sink: this.sink, downloads: this.downloads, maxConcurrent: this.hosts.maxConcurrentDownloads },
+      { api, sink, downloads: this.downloads, maxConcurrent: this.hosts.maxConcurrentDownloads },
       ref,
       platform,
       signal,
@@ -63,7 +67,7 @@ export class RegistryClient {
     // alone names nothing, as with Docker), with the digest it came by.
     const name = ref.tag === undefined ? undefined : `${ref.registry}/${ref.repository}:${ref.tag}`;
     failpoint("pull:before-commit");
-    await this.sink.commitImage(name, result.digest, { repoDigest: `${ref.registry}/${ref.repository}@${result.index?.digest ?? result.digest}` });
+    await sink.commitImage(name, result.digest, { repoDigest: `${ref.registry}/${ref.repository}@${result.index?.digest ?? result.digest}` });
     return result;
   }
 

@@ -6,6 +6,8 @@ import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { RegistryClient } from "../../src/registry/registry-client.js";
+import { registryPuller } from "../../src/registry/registry-puller.js";
 import { freePort, PASSWORD, startRegistry, USER, type RegistryKind, type TestRegistry } from "./registry-process.js";
 import { failure, scratch, type Scratch } from "./registry-fixtures.js";
 import { buildTestImage, buildTestIndex, type TestImage, type TestIndex } from "./test-image.js";
@@ -146,6 +148,23 @@ describe("pull from docker-registry", { timeout: 60_000 }, () => {
       expect((await failure(local.client.pull(`${registry.host}/test/busybox:v1`))).message).toMatch(/refused the credentials of user "berth"/);
     } finally {
       await local.remove();
+    }
+  });
+
+  it("as the engine's puller, pulls into the store it is handed (not its own) and gives back the image as recorded", async () => {
+    const registry = registries.get("plain")!;
+    const own = await scratch("puller-own");
+    const engines = await scratch("puller-engine");
+    try {
+      const noStore = new RegistryClient({ credentialsFile: join(own.dir, "auth.json") });
+      expect(await failure(noStore.pull(`${registry.host}/test/busybox:v1`))).toMatchObject({ code: "failed_precondition" });
+      const entry = await registryPuller(own.client)(`${registry.host}/test/busybox:v1`, engines.store, {});
+      expect(entry).toMatchObject({ manifest: image.manifest.digest, config: image.config.digest, layers: image.layers.map((l) => l.digest) });
+      expect(engines.store.records().tags[`${registry.host}/test/busybox:v1`]).toBe(image.manifest.digest);
+      expect([await own.blobs(), own.store.records().tags]).toEqual([[], {}]);
+    } finally {
+      await own.remove();
+      await engines.remove();
     }
   });
 });
