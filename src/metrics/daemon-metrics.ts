@@ -40,9 +40,16 @@ export class DaemonMetrics implements RpcTimer {
   readonly #rpc: prom.Histogram<"service" | "method" | "code">;
   // Children by "service/method" then code, so a call allocates nothing.
   readonly #children = new Map<string, Map<string, prom.Histogram.Internal<"service" | "method" | "code">>>();
+  readonly #denied: prom.Counter<"namespace">;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
+    this.#denied = new prom.Counter({
+      name: "berth_permission_denied_total",
+      help: "Calls refused by authorization, by the namespace they asked for (* for all, empty for the daemon's own)",
+      labelNames: ["namespace"],
+      registers,
+    });
     prom.collectDefaultMetrics({ register: this.registry, prefix: "berth_" });
     this.#rpc = new prom.Histogram({
       name: "berth_rpc_duration_seconds",
@@ -97,6 +104,11 @@ export class DaemonMetrics implements RpcTimer {
     counterOf("berth_ooms_total", "OOM kills seen in containers", () => published(sources.types.oom));
     counterOf("berth_execs_total", "Processes exec'd into containers", () => published(sources.types.startProcess));
     counterOf("berth_monitor_deaths_total", "Processes whose monitor (conmon) died without recording the exit", () => sources.events.monitorDeaths);
+  }
+
+  // denied counts one call that authorization refused.
+  denied(namespace: string): void {
+    this.#denied.inc({ namespace });
   }
 
   observe(service: string, method: string, code: string, seconds: number): void {

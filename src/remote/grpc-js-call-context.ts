@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { DescMessage, DescMethod, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, encodeBinaryHeader, type HandlerContext } from "@connectrpc/connect";
 import type { RpcTimer } from "../metrics/daemon-metrics.js";
+import { identityOfTls, PEER_IDENTITY } from "./caller-identity.js";
 import { grpcCodeName } from "../wire/status.js";
 
 export type Message = MessageShape<DescMessage>;
@@ -38,6 +39,10 @@ export class CallContext implements HandlerContext {
   ) {
     this.service = method.parent;
     this.#call = call;
+    this.values.set(PEER_IDENTITY, () => {
+      const auth = call.getAuthContext();
+      return identityOfTls(auth.transportSecurityType, auth.sslPeerCertificate);
+    });
   }
 
   get signal(): AbortSignal {

@@ -24,6 +24,7 @@ import { Code, ConnectError, createConnectRouter, createContextKey, createContex
 import type { RpcTimer } from "../metrics/daemon-metrics.js";
 import { grpcCodeName } from "../wire/status.js";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { identityOfSocket, PEER_IDENTITY } from "./caller-identity.js";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { BerthError } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
@@ -69,7 +70,8 @@ export function createHttpHandler(options: HttpHandlerOptions): NodeHandler {
       void universalResponseToNodeResponse(errorResponse(404, Code.Unimplemented, message), res).catch(() => {});
       return;
     }
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    const socket = req.socket;
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, createContextValues().set(PEER_IDENTITY, () => identityOfSocket(socket)));
     if (handler.method.methodKind === "bidi_streaming" && uReq.httpVersion.startsWith("1.")) {
       void universalResponseToNodeResponse(refuseHttp1Bidi(handler, uReq), res).catch(() => res.destroy());
       return;

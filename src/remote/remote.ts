@@ -8,7 +8,7 @@ import { readdir } from "node:fs/promises";
 import { EventBus } from "../backend/event-bus.js";
 import type { Backend } from "../backend/backend.js";
 import type { Client } from "../client/client.js";
-import { failedPrecondition, invalidArgument } from "../errors/berth-error.js";
+import { failedPrecondition, invalidArgument, permissionDenied } from "../errors/berth-error.js";
 import { LocalClient } from "../client/local-client.js";
 import { detectCgroupMode } from "../cgroup/cgroup-paths.js";
 import { Engine } from "../engine/engine.js";
@@ -24,6 +24,7 @@ import { prepareOciSpecValidator } from "../spec/validate-oci-spec.js";
 import { DEFAULT_NAMESPACE } from "../wire/namespace-header.js";
 import { BinaryVersions } from "./binary-versions.js";
 import { daemonLimits } from "./daemon-limits.js";
+import { NamespaceAccess, type AccessRule } from "./namespace-access.js";
 import { loadDaemonId } from "./daemon-id.js";
 import { daemonInfo } from "./daemon-info.js";
 import { ServingHealth } from "./health-service.js";
@@ -70,6 +71,10 @@ export interface RemoteOptions {
   // Backends' included (default 1024); a Subscribe past it is
   // RESOURCE_EXHAUSTED.
   maxEventSubscribers?: number;
+  // authorization maps client certificate identities ("cn:NAME",
+  // "uri:SAN") to the namespaces they may use over TLS (see
+  // namespace-access.ts); unset, every caller may use every namespace.
+  authorization?: AccessRule[];
   // network sets the default network (its name, bridge device and subnet)
   // and what a container naming no network joins: the default network,
   // unless defaultNetwork says "none".
@@ -148,6 +153,7 @@ export class Remote {
         // The socket listens before restore, so health checks can tell a
         // daemon restoring (NOT_SERVING) from one not started; a call that
         // reaches a namespace still restoring waits for its restore.
+        const metrics = options.metrics !== false ? new DaemonMetrics(metricSources(started)) : undefined;
         server = await startServer({
           socketPath,
           tcp: options.tcp,
@@ -155,11 +161,17 @@ export class Remote {
           maxRequestBytes: limits.maxRequestBytes,
           maxConcurrentStreams: limits.maxConcurrentStreams,
           health,
-          ...(options.metrics !== false && { metrics: new DaemonMetrics(metricSources(started)) }),
+          ...(metrics !== undefined && { metrics }),
           routes: berthRoutes({
             clientFor: (ns) => new LocalClient(started, ns, undefined, registry),
             version: () => versionOf(started),
             info,
+            ...(options.authorization !== undefined && {
+              access: new NamespaceAccess(options.authorization, (namespace, who, method) => {
+                metrics?.denied(namespace);
+                started.reportError(permissionDenied(`authorization refused ${method} in ${namespace === "*" ? "every namespace" : namespace === "" ? "the daemon" : `namespace ${namespace}`} to ${who}`));
+              }),
+            }),
           }),
         });
       }

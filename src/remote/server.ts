@@ -8,7 +8,8 @@ import { chmod, chown, lstat, mkdir, rm } from "node:fs/promises";
 import * as http from "node:http";
 import * as net from "node:net";
 import { dirname } from "node:path";
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
 import { alreadyExists, BerthError, failedPrecondition, invalidArgument } from "../errors/berth-error.js";
 import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
@@ -28,6 +29,8 @@ import type { ClientResolver } from "./namespace.js";
 import { systemService, type SystemDeps } from "./system-service.js";
 import { useStrictTextEncoding } from "./strict-text-encoding.js";
 import { daemonLimits } from "./daemon-limits.js";
+import { authorized } from "./authorized-service.js";
+import type { NamespaceAccess } from "./namespace-access.js";
 import { createRoutedListener } from "./routed-listener.js";
 import { createTcpServer, type TcpOptions } from "./tcp-listener.js";
 
@@ -73,16 +76,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export type ServiceDeps = ClientResolver & SystemDeps;
+export type ServiceDeps = ClientResolver & SystemDeps & {
+  // access, when given, checks each call's namespace against its caller.
+  access?: NamespaceAccess;
+};
 
 // berthRoutes registers every berth service over one set of dependencies.
 export function berthRoutes(deps: ServiceDeps): (router: ConnectRouter) => void {
+  const { access } = deps;
+  const guard = <S extends DescService>(service: S, impl: ServiceImpl<S>) => (access === undefined ? impl : authorized(service, impl, access));
   return (router) => {
-    router.service(ContainerService, containerService(deps));
-    router.service(EventService, eventService(deps));
-    router.service(SystemService, systemService(deps));
-    router.service(NetworkService, networkService(deps));
-    router.service(ImageService, imageService(deps));
+    router.service(ContainerService, guard(ContainerService, containerService(deps)));
+    router.service(EventService, guard(EventService, eventService(deps)));
+    router.service(SystemService, guard(SystemService, systemService(deps)));
+    router.service(NetworkService, guard(NetworkService, networkService(deps)));
+    router.service(ImageService, guard(ImageService, imageService(deps)));
   };
 }
 

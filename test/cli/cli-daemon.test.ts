@@ -152,7 +152,7 @@ describe("berth CLI against berth serve", () => {
     expect(result.stderr).toMatch(/^berth: kill takes 1 to 2 arguments, got 0/);
   });
 
-  it("refuses a limit that is no usable number before serving, naming it", async () => {
+  it("refuses a limit that is no usable number, or an authorization rule it cannot read, before serving, naming it", async () => {
     const state = ["--state-dir", join(scratch, "state-limits"), "--socket", join(scratch, "limits.sock")];
     const words = await berth(["serve", ...state, "--max-containers", "many"], env);
     expect(words.code).toBe(2);
@@ -160,6 +160,12 @@ describe("berth CLI against berth serve", () => {
     const zero = await berth(["serve", ...state, "--max-event-subscribers", "0"], env);
     expect(zero.code).not.toBe(0);
     expect(zero.stderr).toMatch(/maxEventSubscribers 0 is not a usable limit: give a whole number of subscriptions from 1/);
+    const rule = await berth(["serve", ...state, "--authorize", "ci"], env);
+    expect(rule.code).toBe(2);
+    expect(rule.stderr).toMatch(/^berth: --authorize "ci" must be IDENTITY=NAMESPACE\[,NAMESPACE...\]/);
+    const identity = await berth(["serve", ...state, "--authorize", "ci=ci"], env);
+    expect(identity.code).not.toBe(0);
+    expect(identity.stderr).toMatch(/authorization identity "ci" must be cn:<certificate common name> or uri:/);
     expect(existsSync(join(scratch, "limits.sock"))).toBe(false);
   });
 

@@ -3,12 +3,10 @@
 // refuses a client without a certificate and one another CA signed before
 // any handler runs; plain TCP only with insecure, only on loopback. The
 // unix socket's mode and group are settings.
-import { execFile } from "node:child_process";
 import * as https from "node:https";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -17,8 +15,8 @@ import { FakeHub } from "../fixtures/fake-client.js";
 import { createGrpcJsClient } from "../fixtures/grpc-js-client.js";
 import { ReflectionClient } from "../fixtures/reflection-client.js";
 import { sampleInfo, sampleVersion } from "../fixtures/sample-messages.js";
+import { makeCa, makeCert, type Pems } from "../fixtures/test-certs.js";
 
-const run = promisify(execFile);
 const hub = new FakeHub();
 let versionCalls = 0;
 const routes = berthRoutes({
@@ -30,48 +28,18 @@ const routes = berthRoutes({
   info: async () => sampleInfo(),
 });
 let dir: string;
-interface Pems {
-  cert: Buffer;
-  key: Buffer;
-}
 let ca: Pems;
 let server: Pems;
 let client: Pems;
 let stranger: Pems;
 
-// makeCa makes a self-signed CA; makeCert a key and a certificate it signs.
-async function makeCa(name: string): Promise<Pems> {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.crt`);
-  await run("openssl", [
-    ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-    ...["-keyout", key, "-out", cert, "-days", "1", "-subj", `/CN=${name}`],
-    ...["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"],
-  ]);
-  return { cert: await readFile(cert), key: await readFile(key) };
-}
-
-async function makeCert(name: string, issuer: string, extensions: string): Promise<Pems> {
-  const key = join(dir, `${name}.key`);
-  const csr = join(dir, `${name}.csr`);
-  const cert = join(dir, `${name}.crt`);
-  const ext = join(dir, `${name}.ext`);
-  await run("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr, "-subj", `/CN=${name}`]);
-  await run("sh", ["-c", 'printf "%s\\n" "$1" > "$2"', "sh", extensions, ext]);
-  await run("openssl", [
-    ...["x509", "-req", "-in", csr, "-CA", join(dir, `${issuer}.crt`), "-CAkey", join(dir, `${issuer}.key`)],
-    ...["-CAcreateserial", "-out", cert, "-days", "1", "-extfile", ext],
-  ]);
-  return { cert: await readFile(cert), key: await readFile(key) };
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "berth-tcp-"));
-  ca = await makeCa("ca");
-  await makeCa("other-ca");
-  server = await makeCert("server", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth");
-  client = await makeCert("client", "ca", "extendedKeyUsage=clientAuth");
-  stranger = await makeCert("stranger", "other-ca", "extendedKeyUsage=clientAuth");
+  ca = await makeCa(dir, "ca");
+  await makeCa(dir, "other-ca");
+  server = await makeCert(dir, "server", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth");
+  client = await makeCert(dir, "client", "ca", "extendedKeyUsage=clientAuth");
+  stranger = await makeCert(dir, "stranger", "other-ca", "extendedKeyUsage=clientAuth");
 }, 60_000);
 
 afterAll(async () => {

@@ -6,6 +6,7 @@ import { BerthError } from "../../errors/berth-error.js";
 import { Remote } from "../../remote/remote.js";
 import { listOption, stringOption, type Command } from "../command.js";
 import { parseCount } from "../parse-count.js";
+import { UsageError } from "../usage-error.js";
 import { parseSize } from "../parse-size.js";
 import { sdNotify } from "../sd-notify.js";
 import { LISTEN_OPTIONS, socketAccess, tcpOptions } from "../listen-flags.js";
@@ -13,7 +14,7 @@ import { LISTEN_OPTIONS, socketAccess, tcpOptions } from "../listen-flags.js";
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the berth daemon",
-  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--max-request-size BYTES] [--max-concurrent-streams N] [--max-containers N] [--max-event-subscribers N] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure] [--insecure-registry HOST]... [--registry-certs-dir DIR]",
+  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--max-request-size BYTES] [--max-concurrent-streams N] [--max-containers N] [--max-event-subscribers N] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure] [--authorize IDENTITY=NS[,NS...]]... [--insecure-registry HOST]... [--registry-certs-dir DIR]",
   positionals: { min: 0, max: 0 },
   options: [
     { name: "runtime", type: "string", value: "PATH", help: "OCI runtime binary, found on PATH (default runc)" },
@@ -23,6 +24,13 @@ export const serveCommand: Command = {
     { name: "default-network", type: "string", value: "NAME", help: "what a container naming no network joins: a network, or none (default: the berth bridge network)" },
     { name: "network-subnet", type: "string", value: "CIDR", help: "the default network's subnet (default 10.87.0.0/16)" },
     { name: "network-bridge", type: "string", value: "DEVICE", help: "the default network's bridge device (default berth0)" },
+    {
+      name: "authorize",
+      type: "string",
+      multiple: true,
+      value: "IDENTITY=NS,...",
+      help: "over TLS, let the client certificate cn:NAME or uri:SAN use these namespaces (* for all); once any is given, other certificates get none",
+    },
     { name: "insecure-registry", type: "string", multiple: true, value: "HOST", help: "a registry (host[:port]) that may be reached over plain HTTP, its TLS certificate unchecked" },
     { name: "registry-certs-dir", type: "string", value: "DIR", help: "CA certificates per registry, as DIR/<host[:port]>/*.crt (default /etc/berth/certs.d)" },
     { name: "max-request-size", type: "string", value: "BYTES", help: "largest request message on any protocol (default 4m)" },
@@ -43,6 +51,11 @@ export const serveCommand: Command = {
       throw new BerthError("invalid_argument", `--cgroup-parent ${JSON.stringify(cgroupParent)} must be an absolute cgroup path such as /berth or /kubepods/berth`);
     }
     const tcp = tcpOptions(ctx);
+    const authorize = listOption(ctx, "authorize").map((rule) => {
+      const at = rule.lastIndexOf("=");
+      if (at <= 0) throw new UsageError(`--authorize ${JSON.stringify(rule)} must be IDENTITY=NAMESPACE[,NAMESPACE...], e.g. cn:ci-runner=ci or uri:spiffe://example/admin=*`);
+      return { identity: rule.slice(0, at), namespaces: rule.slice(at + 1).split(",").filter((ns) => ns !== "") };
+    });
     const count = (flag: string) => {
       const text = stringOption(ctx, flag);
       return text === undefined ? undefined : parseCount(text, `--${flag}`);
@@ -60,6 +73,7 @@ export const serveCommand: Command = {
       ...(tcp !== undefined && { tcp }),
       socketAccess: socketAccess(ctx),
       ...limits,
+      ...(authorize.length > 0 && { authorization: authorize }),
       ...(runtime !== undefined && { runtime }),
       ...(cgroupParent !== undefined && { cgroupParent }),
       ...(logSizeMax !== undefined && { logSizeMax: Number(parseSize(logSizeMax, "--log-size-max")) }),
