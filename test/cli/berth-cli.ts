@@ -2,7 +2,11 @@
 // with arguments as an array, never through a shell. Nothing here imports
 // src/, so the tests exercise exactly what `npm run build` produced.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
 
 export const BERTH_BIN = fileURLToPath(new URL("../../bin/berth.js", import.meta.url));
 
@@ -61,4 +65,47 @@ export async function waitForOutput(cli: RunningCli, pattern: RegExp, timeoutMs 
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+// ServeDaemon is a suite's own `berth serve`: its scratch folder (the
+// socket and state directory are in it), the environment that points the
+// CLI at it and at the suite's namespace, and cli to run a command there.
+export interface ServeDaemon {
+  readonly scratch: string;
+  readonly env: NodeJS.ProcessEnv;
+  cli(...args: string[]): Promise<CliResult>;
+}
+
+// useServeDaemon starts the suite's daemon before its tests (network none,
+// containers under the cgroup parent /berth-<prefix>) and, after them,
+// removes every container whose id starts with prefix, stops the daemon
+// and deletes the scratch folder, whatever the tests left.
+export function useServeDaemon(namespace: string, prefix: string): ServeDaemon {
+  const state: { scratch: string; env: NodeJS.ProcessEnv; daemon: RunningCli | undefined } = { scratch: "", env: {}, daemon: undefined };
+  const cli = (...args: string[]) => berth(args, state.env);
+  beforeAll(async () => {
+    state.scratch = await mkdtemp(join(tmpdir(), `berth-${namespace}-`));
+    state.env = { BERTH_SOCKET: join(state.scratch, "berth.sock"), BERTH_NAMESPACE: namespace };
+    state.daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(state.scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], state.env);
+    await waitForOutput(state.daemon, /^berth: serving on (.+)$/m);
+  });
+  afterAll(async () => {
+    const { daemon } = state;
+    if (daemon !== undefined && daemon.process.exitCode === null) {
+      const ids = (await cli("ps", "--all", "--quiet")).stdout.split("\n").filter((l) => l.startsWith(prefix));
+      if (ids.length > 0) await cli("rm", "-f", ...ids);
+      daemon.process.kill("SIGTERM");
+      await daemon.exited;
+    }
+    if (state.scratch !== "") await rm(state.scratch, { recursive: true, force: true, maxRetries: 5 });
+  });
+  return {
+    get scratch() {
+      return state.scratch;
+    },
+    get env() {
+      return state.env;
+    },
+    cli,
+  };
 }

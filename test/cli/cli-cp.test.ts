@@ -4,25 +4,22 @@
 // container's archive that cannot write outside the host folder it lands in.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
-import { BERTH_BIN, berth, startBerth, waitForOutput, type RunningCli } from "./berth-cli.js";
+import { BERTH_BIN, useServeDaemon } from "./berth-cli.js";
 
 const prefix = `clicp-${process.pid}-${Date.now().toString(36)}`;
 const id = (name: string) => `${prefix}-${name}`;
 
-let scratch: string;
-let env: NodeJS.ProcessEnv;
-let daemon: RunningCli | undefined;
 
-const cli = (...args: string[]) => berth(args, env);
+const served = useServeDaemon("clicp", prefix);
+const cli = served.cli;
 
 // piped runs berth with stdin from a buffer and stdout as bytes.
 function piped(args: string[], input?: Buffer): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  const child = spawn(process.execPath, [BERTH_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BERTH_BIN, ...args], { env: { ...process.env, ...served.env }, stdio: ["pipe", "pipe", "pipe"] });
   const out: Buffer[] = [];
   let err = "";
   child.stdout.on("data", (d: Buffer) => out.push(d));
@@ -39,28 +36,11 @@ function tar(args: string[], input?: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`tar ${args.join(" ")}: ${code}`)))));
 }
 
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), "berth-clicp-"));
-  env = { BERTH_SOCKET: join(scratch, "berth.sock"), BERTH_NAMESPACE: "clicp" };
-  daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
-  await waitForOutput(daemon, /^berth: serving on (.+)$/m);
-});
-
-afterAll(async () => {
-  if (daemon !== undefined && daemon.process.exitCode === null) {
-    const ids = (await cli("ps", "--all", "--quiet")).stdout.split("\n").filter((l) => l.startsWith(prefix));
-    if (ids.length > 0) await cli("rm", "-f", ...ids);
-    daemon.process.kill("SIGTERM");
-    await daemon.exited;
-  }
-  if (scratch !== undefined) await rm(scratch, { recursive: true, force: true, maxRetries: 5 });
-});
-
 describe("berth cp", () => {
   it("copies a host folder in (its own name, a new name, a tar on stdin) and back out (to a folder, as a tar on stdout)", { timeout: 60_000 }, async () => {
     const c = id("cp");
     expect((await cli("run", "-d", c, "--", "sleep", "300")).code).toBe(0);
-    const src = join(scratch, "site");
+    const src = join(served.scratch, "site");
     await mkdir(join(src, "css"), { recursive: true });
     await writeFile(join(src, "index.html"), "<h1>hi</h1>\n");
     await writeFile(join(src, "css", "a.css"), "body{}\n");
@@ -73,7 +53,7 @@ describe("berth cp", () => {
     expect((await piped(["cp", "-", `${c}:/var`], archive)).code).toBe(0);
     expect((await cli("exec", c, "--", "cat", "/var/css/a.css")).stdout).toBe("body{}\n");
 
-    const out = join(scratch, "out");
+    const out = join(served.scratch, "out");
     await mkdir(out);
     expect(await cli("cp", `${c}:/tmp/site`, out)).toMatchObject({ code: 0, stderr: "" });
     expect(await readFile(join(out, "site", "css", "a.css"), "utf8")).toBe("body{}\n");
@@ -88,13 +68,13 @@ describe("berth cp", () => {
 
   it("extracts a container's archive only inside the host folder, whatever links the container planted", { timeout: 60_000 }, async () => {
     const c = id("evil");
-    const victim = join(scratch, "victim");
+    const victim = join(served.scratch, "victim");
     await mkdir(victim);
     expect((await cli("run", "-d", c, "--", "sh", "-c", `mkdir -p /x; ln -s ${victim} /x/out; ln -s / /x/root; touch /ready; sleep 300`)).code).toBe(0);
     expect((await cli("exec", c, "--", "sh", "-c", "until test -e /ready; do sleep 0.05; done")).code).toBe(0);
     // The container then writes through its links: none of that reaches the host.
     await cli("exec", c, "--", "sh", "-c", "echo pwned > /x/out/owned 2>/dev/null; true");
-    const out = join(scratch, "evil-out");
+    const out = join(served.scratch, "evil-out");
     await mkdir(out);
     expect((await cli("cp", `${c}:/x`, out)).code).toBe(0);
     expect(await readlink(join(out, "x", "out"))).toBe(victim);

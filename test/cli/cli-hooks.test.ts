@@ -2,41 +2,22 @@
 // real `berth serve`: the hooks run (real scripts, recording their stage
 // and state), inspect shows them, and a failing prestart hook fails the
 // command with the hook's words and exit code 73 (FAILED_PRECONDITION).
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 
 import { makeHookScripts, type HookScripts } from "../fixtures/hook-scripts.js";
 import { until } from "../fixtures/until.js";
-import { berth, startBerth, waitForOutput, type RunningCli } from "./berth-cli.js";
+import { useServeDaemon } from "./berth-cli.js";
 
 const prefix = `clih-${process.pid}-${Date.now().toString(36)}`;
 const id = (name: string) => `${prefix}-${name}`;
 
-let scratch: string;
-let env: NodeJS.ProcessEnv;
-let daemon: RunningCli | undefined;
 let h: HookScripts;
 
-const cli = (...args: string[]) => berth(args, env);
+const served = useServeDaemon("clih", prefix);
+const cli = served.cli;
 
 beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), "berth-clih-"));
-  h = await makeHookScripts("hooks", scratch);
-  env = { BERTH_SOCKET: join(scratch, "berth.sock"), BERTH_NAMESPACE: "clih" };
-  daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
-  await waitForOutput(daemon, /^berth: serving on (.+)$/m);
-});
-
-afterAll(async () => {
-  if (daemon !== undefined && daemon.process.exitCode === null) {
-    const ids = (await cli("ps", "--all", "--quiet")).stdout.split("\n").filter((l) => l.startsWith(prefix));
-    if (ids.length > 0) await cli("rm", "-f", ...ids);
-    daemon.process.kill("SIGTERM");
-    await daemon.exited;
-  }
-  if (scratch !== undefined) await rm(scratch, { recursive: true, force: true, maxRetries: 5 });
+  h = await makeHookScripts("hooks", served.scratch);
 });
 
 describe("berth run and create --hook", () => {

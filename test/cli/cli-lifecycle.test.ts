@@ -2,22 +2,19 @@
 // real `berth serve`: each step's output, exit code and effect on the
 // container, on real runc containers.
 import { writeFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { until } from "../fixtures/until.js";
-import { berth, startBerth, waitForOutput, type RunningCli } from "./berth-cli.js";
+import { useServeDaemon } from "./berth-cli.js";
 
 const prefix = `clil-${process.pid}-${Date.now().toString(36)}`;
 const id = (name: string) => `${prefix}-${name}`;
 
-let scratch: string;
-let env: NodeJS.ProcessEnv;
-let daemon: RunningCli | undefined;
 
-const cli = (...args: string[]) => berth(args, env);
+const served = useServeDaemon("clil", prefix);
+const cli = served.cli;
 
 // A shell that exits at once on SIGINT: `wait` returns as soon as a
 // trapped signal arrives, where a foreground sleep would finish first.
@@ -38,27 +35,10 @@ async function inspectOne(c: string, ...flags: string[]) {
   return parsed[0]!;
 }
 
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), "berth-clil-"));
-  env = { BERTH_SOCKET: join(scratch, "berth.sock"), BERTH_NAMESPACE: "clil" };
-  daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
-  await waitForOutput(daemon, /^berth: serving on (.+)$/m);
-});
-
-afterAll(async () => {
-  if (daemon !== undefined && daemon.process.exitCode === null) {
-    const ids = (await cli("ps", "--all", "--quiet")).stdout.split("\n").filter((l) => l.startsWith(prefix));
-    if (ids.length > 0) await cli("rm", "-f", ...ids);
-    daemon.process.kill("SIGTERM");
-    await daemon.exited;
-  }
-  if (scratch !== undefined) await rm(scratch, { recursive: true, force: true, maxRetries: 5 });
-});
-
 describe("berth create, start, stop, restart and inspect", () => {
   it("creates without starting, starts, stops with the stop signal, restarts, and inspects", async () => {
     const c = id("life");
-    const data = join(scratch, "data");
+    const data = join(served.scratch, "data");
     await mkdir(data);
     writeFileSync(join(data, "greeting"), "hello from the host\n");
     const script = `cat /data/greeting; touch /data/new 2>/dev/null || echo read-only; echo $$ > /written; ${EXIT_ON_INT}`;

@@ -3,56 +3,35 @@
 // --privileged, --security-opt seccomp=unconfined|FILE, and the exit code
 // of a name the daemon refuses.
 import { writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useServeDaemon } from "./berth-cli.js";
 
-import { berth, startBerth, waitForOutput, type RunningCli } from "./berth-cli.js";
 
 const prefix = `clis-${process.pid}-${Date.now().toString(36)}`;
 const id = (name: string) => `${prefix}-${name}`;
 
-let scratch: string;
-let env: NodeJS.ProcessEnv;
-let daemon: RunningCli | undefined;
 
-const cli = (...args: string[]) => berth(args, env);
-
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), "berth-clis-"));
-  env = { BERTH_SOCKET: join(scratch, "berth.sock"), BERTH_NAMESPACE: "clis" };
-  daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
-  await waitForOutput(daemon, /^berth: serving on (.+)$/m);
-});
-
-afterAll(async () => {
-  if (daemon !== undefined && daemon.process.exitCode === null) {
-    const ids = (await cli("ps", "--all", "--quiet")).stdout.split("\n").filter((l) => l.startsWith(prefix));
-    if (ids.length > 0) await cli("rm", "-f", ...ids);
-    daemon.process.kill("SIGTERM");
-    await daemon.exited;
-  }
-  if (scratch !== undefined) await rm(scratch, { recursive: true, force: true, maxRetries: 5 });
-});
+const served = useServeDaemon("clis", prefix);
+const cli = served.cli;
 
 describe("berth run's privilege flags", { timeout: 60_000 }, () => {
   it("--cap-drop ALL --cap-add CHOWN, --user by name and --tmpfs reach the container", async () => {
-    const script = "grep CapBnd: /proc/self/status; id -u; grep ' /scratch ' /proc/mounts";
-    const r = await cli("run", "--rm", "--cap-drop", "ALL", "--cap-add", "chown", "--user", "nobody", "--tmpfs", "/scratch:size=2m,exec", id("caps"), "--", "sh", "-c", script);
+    const script = "grep CapBnd: /proc/self/status; id -u; grep ' /served.scratch ' /proc/mounts";
+    const r = await cli("run", "--rm", "--cap-drop", "ALL", "--cap-add", "chown", "--user", "nobody", "--tmpfs", "/served.scratch:size=2m,exec", id("caps"), "--", "sh", "-c", script);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     // A non-root user holds no effective capabilities; the bounding set shows the change.
     expect(r.stdout).toMatch(/^CapBnd:\s+0000000000000001$/m);
     expect(r.stdout).toMatch(/^65534$/m);
-    expect(r.stdout).toMatch(/tmpfs \/scratch tmpfs rw,nosuid,nodev,relatime,size=2048k/);
+    expect(r.stdout).toMatch(/tmpfs \/served.scratch tmpfs rw,nosuid,nodev,relatime,size=2048k/);
   });
 
   it("runs under the default seccomp profile, without one given seccomp=unconfined, and under a profile file", async () => {
     const status = "grep Seccomp: /proc/self/status; unshare -U true 2>/dev/null; echo unshare=$?";
     expect((await cli("run", "--rm", id("default"), "--", "sh", "-c", status)).stdout).toMatch(/Seccomp:\s+2\nunshare=1/);
     expect((await cli("run", "--rm", "--security-opt", "seccomp=unconfined", id("unconfined"), "--", "sh", "-c", status)).stdout).toMatch(/Seccomp:\s+0\nunshare=0/);
-    const file = join(scratch, "profile.json");
+    const file = join(served.scratch, "profile.json");
     writeFileSync(file, JSON.stringify({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["unshare"], action: "SCMP_ACT_ERRNO", errnoRet: 1 }] }));
     expect((await cli("run", "--rm", "--security-opt", `seccomp=${file}`, id("file"), "--", "sh", "-c", status)).stdout).toMatch(/Seccomp:\s+2\nunshare=1/);
   });
@@ -72,7 +51,7 @@ describe("berth run's privilege flags", { timeout: 60_000 }, () => {
     const cap = await cli("run", "--rm", "--cap-add", "NET_WIZARD", id("badcap"), "--", "true");
     expect(cap.code).toBe(67);
     expect(cap.stderr).toMatch(/"NET_WIZARD" is not a capability/);
-    const file = join(scratch, "bad.json");
+    const file = join(served.scratch, "bad.json");
     writeFileSync(file, '{"defaultAction":"SCMP_ACT_MAYBE"}');
     const profile = await cli("run", "--rm", "--security-opt", `seccomp=${file}`, id("badprofile"), "--", "true");
     expect(profile.code).toBe(67);
