@@ -12,7 +12,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 
 import { BerthError } from "../errors/berth-error.js";
 import type { Event } from "../gen/berth/v1/types_pb.js";
-import { stateInfoOf, type Backend } from "./backend.js";
+import { isImageEvent, stateInfoOf, type Backend } from "./backend.js";
 import { DEFAULT_RETRY, nextStep, type Delivered, type ResumeCursor, type RetryTiming } from "./resume-policy.js";
 
 export type { ResumeCursor, RetryTiming } from "./resume-policy.js";
@@ -110,6 +110,7 @@ export class BackendDispatcher {
   }
 
   private async deliver(event: Event): Promise<void> {
+    if (isImageEvent(event.type)) return;
     try {
       await this.backend.stateChanged(event.containerId, stateInfoOf(event));
     } catch (err) {

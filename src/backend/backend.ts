@@ -61,7 +61,19 @@ const NAME_BY_TYPE: Record<EventType, StateName | undefined> = {
   [EventType.NETWORK_REMOVE]: StateNetworkRemove,
   [EventType.NETWORK_CONNECT]: StateConnect,
   [EventType.NETWORK_DISCONNECT]: StateDisconnect,
+  // Image events concern no container, so no Backend hears them.
+  [EventType.IMAGE_PULL]: undefined,
+  [EventType.IMAGE_LOAD]: undefined,
+  [EventType.IMAGE_TAG]: undefined,
+  [EventType.IMAGE_UNTAG]: undefined,
+  [EventType.IMAGE_DELETE]: undefined,
 };
+
+// isImageEvent tells an image event (types 20-29, no container) from a
+// container's.
+export function isImageEvent(type: EventType): boolean {
+  return type >= 20 && type <= 29;
+}
 
 export function stateName(type: EventType): StateName {
   const name = NAME_BY_TYPE[type];

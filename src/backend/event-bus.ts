@@ -14,6 +14,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { EventSchema, EventType, type Event } from "../gen/berth/v1/types_pb.js";
 import { BerthError, failedPrecondition, invalidArgument, resourceExhausted } from "../errors/berth-error.js";
+import { isImageEvent } from "./backend.js";
 import { eventFilter, type EventFilterOptions } from "./event-filter.js";
 import { EventJournal, type EventJournalOptions } from "./event-journal.js";
 import { EventSubscription, type EventStream } from "./event-subscription.js";
@@ -37,6 +38,9 @@ export interface PublishInput {
   // address on connect and disconnect.
   network?: string;
   address?: string;
+  // image and imageId name the image of an image event (no container).
+  image?: string;
+  imageId?: string;
 }
 
 export interface SubscribeOptions extends EventFilterOptions {
@@ -110,8 +114,13 @@ export class EventBus {
   publish(input: PublishInput): Event {
     if (this.closing !== undefined) throw failedPrecondition("cannot publish on a closed event bus");
     if (!(input.type in EventType) || input.type === EventType.UNSPECIFIED) throw invalidArgument(`unknown event type ${input.type}`);
-    // Only a network's own events (create, remove) concern no container.
-    if (input.containerId === "" && input.type !== EventType.NETWORK_CREATE && input.type !== EventType.NETWORK_REMOVE) throw invalidArgument("an event needs a container id");
+    // Only a network's own events (create, remove) and image events concern
+    // no container; an image event always names its image.
+    if (isImageEvent(input.type)) {
+      if (input.containerId !== "" || !input.image) throw invalidArgument("an image event needs an image and no container");
+    } else if (input.containerId === "" && input.type !== EventType.NETWORK_CREATE && input.type !== EventType.NETWORK_REMOVE) {
+      throw invalidArgument("an event needs a container id");
+    }
     const ms = Date.now();
     const event = create(EventSchema, {
       sequence: this.journal.lastSequence() + 1n,
@@ -128,6 +137,8 @@ export class EventBus {
       hookMessage: input.hookMessage ?? "",
       network: input.network ?? "",
       address: input.address ?? "",
+      image: input.image ?? "",
+      imageId: input.imageId ?? "",
       timestamp: timestampFromMs(ms),
     });
     this.journal.append(event);

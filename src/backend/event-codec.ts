@@ -20,7 +20,8 @@ export function encodeEventLine(event: Event): string {
     // Written only when set: it is rare, and older readers skip it anyway.
     `${event.monitorDied ? ',"monitorDied":true' : ""}${event.revision === 0n ? "" : `,"revision":"${event.revision}"`}` +
     `${event.hookStage === "" ? "" : `,"hookStage":${JSON.stringify(event.hookStage)},"hookMessage":${JSON.stringify(event.hookMessage)}`}` +
-    `${event.network === "" ? "" : `,"network":${JSON.stringify(event.network)}`}${event.address === "" ? "" : `,"address":${JSON.stringify(event.address)}`}}\n`
+    `${event.network === "" ? "" : `,"network":${JSON.stringify(event.network)}`}${event.address === "" ? "" : `,"address":${JSON.stringify(event.address)}`}` +
+    `${event.image === "" ? "" : `,"image":${JSON.stringify(event.image)},"imageId":${JSON.stringify(event.imageId)}`}}\n`
   );
 }
 
@@ -58,6 +59,9 @@ export function decodeEventLine(line: string): Event | undefined {
   const hookMessage = text(r.hookMessage);
   if (hookStage === null || hookMessage === null) return undefined;
   if (namespace === null || containerId === null || processId === null || network === null || address === null) return undefined;
+  const image = text(r.image);
+  const imageId = text(r.imageId);
+  if (image === null || imageId === null) return undefined;
   if (type === null || pid === null || exitCode === null || typeof oomKilled !== "boolean" || typeof monitorDied !== "boolean") return undefined;
   return create(EventSchema, {
     sequence: BigInt(r.sequence),
@@ -75,6 +79,8 @@ export function decodeEventLine(line: string): Event | undefined {
     hookMessage,
     network,
     address,
+    image,
+    imageId,
   });
 }
 

@@ -6,6 +6,8 @@ import { createCommand } from "./commands/create-command.js";
 import { demoCommand } from "./commands/demo-command.js";
 import { eventsCommand } from "./commands/events-command.js";
 import { execCommand } from "./commands/exec-command.js";
+import { imageCommand } from "./commands/image-command.js";
+import { imagesCommand, loadCommand, rmiCommand, saveCommand, tagCommand } from "./commands/images-command.js";
 import { infoCommand } from "./commands/info-command.js";
 import { inspectCommand } from "./commands/inspect-command.js";
 import { killCommand } from "./commands/kill-command.js";
@@ -53,6 +55,12 @@ export const COMMANDS: readonly Command[] = [
   rmCommand,
   portCommand,
   networkCommand,
+  imagesCommand,
+  imageCommand,
+  tagCommand,
+  rmiCommand,
+  loadCommand,
+  saveCommand,
   eventsCommand,
   pullCommand,
   loginCommand,

@@ -13,13 +13,16 @@ import { parseVolume } from "./parse-volume.js";
 import { PROCESS_FLAGS, processOf } from "./process-flags.js";
 import { RESOURCE_FLAGS, resourcesOf } from "./resource-flags.js";
 import { SECURITY_FLAGS, securityOf } from "./security-flags.js";
+import { PullPolicy } from "../gen/berth/v1/types_pb.js";
 import { UsageError } from "./usage-error.js";
 
 export const CREATE_FLAGS: OptionSpec[] = [
   { name: "label", short: "l", type: "string", multiple: true, value: "K=V", help: "set a label (repeatable)" },
   ...PROCESS_FLAGS,
   { name: "rootfs", type: "string", value: "DIR", help: "root filesystem folder on the daemon's host" },
-  { name: "image", type: "string", value: "FILE", help: "root filesystem tar or OCI image archive on the daemon's host" },
+  { name: "image", type: "string", value: "REF", help: "an image of the store by reference or id (busybox:1.36, sha256:...); its entrypoint, cmd, env, user, working dir and stop signal apply" },
+  { name: "pull", type: "string", value: "POLICY", help: "when --image is pulled: missing (default), always or never" },
+  { name: "image-archive", type: "string", value: "FILE", help: "root filesystem tar or OCI image archive on the daemon's host" },
   { name: "hostname", type: "string", value: "NAME", help: "the container's hostname" },
   {
     name: "volume",
@@ -56,8 +59,11 @@ export const CREATE_FLAGS: OptionSpec[] = [
 // command in messages ("run", "create").
 export function createOptionsOf(ctx: CommandContext, verb: string): CreateOptions {
   const rootfsDir = stringOption(ctx, "rootfs");
+  const archive = stringOption(ctx, "image-archive");
   const image = stringOption(ctx, "image");
-  if (rootfsDir !== undefined && image !== undefined) throw new UsageError("give --rootfs or --image, not both");
+  if ([rootfsDir, archive, image].filter((v) => v !== undefined).length > 1) throw new UsageError("give one of --rootfs, --image and --image-archive");
+  const pull = stringOption(ctx, "pull");
+  if (pull !== undefined && image === undefined) throw new UsageError("--pull needs --image");
   const hostname = stringOption(ctx, "hostname");
   const restart = stringOption(ctx, "restart");
   const stopSignal = stringOption(ctx, "stop-signal");
@@ -72,7 +78,7 @@ export function createOptionsOf(ctx: CommandContext, verb: string): CreateOption
   const dnsServers = listOption(ctx, "dns");
   const security = securityOf(ctx);
   return {
-    process: processOf(ctx, verb),
+    process: processOf(ctx, verb, image !== undefined),
     labels: parseKeyValues(listOption(ctx, "label"), "--label"),
     ...(resources !== undefined && { resources }),
     ...(security !== undefined && { security }),
@@ -87,6 +93,16 @@ export function createOptionsOf(ctx: CommandContext, verb: string): CreateOption
     ...(dnsServers.length > 0 && { dnsServers }),
     // Relative paths mean the caller's folder, not the daemon's.
     ...(rootfsDir !== undefined && { rootfs: { source: { case: "path", value: resolve(rootfsDir) } } }),
-    ...(image !== undefined && { rootfs: { source: { case: "imagePath", value: resolve(image) } } }),
+    ...(archive !== undefined && { rootfs: { source: { case: "imagePath", value: resolve(archive) } } }),
+    ...(image !== undefined && { image }),
+    ...(pull !== undefined && { pullPolicy: pullPolicyOf(pull) }),
   };
+}
+
+const PULL_POLICIES: Readonly<Record<string, PullPolicy>> = { missing: PullPolicy.MISSING, always: PullPolicy.ALWAYS, never: PullPolicy.NEVER };
+
+function pullPolicyOf(text: string): PullPolicy {
+  const policy = PULL_POLICIES[text];
+  if (policy === undefined) throw new UsageError(`--pull ${JSON.stringify(text)}: give missing, always or never`);
+  return policy;
 }

@@ -13,9 +13,10 @@ export const PROCESS_FLAGS: OptionSpec[] = [
   { name: "tty", short: "t", type: "boolean", help: "give the process a terminal (sized as this one)" },
 ];
 
-// processOf builds the process to start; the command is required.
-export function processOf(ctx: CommandContext, verb: string): ProcessOptions {
-  if (ctx.command.length === 0) throw new UsageError(`${verb} needs a command: berth ${verb} ID -- CMD [ARG...]`);
+// processOf builds the process to start.
+// Without a command, an image's own entrypoint and cmd run (fromImage).
+export function processOf(ctx: CommandContext, verb: string, fromImage = false): ProcessOptions {
+  if (ctx.command.length === 0 && !fromImage) throw new UsageError(`${verb} needs a command (or --image): berth ${verb} ID -- CMD [ARG...]`);
   const cwd = stringOption(ctx, "cwd");
   const terminal = flag(ctx, "tty");
   const { columns, rows } = process.stdout;

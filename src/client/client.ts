@@ -30,9 +30,12 @@ import type {
 } from "../api/client-options.js";
 
 import type { CopyFromOptions, CopyFromResult, CopySource, CopyToOptions, CopyToResult } from "../api/copy-options.js";
+import type { ImageListOptions, ImagePruneOptions, ImagePruneResult, ImageRemoveOptions, ImageRemoveResult, ImageStreamOptions } from "../api/image-options.js";
+import type { Image } from "../gen/berth/v1/images_pb.js";
 
 export type * from "../api/client-options.js";
 export type * from "../api/copy-options.js";
+export type * from "../api/image-options.js";
 
 export interface Client {
   readonly namespace: string;
@@ -87,6 +90,23 @@ export interface Client {
   login(server: string, options: LoginOptions): Promise<{ server: string }>;
   // logout forgets a registry's credentials, saying whether there were any.
   logout(server: string): Promise<{ removed: boolean }>;
+  // Images belong to the daemon's store, not to the client's namespace;
+  // their events go out in the client's namespace. An image is named by
+  // reference ("busybox" is docker.io/library/busybox:latest), by id or a
+  // unique prefix of it, or by repository@digest.
+  listImages(options?: ImageListOptions): Promise<Image[]>;
+  inspectImage(image: string): Promise<Image>;
+  // tagImage points target at the image source names.
+  tagImage(source: string, target: string): Promise<Image>;
+  // removeImage follows Docker's rules: untag while other names remain,
+  // then delete, refused while a container uses it unless force.
+  removeImage(image: string, options?: ImageRemoveOptions): Promise<ImageRemoveResult>;
+  pruneImages(options?: ImagePruneOptions): Promise<ImagePruneResult>;
+  // loadImages reads a docker save or OCI archive, streamed, and returns
+  // the images it added (with their names).
+  loadImages(archive: AsyncIterable<Uint8Array>, options?: ImageStreamOptions): Promise<Image[]>;
+  // saveImages streams the named images as one OCI archive.
+  saveImages(images: readonly string[], options?: ImageStreamOptions): AsyncIterable<Uint8Array>;
   // close stops delivering events to the backend and releases connections.
   close(): Promise<void>;
 }

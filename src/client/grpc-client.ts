@@ -11,7 +11,7 @@ import { validateNamespace } from "../errors/validate.js";
 import { ContainerService } from "../gen/berth/v1/containers_pb.js";
 import { EventService } from "../gen/berth/v1/events_pb.js";
 import { NetworkService } from "../gen/berth/v1/networks_pb.js";
-import { ImageService } from "../gen/berth/v1/images_pb.js";
+import { ImageService, type Image } from "../gen/berth/v1/images_pb.js";
 import { SystemService, type InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { withAttachStreams } from "../io/attach-streams.js";
 import { untilAborted } from "../io/until-aborted.js";
@@ -100,6 +100,42 @@ export class GrpcClient implements api.Client {
 
   removeNetwork(name: string, options: { force?: boolean } = {}): Promise<void> {
     return this.#ack(this.#networks.removeNetwork({ name, force: options.force === true }));
+  }
+
+  async listImages(options: api.ImageListOptions = {}): Promise<Image[]> {
+    return (await this.#call(this.#images.list({ dangling: options.dangling === true }))).images;
+  }
+
+  inspectImage(image: string): Promise<Image> {
+    return this.#get(this.#images.inspect({ image }), "image");
+  }
+
+  tagImage(source: string, target: string): Promise<Image> {
+    return this.#get(this.#images.tag({ source, target }), "image");
+  }
+
+  async removeImage(image: string, options: api.ImageRemoveOptions = {}): Promise<api.ImageRemoveResult> {
+    const { untagged, deleted } = await this.#call(this.#images.remove({ image, force: options.force === true }));
+    return { untagged, deleted };
+  }
+
+  async pruneImages(options: api.ImagePruneOptions = {}): Promise<api.ImagePruneResult> {
+    const { untagged, deleted, reclaimedBytes } = await this.#call(this.#images.prune({ all: options.all === true }));
+    return { untagged, deleted, reclaimedBytes };
+  }
+
+  // loadImages streams the archive in pieces of at most COPY_CHUNK bytes.
+  async loadImages(archive: AsyncIterable<Uint8Array>, options: api.ImageStreamOptions = {}): Promise<Image[]> {
+    async function* requests(): AsyncGenerator<{ chunk: Uint8Array }> {
+      for await (const chunk of archive) {
+        for (let at = 0; at < chunk.length; at += COPY_CHUNK) yield { chunk: chunk.subarray(at, at + COPY_CHUNK) };
+      }
+    }
+    return (await this.#call(this.#images.load(requests(), { signal: options.signal }), options.signal)).images;
+  }
+
+  saveImages(images: readonly string[], options: api.ImageStreamOptions = {}): AsyncIterable<Uint8Array> {
+    return this.#stream(options.signal, (signal) => this.#images.save({ images: [...images] }, { signal }), (res) => res.chunk);
   }
 
   create(id: string, options: api.CreateOptions = {}): Promise<Container> {

@@ -22,6 +22,8 @@ import { createNetwork, inspectNetwork, listNetworks, removeNetwork } from "../e
 import { checkNetworkFields } from "../network/network-request.js";
 import type { RegistryClient } from "../registry/registry-client.js";
 import { loginWith, logoutWith, pullWith, requireRegistry } from "./registry-calls.js";
+import type { Image } from "../gen/berth/v1/images_pb.js";
+import { ImageCalls } from "./image-calls.js";
 import type {
   AttachOptions,
   AttachOutput,
@@ -33,6 +35,12 @@ import type {
   CopyToOptions,
   CopyToResult,
   CreateOptions,
+  ImageListOptions,
+  ImagePruneOptions,
+  ImagePruneResult,
+  ImageRemoveOptions,
+  ImageRemoveResult,
+  ImageStreamOptions,
   InspectResult,
   ListFilter,
   LogLine,
@@ -51,10 +59,11 @@ import type {
   UpdateOptions,
   WaitOptions,
 } from "./client.js";
-import { WaitCondition, type Container, type Event, type Network, type ExitStatus, type ProcessInfo, type ProcessSummary, type PulledImage, type Stats } from "./types.js";
+import { EventType, WaitCondition, type Container, type Event, type Network, type ExitStatus, type ProcessInfo, type ProcessSummary, type PulledImage, type Stats } from "./types.js";
 
 export class LocalClient implements Client {
   private dispatcher: BackendDispatcher | undefined;
+  private readonly images: ImageCalls;
   // closing ends the attaches opened for the backend's attachStreams.
   private readonly closing = new AbortController();
 
@@ -66,6 +75,7 @@ export class LocalClient implements Client {
     private readonly registry?: RegistryClient,
   ) {
     validateNamespace(namespace);
+    this.images = new ImageCalls(engine.images, namespace);
     if (backend !== undefined) {
       // Delivery starts from the bus's current end: the backend hears every
       // event from the moment the client exists, through the one relay
@@ -289,8 +299,11 @@ export class LocalClient implements Client {
     return copyOutOf((open) => c.openForCopy(open), path, options);
   }
 
-  pull(reference: string, options: PullOptions = {}): Promise<PulledImage> {
-    return pullWith(requireRegistry(this.registry), reference, options);
+  // pull pulls into the engine's store and announces the image.
+  async pull(reference: string, options: PullOptions = {}): Promise<PulledImage> {
+    const pulled = await pullWith(requireRegistry(this.registry), reference, options, await this.engine.images.store());
+    this.engine.images.publish(this.namespace, EventType.IMAGE_PULL, pulled.reference, pulled.configDigest);
+    return pulled;
   }
 
   login(server: string, options: LoginOptions): Promise<{ server: string }> {
@@ -299,6 +312,34 @@ export class LocalClient implements Client {
 
   logout(server: string): Promise<{ removed: boolean }> {
     return logoutWith(requireRegistry(this.registry), server);
+  }
+
+  listImages(options?: ImageListOptions): Promise<Image[]> {
+    return this.images.list(options);
+  }
+
+  inspectImage(image: string): Promise<Image> {
+    return this.images.inspect(image);
+  }
+
+  tagImage(source: string, target: string): Promise<Image> {
+    return this.images.tag(source, target);
+  }
+
+  removeImage(image: string, options?: ImageRemoveOptions): Promise<ImageRemoveResult> {
+    return this.images.remove(image, options);
+  }
+
+  pruneImages(options?: ImagePruneOptions): Promise<ImagePruneResult> {
+    return this.images.prune(options);
+  }
+
+  loadImages(archive: AsyncIterable<Uint8Array>, options?: ImageStreamOptions): Promise<Image[]> {
+    return this.images.load(archive, options);
+  }
+
+  saveImages(images: readonly string[], options?: ImageStreamOptions): AsyncIterable<Uint8Array> {
+    return this.images.save(images, options);
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import { PulledImageSchema, PullProgress_State, PullProgressSchema, type PulledI
 import { formatPlatform } from "../registry/platform.js";
 import type { PulledImage as Pulled, LayerState } from "../registry/pull-image.js";
 import type { RegistryClient } from "../registry/registry-client.js";
+import type { ContentSink } from "../registry/content-sink.js";
 import type { LoginOptions, PullOptions } from "../api/client-options.js";
 
 const STATE_OF: Record<LayerState, PullProgress_State> = {
@@ -22,9 +23,11 @@ export function requireRegistry(registry: RegistryClient | undefined): RegistryC
   return registry;
 }
 
-export async function pullWith(registry: RegistryClient, reference: string, options: PullOptions): Promise<PulledImage> {
+// pullWith pulls into sink, the engine's image store.
+export async function pullWith(registry: RegistryClient, reference: string, options: PullOptions, sink: ContentSink): Promise<PulledImage> {
   const onProgress = options.onProgress;
   const pulled = await registry.pull(reference, {
+    sink,
     ...(options.platform !== undefined && { platform: options.platform }),
     ...(options.signal !== undefined && { signal: options.signal }),
     onEvent: (event) => {

@@ -27,4 +27,5 @@ export { WaitCondition, CreateRequestSchema } from "../gen/berth/v1/containers_p
 export { type Network, type NetworkEndpoint, NetworkSchema } from "../gen/berth/v1/networks_pb.js";
 export { type NetworkAttachment, type PortBinding } from "../gen/berth/v1/types_pb.js";
 export { type PulledImage, type PullProgress, PullProgress_State, PulledImageSchema, PullProgressSchema } from "../gen/berth/v1/images_pb.js";
+export { type Image, type ImageConfig, ImageSchema } from "../gen/berth/v1/images_pb.js";
 export { type InfoResponse as HostInfo, InfoResponseSchema as HostInfoSchema } from "../gen/berth/v1/system_pb.js";

@@ -50,6 +50,9 @@ export interface CreatedWith {
     tmpfs: Array<{ destination: string; options: string[] }>;
     user: string;
   };
+  // image is the image the root came from: the reference the request gave
+  // (or the built-in busybox's), its id, and the manifest the lease holds.
+  image?: { reference: string; id: string; manifest: string };
 }
 
 export interface ContainerRecord {

@@ -34,6 +34,8 @@ export function containerInfo(c: ManagedContainer): Container {
     stopSignal: c.stopSignal,
     ...networkFields(c.network),
     privileged: c.createdWith.security?.privileged === true,
+    image: c.createdWith.image?.reference ?? "",
+    imageId: c.createdWith.image?.id ?? "",
   });
 }
 

@@ -17,10 +17,8 @@ import { invalidArgument } from "../errors/berth-error.js";
 import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { quote } from "../errors/quote.js";
 import { failpoint } from "../faults/failpoint.js";
-import { EventType, type Container } from "../gen/berth/v1/types_pb.js";
-import { ensureBusyboxRootfs } from "../rootfs/busybox-rootfs.js";
-import { ensureImageRootfs } from "../rootfs/image-rootfs.js";
-import { prepareContainerRootfs, releaseContainerRootfs } from "../rootfs/overlay.js";
+import { EventType, PullPolicy, type Container } from "../gen/berth/v1/types_pb.js";
+import { prepareContainerRootfs, releaseContainerRootfs, type LowerList } from "../rootfs/overlay.js";
 import { buildDefaultSpec } from "../spec/default-spec.js";
 import { hasHooks, mergeHooks, runcHooks, type HookSet } from "../spec/hook-spec.js";
 import { applyNetworkToSpec } from "../spec/network-spec.js";
@@ -36,6 +34,8 @@ import { NO_EXIT, removeContainer } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
 import { superviseInit } from "./init-exit.js";
 import { launchInit, startInit, stopRun } from "./launch-init.js";
+import { holderOf, type CreateImage } from "./image-ops.js";
+import { applyImageConfig } from "./image-process.js";
 import { ManagedContainer } from "./managed-container.js";
 import type { CreatedWith } from "./container-record.js";
 import { ManagedProcess } from "./managed-process.js";
@@ -48,7 +48,8 @@ import { PUBLISHED_SAVE_WAIT_MS, savePublished } from "./save-published.js";
 export async function createContainer(engine: Engine, ns: Namespace, id: string, options: CreateOptions): Promise<{ container: ManagedContainer; started: Container }> {
   const policy = restartPolicyOf(options.restartPolicy);
   const dir = engine.layout.containerDir(ns.ctx.namespace, id);
-  const lower = await lowerDirOf(engine, options);
+  const holder = holderOf(ns.ctx.namespace, id);
+  const root = await rootOf(engine, ns.ctx.namespace, holder, options);
   const readOnly = options.rootfs?.readOnly === true;
   const hostname = hostnameOf(options, id);
   // Checked before anything is made: a bad port or an unknown network
@@ -66,9 +67,12 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   // launched is set once runc create may have run hooks.
   let launched = false;
   try {
-    const rootfsPath = await prepareContainerRootfs({ lowerDir: lower, containerDir: dir });
+    const rootfsPath = await prepareContainerRootfs({ lowerDir: root.lower, containerDir: dir });
     failpoint("create:after-mount");
     const security = checkSecurityOptions(options.security);
+    if (root.image?.config !== undefined && !(options.ociSpecJson !== undefined && options.ociSpecJson.length > 0)) {
+      options = await applyImageConfig(options, security, root.image.config, rootfsPath, root.image.reference);
+    }
     const spec = await buildSpec(options, security, { hostname, rootfsPath, readOnly, cgroupsPath });
     const hooks = mergeHooks(spec.hooks, options.hooks);
     setRuncHooks(spec, hooks);
@@ -79,7 +83,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), true, "creating");
     c.restarts = RestartManager.initial(policy);
     c.stopSignal = stopSignalName(options.stopSignal);
-    c.createdWith = createdWith(options, hooks, security);
+    c.createdWith = createdWith(options, hooks, security, root.image);
     if (network.mode !== "none" || network.etcDir !== undefined) c.network = network;
     // Events about this id from before (an earlier container of that name)
     // are not this container's.
@@ -144,6 +148,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
       await engine.networks.release(dir).catch(engine.reportError);
       await releaseContainerRootfs(dir).catch(engine.reportError);
       await rm(dir, { recursive: true, force: true }).catch(engine.reportError);
+      if (root.image !== undefined) await engine.images.release(holder).catch(engine.reportError);
     }
     throw err;
   }
@@ -171,18 +176,27 @@ async function undoCreate(engine: Engine, ns: Namespace, c: ManagedContainer, an
   await removeContainer(ns, c, announced ? NO_EXIT : undefined).catch(engine.reportError);
 }
 
-async function lowerDirOf(engine: Engine, options: CreateOptions): Promise<string> {
+interface Root {
+  lower: string | LowerList;
+  image?: CreateImage;
+}
+
+// rootOf finds the container's lower layers: a folder, or an image's layer
+// folders (the built-in busybox when nothing is named), leased to holder.
+async function rootOf(engine: Engine, namespace: string, holder: string, options: CreateOptions): Promise<Root> {
   const source = options.rootfs?.source;
-  switch (source?.case) {
-    case undefined:
-      return ensureBusyboxRootfs(engine.options.stateDir);
-    case "path":
-      if (!source.value.startsWith("/")) throw invalidArgument(`rootfs.path ${quote(source.value)} must be an absolute path on the daemon's host`);
-      return source.value;
-    case "imagePath":
-      if (!source.value.startsWith("/")) throw invalidArgument(`rootfs.image_path ${quote(source.value)} must be an absolute path on the daemon's host`);
-      return ensureImageRootfs(engine.options.stateDir, source.value);
+  const reference = options.image ?? "";
+  if (reference !== "" && source !== undefined) throw invalidArgument("give either image or rootfs.path/rootfs.image_path, not both");
+  if (source?.case === "path") {
+    if (!source.value.startsWith("/")) throw invalidArgument(`rootfs.path ${quote(source.value)} must be an absolute path on the daemon's host`);
+    return { lower: source.value };
   }
+  if (source?.case === "imagePath" && !source.value.startsWith("/")) {
+    throw invalidArgument(`rootfs.image_path ${quote(source.value)} must be an absolute path on the daemon's host`);
+  }
+  const image = await engine.images.forCreate(namespace, holder, reference, options.pullPolicy ?? PullPolicy.UNSPECIFIED, source?.case === "imagePath" ? source.value : undefined);
+  if (image === undefined) throw invalidArgument("no root filesystem");
+  return { lower: (await engine.images.store()).lowerDirs(image.image), image };
 }
 
 interface SpecPlacement {
@@ -230,7 +244,7 @@ function hostnameOf(options: CreateOptions, id: string): string {
 }
 
 // createdWith keeps what Inspect reports of the request beyond the spec.
-function createdWith(options: CreateOptions, hooks: HookSet, security: CheckedSecurity): CreatedWith {
+function createdWith(options: CreateOptions, hooks: HookSet, security: CheckedSecurity, image: CreateImage | undefined): CreatedWith {
   const source = options.rootfs?.source;
   const s = options.security;
   return {
@@ -255,5 +269,6 @@ function createdWith(options: CreateOptions, hooks: HookSet, security: CheckedSe
     ...(options.network !== undefined && options.network !== "" && { network: options.network }),
     ...((options.ports ?? []).length > 0 && { ports: (options.ports ?? []).map((p) => ({ hostIp: p.hostIp ?? "", hostPort: p.hostPort ?? 0, containerPort: p.containerPort ?? 0, protocol: p.protocol || "tcp" })) }),
     ...((options.dnsServers ?? []).length > 0 && { dnsServers: [...(options.dnsServers ?? [])] }),
+    ...(image !== undefined && { image: { reference: image.reference, id: image.image.config, manifest: image.image.manifest } }),
   };
 }

@@ -77,6 +77,7 @@ export async function discardContainer(
   await ns.ctx.networks.release(paths.dir);
   failpoint("delete:after-network");
   await releaseContainerRootfs(paths.dir);
+  await ns.ctx.releaseImage(id);
   failpoint("delete:after-unmount");
   for (const name of await readdir(paths.dir).catch(() => [] as string[])) {
     if (name !== "record.json") await rm(join(paths.dir, name), { recursive: true, force: true });

@@ -4,6 +4,7 @@
 // containers; every other operation is a method of the ManagedContainer it
 // targets.
 import { access, constants, mkdir, readdir } from "node:fs/promises";
+import { join } from "node:path";
 
 import type { CreateOptions, ListFilter } from "../api/client-options.js";
 import type { EventBus } from "../backend/event-bus.js";
@@ -16,6 +17,7 @@ import { missingBinary } from "../runtime/runtime-error.js";
 import { Runc } from "../runtime/runc.js";
 import { findOnPath } from "../rootfs/find-on-path.js";
 import { createContainer } from "./create-container.js";
+import { holderOf, ImageOps, type Puller } from "./image-ops.js";
 import { deleteContainer } from "./delete-container.js";
 import { ExitWatcher } from "./exit-watcher.js";
 import { StateLayout } from "./layout.js";
@@ -44,6 +46,9 @@ export interface EngineOptions {
   // must not take the host from the others.
   maxContainersPerNamespace?: number;
   onError?: (err: unknown) => void;
+  // puller fetches an image a Create names from its registry (the
+  // registry client provides it); without one, only stored images run.
+  puller?: Puller;
 }
 
 export const DEFAULT_MAX_CONTAINERS_PER_NAMESPACE = 10_000;
@@ -74,12 +79,14 @@ export class Engine {
   private closed = false;
   readonly liveness: LivenessPoller;
   readonly networks: NetworkManager;
+  readonly images: ImageOps;
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.stateDir);
     this.networks = new NetworkManager(options.stateDir, options.network ?? {}, (namespace, containerId, type, network, address) => {
       options.bus.publish({ namespace, containerId, processId: "", type, network, address });
     });
+    this.images = new ImageOps(join(options.stateDir, "images"), options.stateDir, options.bus, options.puller);
     this.liveness = new LivenessPoller(options.monitorPollMs ?? 500, this.reportError);
   }
 
@@ -148,6 +155,7 @@ export class Engine {
       durable: () => bus.flush(),
       history: (containerId, after) => bus.history(after, (e) => e.namespace === name && e.containerId === containerId),
       reportError: this.reportError,
+      releaseImage: (id) => this.images.release(holderOf(name, id)),
     };
     const watcher = new ExitWatcher(
       ctx.exitDir,
@@ -160,6 +168,7 @@ export class Engine {
     const cgroupParent = `${this.options.cgroupParent ?? "/berth"}/${name}`;
     const ns: Namespace = { ctx, containers, creating: new Set(), removing: new Map(), cgroupParent, watcher };
     await restoreNamespace(this, ns);
+    await this.images.reconcile(name, new Set([...containers.keys(), ...ns.removing.keys()]));
     await watcher.start();
     return ns;
   }

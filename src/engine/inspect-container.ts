@@ -32,6 +32,8 @@ export function inspectContainer(c: ManagedContainer): InspectResult {
     ports: c.createdWith.ports ?? [],
     dnsServers: c.createdWith.dnsServers ?? [],
     ...(c.createdWith.security !== undefined && { security: securityOf(c) }),
+    image: c.createdWith.image?.reference ?? "",
+    imageId: c.createdWith.image?.id ?? "",
   });
   return { container: c.info(), config };
 }

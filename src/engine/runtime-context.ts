@@ -37,4 +37,7 @@ export interface RuntimeContext {
   // history reads the journal's events of one container after a sequence.
   history(containerId: string, afterSequence: bigint): AsyncIterable<Event>;
   reportError(err: unknown): void;
+  // releaseImage drops the container's hold on its image, once its root
+  // filesystem is unmounted.
+  releaseImage(containerId: string): Promise<void>;
 }

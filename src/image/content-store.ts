@@ -5,7 +5,7 @@
 // it is on disk (fsync). So a blob under blobs/ is always whole and true to
 // its name; a mismatch is DATA_LOSS and nothing of it is kept.
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
@@ -96,6 +96,31 @@ export class ContentStore {
       await rm(temp, { force: true });
       if (options.signal?.aborted === true) throw new BerthError("canceled", `writing blob ${digest} was canceled; nothing of it was kept`, { cause: err });
       throw err;
+    }
+  }
+
+  // tempPath names a fresh file in the ingest folder, for adopt.
+  tempPath(label: string): string {
+    return join(this.ingestDir, `${label}-${randomBytes(6).toString("hex")}`);
+  }
+
+  // adopt moves a file written in the ingest folder (tempPath) into the
+  // store under the digest of its content, which it returns with its size.
+  async adopt(temp: string): Promise<{ digest: string; size: number }> {
+    try {
+      const hash = createHash("sha256");
+      let size = 0;
+      for await (const chunk of createReadStream(temp)) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      }
+      const hex = hash.digest("hex");
+      await syncFile(temp);
+      await rename(temp, join(this.blobs, hex));
+      await syncFile(this.blobs);
+      return { digest: `sha256:${hex}`, size };
+    } finally {
+      await rm(temp, { force: true });
     }
   }
 

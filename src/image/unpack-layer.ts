@@ -11,7 +11,7 @@
 // digest of the uncompressed stream (the layer's diff id) is computed.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { once } from "node:events";
 import type { Readable, Writable } from "node:stream";
@@ -21,6 +21,7 @@ import tar from "tar-stream";
 
 import { BerthError, invalidArgument } from "../errors/berth-error.js";
 import { loadExeca } from "../runtime/lazy-execa.js";
+import { fileHead } from "../rootfs/file-head.js";
 import { LayerChecker, type LayerFindings } from "./layer-checker.js";
 
 const GZIP = [0x1f, 0x8b];
@@ -68,13 +69,7 @@ async function write(stream: Writable, chunk: Buffer): Promise<void> {
 }
 
 async function decompressed(path: string, name: string): Promise<Readable> {
-  const head = Buffer.alloc(4);
-  const fh = await open(path, "r");
-  try {
-    await fh.read(head, 0, 4, 0);
-  } finally {
-    await fh.close();
-  }
+  const head = await fileHead(path, 4);
   const raw = createReadStream(path);
   if (head[0] === GZIP[0] && head[1] === GZIP[1]) return raw.pipe(zlib.createGunzip()).on("error", () => {});
   if (ZSTD.every((b, i) => head[i] === b)) {

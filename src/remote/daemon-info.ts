@@ -7,7 +7,6 @@ import type { Engine } from "../engine/engine.js";
 import { InfoResponseSchema, type InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { Status, type Container } from "../gen/berth/v1/types_pb.js";
 import { readHostInfo } from "../host/host-info.js";
-import { countImages } from "../rootfs/image-rootfs.js";
 
 export interface DaemonIdentity {
   // id is the state directory's (loadDaemonId).
@@ -19,7 +18,7 @@ export async function daemonInfo(engine: Engine, daemon: DaemonIdentity): Promis
   const [host, containers, images, bin] = await Promise.all([
     readHostInfo(),
     engine.listAll(),
-    countImages(engine.layout.root),
+    engine.images.store().then((s) => Object.values(s.records().images).filter((i) => i.removed !== true).length),
     engine.resolveBinaries(),
   ]);
   return create(InfoResponseSchema, {

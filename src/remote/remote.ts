@@ -13,9 +13,10 @@ import { LocalClient } from "../client/local-client.js";
 import { detectCgroupMode } from "../cgroup/cgroup-paths.js";
 import { Engine } from "../engine/engine.js";
 import type { NetworkSettings } from "../network/network-manager.js";
-import { ImageStore } from "../image/image-store.js";
 import { RegistryClient } from "../registry/registry-client.js";
 import type { RegistryOptions } from "../registry/registry-hosts.js";
+import { registryPuller } from "../registry/registry-puller.js";
+import type { Puller } from "../engine/image-ops.js";
 import { lockStateDir, type StateLock } from "../engine/state-lock.js";
 import type { InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { conmonVersion } from "../runtime/conmon.js";
@@ -87,6 +88,9 @@ export interface RemoteOptions {
   // many layers one pull fetches at once.
   registry?: RegistryOptions;
   onError?: (err: unknown) => void;
+  // puller fetches images a Create names from registries (see
+  // EngineOptions.puller); the registry client by default.
+  puller?: Puller;
 }
 
 // RemoteOption values that may change while the daemon runs.
@@ -123,6 +127,9 @@ export class Remote {
     let server: RunningServer | undefined;
     const health = new ServingHealth();
     try {
+      // One store: the registry pulls into the engine's (Pull, and a
+      // Create naming an image the store lacks, through the puller seam).
+      const registry = new RegistryClient({ ...options.registry, credentialsFile: `${stateDir}/registry-auth.json` });
       engine = new Engine({
         stateDir,
         bus: await EventBus.open(`${stateDir}/events`, {
@@ -137,12 +144,10 @@ export class Remote {
         network: options.network,
         maxContainersPerNamespace: limits.maxContainersPerNamespace,
         onError: options.onError,
+        puller: options.puller ?? registryPuller(registry),
       });
       const started = engine;
       await started.resolveBinaries();
-      const images = new ImageStore(`${stateDir}/images`);
-      await images.open();
-      const registry = new RegistryClient({ ...options.registry, credentialsFile: `${stateDir}/registry-auth.json` }, images);
       const daemon = { id: await loadDaemonId(stateDir), version: VERSION };
       const info = () => daemonInfo(started, daemon);
       await started.networks.init();

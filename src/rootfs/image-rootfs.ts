@@ -51,7 +51,7 @@ async function unpack(archive: string, dir: string): Promise<void> {
   await rm(unpacked, { recursive: true, force: true });
 }
 
-async function checkIsFile(path: string): Promise<void> {
+export async function checkIsFile(path: string): Promise<void> {
   try {
     if ((await stat(path)).isFile()) return;
   } catch (err) {

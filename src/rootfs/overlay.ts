@@ -8,26 +8,52 @@ import { quote } from "../errors/quote.js";
 import { hasErrnoCode, pathExists } from "./path-exists.js";
 
 export interface OverlayDirs {
-  lower: string;
+  lower: string | LowerList;
   upper: string;
   work: string;
   target: string;
 }
 
+// LowerList is an image's layer folders, top first, named relative to cwd:
+// the mount runs in cwd, so the option string carries short relative names
+// (containerd's mount helper changes directory for the same reason). The
+// kernel takes at most one page of mount options.
+export interface LowerList {
+  cwd: string;
+  dirs: string[];
+}
+
+const MOUNT_OPTIONS_MAX = 4095;
+
 // mountOverlay mounts an overlay of upper over lower at target. upper and
 // work must be on the same filesystem; work must be empty.
 export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
-  for (const [name, path] of Object.entries(dirs)) checkOverlayPath(name, path);
-  const options = `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}`;
+  const { lower, ...rest } = dirs;
+  for (const [name, path] of Object.entries(rest)) checkOverlayPath(name, path);
+  let lowerOption: string;
+  if (typeof lower === "string") {
+    checkOverlayPath("lower", lower);
+    lowerOption = lower;
+  } else {
+    checkOverlayPath("lower", lower.cwd);
+    for (const dir of lower.dirs) checkOverlayPath("lower", join(lower.cwd, dir));
+    lowerOption = lower.dirs.join(":");
+  }
+  const options = `lowerdir=${lowerOption},upperdir=${dirs.upper},workdir=${dirs.work}`;
+  if (options.length > MOUNT_OPTIONS_MAX) {
+    const layers = typeof lower === "string" ? 1 : lower.dirs.length;
+    throw new BerthError("failed_precondition", `the root filesystem's ${layers} layers do not fit in one overlay mount (its options would take ${options.length} bytes, the kernel takes ${MOUNT_OPTIONS_MAX}): flatten the image into fewer layers`);
+  }
   const result = await (await loadExeca())("mount", ["-t", "overlay", "overlay", "-o", options, dirs.target], {
     stdin: "ignore",
     reject: false,
+    ...(typeof lower !== "string" && { cwd: lower.cwd }),
   });
   if (result.exitCode !== 0) {
     throw new BerthError(
       // No exit code: mount itself could not be run.
       result.exitCode === undefined ? "unavailable" : "internal",
-      `cannot mount the overlay root filesystem at ${dirs.target} (lower ${dirs.lower}): ${failureText(result)}`,
+      `cannot mount the overlay root filesystem at ${dirs.target} (lower ${typeof lower === "string" ? lower : `${lower.dirs.length} layers in ${lower.cwd}`}): ${failureText(result)}`,
     );
   }
 }
@@ -71,8 +97,9 @@ async function unmountOne(path: string): Promise<void> {
 }
 
 export interface ContainerRootfsOptions {
-  // lowerDir is the shared, never-modified root filesystem.
-  lowerDir: string;
+  // lowerDir is the shared, never-modified root filesystem: a folder, or an
+  // image's layer folders.
+  lowerDir: string | LowerList;
   containerDir: string;
 }
 
@@ -86,8 +113,11 @@ export interface ContainerRootfsOptions {
 // land in the container's own layer, never in a root filesystem that other
 // containers share.
 export async function prepareContainerRootfs(options: ContainerRootfsOptions): Promise<string> {
-  if (!(await isDirectory(options.lowerDir))) {
-    throw new BerthError("not_found", `root filesystem directory ${options.lowerDir} does not exist: give an existing folder on the daemon's host`);
+  const lowers = typeof options.lowerDir === "string" ? [options.lowerDir] : options.lowerDir.dirs.map((d) => join((options.lowerDir as LowerList).cwd, d));
+  for (const lower of lowers) {
+    if (!(await isDirectory(lower))) {
+      throw new BerthError("not_found", `root filesystem directory ${lower} does not exist: give an existing folder on the daemon's host`);
+    }
   }
   const dirs = containerRootfsDirs(options.containerDir, options.lowerDir);
   if (await isMountPoint(dirs.target)) {
@@ -131,7 +161,7 @@ async function isDirectory(path: string): Promise<boolean> {
   );
 }
 
-function containerRootfsDirs(containerDir: string, lower: string): OverlayDirs {
+function containerRootfsDirs(containerDir: string, lower: string | LowerList): OverlayDirs {
   const dir = resolve(containerDir);
   return { lower, upper: join(dir, "upper"), work: join(dir, "work"), target: join(dir, "bundle", "rootfs") };
 }

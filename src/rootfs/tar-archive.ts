@@ -1,9 +1,9 @@
-import { open } from "node:fs/promises";
 import { constants as zlibConstants, gunzipSync } from "node:zlib";
 
 import { loadExeca } from "../runtime/lazy-execa.js";
 
 import { BerthError } from "../errors/berth-error.js";
+import { fileHead } from "./file-head.js";
 
 const TAR_BLOCK = 512;
 const GZIP = Buffer.from([0x1f, 0x8b]);
@@ -19,7 +19,7 @@ const OTHER_COMPRESSIONS = [
 // archive, plain or gzip-compressed: cheap, and it turns "you gave me the
 // wrong file" into a clear message instead of tar's error halfway through.
 export async function checkTarArchive(path: string): Promise<void> {
-  const head = await readHead(path, 64 * 1024);
+  const head = await fileHead(path, 64 * 1024);
   if (OTHER_COMPRESSIONS.some((magic) => startsWith(head, magic))) return;
   let header = head;
   if (startsWith(head, GZIP)) {
@@ -61,17 +61,6 @@ function notATar(path: string, why: string): BerthError {
     "invalid_argument",
     `${path} is not a usable tar archive (${why}): give a .tar or .tar.gz of a root filesystem, e.g. made with \`tar -C <rootfs> -czf image.tar.gz .\`, or an OCI image layout archive`,
   );
-}
-
-async function readHead(path: string, length: number): Promise<Buffer> {
-  const file = await open(path, "r");
-  try {
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await file.read(buffer, 0, length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
 }
 
 function startsWith(buffer: Buffer, prefix: Buffer): boolean {

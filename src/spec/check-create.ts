@@ -4,7 +4,7 @@
 // Every client mistake it finds is INVALID_ARGUMENT saying what to change.
 import { invalidArgument } from "../errors/berth-error.js";
 import { checkEnum } from "../errors/validate.js";
-import { RestartPolicy_KindSchema } from "../gen/berth/v1/types_pb.js";
+import { PullPolicySchema, RestartPolicy_KindSchema } from "../gen/berth/v1/types_pb.js";
 import { checkBlockIoWeightOnHost } from "./block-io-weight.js";
 import { buildDefaultSpec, type BindMountOptions } from "./default-spec.js";
 import { checkBindSource, checkCpusOnline, checkRootfsFolder, checkSpecOnHost } from "./host-checks.js";
@@ -12,6 +12,7 @@ import { checkHooks, checkHooksOnHost, mergeHooks, type HooksOptions } from "./h
 import type { ProcessOptions } from "./process-spec.js";
 import {
   HOSTNAME_MAX_BYTES,
+  IMAGE_REFERENCE_MAX_BYTES,
   MOUNTS_MAX_ENTRIES,
   OCI_SPEC_JSON_MAX_BYTES,
   checkCount,
@@ -36,6 +37,8 @@ export interface CreateFields {
   restartPolicy?: { kind?: number } | undefined;
   hooks?: HooksOptions | undefined;
   security?: SecurityFields | undefined;
+  image?: string | undefined;
+  pullPolicy?: number | undefined;
 }
 
 // The spec is built on stand-ins for what only Create knows.
@@ -49,6 +52,11 @@ export async function checkCreateRequest(options: CreateFields): Promise<void> {
   checkCount("mounts", options.mounts?.length ?? 0, MOUNTS_MAX_ENTRIES);
   if (options.hostname !== undefined) checkText("hostname", options.hostname, HOSTNAME_MAX_BYTES);
   const source = options.rootfs?.source;
+  if (options.image !== undefined && options.image !== "") {
+    checkText("image", options.image, IMAGE_REFERENCE_MAX_BYTES);
+    if (source?.case !== undefined) throw invalidArgument("give either image or rootfs (path or image_path), not both");
+  }
+  if (options.pullPolicy !== undefined) checkEnum("pull_policy", options.pullPolicy, PullPolicySchema);
   if (source?.case === "path") checkPath("rootfs.path", source.value);
   if (source?.case === "imagePath") checkPath("rootfs.image_path", source.value);
   checkHooks("hooks", options.hooks);
@@ -70,8 +78,12 @@ export async function checkCreateRequest(options: CreateFields): Promise<void> {
     await checkHooksOnHost("hooks", mergeHooks(undefined, options.hooks));
     return;
   }
+  // An image's entrypoint and cmd fill in empty args at Create, once the
+  // image is known; a stand-in lets the rest be checked now.
+  const args = options.process?.args ?? [];
+  const fromImage = options.image !== undefined && options.image !== "" && args.length === 0;
   buildDefaultSpec({
-    process: { ...options.process, args: options.process?.args ?? [] },
+    process: { ...options.process, args: fromImage ? ["image-command"] : args },
     rootfsPath: PLACEHOLDER.rootfsPath,
     hostname: options.hostname,
     mounts: options.mounts,

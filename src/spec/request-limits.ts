@@ -56,6 +56,11 @@ export const SIGNAL_MAX_BYTES = 32;
 export const CPUSET_MAX_BYTES = 4096;
 // LOGS_TAIL_MAX bounds the lines Logs keeps in memory to answer a tail.
 export const LOGS_TAIL_MAX = 1_000_000;
+// IMAGE_REFERENCE_MAX_BYTES bounds an image reference (at most 255
+// characters of name, then a tag and a digest).
+export const IMAGE_REFERENCE_MAX_BYTES = 512;
+// SAVE_IMAGES_MAX_ENTRIES bounds the images of one Save.
+export const SAVE_IMAGES_MAX_ENTRIES = 256;
 // Filters: ids and types a List or Subscribe keeps.
 export const FILTER_IDS_MAX_ENTRIES = 1024;
 export const FILTER_ENUMS_MAX_ENTRIES = 64;

@@ -29,6 +29,7 @@ import {
 import { isBogusSignal, isEntries, isRepeat, sampleOf, validId } from "./hostile-values.js";
 import { NOT_RUNNABLE, validTimestamp } from "./request-arbitraries.js";
 import { enumNumbers } from "./rpc-inventory.js";
+import { imageMayBlock, STORE_METHODS } from "./image-cases.js";
 import { securityMistakes } from "./security-cases.js";
 import { parseCpuList, type World } from "./world.js";
 import { parseReference } from "../../src/image/reference.js";
@@ -277,7 +278,10 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
   if (c.namespace !== undefined && !validId(c.namespace) && service !== "SystemService") {
     mistakes.push({ why: "invalid namespace", codes: [INVALID_ARGUMENT] });
   }
-  if (!c.raw && c.namespace === undefined) {
+  // The image store's RPCs carry their mistakes as the case's claims
+  // (image-cases.ts); Pull, Login and Logout are judged below.
+  if (!c.raw && c.namespace === undefined && service === "ImageService" && STORE_METHODS.includes(method)) mayBlock = imageMayBlock(method, c.endInput === true);
+  else if (!c.raw && c.namespace === undefined) {
     switch (method) {
       case "Create": {
         if (!validId(id)) mistakes.push({ why: "invalid container id", codes: [INVALID_ARGUMENT] });

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { type HostileCase, type PropertyDef, type Req } from "./case-types.js";
 import { EVENT_TYPES, RESTART_KINDS, STATUSES, WAIT_CONDITIONS } from "./case-rules.js";
 import { createProperties } from "./create-cases.js";
+import { imageProperties } from "./image-cases.js";
 import { securityProperties } from "./security-cases.js";
 import { bogusSignal, enumNumber, hostileString, repeat, entries, u32, u64, validId, validSignal } from "./hostile-values.js";
 import { ALL, idOf, processIdOf, processSpec, resources, timestamp } from "./request-arbitraries.js";
@@ -45,6 +46,7 @@ export function grpcProperties(world: World, runs: (n: number) => number): Prope
   return [
     ...createProperties(world, runs),
     ...securityProperties(runs),
+    ...imageProperties(runs),
     {
       name: "Signal: bogus and valid signals",
       rpc: "ContainerService/Signal",

@@ -1,7 +1,7 @@
 // berth events: stream the namespace's state changes, one line each, until
 // interrupted (or until --until).
-import { eventTypeOf, stateInfoOf } from "../../backend/backend.js";
-import type { EventType } from "../../client/types.js";
+import { eventTypeOf, isImageEvent, stateInfoOf } from "../../backend/backend.js";
+import { EventType, type Event } from "../../client/types.js";
 import { listOption, stringOption, type Command } from "../command.js";
 import { withClient } from "../connect-client.js";
 import { formatStateChange } from "../format-state-change.js";
@@ -23,7 +23,8 @@ export const eventsCommand: Command = {
   details:
     "Each line: time, #sequence, state name (libcontainerd's: start-container, pause, resume, exit,\n" +
     "restart, restore, start-process, exit-process, oom; and create, delete), container, process,\n" +
-    "pid=, exit= (the exit code of exit and exit-process events).",
+    "pid=, exit= (the exit code of exit and exit-process events). Image events (image-pull, image-load,\n" +
+    "image-tag, image-untag, image-delete) show the image's reference and id.",
   async run(ctx) {
     const since = stringOption(ctx, "since-seq");
     const until = untilOf(stringOption(ctx, "until"));
@@ -39,7 +40,9 @@ export const eventsCommand: Command = {
           ...(since !== undefined && { sinceSequence: BigInt(parseCount(since, "--since-seq")) }),
           ...(until !== undefined && { until }),
         });
-        for await (const event of events) ctx.stdout.write(`${formatStateChange(event.containerId, stateInfoOf(event))}\n`);
+        for await (const event of events) {
+          ctx.stdout.write(`${isImageEvent(event.type) ? formatImageEvent(event) : formatStateChange(event.containerId, stateInfoOf(event))}\n`);
+        }
       });
       return 0;
     } finally {
@@ -48,8 +51,23 @@ export const eventsCommand: Command = {
   },
 };
 
+// Image events are named as Docker names them, behind "image-".
+const IMAGE_EVENTS: Readonly<Record<string, EventType>> = {
+  "image-pull": EventType.IMAGE_PULL,
+  "image-load": EventType.IMAGE_LOAD,
+  "image-tag": EventType.IMAGE_TAG,
+  "image-untag": EventType.IMAGE_UNTAG,
+  "image-delete": EventType.IMAGE_DELETE,
+};
+
+function formatImageEvent(event: Event): string {
+  const name = Object.entries(IMAGE_EVENTS).find(([, t]) => t === event.type)?.[0] ?? "image";
+  const time = event.timestamp === undefined ? "" : new Date(Number(event.timestamp.seconds) * 1000 + Math.floor(event.timestamp.nanos / 1e6)).toISOString();
+  return `${time} #${event.sequence} ${name} ${event.image} ${event.imageId}`;
+}
+
 function typeOf(name: string): EventType {
-  const type = eventTypeOf(name);
+  const type = IMAGE_EVENTS[name] ?? eventTypeOf(name);
   if (type === undefined) throw new UsageError(`--type ${JSON.stringify(name)} is not a state name (start-container, exit, oom, ...)`);
   return type;
 }

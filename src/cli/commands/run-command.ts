@@ -11,7 +11,7 @@ import { UsageError } from "../usage-error.js";
 export const runCommand: Command = {
   name: "run",
   summary: "create and start a container",
-  usage: "[OPTIONS] ID [--] CMD [ARG...]",
+  usage: "[OPTIONS] ID [--] [CMD [ARG...]]",
   positionals: { min: 1, max: 1 },
   takesCommand: true,
   options: [
@@ -20,7 +20,8 @@ export const runCommand: Command = {
     ...CREATE_FLAGS,
   ],
   details:
-    "Without --rootfs or --image the container runs on berth's built-in busybox root filesystem.\n" +
+    "Without --rootfs, --image or --image-archive the container runs on the image berth.local/busybox:latest;\n" +
+    "with --image REF the image's entrypoint and cmd run unless a command is given.\n" +
     "In the foreground, Ctrl-C is passed to the container; a second one kills it.\n" +
     "-it gives an interactive shell: this terminal in raw mode, resized with the window; ^P ^Q detaches.",
   async run(ctx) {

@@ -4,13 +4,418 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file berth/v1/images.proto.
  */
 export const file_berth_v1_images: GenFile = /*@__PURE__*/
-  fileDesc("ChViZXJ0aC92MS9pbWFnZXMucHJvdG8SCGJlcnRoLnYxIj4KF0ltYWdlU2VydmljZVB1bGxSZXF1ZXN0EhEKCXJlZmVyZW5jZRgBIAEoCRIQCghwbGF0Zm9ybRgCIAEoCSJ2ChhJbWFnZVNlcnZpY2VQdWxsUmVzcG9uc2USKgoIcHJvZ3Jlc3MYASABKAsyFi5iZXJ0aC52MS5QdWxsUHJvZ3Jlc3NIABImCgVpbWFnZRgCIAEoCzIVLmJlcnRoLnYxLlB1bGxlZEltYWdlSABCBgoEaXRlbSLgAQoMUHVsbFByb2dyZXNzEg4KBmRpZ2VzdBgBIAEoCRIrCgVzdGF0ZRgCIAEoDjIcLmJlcnRoLnYxLlB1bGxQcm9ncmVzcy5TdGF0ZRISCgpkb25lX2J5dGVzGAMgASgEEhMKC3RvdGFsX2J5dGVzGAQgASgEImoKBVN0YXRlEhUKEVNUQVRFX1VOU1BFQ0lGSUVEEAASEQoNU1RBVEVfV0FJVElORxABEhUKEVNUQVRFX0RPV05MT0FESU5HEAISEAoMU1RBVEVfRVhJU1RTEAMSDgoKU1RBVEVfRE9ORRAEIqgBCgtQdWxsZWRJbWFnZRIRCglyZWZlcmVuY2UYASABKAkSDgoGZGlnZXN0GAIgASgJEhQKDGluZGV4X2RpZ2VzdBgDIAEoCRISCgptZWRpYV90eXBlGAQgASgJEhUKDWNvbmZpZ19kaWdlc3QYBSABKAkSFQoNbGF5ZXJfZGlnZXN0cxgGIAMoCRIMCgRzaXplGAcgASgEEhAKCHBsYXRmb3JtGAggASgJIk4KGEltYWdlU2VydmljZUxvZ2luUmVxdWVzdBIOCgZzZXJ2ZXIYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiKwoZSW1hZ2VTZXJ2aWNlTG9naW5SZXNwb25zZRIOCgZzZXJ2ZXIYASABKAkiKwoZSW1hZ2VTZXJ2aWNlTG9nb3V0UmVxdWVzdBIOCgZzZXJ2ZXIYASABKAkiLQoaSW1hZ2VTZXJ2aWNlTG9nb3V0UmVzcG9uc2USDwoHcmVtb3ZlZBgBIAEoCDKGAgoMSW1hZ2VTZXJ2aWNlEk8KBFB1bGwSIS5iZXJ0aC52MS5JbWFnZVNlcnZpY2VQdWxsUmVxdWVzdBoiLmJlcnRoLnYxLkltYWdlU2VydmljZVB1bGxSZXNwb25zZTABElAKBUxvZ2luEiIuYmVydGgudjEuSW1hZ2VTZXJ2aWNlTG9naW5SZXF1ZXN0GiMuYmVydGgudjEuSW1hZ2VTZXJ2aWNlTG9naW5SZXNwb25zZRJTCgZMb2dvdXQSIy5iZXJ0aC52MS5JbWFnZVNlcnZpY2VMb2dvdXRSZXF1ZXN0GiQuYmVydGgudjEuSW1hZ2VTZXJ2aWNlTG9nb3V0UmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChViZXJ0aC92MS9pbWFnZXMucHJvdG8SCGJlcnRoLnYxIooBCgtJbWFnZUNvbmZpZxISCgplbnRyeXBvaW50GAEgAygJEgsKA2NtZBgCIAMoCRILCgNlbnYYAyADKAkSEwoLd29ya2luZ19kaXIYBCABKAkSDAoEdXNlchgFIAEoCRIVCg1leHBvc2VkX3BvcnRzGAYgAygJEhMKC3N0b3Bfc2lnbmFsGAcgASgJIskCCgVJbWFnZRIKCgJpZBgBIAEoCRIRCglyZXBvX3RhZ3MYAiADKAkSFAoMcmVwb19kaWdlc3RzGAMgAygJEisKB2NyZWF0ZWQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHNpemUYBSABKAQSFAoMYXJjaGl0ZWN0dXJlGAYgASgJEgoKAm9zGAcgASgJEisKBmxhYmVscxgIIAMoCzIbLmJlcnRoLnYxLkltYWdlLkxhYmVsc0VudHJ5EiUKBmNvbmZpZxgJIAEoCzIVLmJlcnRoLnYxLkltYWdlQ29uZmlnEhcKD21hbmlmZXN0X2RpZ2VzdBgKIAEoCRISCgpjb250YWluZXJzGAsgASgNGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiKwoXSW1hZ2VTZXJ2aWNlTGlzdFJlcXVlc3QSEAoIZGFuZ2xpbmcYASABKAgiOwoYSW1hZ2VTZXJ2aWNlTGlzdFJlc3BvbnNlEh8KBmltYWdlcxgBIAMoCzIPLmJlcnRoLnYxLkltYWdlIisKGkltYWdlU2VydmljZUluc3BlY3RSZXF1ZXN0Eg0KBWltYWdlGAEgASgJIj0KG0ltYWdlU2VydmljZUluc3BlY3RSZXNwb25zZRIeCgVpbWFnZRgBIAEoCzIPLmJlcnRoLnYxLkltYWdlIjgKFkltYWdlU2VydmljZVRhZ1JlcXVlc3QSDgoGc291cmNlGAEgASgJEg4KBnRhcmdldBgCIAEoCSI5ChdJbWFnZVNlcnZpY2VUYWdSZXNwb25zZRIeCgVpbWFnZRgBIAEoCzIPLmJlcnRoLnYxLkltYWdlIjkKGUltYWdlU2VydmljZVJlbW92ZVJlcXVlc3QSDQoFaW1hZ2UYASABKAkSDQoFZm9yY2UYAiABKAgiPwoaSW1hZ2VTZXJ2aWNlUmVtb3ZlUmVzcG9uc2USEAoIdW50YWdnZWQYASADKAkSDwoHZGVsZXRlZBgCIAMoCSInChhJbWFnZVNlcnZpY2VQcnVuZVJlcXVlc3QSCwoDYWxsGAEgASgIIlcKGUltYWdlU2VydmljZVBydW5lUmVzcG9uc2USEAoIdW50YWdnZWQYASADKAkSDwoHZGVsZXRlZBgCIAMoCRIXCg9yZWNsYWltZWRfYnl0ZXMYAyABKAQiKAoXSW1hZ2VTZXJ2aWNlTG9hZFJlcXVlc3QSDQoFY2h1bmsYASABKAwiOwoYSW1hZ2VTZXJ2aWNlTG9hZFJlc3BvbnNlEh8KBmltYWdlcxgBIAMoCzIPLmJlcnRoLnYxLkltYWdlIikKF0ltYWdlU2VydmljZVNhdmVSZXF1ZXN0Eg4KBmltYWdlcxgBIAMoCSIpChhJbWFnZVNlcnZpY2VTYXZlUmVzcG9uc2USDQoFY2h1bmsYASABKAwiPgoXSW1hZ2VTZXJ2aWNlUHVsbFJlcXVlc3QSEQoJcmVmZXJlbmNlGAEgASgJEhAKCHBsYXRmb3JtGAIgASgJInYKGEltYWdlU2VydmljZVB1bGxSZXNwb25zZRIqCghwcm9ncmVzcxgBIAEoCzIWLmJlcnRoLnYxLlB1bGxQcm9ncmVzc0gAEiYKBWltYWdlGAIgASgLMhUuYmVydGgudjEuUHVsbGVkSW1hZ2VIAEIGCgRpdGVtIuABCgxQdWxsUHJvZ3Jlc3MSDgoGZGlnZXN0GAEgASgJEisKBXN0YXRlGAIgASgOMhwuYmVydGgudjEuUHVsbFByb2dyZXNzLlN0YXRlEhIKCmRvbmVfYnl0ZXMYAyABKAQSEwoLdG90YWxfYnl0ZXMYBCABKAQiagoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABIRCg1TVEFURV9XQUlUSU5HEAESFQoRU1RBVEVfRE9XTkxPQURJTkcQAhIQCgxTVEFURV9FWElTVFMQAxIOCgpTVEFURV9ET05FEAQiqAEKC1B1bGxlZEltYWdlEhEKCXJlZmVyZW5jZRgBIAEoCRIOCgZkaWdlc3QYAiABKAkSFAoMaW5kZXhfZGlnZXN0GAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSFQoNY29uZmlnX2RpZ2VzdBgFIAEoCRIVCg1sYXllcl9kaWdlc3RzGAYgAygJEgwKBHNpemUYByABKAQSEAoIcGxhdGZvcm0YCCABKAkiTgoYSW1hZ2VTZXJ2aWNlTG9naW5SZXF1ZXN0Eg4KBnNlcnZlchgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIQCghwYXNzd29yZBgDIAEoCSIrChlJbWFnZVNlcnZpY2VMb2dpblJlc3BvbnNlEg4KBnNlcnZlchgBIAEoCSIrChlJbWFnZVNlcnZpY2VMb2dvdXRSZXF1ZXN0Eg4KBnNlcnZlchgBIAEoCSItChpJbWFnZVNlcnZpY2VMb2dvdXRSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgIMsIGCgxJbWFnZVNlcnZpY2USTQoETGlzdBIhLmJlcnRoLnYxLkltYWdlU2VydmljZUxpc3RSZXF1ZXN0GiIuYmVydGgudjEuSW1hZ2VTZXJ2aWNlTGlzdFJlc3BvbnNlElYKB0luc3BlY3QSJC5iZXJ0aC52MS5JbWFnZVNlcnZpY2VJbnNwZWN0UmVxdWVzdBolLmJlcnRoLnYxLkltYWdlU2VydmljZUluc3BlY3RSZXNwb25zZRJKCgNUYWcSIC5iZXJ0aC52MS5JbWFnZVNlcnZpY2VUYWdSZXF1ZXN0GiEuYmVydGgudjEuSW1hZ2VTZXJ2aWNlVGFnUmVzcG9uc2USUwoGUmVtb3ZlEiMuYmVydGgudjEuSW1hZ2VTZXJ2aWNlUmVtb3ZlUmVxdWVzdBokLmJlcnRoLnYxLkltYWdlU2VydmljZVJlbW92ZVJlc3BvbnNlElAKBVBydW5lEiIuYmVydGgudjEuSW1hZ2VTZXJ2aWNlUHJ1bmVSZXF1ZXN0GiMuYmVydGgudjEuSW1hZ2VTZXJ2aWNlUHJ1bmVSZXNwb25zZRJPCgRMb2FkEiEuYmVydGgudjEuSW1hZ2VTZXJ2aWNlTG9hZFJlcXVlc3QaIi5iZXJ0aC52MS5JbWFnZVNlcnZpY2VMb2FkUmVzcG9uc2UoARJPCgRTYXZlEiEuYmVydGgudjEuSW1hZ2VTZXJ2aWNlU2F2ZVJlcXVlc3QaIi5iZXJ0aC52MS5JbWFnZVNlcnZpY2VTYXZlUmVzcG9uc2UwARJPCgRQdWxsEiEuYmVydGgudjEuSW1hZ2VTZXJ2aWNlUHVsbFJlcXVlc3QaIi5iZXJ0aC52MS5JbWFnZVNlcnZpY2VQdWxsUmVzcG9uc2UwARJQCgVMb2dpbhIiLmJlcnRoLnYxLkltYWdlU2VydmljZUxvZ2luUmVxdWVzdBojLmJlcnRoLnYxLkltYWdlU2VydmljZUxvZ2luUmVzcG9uc2USUwoGTG9nb3V0EiMuYmVydGgudjEuSW1hZ2VTZXJ2aWNlTG9nb3V0UmVxdWVzdBokLmJlcnRoLnYxLkltYWdlU2VydmljZUxvZ291dFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+
+/**
+ * ImageConfig is what an image says about the containers made from it.
+ *
+ * @generated from message berth.v1.ImageConfig
+ */
+export type ImageConfig = Message<"berth.v1.ImageConfig"> & {
+  /**
+   * @generated from field: repeated string entrypoint = 1;
+   */
+  entrypoint: string[];
+
+  /**
+   * @generated from field: repeated string cmd = 2;
+   */
+  cmd: string[];
+
+  /**
+   * @generated from field: repeated string env = 3;
+   */
+  env: string[];
+
+  /**
+   * @generated from field: string working_dir = 4;
+   */
+  workingDir: string;
+
+  /**
+   * @generated from field: string user = 5;
+   */
+  user: string;
+
+  /**
+   * exposed_ports are "<port>/<protocol>", e.g. "80/tcp".
+   *
+   * @generated from field: repeated string exposed_ports = 6;
+   */
+  exposedPorts: string[];
+
+  /**
+   * @generated from field: string stop_signal = 7;
+   */
+  stopSignal: string;
+};
+
+/**
+ * Describes the message berth.v1.ImageConfig.
+ * Use `create(ImageConfigSchema)` to create a new message.
+ */
+export const ImageConfigSchema: GenMessage<ImageConfig> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 0);
+
+/**
+ * @generated from message berth.v1.Image
+ */
+export type Image = Message<"berth.v1.Image"> & {
+  /**
+   * id is the digest of the image's config (Docker's image id).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: repeated string repo_tags = 2;
+   */
+  repoTags: string[];
+
+  /**
+   * repo_digests are "repository@sha256:..." as pulled.
+   *
+   * @generated from field: repeated string repo_digests = 3;
+   */
+  repoDigests: string[];
+
+  /**
+   * created is when the image was built, as its config says.
+   *
+   * @generated from field: google.protobuf.Timestamp created = 4;
+   */
+  created?: Timestamp | undefined;
+
+  /**
+   * size is the disk space its layers take, unpacked.
+   *
+   * @generated from field: uint64 size = 5;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: string architecture = 6;
+   */
+  architecture: string;
+
+  /**
+   * @generated from field: string os = 7;
+   */
+  os: string;
+
+  /**
+   * @generated from field: map<string, string> labels = 8;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * @generated from field: berth.v1.ImageConfig config = 9;
+   */
+  config?: ImageConfig | undefined;
+
+  /**
+   * manifest_digest is the digest of the image's manifest.
+   *
+   * @generated from field: string manifest_digest = 10;
+   */
+  manifestDigest: string;
+
+  /**
+   * containers counts the containers that use the image.
+   *
+   * @generated from field: uint32 containers = 11;
+   */
+  containers: number;
+};
+
+/**
+ * Describes the message berth.v1.Image.
+ * Use `create(ImageSchema)` to create a new message.
+ */
+export const ImageSchema: GenMessage<Image> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 1);
+
+/**
+ * @generated from message berth.v1.ImageServiceListRequest
+ */
+export type ImageServiceListRequest = Message<"berth.v1.ImageServiceListRequest"> & {
+  /**
+   * dangling keeps only the images no name points at.
+   *
+   * @generated from field: bool dangling = 1;
+   */
+  dangling: boolean;
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceListRequest.
+ * Use `create(ImageServiceListRequestSchema)` to create a new message.
+ */
+export const ImageServiceListRequestSchema: GenMessage<ImageServiceListRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 2);
+
+/**
+ * @generated from message berth.v1.ImageServiceListResponse
+ */
+export type ImageServiceListResponse = Message<"berth.v1.ImageServiceListResponse"> & {
+  /**
+   * @generated from field: repeated berth.v1.Image images = 1;
+   */
+  images: Image[];
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceListResponse.
+ * Use `create(ImageServiceListResponseSchema)` to create a new message.
+ */
+export const ImageServiceListResponseSchema: GenMessage<ImageServiceListResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 3);
+
+/**
+ * @generated from message berth.v1.ImageServiceInspectRequest
+ */
+export type ImageServiceInspectRequest = Message<"berth.v1.ImageServiceInspectRequest"> & {
+  /**
+   * @generated from field: string image = 1;
+   */
+  image: string;
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceInspectRequest.
+ * Use `create(ImageServiceInspectRequestSchema)` to create a new message.
+ */
+export const ImageServiceInspectRequestSchema: GenMessage<ImageServiceInspectRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 4);
+
+/**
+ * @generated from message berth.v1.ImageServiceInspectResponse
+ */
+export type ImageServiceInspectResponse = Message<"berth.v1.ImageServiceInspectResponse"> & {
+  /**
+   * @generated from field: berth.v1.Image image = 1;
+   */
+  image?: Image | undefined;
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceInspectResponse.
+ * Use `create(ImageServiceInspectResponseSchema)` to create a new message.
+ */
+export const ImageServiceInspectResponseSchema: GenMessage<ImageServiceInspectResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 5);
+
+/**
+ * @generated from message berth.v1.ImageServiceTagRequest
+ */
+export type ImageServiceTagRequest = Message<"berth.v1.ImageServiceTagRequest"> & {
+  /**
+   * @generated from field: string source = 1;
+   */
+  source: string;
+
+  /**
+   * @generated from field: string target = 2;
+   */
+  target: string;
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceTagRequest.
+ * Use `create(ImageServiceTagRequestSchema)` to create a new message.
+ */
+export const ImageServiceTagRequestSchema: GenMessage<ImageServiceTagRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 6);
+
+/**
+ * @generated from message berth.v1.ImageServiceTagResponse
+ */
+export type ImageServiceTagResponse = Message<"berth.v1.ImageServiceTagResponse"> & {
+  /**
+   * @generated from field: berth.v1.Image image = 1;
+   */
+  image?: Image | undefined;
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceTagResponse.
+ * Use `create(ImageServiceTagResponseSchema)` to create a new message.
+ */
+export const ImageServiceTagResponseSchema: GenMessage<ImageServiceTagResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 7);
+
+/**
+ * @generated from message berth.v1.ImageServiceRemoveRequest
+ */
+export type ImageServiceRemoveRequest = Message<"berth.v1.ImageServiceRemoveRequest"> & {
+  /**
+   * @generated from field: string image = 1;
+   */
+  image: string;
+
+  /**
+   * @generated from field: bool force = 2;
+   */
+  force: boolean;
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceRemoveRequest.
+ * Use `create(ImageServiceRemoveRequestSchema)` to create a new message.
+ */
+export const ImageServiceRemoveRequestSchema: GenMessage<ImageServiceRemoveRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 8);
+
+/**
+ * @generated from message berth.v1.ImageServiceRemoveResponse
+ */
+export type ImageServiceRemoveResponse = Message<"berth.v1.ImageServiceRemoveResponse"> & {
+  /**
+   * untagged are the names removed, deleted the ids of images deleted.
+   *
+   * @generated from field: repeated string untagged = 1;
+   */
+  untagged: string[];
+
+  /**
+   * @generated from field: repeated string deleted = 2;
+   */
+  deleted: string[];
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceRemoveResponse.
+ * Use `create(ImageServiceRemoveResponseSchema)` to create a new message.
+ */
+export const ImageServiceRemoveResponseSchema: GenMessage<ImageServiceRemoveResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 9);
+
+/**
+ * @generated from message berth.v1.ImageServicePruneRequest
+ */
+export type ImageServicePruneRequest = Message<"berth.v1.ImageServicePruneRequest"> & {
+  /**
+   * all prunes every image no container uses, not only dangling ones.
+   *
+   * @generated from field: bool all = 1;
+   */
+  all: boolean;
+};
+
+/**
+ * Describes the message berth.v1.ImageServicePruneRequest.
+ * Use `create(ImageServicePruneRequestSchema)` to create a new message.
+ */
+export const ImageServicePruneRequestSchema: GenMessage<ImageServicePruneRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 10);
+
+/**
+ * @generated from message berth.v1.ImageServicePruneResponse
+ */
+export type ImageServicePruneResponse = Message<"berth.v1.ImageServicePruneResponse"> & {
+  /**
+   * @generated from field: repeated string untagged = 1;
+   */
+  untagged: string[];
+
+  /**
+   * @generated from field: repeated string deleted = 2;
+   */
+  deleted: string[];
+
+  /**
+   * reclaimed_bytes is the disk space freed (blobs and unpacked layers).
+   *
+   * @generated from field: uint64 reclaimed_bytes = 3;
+   */
+  reclaimedBytes: bigint;
+};
+
+/**
+ * Describes the message berth.v1.ImageServicePruneResponse.
+ * Use `create(ImageServicePruneResponseSchema)` to create a new message.
+ */
+export const ImageServicePruneResponseSchema: GenMessage<ImageServicePruneResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 11);
+
+/**
+ * @generated from message berth.v1.ImageServiceLoadRequest
+ */
+export type ImageServiceLoadRequest = Message<"berth.v1.ImageServiceLoadRequest"> & {
+  /**
+   * chunk is the next part of the archive (at most 1 MiB each).
+   *
+   * @generated from field: bytes chunk = 1;
+   */
+  chunk: Uint8Array;
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceLoadRequest.
+ * Use `create(ImageServiceLoadRequestSchema)` to create a new message.
+ */
+export const ImageServiceLoadRequestSchema: GenMessage<ImageServiceLoadRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 12);
+
+/**
+ * @generated from message berth.v1.ImageServiceLoadResponse
+ */
+export type ImageServiceLoadResponse = Message<"berth.v1.ImageServiceLoadResponse"> & {
+  /**
+   * @generated from field: repeated berth.v1.Image images = 1;
+   */
+  images: Image[];
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceLoadResponse.
+ * Use `create(ImageServiceLoadResponseSchema)` to create a new message.
+ */
+export const ImageServiceLoadResponseSchema: GenMessage<ImageServiceLoadResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 13);
+
+/**
+ * @generated from message berth.v1.ImageServiceSaveRequest
+ */
+export type ImageServiceSaveRequest = Message<"berth.v1.ImageServiceSaveRequest"> & {
+  /**
+   * @generated from field: repeated string images = 1;
+   */
+  images: string[];
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceSaveRequest.
+ * Use `create(ImageServiceSaveRequestSchema)` to create a new message.
+ */
+export const ImageServiceSaveRequestSchema: GenMessage<ImageServiceSaveRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 14);
+
+/**
+ * @generated from message berth.v1.ImageServiceSaveResponse
+ */
+export type ImageServiceSaveResponse = Message<"berth.v1.ImageServiceSaveResponse"> & {
+  /**
+   * @generated from field: bytes chunk = 1;
+   */
+  chunk: Uint8Array;
+};
+
+/**
+ * Describes the message berth.v1.ImageServiceSaveResponse.
+ * Use `create(ImageServiceSaveResponseSchema)` to create a new message.
+ */
+export const ImageServiceSaveResponseSchema: GenMessage<ImageServiceSaveResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_images, 15);
 
 /**
  * @generated from message berth.v1.ImageServicePullRequest
@@ -38,7 +443,7 @@ export type ImageServicePullRequest = Message<"berth.v1.ImageServicePullRequest"
  * Use `create(ImageServicePullRequestSchema)` to create a new message.
  */
 export const ImageServicePullRequestSchema: GenMessage<ImageServicePullRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_images, 0);
+  messageDesc(file_berth_v1_images, 16);
 
 /**
  * @generated from message berth.v1.ImageServicePullResponse
@@ -67,7 +472,7 @@ export type ImageServicePullResponse = Message<"berth.v1.ImageServicePullRespons
  * Use `create(ImageServicePullResponseSchema)` to create a new message.
  */
 export const ImageServicePullResponseSchema: GenMessage<ImageServicePullResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_images, 1);
+  messageDesc(file_berth_v1_images, 17);
 
 /**
  * PullProgress is one layer's progress.
@@ -101,7 +506,7 @@ export type PullProgress = Message<"berth.v1.PullProgress"> & {
  * Use `create(PullProgressSchema)` to create a new message.
  */
 export const PullProgressSchema: GenMessage<PullProgress> = /*@__PURE__*/
-  messageDesc(file_berth_v1_images, 2);
+  messageDesc(file_berth_v1_images, 18);
 
 /**
  * @generated from enum berth.v1.PullProgress.State
@@ -143,7 +548,7 @@ export enum PullProgress_State {
  * Describes the enum berth.v1.PullProgress.State.
  */
 export const PullProgress_StateSchema: GenEnum<PullProgress_State> = /*@__PURE__*/
-  enumDesc(file_berth_v1_images, 2, 0);
+  enumDesc(file_berth_v1_images, 18, 0);
 
 /**
  * @generated from message berth.v1.PulledImage
@@ -205,7 +610,7 @@ export type PulledImage = Message<"berth.v1.PulledImage"> & {
  * Use `create(PulledImageSchema)` to create a new message.
  */
 export const PulledImageSchema: GenMessage<PulledImage> = /*@__PURE__*/
-  messageDesc(file_berth_v1_images, 3);
+  messageDesc(file_berth_v1_images, 19);
 
 /**
  * @generated from message berth.v1.ImageServiceLoginRequest
@@ -234,7 +639,7 @@ export type ImageServiceLoginRequest = Message<"berth.v1.ImageServiceLoginReques
  * Use `create(ImageServiceLoginRequestSchema)` to create a new message.
  */
 export const ImageServiceLoginRequestSchema: GenMessage<ImageServiceLoginRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_images, 4);
+  messageDesc(file_berth_v1_images, 20);
 
 /**
  * @generated from message berth.v1.ImageServiceLoginResponse
@@ -253,7 +658,7 @@ export type ImageServiceLoginResponse = Message<"berth.v1.ImageServiceLoginRespo
  * Use `create(ImageServiceLoginResponseSchema)` to create a new message.
  */
 export const ImageServiceLoginResponseSchema: GenMessage<ImageServiceLoginResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_images, 5);
+  messageDesc(file_berth_v1_images, 21);
 
 /**
  * @generated from message berth.v1.ImageServiceLogoutRequest
@@ -270,7 +675,7 @@ export type ImageServiceLogoutRequest = Message<"berth.v1.ImageServiceLogoutRequ
  * Use `create(ImageServiceLogoutRequestSchema)` to create a new message.
  */
 export const ImageServiceLogoutRequestSchema: GenMessage<ImageServiceLogoutRequest> = /*@__PURE__*/
-  messageDesc(file_berth_v1_images, 6);
+  messageDesc(file_berth_v1_images, 22);
 
 /**
  * @generated from message berth.v1.ImageServiceLogoutResponse
@@ -289,15 +694,101 @@ export type ImageServiceLogoutResponse = Message<"berth.v1.ImageServiceLogoutRes
  * Use `create(ImageServiceLogoutResponseSchema)` to create a new message.
  */
 export const ImageServiceLogoutResponseSchema: GenMessage<ImageServiceLogoutResponse> = /*@__PURE__*/
-  messageDesc(file_berth_v1_images, 7);
+  messageDesc(file_berth_v1_images, 23);
 
 /**
- * ImageService holds the images of the daemon's store and reaches
- * registries that speak the OCI distribution API.
+ * ImageService manages the daemon's image store, which every namespace
+ * shares (events about images go to the caller's namespace), and reaches
+ * registries that speak the OCI distribution API. An image is
+ * named by reference ("busybox" is docker.io/library/busybox:latest), by id
+ * (its config's digest, "sha256:..." or a unique prefix of at least 4 hex
+ * digits) or by repository@digest. Events: IMAGE_LOAD, IMAGE_TAG,
+ * IMAGE_UNTAG, IMAGE_DELETE (and IMAGE_PULL from Pull).
  *
  * @generated from service berth.v1.ImageService
  */
 export const ImageService: GenService<{
+  /**
+   * List returns the images of the store, newest first.
+   *
+   * @generated from rpc berth.v1.ImageService.List
+   */
+  list: {
+    methodKind: "unary";
+    input: typeof ImageServiceListRequestSchema;
+    output: typeof ImageServiceListResponseSchema;
+  },
+  /**
+   * Inspect describes one image, NOT_FOUND when the store has none by
+   * that name.
+   *
+   * @generated from rpc berth.v1.ImageService.Inspect
+   */
+  inspect: {
+    methodKind: "unary";
+    input: typeof ImageServiceInspectRequestSchema;
+    output: typeof ImageServiceInspectResponseSchema;
+  },
+  /**
+   * Tag points target (a reference) at the image source names; a name
+   * that pointed elsewhere moves (the image it left may become dangling).
+   *
+   * @generated from rpc berth.v1.ImageService.Tag
+   */
+  tag: {
+    methodKind: "unary";
+    input: typeof ImageServiceTagRequestSchema;
+    output: typeof ImageServiceTagResponseSchema;
+  },
+  /**
+   * Remove follows Docker's rules: a name of an image with other names is
+   * only untagged; the last name, or an id, deletes the image, refused
+   * (FAILED_PRECONDITION) while a container uses it or, for an id, while
+   * several names point at it, unless force. A container keeps the layers
+   * of a forced removal until it is deleted.
+   *
+   * @generated from rpc berth.v1.ImageService.Remove
+   */
+  remove: {
+    methodKind: "unary";
+    input: typeof ImageServiceRemoveRequestSchema;
+    output: typeof ImageServiceRemoveResponseSchema;
+  },
+  /**
+   * Prune deletes dangling images (no name), or with all every image no
+   * container uses, then every layer and blob no image needs.
+   *
+   * @generated from rpc berth.v1.ImageService.Prune
+   */
+  prune: {
+    methodKind: "unary";
+    input: typeof ImageServicePruneRequestSchema;
+    output: typeof ImageServicePruneResponseSchema;
+  },
+  /**
+   * Load reads a `docker save` archive, an OCI image archive, or a tar of
+   * an OCI image layout, streamed in chunks, and adds its images with
+   * their names. INVALID_ARGUMENT when the archive is no image.
+   *
+   * @generated from rpc berth.v1.ImageService.Load
+   */
+  load: {
+    methodKind: "client_streaming";
+    input: typeof ImageServiceLoadRequestSchema;
+    output: typeof ImageServiceLoadResponseSchema;
+  },
+  /**
+   * Save streams the named images as one OCI image archive (a tar of an
+   * OCI layout, with a docker manifest.json beside, as `docker save`
+   * writes since 25.0), each name kept in its index.
+   *
+   * @generated from rpc berth.v1.ImageService.Save
+   */
+  save: {
+    methodKind: "server_streaming";
+    input: typeof ImageServiceSaveRequestSchema;
+    output: typeof ImageServiceSaveResponseSchema;
+  },
   /**
    * Pull fetches an image from its registry into the store: progress
    * messages first (per layer: bytes done of total, then done), the pulled
