@@ -148,6 +148,9 @@ export class Remote {
       });
       const started = engine;
       await started.resolveBinaries();
+      // Opened now: what a crash left half-written (ingests, snapshots
+      // being built, blobs of no image) is collected before any call.
+      await started.images.store();
       const daemon = { id: await loadDaemonId(stateDir), version: VERSION };
       const info = () => daemonInfo(started, daemon);
       await started.networks.init();
