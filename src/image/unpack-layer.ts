@@ -63,9 +63,15 @@ export async function unpackLayer(blobPath: string, dir: string, name: string): 
   return `sha256:${hash.digest("hex")}`;
 }
 
+// write waits for drain (or the stream's end) when the stream is full. The
+// wait that loses the race is taken back: left pending, each one kept a
+// close and an error listener on the stream for the whole layer.
 async function write(stream: Writable, chunk: Buffer): Promise<void> {
-  if (stream.destroyed) return;
-  if (!stream.write(chunk)) await Promise.race([once(stream, "drain"), once(stream, "close")]);
+  if (stream.destroyed || stream.write(chunk)) return;
+  const done = new AbortController();
+  const wait = (event: string) => once(stream, event, { signal: done.signal }).catch(() => {});
+  await Promise.race([wait("drain"), wait("close")]);
+  done.abort();
 }
 
 async function decompressed(path: string, name: string): Promise<Readable> {

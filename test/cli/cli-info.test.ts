@@ -38,7 +38,7 @@ describe("berth info", () => {
     expect((await berth(["run", "-d", c, "--", "sleep", "300"], env)).code).toBe(0);
     const info = await berth(["info"], env);
     expect(info.code).toBe(0);
-    expect(info.stdout).toMatch(/^Containers: 1\n Running: 1\n Paused: 0\n Stopped: 0\nImages: 0\n/);
+    expect(info.stdout).toMatch(/^Containers: 1\n Running: 1\n Paused: 0\n Stopped: 0\nImages: 1\n/);
     expect(info.stdout).toContain("Storage Driver: overlay\n");
     expect(info.stdout).toContain(`Kernel Version: ${os.release()}\n`);
     expect(info.stdout).toContain(`CPUs: ${os.availableParallelism()}\n`);
@@ -51,7 +51,7 @@ describe("berth info", () => {
     const result = await berth(["info", "--json"], env);
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(json).toMatchObject({ containers: 1, containersRunning: 1, containersPaused: 0, containersStopped: 0, images: 0, osType: "linux" });
+    expect(json).toMatchObject({ containers: 1, containersRunning: 1, containersPaused: 0, containersStopped: 0, images: 1, osType: "linux" });
     expect(json["memTotalBytes"]).toMatch(/^\d+$/);
     expect(result.stderr).toBe("");
   });

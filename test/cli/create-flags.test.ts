@@ -79,7 +79,11 @@ describe("run and create flags", () => {
   it("refuses a bad volume, an empty stop signal and a missing command before calling the daemon", () => {
     expect(usageError(() => createOptions(runCommand, "-v", "data:/data", "box", "true"))).toMatch(/^--volume "data:\/data": berth has no named volumes/);
     expect(usageError(() => createOptions(createCommand, "--stop-signal=", "box", "true"))).toBe("--stop-signal needs a signal (TERM, 15)");
-    expect(usageError(() => createOptions(createCommand, "box"))).toBe("create needs a command: berth create ID -- CMD [ARG...]");
+    expect(usageError(() => createOptions(createCommand, "box"))).toBe("create needs a command (or --image): berth create ID -- CMD [ARG...]");
+    // An image brings its own command; --pull needs one.
+    expect(createOptions(createCommand, "--image", "busybox:1.36", "--pull", "never", "box")).toMatchObject({ image: "busybox:1.36", pullPolicy: 3, process: { args: [] } });
+    expect(usageError(() => createOptions(createCommand, "--pull", "always", "box", "true"))).toBe("--pull needs --image");
+    expect(usageError(() => createOptions(createCommand, "--image", "a", "--image-archive", "/x.tar", "box"))).toBe("give one of --rootfs, --image and --image-archive");
     expect(usageError(() => createOptions(createCommand, "--restart", "sometimes", "box", "true"))).toMatch(/^--restart "sometimes"/);
   });
 });
