@@ -7,6 +7,7 @@
 // and keeps its content until the last container using it goes.
 import { failedPrecondition, invalidArgument, notFound } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
+import { failpoint } from "../faults/failpoint.js";
 import type { ImageEntry } from "./image-records.js";
 import type { ImageStore } from "./image-store.js";
 import { normalizeReference, parseReference } from "./reference.js";
@@ -134,6 +135,7 @@ export class ImageCatalog {
         if (image.removed === true || this.usersOf(image.manifest).length > 0) continue;
         if (!all && this.tagsOf(image.manifest).length > 0) continue;
         const removed = await this.deleteImage(image);
+        failpoint("image:prune-after-record");
         result.untagged.push(...removed.untagged);
         result.deleted.push(...removed.deleted);
       }

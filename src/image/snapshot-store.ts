@@ -9,6 +9,7 @@ import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises
 import { join } from "node:path";
 
 import { dataLoss } from "../errors/berth-error.js";
+import { failpoint } from "../faults/failpoint.js";
 import { buildAtomically } from "../rootfs/build-atomically.js";
 import { hexOf } from "./digest.js";
 import { unpackLayer } from "./unpack-layer.js";
@@ -87,6 +88,7 @@ export class SnapshotStore {
   async remove(chainId: string): Promise<void> {
     const dir = join(this.root, hexOf(chainId));
     await rm(join(dir, MARKER), { force: true });
+    failpoint("image:snapshot-remove-after-marker");
     await rm(dir, { recursive: true, force: true });
   }
 }

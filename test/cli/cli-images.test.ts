@@ -5,26 +5,22 @@
 // image prune [-a] with the space it reclaimed, and the exit codes of a
 // client's mistakes.
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { busyboxImage, dockerSaveArchive, ociArchive } from "../fixtures/busybox-images.js";
-import { BERTH_BIN, berth, startBerth, waitForOutput, type RunningCli } from "./berth-cli.js";
+import { BERTH_BIN, useServeDaemon } from "./berth-cli.js";
 
 const prefix = `cliimg-${process.pid}-${Date.now().toString(36)}`;
 const id = (name: string) => `${prefix}-${name}`;
 const REPO = "registry.example.test/cli";
 
-let scratch: string;
-let env: NodeJS.ProcessEnv;
-let daemon: RunningCli | undefined;
-
-const cli = (...args: string[]) => berth(args, env);
+const served = useServeDaemon("cliimg", prefix);
+const cli = served.cli;
 
 function piped(args: string[], input: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BERTH_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BERTH_BIN, ...args], { env: { ...process.env, ...served.env }, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -33,28 +29,11 @@ function piped(args: string[], input: Buffer): Promise<{ code: number | null; st
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout: out, stderr: err })));
 }
 
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), "berth-cliimg-"));
-  env = { BERTH_SOCKET: join(scratch, "berth.sock"), BERTH_NAMESPACE: "cliimg" };
-  daemon = startBerth(["serve", "--default-network", "none", "--state-dir", join(scratch, "state"), "--cgroup-parent", `/berth-${prefix}`], env);
-  await waitForOutput(daemon, /^berth: serving on (.+)$/m);
-});
-
-afterAll(async () => {
-  if (daemon !== undefined && daemon.process.exitCode === null) {
-    const ids = (await cli("ps", "--all", "--quiet")).stdout.split("\n").filter((l) => l.startsWith(prefix));
-    if (ids.length > 0) await cli("rm", "-f", ...ids);
-    daemon.process.kill("SIGTERM");
-    await daemon.exited;
-  }
-  if (scratch !== undefined) await rm(scratch, { recursive: true, force: true, maxRetries: 5 });
-});
-
 describe("berth image commands", () => {
   it("load, images, inspect, tag, run --image, rmi, save and prune", { timeout: 120_000 }, async () => {
     const app = await busyboxImage("cli-app", { Cmd: ["sh", "-c", "echo from-image; cat /data/unique"], WorkingDir: "/data" });
     const other = await busyboxImage("cli-other");
-    const file = join(scratch, "app.tar");
+    const file = join(served.scratch, "app.tar");
     await writeFile(file, await ociArchive([{ image: app, name: `${REPO}/app:1` }]));
     expect(await cli("load", "-i", file)).toMatchObject({ code: 0, stdout: `Loaded image: ${REPO}/app:1\n` });
     expect(await piped(["load"], await dockerSaveArchive([{ image: other, tags: [`${REPO}/other:1`] }]))).toMatchObject({ code: 0, stdout: `Loaded image: ${REPO}/other:1\n` });
@@ -78,7 +57,7 @@ describe("berth image commands", () => {
     expect(refused.stderr).toContain(user);
     expect(await cli("rmi", `${REPO}/app:2`)).toMatchObject({ code: 0, stdout: `Untagged: ${REPO}/app:2\n` });
 
-    const saved = join(scratch, "saved.tar");
+    const saved = join(served.scratch, "saved.tar");
     expect((await cli("save", "-o", saved, `${REPO}/app:1`)).code).toBe(0);
     expect(await cli("rmi", "-f", `${REPO}/app:1`)).toMatchObject({ code: 0, stdout: `Untagged: ${REPO}/app:1\nDeleted: ${app.configDigest}\n` });
     expect(await cli("load", "-i", saved)).toMatchObject({ code: 0, stdout: `Loaded image: ${REPO}/app:1\n` });
@@ -99,6 +78,6 @@ describe("berth image commands", () => {
 
     expect((await cli("image", "inspect", "Not A Ref")).code).toBe(64 + 3);
     expect((await cli("rmi", `${REPO}/never:1`)).code).toBe(64 + 5);
-    expect((await cli("load", "-i", join(scratch, "app.tar.missing"))).code).not.toBe(0);
+    expect((await cli("load", "-i", join(served.scratch, "app.tar.missing"))).code).not.toBe(0);
   });
 });
