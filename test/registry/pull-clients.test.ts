@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { Client } from "../../src/client/client.js";
-import { PullProgress_State } from "../../src/client/types.js";
+import { EventType, PullProgress_State } from "../../src/client/types.js";
 import { Remote } from "../../src/remote/remote.js";
+import { readEvents } from "../durability/events.js";
 import { until } from "../fixtures/until.js";
 import { startTestDaemon, type TestDaemon } from "../helpers/test-daemon.js";
 import { startFakeRegistry, type FakeRegistry } from "./fake-registry.js";
@@ -53,9 +54,10 @@ describe.each([
   ["LocalClient", () => local],
   ["GrpcClient", () => grpc],
 ])("%s", { timeout: 60_000 }, (name, clientOf) => {
-  it("pulls an image into the daemon's store, streaming each layer's progress, the image last", async () => {
+  it("pulls an image into the daemon's store, streaming each layer's progress, the image last, and announces it (IMAGE_PULL)", async () => {
     const tag = name.toLowerCase();
     await plain.push(image.layout, "test/busybox", { tag });
+    const since = (await readEvents(clientOf(), 0n, 200)).at(-1)?.sequence ?? 0n;
     const progress: Array<[string, PullProgress_State, bigint, bigint]> = [];
     const pulled = await clientOf().pull(`${plain.host}/test/busybox:${tag}`, { onProgress: (p) => progress.push([p.digest, p.state, p.doneBytes, p.totalBytes]) });
     expect(pulled).toMatchObject({
@@ -74,6 +76,9 @@ describe.each([
       expect(mine.at(-1)?.[1]).toBeOneOf([PullProgress_State.DONE, PullProgress_State.EXISTS]);
       expect(mine.at(-1)?.[2]).toBe(BigInt(layer.size));
     }
+    // The event names the reference and the image's id, and no container.
+    const pulls = (await readEvents(clientOf(), since, 200)).filter((e) => e.type === EventType.IMAGE_PULL);
+    expect(pulls.map((e) => [e.image, e.imageId, e.containerId])).toEqual([[`${plain.host}/test/busybox:${tag}`, image.config.digest, ""]]);
   });
 
   it("logs in only with credentials the registry accepts, keeps them in a 0600 file and nowhere else, and logs out", async () => {

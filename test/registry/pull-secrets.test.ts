@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { toJsonString } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { EventSchema } from "../../src/client/types.js";
+import { EventSchema, EventType } from "../../src/client/types.js";
 import { builtDist, DaemonProcess, daemonPlace, finish, type DaemonPlace } from "../durability/daemon-process.js";
 import { readEvents } from "../durability/events.js";
 import { failure, scratch, type Scratch } from "./registry-fixtures.js";
@@ -64,6 +64,8 @@ describe("registry credentials", { timeout: 120_000 }, () => {
     const events = await readEvents(client, 0n);
     await client.close();
     await daemon.kill("SIGTERM");
+    // The pull's own event is there, with what it may say.
+    expect(events.filter((e) => e.type === EventType.IMAGE_PULL).map((e) => [e.image, e.imageId])).toEqual([[`${registry.host}/private/busybox:latest`, image.config.digest]]);
     expect(leaksIn(events.map((e) => toJsonString(EventSchema, e)).join("\n"))).toEqual([]);
     expect(leaksIn(`${daemon.stdout}\n${daemon.stderr}`)).toEqual([]);
 
