@@ -3,7 +3,7 @@
 // path, an oci_spec_json with an rlimit runc does not know or a null where
 // an object belongs. Each is INVALID_ARGUMENT saying what to fix; a rootfs
 // path that does not exist stays NOT_FOUND.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -40,6 +40,21 @@ async function create(request: object) {
 
 const spec = (process: object) =>
   Buffer.from(JSON.stringify({ process: { args: ["true"], ...process }, mounts: [{ destination: "/proc", type: "proc", source: "proc" }] }));
+
+describe("mounts", () => {
+  it.each([
+    ["a folder onto the file /etc/passwd", "folder", "/etc/passwd"],
+    ["a file onto the folder /etc", "file", "/etc"],
+  ])("%s is INVALID_ARGUMENT with runc's words, and leaves nothing behind", async (_what, kind, destination) => {
+    const source = join(dir, `mount-${kind}`);
+    if (kind === "file") await writeFile(source, "x");
+    else await mkdir(source, { recursive: true });
+    const answer = await create({ process: { args: ["true"] }, mounts: [{ source, destination }] });
+    expect(answer.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(answer.details).toContain(`error mounting "${source}" to rootfs at "${destination}"`);
+    expect(answer.details).toMatch(/not a directory$/);
+  });
+});
 
 describe("rootfs", () => {
   it("rootfs.path naming a file is INVALID_ARGUMENT", async () => {

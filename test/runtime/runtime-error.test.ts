@@ -17,6 +17,10 @@ describe("runtimeError", () => {
     ['exec failed: unable to start container process: exec: "nope": executable file not found in $PATH', "invalid_argument"],
     ["runc create failed: unable to start container process: error during container init: mkdir /etc/passwd: not a directory", "invalid_argument"],
     ['exec failed: unable to start container process: chdir to cwd ("/etc/passwd") set in config.json failed: not a directory', "invalid_argument"],
+    [
+      'runc create failed: unable to start container process: error during container init: error mounting "/srv/d" to rootfs at "/etc/passwd": mount /srv/d:/etc/passwd (via /proc/self/fd/6), flags: 0x5000: not a directory',
+      "invalid_argument",
+    ],
     ["ID already in use", "already_exists"],
     ["some unforeseen failure", "internal"],
   ])("maps %j to %s", (line, code) => expect(runtimeError("runc x", line, 1).code).toBe(code));
