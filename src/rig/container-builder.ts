@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 
 import type { Client, CreateOptions, ResourceOptions } from "../client/client.js";
 import { BerthError, invalidArgument } from "../errors/berth-error.js";
+import { PullPolicy } from "../gen/berth/v1/types_pb.js";
 import { copyContents, copyFiles, type ContentToCopy, type FileToCopy } from "./container-copies.js";
 import { execInContainer } from "./exec-in-container.js";
 import { currentRun, type RigRun } from "./rig-run.js";
@@ -46,12 +47,22 @@ export class ContainerBuilder {
   #wait: WaitStrategy | undefined;
   #startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS;
 
-  // image names the container's image; unset (or BUSYBOX), berth's
-  // built-in busybox root filesystem.
+  #pullPolicy: PullPolicy | undefined;
+
+  // image names the container's image by reference ("busybox",
+  // "registry.example.com/app:v1", "name@sha256:...") or id, pulled when
+  // the store lacks it; unset, berth's built-in busybox (BUSYBOX).
   constructor(readonly image?: string) {
-    if (image !== undefined && image !== BUSYBOX) {
-      throw invalidArgument(`image ${JSON.stringify(image)}: this berth runs only its built-in ${BUSYBOX}; give another root filesystem with withRootfs`);
-    }
+    if (image === "") throw invalidArgument("image is empty: name one, e.g. \"berth.local/busybox:latest\", or leave it out for the built-in busybox");
+  }
+
+  // withPullPolicy says when the image is pulled: "missing" (the default:
+  // only when the store lacks it), "always" or "never".
+  withPullPolicy(policy: "missing" | "always" | "never"): this {
+    const policies = { missing: PullPolicy.MISSING, always: PullPolicy.ALWAYS, never: PullPolicy.NEVER };
+    if (!(policy in policies)) throw invalidArgument(`pull policy ${JSON.stringify(policy)}: give "missing", "always" or "never"`);
+    this.#pullPolicy = policies[policy];
+    return this;
   }
 
   // withName sets the container's id (made up from the run's otherwise).
@@ -61,7 +72,8 @@ export class ContainerBuilder {
   }
 
   // withEntrypoint goes in front of the command: the process's argv is
-  // entrypoint then command.
+  // entrypoint then command (after an image's own entrypoint, which Create
+  // keeps in front, as Docker does with a request's args).
   withEntrypoint(entrypoint: readonly string[]): this {
     this.#entrypoint = [...entrypoint];
     return this;
@@ -173,7 +185,12 @@ export class ContainerBuilder {
     if (this.#network !== undefined) options.network = this.#network;
     if (this.#resources !== undefined) options.resources = this.#resources;
     if (this.#user !== undefined) options.security = { user: this.#user };
-    if (this.#rootfs !== undefined) options.rootfs = this.#rootfs;
+    if (this.#rootfs !== undefined) {
+      if (this.image !== undefined) throw invalidArgument(`give either an image (${JSON.stringify(this.image)}) or withRootfs, not both`);
+      options.rootfs = this.#rootfs;
+    }
+    if (this.image !== undefined) options.image = this.image;
+    if (this.#pullPolicy !== undefined) options.pullPolicy = this.#pullPolicy;
     return options;
   }
 

@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
 
 import { BerthError } from "../../src/errors/berth-error.js";
+import { PullPolicy } from "../../src/gen/berth/v1/types_pb.js";
 import { ContainerBuilder } from "../../src/rig/container-builder.js";
 import { RigRun } from "../../src/rig/rig-run.js";
 import { RUN_LABEL, runLabels, runnerIsGone, startTimeOf, thisRunner } from "../../src/rig/run-labels.js";
@@ -51,6 +52,17 @@ describe("ContainerBuilder's request", () => {
       rootfs: { source: { case: "path", value: "/var/roots/alpine" }, readOnly: false },
       start: false,
     });
+  });
+
+  it("passes an image by reference with its pull policy, and refuses an image with withRootfs", () => {
+    const run = new RigRun("unit-run-image");
+    const options = new ContainerBuilder("berth.local/busybox:latest").withPullPolicy("never").createOptions(run);
+    expect(options.image).toBe("berth.local/busybox:latest");
+    expect(options.pullPolicy).toBe(PullPolicy.NEVER);
+    expect(options.rootfs).toBeUndefined();
+    expect(new ContainerBuilder().createOptions(run).image).toBeUndefined();
+    expect(refused(() => new ContainerBuilder("busybox").withRootfs({ path: "/r" }).createOptions(run))).toBe('give either an image ("busybox") or withRootfs, not both');
+    expect(refused(() => new ContainerBuilder(""))).toContain("image is empty");
   });
 
   it("keeps the run's labels over the caller's of the same name", () => {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { Client } from "../../src/client/client.js";
 import { BerthError } from "../../src/errors/berth-error.js";
-import { ContainerBuilder } from "../../src/rig/container-builder.js";
+import { BUSYBOX, ContainerBuilder } from "../../src/rig/container-builder.js";
 import { RigRun } from "../../src/rig/rig-run.js";
 import { RUN_LABEL } from "../../src/rig/run-labels.js";
 import { Wait } from "../../src/rig/wait/wait.js";
@@ -167,6 +167,24 @@ describe.each(["LocalClient", "GrpcClient"])("test rig waits (%s)", { timeout: 6
     expect(config.resources?.pidsLimit).toBe(64n);
     // An exec runs as the container's user, as with Docker.
     expect(await c.exec(["id", "-u"])).toMatchObject({ exitCode: 0, stdout: "65534\n" });
+  });
+
+  it("runs berth.local/busybox:latest by name; an image missing with pull policy never fails the start and leaves nothing", async () => {
+    // The store makes berth.local/busybox:latest at the first Create with
+    // no image; named before that, the engine would try to pull it from a
+    // host "berth.local" (reported to the images owner), so one default
+    // container comes first.
+    await (await box("makes-busybox").withCommand(["true"]).withWaitStrategy(Wait.forExit(0)).start(client(), { run })).delete();
+    await using c = await new ContainerBuilder(BUSYBOX).withName(d.td.id("by-name")).withNetwork("none").withCommand(["sh", "-c", "echo by-name"]).withWaitStrategy(Wait.forExit(0)).start(client(), { run });
+    const state = await c.state();
+    expect(state.image).toBe(BUSYBOX);
+    expect(state.imageId).not.toBe("");
+    expect(await logText(client(), c.getId())).toBe("by-name\n");
+    const id = d.td.id("missing-image");
+    const err = await failure(new ContainerBuilder("berth.local/no-such-image:1").withPullPolicy("never").withName(id).withNetwork("none").start(client(), { run }));
+    expect(err.code).toBe("not_found");
+    expect(err.message).toContain("no-such-image");
+    expect(await codeOf(client().state(id))).toBe("not_found");
   });
 
   it("exec gives the exit code, stdout and stderr apart", async () => {
