@@ -7,7 +7,7 @@
 import { access, constants, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 
-import { unavailable } from "../errors/berth-error.js";
+import { invalidArgument, unavailable } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
 import { failpoint } from "../faults/failpoint.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
@@ -98,12 +98,20 @@ export class NetworkManager {
     const name = req.network === undefined || req.network === "" ? this.defaultNetwork : req.network;
     const mode: NetworkMode = name === "none" || name === "host" ? name : "bridge";
     const ports = checkPortBindings(req.ports ?? []);
+    // A default that fell back to none says why rather than blaming none.
+    const fellBack = (req.network === undefined || req.network === "") && name === "none" && this.settings.defaultNetwork !== "none";
+    if (ports.length > 0 && fellBack) throw unavailable(`ports cannot be published: ${this.warnings.join("; ")}`);
     if (ports.length > 0 && mode !== "bridge") throw portsWithout(mode);
     const dns = [...(req.dnsServers ?? [])];
     checkDns(dns);
     const state: NetworkState = { ...key, mode, hostname, ports, dns };
     if (mode === "bridge") {
-      state.network = this.store.get(name).name;
+      const def = this.store.get(name);
+      state.network = def.name;
+      const v6 = ports.findIndex((p) => p.hostIp.includes(":"));
+      if (v6 >= 0 && def.ipv6Subnet === undefined) {
+        throw invalidArgument(`ports[${v6}].host_ip ${quote(ports[v6]!.hostIp)} is IPv6, and network ${quote(def.name)} has no IPv6 subnet: the container has no IPv6 address to forward to`);
+      }
       if (!this.pluginsReady) throw unavailable(`network ${quote(name)} cannot be joined: ${this.warnings.join("; ")}`);
       state.cniId = `${key.namespace.length}.${key.namespace}.${key.containerId}`;
     }

@@ -38,8 +38,11 @@ export function checkPortBindings(ports: readonly PortInput[]): PortSpec[] {
     if (!Number.isInteger(containerPort) || containerPort < 1 || containerPort > 65535) throw invalidArgument(`${field}.container_port ${containerPort} is not a port: give 1 to 65535`);
     const hostPort = p.hostPort ?? 0;
     if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw invalidArgument(`${field}.host_port ${hostPort} is not a port: give 1 to 65535, or 0 to have one picked`);
-    const hostIp = p.hostIp ?? "";
+    // The unspecified addresses mean every address, as an empty one does.
+    const hostIp = p.hostIp === "0.0.0.0" || p.hostIp === "::" ? "" : (p.hostIp ?? "");
     if (hostIp !== "" && isIP(hostIp) === 0) throw invalidArgument(`${field}.host_ip ${quote(hostIp)} is not an IP address: give one of the host's addresses, or leave it empty for all`);
+    const why = unusableHostIp(hostIp);
+    if (why !== undefined) throw invalidArgument(`${field}.host_ip ${quote(hostIp)} ${why}`);
     return { hostIp, hostPort, containerPort, protocol } satisfies PortSpec;
   });
   for (let i = 0; i < out.length; i++) {
@@ -48,6 +51,22 @@ export function checkPortBindings(ports: readonly PortInput[]): PortSpec[] {
     }
   }
   return out;
+}
+
+// unusableHostIp says why an address can never be a published port's:
+// portmap DNATs unicast addresses, and 127.0.0.0/8 only for IPv4 (the
+// kernel routes no IPv6 loopback traffic out of the host's namespace).
+function unusableHostIp(ip: string): string | undefined {
+  if (ip === "") return undefined;
+  if (ip.includes(":")) {
+    const head = ip.toLowerCase();
+    if (head === "::1") return "is IPv6 loopback, which cannot be forwarded into a container: use 127.0.0.1";
+    if (head.startsWith("ff")) return "is a multicast address: give one of the host's unicast addresses";
+    return undefined;
+  }
+  const first = Number(ip.split(".")[0]);
+  if (first >= 224) return "is a multicast or broadcast address: give one of the host's unicast addresses";
+  return undefined;
 }
 
 // portName names a binding's host side: "127.0.0.1:8080/tcp".
@@ -97,6 +116,8 @@ function probePort(spec: PortSpec): Promise<number> {
     const fail = (err: NodeJS.ErrnoException) => {
       if (err.code === "EADDRINUSE") reject(alreadyExists(`host port ${portName(spec)} is in use by another process on the host: pick another host port, or 0 for a free one`));
       else if (err.code === "EADDRNOTAVAIL") reject(invalidArgument(`host_ip ${quote(spec.hostIp)} is not an address of this host`));
+      // A link-local address without its zone, a multicast or broadcast one.
+      else if (err.code === "EINVAL") reject(invalidArgument(`host_ip ${quote(spec.hostIp)} cannot be listened on: give one of the host's unicast addresses, or leave it empty for all`));
       else if (err.code === "EACCES") reject(invalidArgument(`host port ${portName(spec)} cannot be bound: ${err.message}`));
       else reject(err);
     };

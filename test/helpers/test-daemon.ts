@@ -185,14 +185,16 @@ function networkLeaks(stateDir: string): string[] {
   return leaks;
 }
 
-// iptablesRules lists the host's IPv4 rules (iptables-save), or none where
-// iptables is not installed.
+// iptablesRules lists the host's IPv4 and IPv6 rules (iptables-save,
+// ip6tables-save), or none where iptables is not installed.
 export function iptablesRules(): string[] {
-  try {
-    return execFileSync("iptables-save", [], { encoding: "utf8" }).split("\n").filter((l) => l.startsWith("-A "));
-  } catch {
-    return [];
-  }
+  return ["iptables-save", "ip6tables-save"].flatMap((save) => {
+    try {
+      return execFileSync(save, [], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split("\n").filter((l) => l.startsWith("-A "));
+    } catch {
+      return [];
+    }
+  });
 }
 
 function entries(dir: string): string[] {

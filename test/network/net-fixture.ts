@@ -9,6 +9,7 @@ import { join } from "node:path";
 
 import type { Client } from "../../src/client/client.js";
 import { removeBridge } from "../../src/network/bridge-cleanup.js";
+import type { NetworkSettings } from "../../src/network/network-manager.js";
 import type { RemoteOptions } from "../../src/remote/remote.js";
 import { defaultNetworkOf, testNetwork, type TestNetwork } from "../fixtures/test-network.js";
 import { iptablesRules, startTestDaemon, type TestDaemon } from "../helpers/test-daemon.js";
@@ -22,10 +23,11 @@ export interface NetDaemon {
   stop(): Promise<void>;
 }
 
-export async function startNetDaemon(suite: string, options: RemoteOptions = {}): Promise<NetDaemon> {
+// settings change the daemon's network settings beside its default network.
+export async function startNetDaemon(suite: string, options: RemoteOptions = {}, settings: NetworkSettings = {}): Promise<NetDaemon> {
   const net = testNetwork(suite);
   const made: TestNetwork[] = [net];
-  const td = await startTestDaemon(suite, { network: defaultNetworkOf(net), ...options });
+  const td = await startTestDaemon(suite, { network: { ...defaultNetworkOf(net), ...settings }, ...options });
   return {
     td,
     net,

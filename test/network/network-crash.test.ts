@@ -6,6 +6,7 @@
 // ports back when the next daemon starts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { EventType, type Event } from "../../src/client/types.js";
 import { removeBridge } from "../../src/network/bridge-cleanup.js";
 import { builtDist, DaemonProcess, daemonPlace, finish, type DaemonPlace } from "../durability/daemon-process.js";
 import { defaultNetworkOf, testNetwork, type TestNetwork } from "../fixtures/test-network.js";
@@ -58,6 +59,7 @@ describe("a daemon killed while a container's network is made", { timeout: 90_00
     daemon = await DaemonProcess.start(place, { network: defaultNetworkOf(net) });
     const id = place.id("dies");
     let client = await daemon.client();
+    const created = new Date();
     const c = await client.create(id, { process: { args: SLEEP }, ports: [{ hostIp: "127.0.0.1", containerPort: 80 }] });
     const address = c.networks[0]!.ipv4Address.split("/")[0]!;
     await client.close();
@@ -67,6 +69,16 @@ describe("a daemon killed while a container's network is made", { timeout: 90_00
     client = await daemon.client();
     try {
       await until(async () => (await client.state(id)).networks.length === 0, "the dead container's address to be given back", 10_000);
+      // The restore announces it, from the journal the killed daemon left.
+      const gone: Event[] = [];
+      const stop = new AbortController();
+      const watching = (async () => {
+        for await (const e of client.subscribe({ since: created, containerIds: [id], types: [EventType.NETWORK_DISCONNECT], signal: stop.signal })) gone.push(e);
+      })().catch(() => {});
+      await until(() => gone.length > 0, "the disconnect event of the restore");
+      stop.abort();
+      await watching;
+      expect(gone.map((e) => [e.network, e.address])).toEqual([[net.name, c.networks[0]!.ipv4Address]]);
       expect(networkLeftovers(place.stateDir, net, [address]).filter((l) => !l.startsWith("netns mount"))).toEqual([]);
       await client.delete(id, { force: true });
     } finally {

@@ -2,6 +2,8 @@
 // remove (refused while containers are attached, unless forced), their
 // events; containers on one network reach each other by address and by
 // name, and a container on another network cannot reach them.
+import { readFileSync, writeFileSync } from "node:fs";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { Client } from "../../src/client/client.js";
@@ -112,6 +114,98 @@ describe("networks", { timeout: 120_000 }, () => {
     }
     expect(networkLeftovers(d.td.stateDir, d.net, marks)).toEqual([]);
     expect(networkLeftovers(d.td.stateDir, other, marks)).toEqual([]);
+  });
+
+  it.each(["LocalClient", "GrpcClient"])("gives a container on a network with an IPv6 subnet a v6 address, reported and reachable (%s)", async (which) => {
+    const client = clients[which]!;
+    const n = d.extra();
+    // The suite's own ULA range, derived from its IPv4 one (10.a.b).
+    const [, a, b] = n.prefix.split(".").map(Number);
+    const ula = `fd6e:${a!.toString(16)}:${b!.toString(16)}`;
+    const v6 = `${ula}::/64`;
+    // The bridge plugin turns IPv6 forwarding on host-wide (README,
+    // Networks); the test gives the host back the value it had.
+    const forwarding = "/proc/sys/net/ipv6/conf/all/forwarding";
+    const forwardingWas = readFileSync(forwarding, "utf8").trim();
+    const made = await client.createNetwork({ name: n.name, subnet: n.subnet, bridge: n.bridge, ipv6Subnet: v6 });
+    const gw6 = `${ula}::1`;
+    expect(made).toMatchObject({ ipv6Subnet: v6, ipv6Gateway: gw6 });
+    const id = d.td.id("v6");
+    let address6 = "";
+    try {
+      const c = await client.create(id, { process: { args: HTTPD }, network: n.name });
+      const att = c.networks[0]!;
+      expect(att.ipv4Address.startsWith(`${n.prefix}.`)).toBe(true);
+      expect(att.ipv6Address).toMatch(new RegExp(`^${ula}::[0-9a-f:]+/64$`));
+      expect(att.ipv6Gateway).toBe(gw6);
+      address6 = addressOf(att.ipv6Address);
+      expect((await client.state(id)).networks[0]!.ipv6Address).toBe(att.ipv6Address);
+      expect((await client.inspect(id)).container.networks[0]!.ipv6Address).toBe(att.ipv6Address);
+      expect((await client.inspectNetwork(n.name)).endpoints[0]!.attachment?.ipv6Address).toBe(att.ipv6Address);
+      // The container holds the address on eth0 (once duplicate address
+      // detection is done, it answers on it).
+      expect((await run(client, id, ["ip", "-6", "addr", "show", "dev", "eth0"])).output).toContain(att.ipv6Address);
+      let body = "";
+      await until(async () => {
+        body = await fetch(`http://[${address6}]:80/index.html`, { signal: AbortSignal.timeout(3000) }).then((r) => r.text(), () => "");
+        return body !== "";
+      }, "httpd to answer on the container's IPv6 address", 20_000);
+      expect(body).toBe("from-b\n");
+    } finally {
+      await client.delete(id, { force: true }).catch(() => {});
+      await client.removeNetwork(n.name, { force: true });
+      writeFileSync(forwarding, forwardingWas);
+    }
+    expect(networkLeftovers(d.td.stateDir, n, [address6])).toEqual([]);
+  });
+
+  it.each(["LocalClient", "GrpcClient"])("announces connect when a run gets its address and disconnect when it gives it back: Create, Stop, Start, Delete, and a Create that fails after the ADD (%s)", async (which) => {
+    const client = clients[which]!;
+    const id = d.td.id("ev");
+    const failed = d.td.id("evfail");
+    const events: Event[] = [];
+    const stop = new AbortController();
+    // since: replayed from the journal, so no event is missed while the
+    // subscription is being set up.
+    const since = new Date();
+    const watching = (async () => {
+      for await (const e of client.subscribe({ since, containerIds: [id, failed], types: [EventType.NETWORK_CONNECT, EventType.NETWORK_DISCONNECT], signal: stop.signal })) events.push(e);
+    })().catch(() => {});
+    const seen = (n: number, what: string) => until(() => events.length >= n, () => `${what} (events so far: ${events.map((e) => EventType[e.type]).join(", ")})`);
+    const addresses: string[] = [];
+    try {
+      const first = await client.create(id, { process: { args: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"] } });
+      addresses.push(first.networks[0]!.ipv4Address);
+      await seen(1, "connect at Create");
+      await client.stop(id, { timeoutSeconds: 5 });
+      await seen(2, "disconnect after the run ended");
+      const again = await client.start(id);
+      addresses.push(again.networks[0]!.ipv4Address);
+      await seen(3, "connect at Start");
+      await client.delete(id, { force: true });
+      await seen(4, "disconnect at Delete");
+      // A createRuntime hook that fails runs after the ADD: the Create is
+      // undone, its address given back and announced so.
+      expect(await codeOf(client.create(failed, { process: { args: SLEEP }, hooks: { createRuntime: [{ path: "/bin/false" }] } }))).toBe("failed_precondition");
+      await seen(6, "connect and disconnect of the failed Create");
+    } finally {
+      await client.delete(id, { force: true }).catch(() => {});
+      stop.abort();
+      await watching;
+    }
+    const mine = events.map((e) => [e.containerId, EventType[e.type], e.network]);
+    expect(mine).toEqual([
+      [id, "NETWORK_CONNECT", d.net.name],
+      [id, "NETWORK_DISCONNECT", d.net.name],
+      [id, "NETWORK_CONNECT", d.net.name],
+      [id, "NETWORK_DISCONNECT", d.net.name],
+      [failed, "NETWORK_CONNECT", d.net.name],
+      [failed, "NETWORK_DISCONNECT", d.net.name],
+    ]);
+    expect(events.slice(0, 4).map((e) => e.address)).toEqual([addresses[0], addresses[0], addresses[1], addresses[1]]);
+    expect(events[5]!.address).toBe(events[4]!.address);
+    expect(events[4]!.address.startsWith(`${d.net.prefix}.`)).toBe(true);
+    expect(networkLeftovers(d.td.stateDir, d.net, [...addresses, events[4]!.address].map(addressOf))).toEqual([]);
   });
 
   it("gives a stopped container's address back and a new one at its next start", async () => {

@@ -144,6 +144,14 @@ describe("published ports", { timeout: 120_000 }, () => {
     expect(await codeOf(client.create(id, { process: sleep, ports: [{ containerPort: 80, protocol: "sctp" }] }))).toBe("invalid_argument");
     expect(await codeOf(client.create(id, { process: sleep, ports: [{ containerPort: 80, hostIp: "localhost" }] }))).toBe("invalid_argument");
     expect(await codeOf(client.create(id, { process: sleep, ports: [{ containerPort: 80, hostPort: 70000 }] }))).toBe("invalid_argument");
+    // Addresses portmap can never forward from, or that this network has no family for.
+    expect(await messageOf(client.create(id, { process: sleep, ports: [{ containerPort: 80, hostIp: "::1" }] }))).toMatch(/IPv6 loopback.*use 127\.0\.0\.1/);
+    expect(await messageOf(client.create(id, { process: sleep, ports: [{ containerPort: 80, hostIp: "224.0.0.1", protocol: "udp" }] }))).toMatch(/multicast/);
+    expect(await messageOf(client.create(id, { process: sleep, ports: [{ containerPort: 80, hostIp: "fe80::1" }] }))).toMatch(/has no IPv6 subnet/);
+    expect(await messageOf(client.create(id, { process: sleep, ports: [{ containerPort: 80, hostIp: "192.0.2.1" }] }))).toMatch(/not an address of this host/);
+    const dup = [{ containerPort: 80, hostPort: 40999 }, { containerPort: 81, hostIp: "127.0.0.1", hostPort: 40999 }];
+    expect(await messageOf(client.create(id, { process: sleep, ports: dup }))).toMatch(/ports\[1\] and ports\[0\] both publish/);
+    expect(await codeOf(client.create(id, { process: sleep, ports: [{ containerPort: 80, hostPort: 40999 }, { containerPort: 81, hostIp: "0.0.0.0", hostPort: 40999 }] }))).toBe("invalid_argument");
     expect(await messageOf(client.create(id, { process: sleep, network: "none", ports: [{ containerPort: 80 }] }))).toMatch(/network none/);
     expect(await messageOf(client.create(id, { process: sleep, network: "host", ports: [{ containerPort: 80 }] }))).toMatch(/network host/);
     expect(await codeOf(client.create(id, { process: sleep, network: "no-such-network" }))).toBe("not_found");
