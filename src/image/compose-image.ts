@@ -9,12 +9,9 @@ import { sha256Digest } from "./digest.js";
 import { MEDIA, type Descriptor } from "./image-manifest.js";
 import type { ImageStore } from "./image-store.js";
 
-// Node.js's process.arch names, as the image spec's (Go's) names.
-const GO_ARCH: Readonly<Record<string, string>> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+import { hostArchitecture } from "../rootfs/host-architecture.js";
 
-export function hostArchitecture(): string {
-  return GO_ARCH[process.arch] ?? process.arch;
-}
+export { hostArchitecture };
 
 export interface ComposeInput {
   layers: Descriptor[];

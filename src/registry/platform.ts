@@ -6,6 +6,7 @@
 // index's order.
 import { invalidArgument } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
+import { hostArchitecture } from "../image/compose-image.js";
 
 export interface Platform {
   os: string;
@@ -13,19 +14,8 @@ export interface Platform {
   variant?: string;
 }
 
-// Node's process.arch names, translated to the image spec's (Go's).
-const GO_ARCH: Readonly<Record<string, string>> = {
-  x64: "amd64",
-  ia32: "386",
-  arm64: "arm64",
-  arm: "arm",
-  ppc64: "ppc64le",
-  s390x: "s390x",
-  riscv64: "riscv64",
-};
-
 export function hostPlatform(): Platform {
-  const architecture = GO_ARCH[process.arch] ?? process.arch;
+  const architecture = hostArchitecture();
   if (architecture === "arm64") return { os: "linux", architecture, variant: "v8" };
   if (architecture === "arm") {
     const version = (process.config.variables as { arm_version?: string }).arm_version ?? "7";

@@ -120,6 +120,11 @@ export class Remote {
     const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
     const socketPath = options.socketPath ?? DEFAULT_SOCKET;
     const limits = daemonLimits(options);
+    // Rules are checked before the state directory is locked, so a bad one
+    // stops the daemon before it touches anything; refusals are reported
+    // once the engine and metrics exist.
+    let onDenied: (namespace: string, who: string, method: string) => void = () => {};
+    const access = options.authorization === undefined ? undefined : new NamespaceAccess(options.authorization, (...args) => onDenied(...args));
     // One daemon per state directory, and none before the last one's
     // helpers are gone.
     const lock = await lockStateDir(stateDir, options.onError ?? ((err) => console.error("berth:", err)));
@@ -162,6 +167,11 @@ export class Remote {
         // daemon restoring (NOT_SERVING) from one not started; a call that
         // reaches a namespace still restoring waits for its restore.
         const metrics = options.metrics !== false ? new DaemonMetrics(metricSources(started)) : undefined;
+        onDenied = (namespace, who, method) => {
+          metrics?.denied(namespace);
+          const where = namespace === "*" ? "every namespace" : namespace === "" ? "the daemon" : `namespace ${namespace}`;
+          started.reportError(permissionDenied(`authorization refused ${method} in ${where} to ${who}`));
+        };
         server = await startServer({
           socketPath,
           tcp: options.tcp,
@@ -174,12 +184,7 @@ export class Remote {
             clientFor: (ns) => new LocalClient(started, ns, undefined, registry),
             version: () => versionOf(started),
             info,
-            ...(options.authorization !== undefined && {
-              access: new NamespaceAccess(options.authorization, (namespace, who, method) => {
-                metrics?.denied(namespace);
-                started.reportError(permissionDenied(`authorization refused ${method} in ${namespace === "*" ? "every namespace" : namespace === "" ? "the daemon" : `namespace ${namespace}`} to ${who}`));
-              }),
-            }),
+            ...(access !== undefined && { access }),
           }),
         });
       }

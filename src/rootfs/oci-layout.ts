@@ -5,6 +5,7 @@ import { BerthError } from "../errors/berth-error.js";
 import { applyLayer } from "./apply-layer.js";
 import { pathExists } from "./path-exists.js";
 import { sha256File } from "./sha256-file.js";
+import { hostArchitecture } from "./host-architecture.js";
 
 interface Descriptor {
   mediaType?: string;
@@ -12,16 +13,6 @@ interface Descriptor {
   platform?: { os?: string; architecture?: string };
 }
 
-// Node's process.arch names, translated to the image spec's (Go's) names.
-const GO_ARCH: Readonly<Record<string, string>> = {
-  x64: "amd64",
-  ia32: "386",
-  arm64: "arm64",
-  arm: "arm",
-  ppc64: "ppc64le",
-  s390x: "s390x",
-  riscv64: "riscv64",
-};
 const MAX_INDEX_DEPTH = 4;
 
 // isOciLayout tells whether dir holds an unpacked OCI image layout.
@@ -59,7 +50,7 @@ async function resolveManifest(layoutDir: string, descriptor: Descriptor, depth:
 }
 
 function pickPlatform(entries: Descriptor[]): Descriptor {
-  const arch = GO_ARCH[process.arch] ?? process.arch;
+  const arch = hostArchitecture();
   const exact = entries.find((d) => d.platform?.os === "linux" && d.platform.architecture === arch);
   const unlabelled = entries.filter((d) => d.platform === undefined);
   const pick = exact ?? (unlabelled.length === 1 ? unlabelled[0] : entries.length === 1 ? entries[0] : undefined);
