@@ -5,6 +5,8 @@
 // fixtures' current states. The judge (judge.ts) holds every answer to the
 // general rules; the mistakes narrow what a proper answer is.
 import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { isIP } from "node:net";
+import { networkInterfaces } from "node:os";
 import { posix } from "node:path";
 
 import {
@@ -143,6 +145,59 @@ function processIdMistakes(id: string, processId: string, world: World): Mistake
   if (!validId(processId)) return [{ why: "invalid process id", codes: [INVALID_ARGUMENT] }];
   if (validId(id) && world.known(id) && !world.hasExec(id, processId)) return [{ why: "no such process", codes: [NOT_FOUND] }];
   return [];
+}
+
+// networkMistakes: CreateRequest's network, ports and dns_servers
+// (containers.proto, README Networks): a network name of Network.name's
+// form or a mode; ports of 1..65535 (host port 0 picks one), tcp or udp,
+// a unicast host address (0.0.0.0 and :: mean every one; ::1 cannot be
+// forwarded), no host port twice, none with network none or host; at most
+// 8 DNS servers, each an address. Then what only the daemon knows: a
+// network never made, the default being none (ports need a bridge), a v6
+// host address on a v4-only network, a host port the suite holds, a host
+// address this host lacks.
+function networkMistakes(r: Req, world: World): Mistake[] {
+  const out: Mistake[] = [];
+  const name = (r.network as string | undefined) ?? "";
+  const mode = name === "" || name === "none" || name === "host";
+  if (!mode && !validNetworkName(name)) out.push({ why: "invalid network name", codes: [INVALID_ARGUMENT] });
+  const { items, length } = sampleOf(r.ports);
+  const ports = (items as Req[]).map((p) => ({
+    hostIp: p.hostIp === "0.0.0.0" || p.hostIp === "::" ? "" : ((p.hostIp as string | undefined) ?? ""),
+    hostPort: (p.hostPort as number | undefined) ?? 0,
+    containerPort: (p.containerPort as number | undefined) ?? 0,
+    protocol: (p.protocol as string | undefined) || "tcp",
+  }));
+  if (length > 256) out.push({ why: "ports past their 256-entry bound", codes: [INVALID_ARGUMENT] });
+  for (const p of ports) {
+    if (p.protocol !== "tcp" && p.protocol !== "udp") out.push({ why: "a protocol that is not tcp or udp", codes: [INVALID_ARGUMENT] });
+    if (p.containerPort < 1 || p.containerPort > 65535) out.push({ why: "a container port outside 1..65535", codes: [INVALID_ARGUMENT] });
+    if (p.hostPort > 65535) out.push({ why: "a host port past 65535", codes: [INVALID_ARGUMENT] });
+    if (p.hostIp !== "" && isIP(p.hostIp) === 0) out.push({ why: "a host_ip that is no IP address", codes: [INVALID_ARGUMENT] });
+    else if (p.hostIp === "::1" || /^ff/i.test(p.hostIp) || (isIP(p.hostIp) === 4 && Number(p.hostIp.split(".")[0]) >= 224)) out.push({ why: "a host_ip no port can be forwarded from", codes: [INVALID_ARGUMENT] });
+  }
+  const clash = (a: (typeof ports)[0], b: (typeof ports)[0]) => a.hostPort !== 0 && a.hostPort === b.hostPort && a.protocol === b.protocol && (a.hostIp === b.hostIp || a.hostIp === "" || b.hostIp === "");
+  if (ports.some((a, i) => ports.slice(0, i).some((b) => clash(a, b)))) out.push({ why: "one host port published twice", codes: [INVALID_ARGUMENT] });
+  if (ports.length > 0 && (name === "none" || name === "host")) out.push({ why: `ports with network ${name}`, codes: [INVALID_ARGUMENT] });
+  const dns = sampleOf(r.dnsServers);
+  if (dns.length > 8) out.push({ why: "more than 8 dns_servers", codes: [INVALID_ARGUMENT] });
+  if ((dns.items as string[]).some((d) => isIP(d) === 0)) out.push({ why: "a DNS server that is no IP address", codes: [INVALID_ARGUMENT] });
+  if (out.length > 0) return out;
+  if (!mode && name !== world.network) return [{ why: "no such network", codes: [NOT_FOUND] }];
+  if (name === "" && ports.length > 0) return [{ why: "ports with the default, network none", codes: [INVALID_ARGUMENT] }];
+  if (name !== world.network) return [];
+  if (ports.some((p) => p.hostIp.includes(":"))) return [{ why: "an IPv6 host_ip on a network without IPv6", codes: [INVALID_ARGUMENT] }];
+  if (ports.some((p) => p.hostPort !== 0 && p.hostPort === world.takenPort && p.protocol === "tcp" && (p.hostIp === "" || p.hostIp === "127.0.0.1"))) {
+    out.push({ why: "a host port the suite holds", codes: [ALREADY_EXISTS, FAILED_PRECONDITION] });
+  }
+  if (ports.some((p) => p.hostIp !== "" && !hostAddresses().includes(p.hostIp))) out.push({ why: "a host_ip this host does not have", codes: [INVALID_ARGUMENT] });
+  // Any other host port may be free or held by some process of the host.
+  if (out.length === 0 && ports.some((p) => p.hostPort !== 0 && p.hostPort !== world.takenPort)) out.push({ why: "a host port that may be in use", codes: [OK, ALREADY_EXISTS] });
+  return out;
+}
+
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
 }
 
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
@@ -299,6 +354,7 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
         }
         mistakes.push(...rootfsMistakes(r.rootfs as Req | undefined, world));
         mistakes.push(...hookMistakes(r.hooks as Req | undefined));
+        mistakes.push(...networkMistakes(r, world));
         const kind = (r.restartPolicy as Req | undefined)?.kind as number | undefined;
         if (kind !== undefined && !RESTART_KINDS.includes(kind)) mistakes.push({ why: "restart_policy.kind is no RestartPolicy.Kind", codes: [INVALID_ARGUMENT] });
         break;
@@ -437,7 +493,7 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
       case "RemoveNetwork": {
         const name = r.name as string;
         if (!validNetworkName(name)) mistakes.push({ why: "invalid network name", codes: [INVALID_ARGUMENT] });
-        else if (name === "berth") {
+        else if (name === world.network) {
           // networks.proto: the default network cannot be removed.
           if (method === "RemoveNetwork") mistakes.push({ why: "the default network cannot be removed", codes: [INVALID_ARGUMENT] });
         } else mistakes.push({ why: "no such network", codes: [NOT_FOUND] });

@@ -174,6 +174,39 @@ function hookCases(world: World): fc.Arbitrary<HostileCase> {
   }));
 }
 
+// networkCases: CreateRequest's network, ports and dns_servers: network
+// names and modes (the suite's own network, one never made, hostile
+// names), port bindings with bad ports, protocols and host addresses,
+// duplicates, a host port the suite holds, and DNS servers that are no
+// addresses. The process is true: a valid one joins the suite's network
+// for a moment and gives its address back when it exits.
+function networkCases(world: World): fc.Arbitrary<HostileCase> {
+  const port = (max: number) => fc.oneof(fc.constantFrom(0, 80, 65535, 65536), fc.integer({ min: 1, max }), u32);
+  const binding = fc.record(
+    {
+      hostIp: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom("", "127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "192.0.2.1", "224.0.0.1", "255.255.255.255", "fe80::1", "ff02::1", "fd6e::5") },
+        { weight: 1, arbitrary: hostileString },
+      ),
+      hostPort: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.constant(world.takenPort ?? 0) }, { weight: 1, arbitrary: fc.constantFrom(65536, 70000) }, { weight: 1, arbitrary: u32 }),
+      containerPort: port(65535),
+      protocol: fc.oneof({ weight: 4, arbitrary: fc.constantFrom("", "tcp", "udp", "sctp", "TCP") }, { weight: 1, arbitrary: hostileString }),
+    },
+    { requiredKeys: ["containerPort"] },
+  );
+  const twice = binding.map((b) => [b, { ...b, containerPort: 81 }]);
+  return fc
+    .record(
+      {
+        network: fc.oneof({ weight: 4, arbitrary: fc.constantFrom("", "none", "host", world.network ?? "berth", "never-made", "default") }, { weight: 1, arbitrary: hostileString }),
+        ports: fc.oneof({ weight: 4, arbitrary: fc.array(binding, { maxLength: 3 }) }, { weight: 1, arbitrary: twice }),
+        dnsServers: fc.oneof(fc.array(fc.constantFrom("192.0.2.53", "2001:db8::53", "dns.example", "", "1.2.3"), { maxLength: 3 }), fc.constant(repeat(9, "192.0.2.{i}"))),
+      },
+      { requiredKeys: [] },
+    )
+    .map((fields) => ({ rpc: "ContainerService/Create", input: "network, ports, dns_servers", request: { id: freshRef, process: trueProcess, ...fields }, expectOk: "the network fields are valid" }));
+}
+
 export function createProperties(world: World, runs: (n: number) => number): PropertyDef[] {
   const create = (name: string, arb: fc.Arbitrary<HostileCase>, n: number): PropertyDef => ({ name: `Create: ${name}`, rpc: "ContainerService/Create", arb, numRuns: runs(n) });
   const p = world.paths;
@@ -224,6 +257,7 @@ export function createProperties(world: World, runs: (n: number) => number): Pro
       20,
     ),
     create("bogus oci_spec_json", specCases(world), 30),
+    create("network modes and names, port bindings and DNS servers", networkCases(world), 30),
     create("hooks that are no programs, with bad env or timeouts, or that fail", hookCases(world), 20),
     create(
       "labels, hostnames and restart policies with wrong enum numbers",

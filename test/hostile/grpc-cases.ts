@@ -15,8 +15,6 @@ import { ALL, idOf, processIdOf, processSpec, resources, timestamp } from "./req
 import type { Ref, World } from "./world.js";
 
 const freshRef: Ref = { ref: "fresh" };
-// The hostile daemon's default network (berth's own default).
-const DEFAULT_NETWORK = "berth";
 // unusableSubnet is never an IPv4 subnet a network could have: whatever
 // else the request holds, CreateNetwork must refuse it, so the suite
 // never makes a bridge on the host.
@@ -42,6 +40,8 @@ const staleRevision = fc.bigInt({ min: 1n << 40n, max: (1n << 64n) - 1n }).map(S
 
 export function grpcProperties(world: World, runs: (n: number) => number): PropertyDef[] {
   const allIds = idOf(ALL);
+  // The hostile daemon's default network, the suite's own.
+  const defaultNetwork = world.network ?? "berth";
   const rpcCase = (rpc: string, input: string, arb: fc.Arbitrary<Req>): fc.Arbitrary<HostileCase> => arb.map((request) => ({ rpc, input, request }));
   return [
     ...createProperties(world, runs),
@@ -283,7 +283,7 @@ export function grpcProperties(world: World, runs: (n: number) => number): Prope
         "network",
         fc.record(
           {
-            name: fc.oneof(hostileString, fc.constantFrom("none", "host", "net-ok", DEFAULT_NETWORK)),
+            name: fc.oneof(hostileString, fc.constantFrom("none", "host", "net-ok", defaultNetwork)),
             subnet: unusableSubnet,
             gateway: hostileString,
             ipv6Subnet: hostileString,
@@ -307,7 +307,7 @@ export function grpcProperties(world: World, runs: (n: number) => number): Prope
       arb: rpcCase(
         `NetworkService/${method}`,
         "name",
-        fc.record({ name: fc.oneof(hostileString, fc.constantFrom("never-made", "none", DEFAULT_NETWORK)), ...(method === "RemoveNetwork" && { force: fc.boolean() }) }),
+        fc.record({ name: fc.oneof(hostileString, fc.constantFrom("never-made", "none", defaultNetwork)), ...(method === "RemoveNetwork" && { force: fc.boolean() }) }),
       ),
       numRuns: runs(20),
     })),

@@ -15,6 +15,8 @@
 // Seeds are printed and reproducible: BERTH_HOSTILE_SEED=<seed> (and
 // BERTH_HOSTILE_PATH=<path> with -t "<test name>" to replay one
 // counterexample); BERTH_HOSTILE_RUNS=<factor> scales the number of runs.
+import { createServer, type AddressInfo, type Server } from "node:net";
+
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -40,6 +42,7 @@ const busiest: string[] = [];
 describe(`hostile input over gRPC (seed ${settings.seed})`, () => {
   let daemon: HostileDaemon;
   let world: World;
+  let held: Server | undefined;
   let caller: HostileCaller;
   let probe: PingProbe;
   // control reads the fixtures' states, apart from the hostile calls.
@@ -100,6 +103,11 @@ describe(`hostile input over gRPC (seed ${settings.seed})`, () => {
     console.log(`hostile gRPC suite: seed ${settings.seed} (BERTH_HOSTILE_SEED=${settings.seed} replays it)`);
     daemon = await startHostileDaemon("hostile");
     world = new World(daemon.namespace, daemon.id, `${process.pid}-${Date.now().toString(36)}`);
+    world.network = daemon.network.name;
+    // A host port something else holds, for Create's port bindings.
+    held = createServer();
+    await new Promise<void>((listening) => held!.listen(0, "127.0.0.1", listening));
+    world.takenPort = (held.address() as AddressInfo).port;
     caller = new HostileCaller(daemon.socketPath);
     probe = new PingProbe(daemon.socketPath, daemon.pid, settings.pingBoundMs);
     control = createGrpcJsClient(daemon.socketPath);
@@ -155,6 +163,7 @@ describe(`hostile input over gRPC (seed ${settings.seed})`, () => {
       await caller.close();
     }
     await probe?.close();
+    held?.close();
     control?.close();
     world?.removeHostPaths();
     if (daemon?.stderr()) console.log(`hostile gRPC suite, the daemon's stderr:\n${daemon.stderr()}`);

@@ -14,7 +14,9 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { removeBridge } from "../../src/network/bridge-cleanup.js";
 import { builtDist, daemonPlace } from "../durability/daemon-process.js";
+import { testNetwork, type TestNetwork } from "../fixtures/test-network.js";
 import { checkThenRemove } from "../helpers/test-daemon.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -40,6 +42,9 @@ export interface HostileDaemon {
   socketPath: string;
   cgroupParent: string;
   namespace: string;
+  // network is the daemon's default network, the suite's own; a container
+  // joins it only by naming it (the default is network none).
+  network: TestNetwork;
   // id makes a container id unique to the suite.
   id(name: string): string;
   // exitText says how the daemon exited, undefined while it runs.
@@ -58,6 +63,8 @@ export async function startHostileDaemon(suite: string, options: HostileDaemonOp
   const stallRpc = options.stallRpc ?? process.env.BERTH_HOSTILE_STALL_RPC ?? "";
   const env: NodeJS.ProcessEnv = { ...process.env, BERTH_DIST: dist, BERTH_FAILPOINT: "", BERTH_HOSTILE_STALL_RPC: stallRpc };
   if (options.stallMs !== undefined) env.BERTH_HOSTILE_STALL_MS = String(options.stallMs);
+  const network = testNetwork(suite);
+  const settings = { defaultNetwork: "none", bridge: { name: network.name, bridge: network.bridge, subnet: network.subnet } };
   // Pull and Login reach no registry at all: a valid reference names a
   // registry the daemon may not reach (PERMISSION_DENIED before any
   // traffic), so no hostile case sends anything off the machine.
@@ -72,6 +79,8 @@ export async function startHostileDaemon(suite: string, options: HostileDaemonOp
     place.cgroupParent,
     "--allowed-registry",
     HOSTILE_ALLOWED_REGISTRY,
+    "--network-json",
+    JSON.stringify(settings),
   ];
   const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -103,6 +112,7 @@ export async function startHostileDaemon(suite: string, options: HostileDaemonOp
     socketPath: place.socketPath,
     cgroupParent: place.cgroupParent,
     namespace: place.namespace,
+    network,
     id: place.id,
     exitText: () => exit,
     stderr: () => stderr,
@@ -121,7 +131,11 @@ export async function startHostileDaemon(suite: string, options: HostileDaemonOp
         await exited;
         clearTimeout(timer);
       }
-      await checkThenRemove(place.stateDir, place.cgroupParent);
+      try {
+        await checkThenRemove(place.stateDir, place.cgroupParent);
+      } finally {
+        await removeBridge(network.bridge);
+      }
       if (killed) throw new Error("the daemon did not stop within 20 s of SIGTERM: it was killed");
     },
   };

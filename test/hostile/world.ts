@@ -48,6 +48,10 @@ export class World {
   readonly onlineCpus: number[];
   readonly paths: HostPaths;
   readonly baseSpec: Record<string, unknown>;
+  // network is the daemon's default network (joined only by name: its
+  // default is none); takenPort a TCP port on 127.0.0.1 the suite holds.
+  network = "berth";
+  takenPort = 0;
   private readonly root: string;
 
   constructor(
