@@ -34,6 +34,8 @@ options:
   --events-seconds S  how long the events producer runs (default 3)
   --pull-reps N       timed pulls per system in the pull row (default 10; 0 skips it)
   --pull-only         only the pull row (with --systems berth,containerd: a smoke run of it)
+  --bridge-reps N     timed repetitions of the bridge row (default 10; 0 skips it)
+  --bridge-only       only the bridge row (berth, containerd, podman); writes bridge.{md,json}
   --out DIR           where to write latest.md and latest.json (default bench/results)
   --logs DIR          keep the daemons' logs (containerd.log, berth-daemon.log, podman.log) there
   --quick             a fast smoke run: 3 reps, 1 warm-up, 2 batch reps, 1 s of events
@@ -58,6 +60,8 @@ async function main() {
       "events-seconds": { type: "string" },
       "pull-reps": { type: "string" },
       "pull-only": { type: "boolean" },
+      "bridge-reps": { type: "string" },
+      "bridge-only": { type: "boolean" },
       out: { type: "string" },
       logs: { type: "string" },
       quick: { type: "boolean" },
@@ -80,8 +84,13 @@ async function main() {
     eventsSeconds: int(args["events-seconds"], quick ? 1 : 3, "events-seconds"),
     pullReps: int(args["pull-reps"], quick ? 3 : 10, "pull-reps"),
     pullOnly: args["pull-only"] === true ? 1 : 0,
+    bridgeReps: int(args["bridge-reps"], quick ? 3 : 10, "bridge-reps"),
+    bridgeOnly: args["bridge-only"] === true ? 1 : 0,
   };
-  const wanted = new Set((args.systems ?? "runc,berth,containerd,podman").split(",").map((s) => s.trim()));
+  if (options.bridgeOnly === 1 && options.bridgeReps === 0) throw new Error("--bridge-only needs --bridge-reps above 0");
+  // The one-row run writes its own files, beside the full run's latest.*.
+  const base = options.bridgeOnly === 1 ? "bridge" : "latest";
+  const wanted = new Set((args.systems ?? (options.bridgeOnly === 1 ? "berth,containerd,podman" : "runc,berth,containerd,podman")).split(",").map((s) => s.trim()));
   const outDir = args.out ?? new URL("./results", import.meta.url).pathname;
 
   const prereqs = await checkPrerequisites();
@@ -121,15 +130,15 @@ async function main() {
       return 1;
     }
     log("stopping the systems and cleaning up");
-    const leftBehind = await closeAndReport();
+    const leftBehind = [...(await closeAndReport()), ...(results.bridge?.leftBehind ?? [])];
     /** @type {Results} */
     const full = { ...results, durationSeconds: (performance.now() - started) / 1000, leftBehind };
     await mkdir(outDir, { recursive: true });
-    await writeFile(join(outDir, "latest.json"), `${JSON.stringify(full, null, 2)}\n`);
+    await writeFile(join(outDir, `${base}.json`), `${JSON.stringify(full, null, 2)}\n`);
     const markdown = toMarkdown(full);
-    await writeFile(join(outDir, "latest.md"), markdown);
+    await writeFile(join(outDir, `${base}.md`), markdown);
     console.log(`\n${markdown.slice(markdown.indexOf("## Latency"), markdown.indexOf("## What is timed")).trim()}\n`);
-    log(`results written to ${join(outDir, "latest.md")} and latest.json`);
+    log(`results written to ${join(outDir, `${base}.md`)} and ${base}.json`);
     return leftBehind.length === 0 ? 0 : 1;
   } finally {
     if (!interrupted) await closeAndReport();

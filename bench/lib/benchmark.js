@@ -5,6 +5,7 @@
 // results without the clean-up verdict, which the caller adds after closing
 // the workspace.
 import { batchOperation } from "../suites/batch.js";
+import { bridgeOperation } from "../suites/bridge.js";
 import { measureEvents } from "../suites/events.js";
 import { latencyOperations } from "../suites/latency.js";
 import { measurePull } from "../suites/pull.js";
@@ -13,7 +14,7 @@ import { describeMachine, loadAverage } from "./machine.js";
 import { fmtMs, fmtRatio, metricRows } from "./report.js";
 import { loadBerthCode } from "./rootfs.js";
 import { startSystems } from "./start-systems.js";
-import { evaluateTargets } from "./targets.js";
+import { BRIDGE_TARGET, evaluateTargets } from "./targets.js";
 
 /** @typedef {import("./report.js").Results} Results */
 /** @typedef {import("./workspace.js").Workspace} Workspace */
@@ -31,6 +32,8 @@ import { evaluateTargets } from "./targets.js";
  * @property {number} eventsSeconds
  * @property {number} pullReps timed pulls per contender (0: no pull row)
  * @property {number} pullOnly 1: only the pull row (a smoke run of it)
+ * @property {number} bridgeReps timed repetitions of the bridge row (0: no bridge row)
+ * @property {number} bridgeOnly 1: only the bridge row
  */
 
 /**
@@ -54,13 +57,17 @@ export async function runBenchmark(o) {
 
   /** @type {Results["memory"]} */
   const memory = {};
-  const ops =
-    options.pullOnly === 1
+  const bridge = options.bridgeReps > 0 && options.pullOnly !== 1 ? bridgeOperation({ reps: options.bridgeReps, warmup: options.warmup, ws, log }) : undefined;
+  const only = options.pullOnly === 1 || options.bridgeOnly === 1;
+  const ops = [
+    ...(only
       ? []
       : [
           ...latencyOperations(options),
           batchOperation({ reps: options.batchReps, warmup: options.batchWarmup, count: options.batchCount, inFlight: options.inFlight, idleRss, memory }),
-        ];
+        ]),
+    ...(bridge !== undefined ? [bridge.op] : []),
+  ];
   const opResults = [];
   for (const op of ops) {
     log(`${op.key}: ${op.warmup} warm-up + ${op.reps} timed repetitions`);
@@ -85,7 +92,7 @@ export async function runBenchmark(o) {
 
   /** @type {Results["pull"]} */
   let pull;
-  if (options.pullReps > 0) {
+  if (options.pullReps > 0 && options.bridgeOnly !== 1) {
     log(`pull: ${options.warmup > 0 ? 1 : 0} warm-up + ${options.pullReps} timed pulls each`);
     pull = await measurePull({ ws, systems, paths: o.prereqs.paths, rootfs, reps: options.pullReps, warmup: options.warmup > 0 ? 1 : 0, log });
     const medians = Object.entries(pull.contenders).map(([name, c]) => `${name} ${fmtMs(c.summary?.median)} ms`);
@@ -95,7 +102,7 @@ export async function runBenchmark(o) {
   /** @type {Results["events"]} */
   const events = {};
   for (const sys of systems) {
-    if (sys.subscribeStateChanges === undefined || options.pullOnly === 1) continue;
+    if (sys.subscribeStateChanges === undefined || only) continue;
     log(`events: ${sys.name}, ${options.subscribers} subscribers, ${options.eventsSeconds} s of pause/resume`);
     try {
       const e = await measureEvents(sys, { subscribers: options.subscribers, seconds: options.eventsSeconds });
@@ -109,6 +116,7 @@ export async function runBenchmark(o) {
 
   machine.loadAtEnd = loadAverage();
   const latency = metricRows(opResults);
+  const targets = evaluateTargets(latency, memory, events, pull);
   return {
     generatedAt: new Date().toISOString(),
     durationSeconds: (performance.now() - o.started) / 1000,
@@ -119,6 +127,8 @@ export async function runBenchmark(o) {
     memory,
     events,
     ...(pull !== undefined && { pull }),
-    targets: evaluateTargets(latency, memory, events, pull),
+    ...(bridge !== undefined && { bridge: { setup: bridge.setup, leftBehind: bridge.leftBehind() } }),
+    // A run of one row judges that row's targets only.
+    targets: options.bridgeOnly === 1 ? targets.filter((t) => t.target.startsWith(BRIDGE_TARGET)) : targets,
   };
 }

@@ -1,6 +1,7 @@
 // @ts-check
 // The results: one JSON document with every sample, and a Markdown page with
 // the tables, the machine, the targets of issue 5 and what exactly is timed.
+import { bridgeMarkdown } from "./bridge-report.js";
 import { pullMarkdown } from "./pull-report.js";
 import { pairedRatio, summarize } from "./stats.js";
 
@@ -56,6 +57,7 @@ const MIB = 1024 * 1024;
  * @property {Record<string, MemoryResult>} memory
  * @property {Record<string, EventsResult | { error: string }>} events
  * @property {import("../suites/pull.js").PullResult} [pull]
+ * @property {{ setup: import("../suites/bridge.js").BridgeRow["setup"], leftBehind: string[] }} [bridge]
  * @property {Target[]} targets
  * @property {string[]} leftBehind what the clean-up could not remove
  */
@@ -141,47 +143,51 @@ export function toMarkdown(r) {
     lines.push("");
     for (const f of [...new Set(failures)]) lines.push(`- ${escape(f)}`);
   }
+  if (r.bridge !== undefined) lines.push("", ...bridgeMarkdown(r.bridge));
   if (r.pull !== undefined) lines.push("", ...pullMarkdown(r.pull));
-  lines.push("");
-  lines.push("## Memory");
-  lines.push("");
-  lines.push(`| | ${present.join(" | ")} |`);
-  lines.push(`|---|${present.map(() => "---:").join("|")}|`);
-  /** @param {string} label @param {(m: MemoryResult) => string} fn */
-  const memRow = (label, fn) => lines.push(`| ${label} | ${present.map((name) => (r.memory[name] ? (r.memory[name].error ? "failed" : fn(r.memory[name])) : "n/a")).join(" | ")} |`);
-  memRow("daemon RSS, idle (just started)", (m) => fmtMiB(m.daemonRssIdleBytes));
-  memRow("daemon RSS before / with 50 running", (m) => `${fmtMiB(m.daemonRssBeforeBytes)} / ${fmtMiB(m.daemonRssWith50Bytes)}`);
-  memRow("monitor processes found (50 expected)", (m) => String(m.monitors));
-  memRow("monitor PSS, mean per container", (m) => fmtMiB(m.monitorPssMeanBytes));
-  memRow("**per-container cost** (daemon growth / 50 + monitor PSS)", (m) => `**${fmtMiB(m.perContainerBytes)}**`);
-  const memErrors = Object.entries(r.memory).filter(([, m]) => m.error);
-  for (const [name, m] of memErrors) lines.push(`\n${name}: ${escape(m.error ?? "")}`);
-  lines.push("");
-  lines.push("runc has no daemon and no monitor: nothing of its own stays resident beside a container.");
-  lines.push("");
-  lines.push("## Events");
-  lines.push("");
-  const eventSystems = present.filter((name) => r.events[name] !== undefined);
-  if (eventSystems.length === 0) {
-    lines.push("No system with an event stream was measured.");
-  } else {
-    lines.push(`| | ${eventSystems.join(" | ")} |`);
-    lines.push(`|---|${eventSystems.map(() => "---:").join("|")}|`);
-    /** @param {string} label @param {(e: EventsResult) => string} fn */
-    const evRow = (label, fn) =>
-      lines.push(`| ${label} | ${eventSystems.map((name) => { const e = r.events[name]; return e === undefined ? "n/a" : "error" in e ? "failed" : fn(e); }).join(" | ")} |`);
-    evRow("subscribers (one connection each)", (e) => String(e.subscribers));
-    evRow("state changes produced (pause/resume by one client)", (e) => `${e.stateChanges} (${fmtInt(e.stateChangesPerSecond)}/s)`);
-    evRow("**events delivered per second** (all subscribers)", (e) => `**${fmtInt(e.eventsPerSecond)}**`);
-    evRow("events delivered / seconds", (e) => `${fmtInt(e.delivered)} / ${e.seconds.toFixed(2)}`);
-    evRow("last state change → last delivery", (e) => `${fmtMs(e.drainMs)} ms`);
-    evRow("daemon RSS before / peak / after", (e) => `${fmtMiB(e.rssBeforeBytes)} / ${fmtMiB(e.rssMaxBytes)} / ${fmtMiB(e.rssAfterBytes)}`);
-    for (const name of eventSystems) {
-      const e = r.events[name];
-      if (e !== undefined && "error" in e) lines.push(`\n${name}: ${escape(e.error)}`);
-    }
+  // A run of the bridge row alone measures no memory and no events.
+  if (r.options["bridgeOnly"] !== 1) {
     lines.push("");
-    lines.push("The producer is one client that waits for each pause and resume, so events per second are bounded by subscribers × the system's own state changes per second; the last row is the fan-out's own lag. runc has no event stream.");
+    lines.push("## Memory");
+    lines.push("");
+    lines.push(`| | ${present.join(" | ")} |`);
+    lines.push(`|---|${present.map(() => "---:").join("|")}|`);
+    /** @param {string} label @param {(m: MemoryResult) => string} fn */
+    const memRow = (label, fn) => lines.push(`| ${label} | ${present.map((name) => (r.memory[name] ? (r.memory[name].error ? "failed" : fn(r.memory[name])) : "n/a")).join(" | ")} |`);
+    memRow("daemon RSS, idle (just started)", (m) => fmtMiB(m.daemonRssIdleBytes));
+    memRow("daemon RSS before / with 50 running", (m) => `${fmtMiB(m.daemonRssBeforeBytes)} / ${fmtMiB(m.daemonRssWith50Bytes)}`);
+    memRow("monitor processes found (50 expected)", (m) => String(m.monitors));
+    memRow("monitor PSS, mean per container", (m) => fmtMiB(m.monitorPssMeanBytes));
+    memRow("**per-container cost** (daemon growth / 50 + monitor PSS)", (m) => `**${fmtMiB(m.perContainerBytes)}**`);
+    const memErrors = Object.entries(r.memory).filter(([, m]) => m.error);
+    for (const [name, m] of memErrors) lines.push(`\n${name}: ${escape(m.error ?? "")}`);
+    lines.push("");
+    lines.push("runc has no daemon and no monitor: nothing of its own stays resident beside a container.");
+    lines.push("");
+    lines.push("## Events");
+    lines.push("");
+    const eventSystems = present.filter((name) => r.events[name] !== undefined);
+    if (eventSystems.length === 0) {
+      lines.push("No system with an event stream was measured.");
+    } else {
+      lines.push(`| | ${eventSystems.join(" | ")} |`);
+      lines.push(`|---|${eventSystems.map(() => "---:").join("|")}|`);
+      /** @param {string} label @param {(e: EventsResult) => string} fn */
+      const evRow = (label, fn) =>
+        lines.push(`| ${label} | ${eventSystems.map((name) => { const e = r.events[name]; return e === undefined ? "n/a" : "error" in e ? "failed" : fn(e); }).join(" | ")} |`);
+      evRow("subscribers (one connection each)", (e) => String(e.subscribers));
+      evRow("state changes produced (pause/resume by one client)", (e) => `${e.stateChanges} (${fmtInt(e.stateChangesPerSecond)}/s)`);
+      evRow("**events delivered per second** (all subscribers)", (e) => `**${fmtInt(e.eventsPerSecond)}**`);
+      evRow("events delivered / seconds", (e) => `${fmtInt(e.delivered)} / ${e.seconds.toFixed(2)}`);
+      evRow("last state change → last delivery", (e) => `${fmtMs(e.drainMs)} ms`);
+      evRow("daemon RSS before / peak / after", (e) => `${fmtMiB(e.rssBeforeBytes)} / ${fmtMiB(e.rssMaxBytes)} / ${fmtMiB(e.rssAfterBytes)}`);
+      for (const name of eventSystems) {
+        const e = r.events[name];
+        if (e !== undefined && "error" in e) lines.push(`\n${name}: ${escape(e.error)}`);
+      }
+      lines.push("");
+      lines.push("The producer is one client that waits for each pause and resume, so events per second are bounded by subscribers × the system's own state changes per second; the last row is the fan-out's own lag. runc has no event stream.");
+    }
   }
   lines.push("");
   lines.push("## Targets (issues 5 and 15)");

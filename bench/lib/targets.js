@@ -10,6 +10,7 @@ import { pairedRatio } from "./stats.js";
 /** @typedef {import("../suites/events.js").EventsResult} EventsResult */
 
 const MIB = 1024 * 1024;
+export const BRIDGE_TARGET = "bridge network + published port";
 
 /**
  * @param {MetricRow[]} rows
@@ -65,6 +66,13 @@ export function evaluateTargets(rows, memory, events, pull) {
   const eps = be !== undefined && "eventsPerSecond" in be ? be.eventsPerSecond : undefined;
   out.push({ target: "events: ≥ 100k/s delivered across 100 subscribers", measured: eps === undefined ? "–" : `${Math.round(eps).toLocaleString("en-US")}/s`, met: eps === undefined ? undefined : eps >= 100_000 });
   out.push(fasterThanPodman(rows));
+  const bridge = byKey("bridgeCreateRunning");
+  if (bridge !== undefined) {
+    for (const other of ["containerd", "podman"]) {
+      const r = bridge.ratios[`${other}/berth`];
+      out.push({ target: `${BRIDGE_TARGET}, create to running: no slower than ${other} (${other}/berth ≥ 1)`, measured: fmtRatio(r), met: r === undefined ? undefined : r >= 1 });
+    }
+  }
   if (pull !== undefined) {
     const r = pull.ratios["containerd/berth"];
     out.push({ target: "pull of a multi-layer image: no slower than containerd (containerd/berth ≥ 1)", measured: fmtRatio(r), met: r === undefined ? undefined : r >= 1 });

@@ -13,6 +13,7 @@ const SERVICES = /** @type {const} */ ({
   events: ["berth/v1/events.proto", "berth.v1.EventService"],
   system: ["berth/v1/system.proto", "berth.v1.SystemService"],
   images: ["berth/v1/images.proto", "berth.v1.ImageService"],
+  networks: ["berth/v1/networks.proto", "berth.v1.NetworkService"],
 });
 
 /** @typedef {Record<keyof typeof SERVICES, DynamicClient>} BerthClients */

@@ -5,6 +5,7 @@
 // subscription opened from sequence 0, so no exit is missed whenever the
 // stream becomes live.
 
+import { CONTAINER_PORT, HTTPD } from "../lib/bridge-net.js";
 import { ExitWaiters } from "../lib/exit-waiters.js";
 import { grpc, isCode, metadataOf, unary } from "../lib/grpc.js";
 import { listProcesses } from "../lib/proc.js";
@@ -34,6 +35,7 @@ export class BerthSystem {
   /** @type {grpc.ClientReadableStream<any> | undefined} */ #events;
   /** @type {Map<string, Workload>} */ #prepared = new Map();
   /** @type {Set<string>} containers created and not yet deleted */ #tracked = new Set();
+  /** @type {import("../lib/bridge-net.js").BridgeNet | undefined} */ #net;
 
   /**
    * @param {object} o
@@ -198,6 +200,36 @@ export class BerthSystem {
   subscribeStateChanges(id, n) {
     return startSubscribers(new URL("./berth-subscribers.js", import.meta.url).href, { socket: this.#daemon.socket, namespace: this.#namespace, id }, n);
   }
+
+  /**
+   * The bridge row: a network made with NetworkService.CreateNetwork, and
+   * one Create naming it and publishing 127.0.0.1:hostPort (berth makes the
+   * namespace, runs CNI ADD and starts the process inside Create).
+   * @type {import("./system.js").BridgeSupport}
+   */
+  bridge = {
+    how: "Create{network, ports: [127.0.0.1:P -> 8080/tcp]} (the namespace, CNI ADD, /etc/hosts, resolv.conf and hostname, then the process, inside Create)",
+    setUp: async (net) => {
+      this.#net = net;
+      await unary(this.#api.networks, "createNetwork", { name: net.name, subnet: net.subnet, gateway: net.gateway, bridge: net.bridge }, this.#md);
+    },
+    createRunning: async (id, hostPort) => {
+      const net = this.#net;
+      if (net === undefined) throw new Error("the bridge network is not set up");
+      this.#tracked.add(id);
+      const ports = [{ hostIp: "127.0.0.1", hostPort, containerPort: CONTAINER_PORT, protocol: "tcp" }];
+      const response = await unary(this.#api.containers, "create", { id, process: { args: HTTPD }, rootfs: { path: this.#rootfs, readOnly: false }, network: net.name, ports }, this.#md);
+      const c = response.container;
+      if (c?.status !== "STATUS_RUNNING") throw new Error(`Create returned ${id} in state ${c?.status}, not STATUS_RUNNING`);
+      if (c.ports?.[0]?.hostPort !== hostPort) throw new Error(`Create reported ports ${JSON.stringify(c.ports)}, not ${hostPort}`);
+    },
+    remove: (id) => this.remove(id),
+    tearDown: async () => {
+      if (this.#net !== undefined) await unary(this.#api.networks, "removeNetwork", { name: this.#net.name, force: false }, this.#md);
+      this.#net = undefined;
+    },
+    footprint: () => ({ ids: [], files: [] }),
+  };
 
   /**
    * @param {string} id

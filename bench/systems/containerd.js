@@ -30,7 +30,9 @@ import {
   connectContainerd,
   subscribeExits,
 } from "./containerd-api.js";
+import { CtrCni, LIBCNI_RESULTS } from "./containerd-cni.js";
 import { ContainerdDaemon } from "./containerd-daemon.js";
+import { ownedFilesIn } from "../lib/bridge-sweep.js";
 
 /** @typedef {import("./system.js").System} System */
 /** @typedef {import("./system.js").Workload} Workload */
@@ -76,6 +78,7 @@ export class ContainerdSystem {
   /** @type {{ id: string, execId: string }[]} exec'd processes to delete */
   #pendingExecs = [];
   /** @type {string} */ #processJson = "";
+  /** @type {import("./system.js").BridgeSupport} */ bridge;
 
   /**
    * @param {object} o
@@ -98,6 +101,36 @@ export class ContainerdSystem {
     this.#code = o.code;
     this.#ws = o.ws;
     this.#runcOptions = encodeStrings({ [RUNC_OPTIONS_ROOT_FIELD]: join(o.dir, "runc") });
+    this.bridge = this.#ctrBridge(new CtrCni({ ctr: o.ctr, socket: this.#daemon.socket, namespace: NAMESPACE, image: o.image.imageName, dir: o.ws.path("containerd-cni"), runcRoot: join(o.dir, "runc"), cgroupParent: o.cgroupParent }));
+  }
+
+  /**
+   * The bridge row through `ctr run --cni` (see containerd-cni.js); the
+   * container is then this adapter's like any other, removed through the
+   * API after CNI DEL.
+   * @param {CtrCni} cni
+   * @returns {import("./system.js").BridgeSupport}
+   */
+  #ctrBridge(cni) {
+    /** @type {string[]} */
+    const cniIds = [];
+    return {
+      how: "`ctr run -d --null-io --cni` (go-cni: Tasks.Create, CNI ADD into the task's namespace, Tasks.Start), ctr's process start included, run by nsenter in the bench's mount namespace",
+      setUp: (net, hostPort) => cni.setUp(net, hostPort),
+      createRunning: async (id) => {
+        this.#tracked.set(id, { snapshot: true, container: true, task: true, running: true });
+        cniIds.push(cni.cniId(id));
+        await cni.runDetached(id);
+      },
+      remove: async (id) => {
+        const task = await unary(this.#api.tasks, "get", { containerId: id }, this.#md).catch(() => undefined);
+        const pid = Number(task?.process?.pid ?? 0);
+        if (pid > 0) await cni.del(id, pid);
+        await this.remove(id);
+      },
+      tearDown: () => cni.tearDown(),
+      footprint: () => ({ ids: [...cniIds], files: ownedFilesIn(LIBCNI_RESULTS, cniIds) }),
+    };
   }
 
   get ping() {

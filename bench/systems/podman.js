@@ -18,6 +18,8 @@
 //   command conmon starts when the container's process ends, so the rows
 //   that observe an exit event include that process start. (The other way,
 //   POST /containers/{id}/wait, polls every 250 ms by default.)
+import { CONTAINER_PORT, HTTPD } from "../lib/bridge-net.js";
+import { ownedFilesIn } from "../lib/bridge-sweep.js";
 import { ExitWaiters } from "../lib/exit-waiters.js";
 import { listProcesses } from "../lib/proc.js";
 import { WORKLOADS } from "../lib/rootfs.js";
@@ -51,6 +53,8 @@ export class PodmanSystem {
   /** @type {(() => void) | undefined} */ #closeEvents;
   /** @type {Map<string, Workload>} */ #prepared = new Map();
   /** @type {Set<string>} containers created and not yet removed */ #tracked = new Set();
+  /** @type {import("../lib/bridge-net.js").BridgeNet | undefined} */ #net;
+  /** @type {string[]} */ #bridgeIds = [];
 
   /**
    * @param {object} o
@@ -240,6 +244,60 @@ export class PodmanSystem {
   subscribeStateChanges(id, n) {
     return startSubscribers(new URL("./podman-subscribers.js", import.meta.url).href, { socket: this.#daemon.socket, id }, n);
   }
+
+  /**
+   * The bridge row: a network of the service's own (POST /networks/create,
+   * its CNI list written under --network-config-dir), and a container on it
+   * with a port mapping, created and started as in the other rows, with
+   * Podman's generated /etc/hosts and resolv.conf (berth writes its own).
+   * @type {import("./system.js").BridgeSupport}
+   */
+  bridge = {
+    how: "POST /containers/create {netns: bridge, Networks: {net}, portmappings: [127.0.0.1:P -> 8080/tcp]} + POST /containers/{id}/start (CNI ADD by libpod's CNI backend at start)",
+    setUp: async (net) => {
+      this.#net = net;
+      await this.#api.call("POST", "/networks/create", {
+        name: net.name,
+        driver: "bridge",
+        network_interface: net.bridge,
+        subnets: [{ subnet: net.subnet, gateway: net.gateway }],
+        ipv6_enabled: false,
+        internal: false,
+        dns_enabled: false,
+      });
+    },
+    createRunning: async (id, hostPort) => {
+      const net = this.#net;
+      if (net === undefined) throw new Error("the bridge network is not set up");
+      this.#tracked.add(id);
+      this.#bridgeIds.push(id);
+      const created = await this.#api.call("POST", "/containers/create", {
+        name: id,
+        image: this.#image.imageName,
+        command: HTTPD,
+        netns: { nsmode: "bridge" },
+        Networks: { [net.name]: {} },
+        portmappings: [{ host_ip: "127.0.0.1", host_port: hostPort, container_port: CONTAINER_PORT, protocol: "tcp" }],
+        seccomp_profile_path: "unconfined",
+        no_new_privileges: true,
+        r_limits: RLIMITS,
+        log_configuration: { driver: "k8s-file" },
+        cgroup_parent: this.#cgroupParent,
+      });
+      this.#bridgeIds.push(String(created?.Id ?? ""));
+      await this.#api.call("POST", `/containers/${id}/start`);
+    },
+    remove: (id) => this.remove(id),
+    tearDown: async () => {
+      // #net stays: footprint() looks for its reservations afterwards.
+      if (this.#net !== undefined) await this.#api.call("DELETE", `/networks/${this.#net.name}`);
+    },
+    footprint: () => {
+      const ids = this.#bridgeIds.filter((id) => id !== "");
+      const name = this.#net?.name;
+      return { ids, files: [...ownedFilesIn("/var/lib/cni/results", ids), ...ownedFilesIn("/var/lib/cni/networks", name === undefined ? [] : [name])] };
+    },
+  };
 
   /** @param {string} id */
   async #createAndStart(id) {

@@ -70,10 +70,28 @@
  * @property {((reference: string) => Promise<void>) | undefined} [pullImage]
  *   fetches the image from its registry and unpacks it, resolving once it
  *   can be run; undefined when the adapter does not pull (runc, Podman)
+ * @property {BridgeSupport | undefined} [bridge] the bridge row's calls;
+ *   undefined when the adapter has no bridge networking (runc)
  * @property {((id: string, n: number) => Promise<Subscribers>) | undefined} subscribeStateChanges
  *   opens n independent subscriptions (one connection each) to the pause
  *   and resume events of container id; undefined when the system has no
  *   event stream
+ */
+
+/**
+ * @typedef {object} BridgeSupport
+ * @property {string} how what the timed call is, for the report
+ * @property {(net: import("../lib/bridge-net.js").BridgeNet, hostPort: number) => Promise<void>} setUp
+ *   untimed, once: the system's own network (and, for ctr, its published port)
+ * @property {(id: string, hostPort: number) => Promise<void>} createRunning
+ *   the timed call: creates and starts busybox httpd on the network with
+ *   127.0.0.1:hostPort published to its port 8080; resolves when it runs
+ * @property {(id: string) => Promise<void>} remove untimed: the container,
+ *   its address, its port rules
+ * @property {() => Promise<void>} tearDown untimed, once: the network
+ * @property {() => { ids: string[], files: string[] }} footprint the CNI
+ *   container ids used so far and files outside the root that the system's
+ *   networking writes (for the leak check)
  */
 
 // Unavailable says a system cannot be measured on this host, and why; the
