@@ -38,6 +38,7 @@ options:
   --bridge-only       only the bridge row (berth, containerd, podman); writes bridge.{md,json}
   --out DIR           where to write latest.md and latest.json (default bench/results)
   --logs DIR          keep the daemons' logs (containerd.log, berth-daemon.log, podman.log) there
+  --no-trace          berth without its phase trace (no breakdown table)
   --quick             a fast smoke run: 3 reps, 1 warm-up, 2 batch reps, 1 s of events
   -h, --help`;
 
@@ -65,6 +66,7 @@ async function main() {
       out: { type: "string" },
       logs: { type: "string" },
       quick: { type: "boolean" },
+      "no-trace": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -86,6 +88,7 @@ async function main() {
     pullOnly: args["pull-only"] === true ? 1 : 0,
     bridgeReps: int(args["bridge-reps"], quick ? 3 : 10, "bridge-reps"),
     bridgeOnly: args["bridge-only"] === true ? 1 : 0,
+    trace: args["no-trace"] === true ? 0 : 1,
   };
   if (options.bridgeOnly === 1 && options.bridgeReps === 0) throw new Error("--bridge-only needs --bridge-reps above 0");
   // The one-row run writes its own files, beside the full run's latest.*.

@@ -14,6 +14,7 @@ import { describeMachine, loadAverage } from "./machine.js";
 import { fmtMs, fmtRatio, metricRows } from "./report.js";
 import { loadBerthCode } from "./rootfs.js";
 import { startSystems } from "./start-systems.js";
+import { readPhaseBreakdown } from "./trace-report.js";
 import { BRIDGE_TARGET, evaluateTargets } from "./targets.js";
 
 /** @typedef {import("./report.js").Results} Results */
@@ -34,6 +35,7 @@ import { BRIDGE_TARGET, evaluateTargets } from "./targets.js";
  * @property {number} pullOnly 1: only the pull row (a smoke run of it)
  * @property {number} bridgeReps timed repetitions of the bridge row (0: no bridge row)
  * @property {number} bridgeOnly 1: only the bridge row
+ * @property {number} trace 1: berth writes its phase trace in the timed pass (0: off)
  */
 
 /**
@@ -51,7 +53,7 @@ export async function runBenchmark(o) {
   const machine = await describeMachine(o.prereqs.versions);
   const code = await loadBerthCode();
   const rootfs = await code.ensureBusyboxRootfs(ws.root);
-  const { systems, statuses, idleRss } = await startSystems({ ws, prereqs: o.prereqs, code, rootfs, wanted: o.wanted, log });
+  const { systems, statuses, idleRss } = await startSystems({ ws, prereqs: o.prereqs, code, rootfs, wanted: o.wanted, trace: options.trace === 1, log });
   if (systems.length === 0) return undefined;
   log(`measuring ${systems.map((s) => s.name).join(", ")}`);
 
@@ -90,6 +92,12 @@ export async function runBenchmark(o) {
     memory[sys.name] ??= { daemonRssIdleBytes: idleRss[sys.name], daemonRssBeforeBytes: undefined, daemonRssWith50Bytes: undefined, monitors: 0, monitorPssMeanBytes: undefined, monitorPssMedianBytes: undefined, perContainerBytes: undefined, error: "not measured: the batch of 50 failed before its last repetition" };
   }
 
+  // Read now, while the daemon runs: every traced operation so far has
+  // ended, and its line is written (the file is appended as each ends).
+  const berth = systems.find((s) => s.name === "berth");
+  const tracePath = berth !== undefined && "tracePath" in berth ? /** @type {string | undefined} */ (berth.tracePath) : undefined;
+  const phases = tracePath === undefined || only ? undefined : await readPhaseBreakdown(tracePath, { warmup: options.warmup, batchWarmup: options.batchWarmup });
+
   /** @type {Results["pull"]} */
   let pull;
   if (options.pullReps > 0 && options.bridgeOnly !== 1) {
@@ -127,6 +135,7 @@ export async function runBenchmark(o) {
     memory,
     events,
     ...(pull !== undefined && { pull }),
+    ...(phases !== undefined && { phases }),
     ...(bridge !== undefined && { bridge: { setup: bridge.setup, leftBehind: bridge.leftBehind() } }),
     // A run of one row judges that row's targets only.
     targets: options.bridgeOnly === 1 ? targets.filter((t) => t.target.startsWith(BRIDGE_TARGET)) : targets,

@@ -3,6 +3,7 @@
 // the tables, the machine, the targets of issue 5 and what exactly is timed.
 import { bridgeMarkdown } from "./bridge-report.js";
 import { pullMarkdown } from "./pull-report.js";
+import { phaseMarkdown } from "./trace-report.js";
 import { pairedRatio, summarize } from "./stats.js";
 
 /** @typedef {import("./harness.js").OperationResult} OperationResult */
@@ -58,6 +59,7 @@ const MIB = 1024 * 1024;
  * @property {Record<string, EventsResult | { error: string }>} events
  * @property {import("../suites/pull.js").PullResult} [pull]
  * @property {{ setup: import("../suites/bridge.js").BridgeRow["setup"], leftBehind: string[] }} [bridge]
+ * @property {import("./trace-report.js").PhaseBreakdown} [phases] berth's phase trace, by step
  * @property {Target[]} targets
  * @property {string[]} leftBehind what the clean-up could not remove
  */
@@ -142,6 +144,11 @@ export function toMarkdown(r) {
     lines.push("Failures:");
     lines.push("");
     for (const f of [...new Set(failures)]) lines.push(`- ${escape(f)}`);
+  }
+  if (r.phases !== undefined) {
+    /** @type {Record<string, number | undefined>} */
+    const berthMedians = Object.fromEntries(r.latency.map((row) => [row.metric, row.systems["berth"]?.summary?.median]));
+    lines.push("", ...phaseMarkdown(r.phases, berthMedians));
   }
   if (r.bridge !== undefined) lines.push("", ...bridgeMarkdown(r.bridge));
   if (r.pull !== undefined) lines.push("", ...pullMarkdown(r.pull));

@@ -38,6 +38,7 @@ const IMAGE_NAME = "docker.io/library/berth-bench-busybox:latest";
  * @param {BerthCode} o.code
  * @param {string} o.rootfs the shared busybox root filesystem
  * @param {ReadonlySet<string>} o.wanted
+ * @param {boolean} o.trace whether berth writes its phase trace
  * @param {(line: string) => void} o.log
  * @returns {Promise<Started>}
  */
@@ -72,7 +73,7 @@ export async function startSystems(o) {
         cgroupParent: `/${cgroupParent}/runc`,
         code,
       }),
-    berth: async () => new BerthSystem({ dir: ws.path("berth"), namespace: berthNamespace, rootfs }),
+    berth: async () => new BerthSystem({ dir: ws.path("berth"), namespace: berthNamespace, rootfs, trace: o.trace }),
     containerd: async () =>
       new ContainerdSystem({
         binary: /** @type {string} */ (prereqs.paths["containerd"]),

@@ -18,6 +18,7 @@ const READY = "berth: serving on";
 export class BerthDaemon {
   /** @type {string} */ stateDir;
   /** @type {string} */ socket;
+  /** @type {string | undefined} the phase trace file (serve --trace), if on */ tracePath;
   /** @type {number | undefined} */ pid;
   /** @type {string} */ #entry;
   /** @type {string} */ #logPath;
@@ -26,10 +27,12 @@ export class BerthDaemon {
 
   /**
    * @param {string} dir a private folder: the state directory and the socket
+   * @param {boolean} trace whether the daemon writes its phase trace (dir/trace.jsonl)
    */
-  constructor(dir) {
+  constructor(dir, trace) {
     this.stateDir = join(dir, "state");
     this.socket = join(dir, "berth.sock");
+    this.tracePath = trace ? join(dir, "trace.jsonl") : undefined;
     this.#logPath = join(dir, "daemon.log");
     this.#entry = new URL("../../bin/berth.js", import.meta.url).pathname;
   }
@@ -38,7 +41,9 @@ export class BerthDaemon {
     if (!existsSync(this.#entry)) throw new Unavailable(`${this.#entry} does not exist yet (the daemon is not built)`);
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
     const log = createWriteStream(this.#logPath);
-    const child = spawn(process.execPath, [this.#entry, "serve", "--state-dir", this.stateDir, "--socket", this.socket, "--default-network", "none"], {
+    const args = [this.#entry, "serve", "--state-dir", this.stateDir, "--socket", this.socket, "--default-network", "none"];
+    if (this.tracePath !== undefined) args.push("--trace", this.tracePath);
+    const child = spawn(process.execPath, args, {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });

@@ -42,12 +42,18 @@ export class BerthSystem {
    * @param {string} o.dir a private folder for the daemon's state and socket
    * @param {string} o.namespace the berth namespace (and cgroup folder) of the run
    * @param {string} o.rootfs the shared busybox root filesystem
+   * @param {boolean} o.trace whether the daemon writes its phase trace
    */
   constructor(o) {
-    this.#daemon = new BerthDaemon(o.dir);
+    this.#daemon = new BerthDaemon(o.dir, o.trace);
     this.#namespace = o.namespace;
     this.#rootfs = o.rootfs;
     this.#md = metadataOf({ [NAMESPACE_HEADER]: o.namespace });
+  }
+
+  /** @returns {string | undefined} the daemon's phase trace file, when on */
+  get tracePath() {
+    return this.#daemon.tracePath;
   }
 
   get ping() {

@@ -25,6 +25,7 @@ import { applyNetworkToSpec } from "../spec/network-spec.js";
 import { DEFAULT_HOSTNAME } from "../spec/spec-defaults.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { applySpecOverrides } from "../spec/user-spec.js";
+import type { Span } from "../trace/span.js";
 import { resolveUser } from "../spec/container-user.js";
 import { resolveDevices } from "../spec/host-devices.js";
 import { checkSecurityOptions, type CheckedSecurity } from "../spec/security-options.js";
@@ -45,21 +46,25 @@ import { PUBLISHED_SAVE_WAIT_MS, savePublished } from "./save-published.js";
 
 // createContainer returns the container and its state as of its start: a
 // process that exits at once is still reported with the pid it ran as.
-export async function createContainer(engine: Engine, ns: Namespace, id: string, options: CreateOptions): Promise<{ container: ManagedContainer; started: Container }> {
+// span times its steps for the phase trace.
+export async function createContainer(engine: Engine, ns: Namespace, id: string, options: CreateOptions, span: Span): Promise<{ container: ManagedContainer; started: Container }> {
   const policy = restartPolicyOf(options.restartPolicy);
   const dir = engine.layout.containerDir(ns.ctx.namespace, id);
   const holder = holderOf(ns.ctx.namespace, id);
   const root = await rootOf(engine, ns.ctx.namespace, holder, options);
+  span.step("image lookup");
   const readOnly = options.rootfs?.readOnly === true;
   const hostname = hostnameOf(options, id);
   // Checked before anything is made: a bad port or an unknown network
   // leaves nothing behind.
   const network = engine.networks.plan({ network: options.network, ports: options.ports, dnsServers: options.dnsServers }, hostname, { namespace: ns.ctx.namespace, containerId: id });
+  span.step("network plan");
   // Restore clears what a crashed Create left; this is the last guard, and
   // never removes a folder through a mount still on it.
   await releaseContainerRootfs(dir);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  span.step("state folder");
   const cgroupsPath = `${engine.options.cgroupParent ?? "/berth"}/${ns.ctx.namespace}/${id}`;
   let c: ManagedContainer | undefined;
   // announced is set once the create event is out: undoing then owes a delete.
@@ -69,6 +74,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   try {
     const rootfsPath = await prepareContainerRootfs({ lowerDir: root.lower, containerDir: dir });
     failpoint("create:after-mount");
+    span.step("overlay mount");
     const security = checkSecurityOptions(options.security);
     if (root.image?.config !== undefined && !(options.ociSpecJson !== undefined && options.ociSpecJson.length > 0)) {
       options = await applyImageConfig(options, security, root.image.config, rootfsPath, root.image.reference);
@@ -76,7 +82,9 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     const spec = await buildSpec(options, security, { hostname, rootfsPath, readOnly, cgroupsPath });
     const hooks = mergeHooks(spec.hooks, options.hooks);
     setRuncHooks(spec, hooks);
+    span.step("spec build");
     applyNetworkToSpec(spec, await engine.networks.prepare(dir, network));
+    span.step("network prepare");
     const args = spec.process?.args ?? [];
     const init = new ManagedProcess(INIT_PROCESS_ID, args, spec.process?.terminal === true, "container");
     init.stdin = options.process?.stdin === true;
@@ -93,8 +101,10 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     // config.json that no later daemon can read.
     await writeFileAtomic(c.paths.config, JSON.stringify(spec));
     failpoint("create:after-config");
+    span.step("spec write");
     await c.record.save();
     failpoint("create:after-record");
+    span.step("record write");
     if (options.start === false) {
       // Prepared, not started: the create event says it exists, and the
       // record (saved before the caller hears of it, or the Create is
@@ -113,26 +123,30 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     // then the task).
     await connectRun(c);
     failpoint("create:after-network");
+    span.step("network connect");
     launched = true;
-    init.prepare(await launchInit(c));
+    init.prepare(await launchInit(c, span));
     failpoint("create:after-runc-create");
     c.emit(EventType.CREATE, { processId: INIT_PROCESS_ID, pid: init.pid });
     announced = true;
     failpoint("create:after-create-event");
+    span.step("create event");
     // A start-container, once published, cannot be taken back: the journal
     // delivers it as soon as it can write it. So the journal must prove it
     // can write before the process runs: one that cannot (a full disk)
     // fails the Create here, while undoing it (create, then delete) is
     // still true to the events.
     await ns.ctx.durable();
+    span.step("journal flush");
     // Registered before start, so an init that exits at once is not missed:
     // the exit watcher finds the container by id.
     ns.containers.set(id, c);
-    await startInit(c, init.pid);
+    await startInit(c, init.pid, span);
     failpoint("create:after-runc-start");
     init.start();
     c.markLive();
     c.emit(EventType.START_CONTAINER, { processId: INIT_PROCESS_ID, pid: init.pid });
+    span.step("start event");
   } catch (err) {
     ns.containers.delete(id);
     if (c !== undefined) {
@@ -163,6 +177,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   // container is undone.
   await savePublished(c, "it runs", PUBLISHED_SAVE_WAIT_MS);
   failpoint("create:after-save");
+  span.step("record write (started)");
   return { container: c, started: info };
 }
 

@@ -11,6 +11,7 @@
 import { failedPrecondition } from "../errors/berth-error.js";
 import { failpoint } from "../faults/failpoint.js";
 import type { ExitStatus } from "../gen/berth/v1/types_pb.js";
+import { NO_SPAN, type Span } from "../trace/span.js";
 import { deleteEventOf, discardContainer } from "./discard-container.js";
 import type { Namespace } from "./engine.js";
 import type { ManagedContainer } from "./managed-container.js";
@@ -21,17 +22,20 @@ import { killAndWait } from "./run-control.js";
 // to make it durable before it answers anyway (the wait goes on behind it).
 const DELETE_DURABLE_WAIT_MS = 5000;
 
-export async function deleteContainer(ns: Namespace, c: ManagedContainer, force: boolean, expectedRevision?: bigint): Promise<ExitStatus> {
+// span times its steps for the phase trace.
+export async function deleteContainer(ns: Namespace, c: ManagedContainer, force: boolean, expectedRevision?: bigint, span: Span = NO_SPAN): Promise<ExitStatus> {
   const id = c.id;
   return c.locked(expectedRevision, async () => {
+    span.step("queue wait");
     // A created container never ran: it goes without force, as Docker's.
     const live = c.init.state.is("running", "paused");
     if (live && !force) throw failedPrecondition(`cannot delete a ${c.init.state.name} container: stop it first (Signal SIGKILL) or delete with force`);
     // A user's stop: no restart follows the kill, and a pending one is off.
     c.restarts.stoppedByUser();
-    if (live) await killAndWait(c);
+    if (live) await killAndWait(c, undefined, span);
     // The last run's poststop hooks run while its bundle is still there.
     await c.poststop.settle();
+    span.step("poststop hooks");
     c.markDeleting();
     try {
       await c.record.save();
@@ -41,6 +45,7 @@ export async function deleteContainer(ns: Namespace, c: ManagedContainer, force:
       throw err;
     }
     failpoint("delete:after-mark");
+    span.step("record write (deleting)");
     // The delete event carries the last run's exit, as the response does;
     // a container never started has none, and says 0 as a Create undone does.
     const last = c.init.exit ?? { exitCode: c.init.state.is("created") ? 0 : 255, exitedAt: new Date(), oomKilled: false };
@@ -51,6 +56,7 @@ export async function deleteContainer(ns: Namespace, c: ManagedContainer, force:
         await c.record.retire();
       },
       durableWaitMs: DELETE_DURABLE_WAIT_MS,
+      span,
     });
     const entry = removing.catch(() => {});
     ns.removing.set(id, entry);

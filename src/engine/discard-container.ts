@@ -11,6 +11,7 @@ import { failpoint } from "../faults/failpoint.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { mountsAtOrBelow, releaseContainerRootfs } from "../rootfs/overlay.js";
 import type { OciSpec } from "../spec/oci-spec.js";
+import { NO_SPAN, type Span } from "../trace/span.js";
 import type { Namespace } from "./engine.js";
 import { stopRun } from "./launch-init.js";
 import type { ContainerPaths } from "./layout.js";
@@ -48,6 +49,8 @@ export interface DiscardOptions {
   // durable (retrying a journal that cannot write) before it returns and
   // leaves the waiting to the background (default 0: one try).
   durableWaitMs?: number;
+  // span times the steps for the phase trace.
+  span?: Span;
 }
 
 // discardContainer removes a container that is no more: it ends any run the
@@ -71,28 +74,39 @@ export async function discardContainer(
   deleteEvent: DeleteEvent | undefined,
   options: DiscardOptions = {},
 ): Promise<void> {
-  await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir);
+  const span = options.span ?? NO_SPAN;
+  await stopRun(ns.ctx.runc, id, paths, ns.ctx.exitDir, span);
   // Its address, ports and namespace, before its files go (the namespace
   // is a mount in the folder).
   await ns.ctx.networks.release(paths.dir);
   failpoint("delete:after-network");
+  span.step("network release");
   await releaseContainerRootfs(paths.dir);
+  span.step("overlay unmount");
   await ns.ctx.releaseImage(id);
   failpoint("delete:after-unmount");
+  span.step("image release");
   for (const name of await readdir(paths.dir).catch(() => [] as string[])) {
     if (name !== "record.json") await rm(join(paths.dir, name), { recursive: true, force: true });
   }
+  span.step("file removal");
   await removeEmptyCgroupParents(cgroupParentOf(spec) ?? ns.cgroupParent);
+  span.step("cgroup parents");
   await options.beforeEvent?.();
+  span.step("record retire");
   if (deleteEvent !== undefined) {
     ns.ctx.publish(id, EventType.DELETE, { processId: INIT_PROCESS_ID, ...deleteEvent });
-    if (!(await durableWithin(ns, id, options.durableWaitMs ?? 0))) {
+    span.step("delete event");
+    const durable = await durableWithin(ns, id, options.durableWaitMs ?? 0);
+    span.step("journal flush");
+    if (!durable) {
       finishWhenDurable(ns, id, paths);
       return;
     }
   }
   failpoint("delete:after-event");
   await rm(paths.dir, { recursive: true, force: true });
+  span.step("folder removal");
 }
 
 // durableWithin waits for the journal to make every published event

@@ -16,6 +16,8 @@ import { NetworkManager, type NetworkSettings } from "../network/network-manager
 import { missingBinary } from "../runtime/runtime-error.js";
 import { Runc } from "../runtime/runc.js";
 import { findOnPath } from "../rootfs/find-on-path.js";
+import { traced } from "../trace/span.js";
+import { NO_TRACE, type Tracer } from "../trace/tracer.js";
 import { createContainer } from "./create-container.js";
 import { holderOf, ImageOps, type Puller } from "./image-ops.js";
 import { deleteContainer } from "./delete-container.js";
@@ -49,6 +51,8 @@ export interface EngineOptions {
   // puller fetches an image a Create names from its registry (the
   // registry client provides it); without one, only stored images run.
   puller?: Puller;
+  // tracer records the phase trace (see src/trace); off by default.
+  tracer?: Tracer;
 }
 
 export const DEFAULT_MAX_CONTAINERS_PER_NAMESPACE = 10_000;
@@ -94,6 +98,10 @@ export class Engine {
   setLogSizeMax(bytes: number): void {
     this.options.logSizeMax = bytes;
     for (const ns of this.namespaces.values()) void ns.then((n) => (n.ctx.logSizeMax = bytes), () => {});
+  }
+
+  get tracer(): Tracer {
+    return this.options.tracer ?? NO_TRACE;
   }
 
   get bus(): EventBus {
@@ -151,6 +159,7 @@ export class Engine {
       logSizeMax: this.options.logSizeMax,
       liveness: this.liveness,
       networks: this.networks,
+      tracer: this.tracer,
       publish: (containerId, type, f) => bus.publish({ namespace: name, containerId, type, ...f }),
       durable: () => bus.flush(),
       history: (containerId, after) => bus.history(after, (e) => e.namespace === name && e.containerId === containerId),
@@ -183,32 +192,36 @@ export class Engine {
   }
 
   async create(namespace: string, id: string, options: CreateOptions = {}): Promise<Container> {
-    validateId(id);
-    const ns = await this.namespace(namespace);
-    for (let removing = ns.removing.get(id); removing !== undefined; removing = ns.removing.get(id)) {
-      // A Delete of this id still finishing may be waiting for the journal
-      // to write its delete event (a full disk): then this fails at once,
-      // saying so, rather than waiting for the disk.
-      await ns.ctx.durable();
-      await removing;
-    }
-    if (ns.containers.has(id) || ns.creating.has(id)) {
-      throw alreadyExists(`container ${quote(id)} already exists in namespace ${quote(namespace)}: delete it first or pick another id`);
-    }
-    const max = this.options.maxContainersPerNamespace ?? DEFAULT_MAX_CONTAINERS_PER_NAMESPACE;
-    if (ns.containers.size + ns.creating.size >= max) {
-      throw resourceExhausted(
-        `namespace ${quote(namespace)} holds ${ns.containers.size + ns.creating.size} containers, the daemon's limit (maxContainersPerNamespace ${max}): delete some first, or raise the limit`,
-      );
-    }
-    ns.creating.add(id);
-    try {
-      const { container, started } = await createContainer(this, ns, id, options);
-      ns.containers.set(id, container);
-      return started;
-    } finally {
-      ns.creating.delete(id);
-    }
+    const span = this.tracer.begin("create", namespace, id);
+    return traced(span, async () => {
+      validateId(id);
+      const ns = await this.namespace(namespace);
+      for (let removing = ns.removing.get(id); removing !== undefined; removing = ns.removing.get(id)) {
+        // A Delete of this id still finishing may be waiting for the journal
+        // to write its delete event (a full disk): then this fails at once,
+        // saying so, rather than waiting for the disk.
+        await ns.ctx.durable();
+        await removing;
+      }
+      if (ns.containers.has(id) || ns.creating.has(id)) {
+        throw alreadyExists(`container ${quote(id)} already exists in namespace ${quote(namespace)}: delete it first or pick another id`);
+      }
+      const max = this.options.maxContainersPerNamespace ?? DEFAULT_MAX_CONTAINERS_PER_NAMESPACE;
+      if (ns.containers.size + ns.creating.size >= max) {
+        throw resourceExhausted(
+          `namespace ${quote(namespace)} holds ${ns.containers.size + ns.creating.size} containers, the daemon's limit (maxContainersPerNamespace ${max}): delete some first, or raise the limit`,
+        );
+      }
+      span.step("id checks");
+      ns.creating.add(id);
+      try {
+        const { container, started } = await createContainer(this, ns, id, options, span);
+        ns.containers.set(id, container);
+        return started;
+      } finally {
+        ns.creating.delete(id);
+      }
+    });
   }
 
   // restore reconciles one container with the runtime: a known one whose
@@ -240,8 +253,13 @@ export class Engine {
   // delete removes a stopped container, or with force kills it first (see
   // deleteContainer).
   async delete(namespace: string, id: string, force: boolean, expectedRevision?: bigint): Promise<ExitStatus> {
-    const ns = await this.namespace(namespace);
-    return deleteContainer(ns, await this.get(namespace, id), force, expectedRevision);
+    const span = this.tracer.begin("delete", namespace, id);
+    return traced(span, async () => {
+      const ns = await this.namespace(namespace);
+      const c = await this.get(namespace, id);
+      span.step("id checks");
+      return deleteContainer(ns, c, force, expectedRevision, span);
+    });
   }
 
   // close stops watching: exits from now on are left to the exit files and

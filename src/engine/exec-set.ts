@@ -11,6 +11,7 @@ import { failpoint } from "../faults/failpoint.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { startConmon } from "../runtime/conmon.js";
 import { buildExecProcess, type ProcessOptions } from "../spec/process-spec.js";
+import { NO_SPAN, type Span } from "../trace/span.js";
 import { settlesWithin } from "./deadline.js";
 import { readExitFile } from "./exit-watcher.js";
 import { ExecPaths } from "./layout.js";
@@ -44,7 +45,8 @@ export class ExecSet {
 
   // start runs a new process in the running container. The caller holds the
   // container's queue.
-  async start(processId: string, options: ProcessOptions): Promise<ManagedProcess> {
+  // span times its steps for the phase trace.
+  async start(processId: string, options: ProcessOptions, span: Span = NO_SPAN): Promise<ManagedProcess> {
     const c = this.container;
     c.init.state.require("exec in", "running");
     const existing = this.procs.get(processId);
@@ -52,15 +54,19 @@ export class ExecSet {
       throw alreadyExists(`process ${quote(processId)} already exists in container ${c.id}: pick another process id`);
     }
     const ociProcess = buildExecProcess(options, c.spec);
+    span.step("spec build");
     // A start-process, once published, cannot be taken back: so the journal
     // must prove it can write before the process runs. One that cannot (a
     // full disk) fails the call here, with nothing started.
     await c.ctx.durable();
+    span.step("journal flush");
     const paths = new ExecPaths(c.paths.execDir(processId));
     await rm(paths.dir, { recursive: true, force: true });
     await mkdir(paths.exitDir, { recursive: true });
     await mkdir(paths.persist, { recursive: true });
+    span.step("state folder");
     await writeFile(paths.spec, JSON.stringify(ociProcess));
+    span.step("spec write");
     const proc = new ManagedProcess(processId, ociProcess.args ?? [], ociProcess.terminal === true, "process");
     proc.stdin = options.stdin === true;
     const started = await startConmon({
@@ -79,16 +85,20 @@ export class ExecSet {
       stdin: proc.stdin,
       execProcessSpec: paths.spec,
       conmonPidFile: paths.conmonPidFile,
+      span,
     });
     const [identity, monitor] = await Promise.all([identify(started.pid), started.monitorPid === undefined ? undefined : identify(started.monitorPid)]);
+    span.step("identity probes");
     proc.start({ pid: started.pid, identity, monitor });
     this.procs.set(processId, proc);
     this.prune();
     c.emit(EventType.START_PROCESS, { processId, pid: started.pid });
     failpoint("exec:after-event");
+    span.step("start event");
     // From here the process exists, whatever fails next; the caller hears
     // of it once a crash cannot lose it, unless the disk stalls for long.
     await savePublished(c, `process ${processId} runs`, PUBLISHED_SAVE_WAIT_MS);
+    span.step("record write (started)");
     // conmon reports the exit on the sync pipe. If the pipe breaks instead,
     // the monitor is gone, which supervise deals with. Both are heard only
     // from a turn after this returns, so the caller sees the process it

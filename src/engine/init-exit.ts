@@ -10,6 +10,7 @@ import { join } from "node:path";
 
 import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
+import { traced, type Span } from "../trace/span.js";
 import { disconnectAfterExit } from "./container-network.js";
 import { readExitFile } from "./exit-watcher.js";
 import type { ManagedContainer } from "./managed-container.js";
@@ -39,12 +40,21 @@ export async function handleInitExit(c: ManagedContainer, exitCode: number, how:
   const init = c.init;
   // A container created without start has no run that could have exited.
   if (c.ctx.closed || c.removed || init.exit !== undefined || !init.state.is("running", "paused", "created") || init.run === undefined) return;
+  // Traced from here: repeated and late reports are not exits.
+  const span = c.ctx.tracer.begin("exit", c.namespace, c.id);
+  return traced(span, () => recordInitExit(c, exitCode, how, span));
+}
+
+async function recordInitExit(c: ManagedContainer, exitCode: number, how: InitExitSource, span: Span): Promise<void> {
+  const init = c.init;
   const monitorDied = how.monitorDied === true;
   const oomKilled = !monitorDied && (await exists(join(c.paths.persist, "oom")));
+  span.step("oom check");
   if (init.state.is("paused")) await c.thawAfterExit();
   // containerd's rule: the init exit is published after every exec exit.
   await c.execs.waitAllExited(EXEC_EXIT_GRACE_MS);
   await c.execs.reconcileAll();
+  span.step("exec exits");
   const exit: ExitInfo = { exitCode, exitedAt: new Date(), oomKilled, monitorDied };
   if (c.ctx.closed || !init.markExited(exit)) return;
   // The run is over: its poststop hooks are owed now, before anything else
@@ -53,11 +63,15 @@ export async function handleInitExit(c: ManagedContainer, exitCode: number, how:
   c.closeStats();
   if (oomKilled) c.emit(EventType.OOM, { processId: INIT_PROCESS_ID, pid: init.pid });
   c.emit(EventType.EXIT, { processId: INIT_PROCESS_ID, pid: init.pid, exitCode, oomKilled, monitorDied });
+  span.step("exit event");
   const ranMs = exit.exitedAt.getTime() - (init.startedAt?.getTime() ?? exit.exitedAt.getTime());
   const restart = c.restarts.decide(exitCode, ranMs) !== undefined;
   // Once the record holds the exit, the watcher's copy has done its job;
   // while it cannot be saved, that copy stays for a restore to find.
-  if (await savePublished(c, "its init process exited", 0)) await unlink(join(c.ctx.exitDir, c.id)).catch(() => {});
+  const saved = await savePublished(c, "its init process exited", 0);
+  span.step("record write (exited)");
+  if (saved) await unlink(join(c.ctx.exitDir, c.id)).catch(() => {});
+  span.step("exit file removal");
   disconnectAfterExit(c);
   if (restart) c.scheduleRestart();
 }

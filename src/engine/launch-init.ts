@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { isBerthError } from "../errors/berth-error.js";
 import { readPidFile, startConmon } from "../runtime/conmon.js";
 import type { Runc } from "../runtime/runc.js";
+import { NO_SPAN, type Span } from "../trace/span.js";
 import { hookFailureOr } from "./hook-failure.js";
 import type { ContainerPaths } from "./layout.js";
 import type { ManagedContainer } from "./managed-container.js";
@@ -22,7 +23,7 @@ import { waitPastStartHooks } from "./start-hooks.js";
 // created and waits for `runc start`. It returns the run: the pid and the
 // identities of the process and its monitor. A hook that fails (runc runs
 // prestart to poststart in create) fails it with the hook's own words.
-export async function launchInit(c: ManagedContainer): Promise<ProcessRun> {
+export async function launchInit(c: ManagedContainer, span: Span = NO_SPAN): Promise<ProcessRun> {
   const ctx = c.ctx;
   const hooks = c.createdWith.hooks;
   const started = await startConmon({
@@ -40,33 +41,43 @@ export async function launchInit(c: ManagedContainer): Promise<ProcessRun> {
     terminal: c.init.terminal,
     stdin: c.init.stdin,
     conmonPidFile: c.paths.conmonPidFile,
+    span,
   }).catch((err: unknown) => {
     throw hookFailureOr(err, hooks, "create");
   });
   const [identity, monitor] = await Promise.all([identify(started.pid), started.monitorPid === undefined ? undefined : identify(started.monitorPid)]);
+  span.step("identity probes");
   return { pid: started.pid, identity, monitor };
 }
 
 // startInit starts the process of the run launchInit made (pid its init)
 // and, when the container has startContainer hooks, waits for them to pass
 // (see start-hooks.ts).
-export async function startInit(c: ManagedContainer, pid: number): Promise<void> {
+export async function startInit(c: ManagedContainer, pid: number, span: Span = NO_SPAN): Promise<void> {
   await c.ctx.runc.start(c.id);
+  span.step("runtime start");
   const hooks = c.createdWith.hooks;
-  if (hooks !== undefined && hooks.startContainer.length > 0) await waitPastStartHooks(pid, hooks, c.paths.log, c.ctx.runc.binary);
+  if (hooks !== undefined && hooks.startContainer.length > 0) {
+    await waitPastStartHooks(pid, hooks, c.paths.log, c.ctx.runc.binary);
+    span.step("start hooks");
+  }
 }
 
 // stopRun kills and deletes the run the runtime holds for id, if any, waits
 // for its monitor to exit, and clears the exit files that run left.
-export async function stopRun(runc: Runc, id: string, paths: ContainerPaths, exitDir: string): Promise<void> {
+export async function stopRun(runc: Runc, id: string, paths: ContainerPaths, exitDir: string, span: Span = NO_SPAN): Promise<void> {
   const monitor = await monitorOf(paths.conmonPidFile, id);
   // Nothing held (runc keeps a folder per container): no runc to spawn.
   const held = await access(join(runc.root, id)).then(() => true, () => false);
+  span.step("monitor lookup");
   for (let attempt = 1; held || monitor !== undefined; attempt++) {
     await runc.delete(id, true).catch((err: unknown) => {
       if (!isBerthError(err, "not_found")) throw err;
     });
-    if (monitor === undefined || (await goneWithin(monitor, 2000))) break;
+    span.step("runtime delete");
+    const gone = monitor === undefined || (await goneWithin(monitor, 2000));
+    span.step("monitor exit");
+    if (gone) break;
     if (attempt === 3) {
       // A monitor that outlives its container this long is stuck.
       process.kill(monitor.pid, "SIGKILL");
@@ -74,6 +85,7 @@ export async function stopRun(runc: Runc, id: string, paths: ContainerPaths, exi
     }
   }
   await clearExitFiles(id, paths, exitDir);
+  span.step("exit files");
 }
 
 // clearExitFiles removes the exit files of a finished run.

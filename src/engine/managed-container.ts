@@ -43,6 +43,7 @@ import type { NetworkState } from "../network/network-state.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import type { ProcessOptions } from "../spec/process-spec.js";
 import { applyResourcesToSpec, type CheckedResources } from "../spec/resources.js";
+import { traced } from "../trace/span.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { ContainerCgroup } from "./container-cgroup.js";
 import type { ContainerRecord, CreatedWith } from "./container-record.js";
@@ -185,7 +186,14 @@ export class ManagedContainer {
   }
 
   signal(sig: number, all: boolean, expected?: bigint): Promise<void> {
-    return this.locked(expected, () => this.signalNow(sig, all));
+    const span = this.ctx.tracer.begin("kill", this.namespace, this.id);
+    return traced(span, () =>
+      this.locked(expected, async () => {
+        span.step("queue wait");
+        await this.signalNow(sig, all);
+        span.step("signal");
+      }),
+    );
   }
 
   updateResources(r: CheckedResources, expected?: bigint): Promise<void> {
@@ -197,10 +205,14 @@ export class ManagedContainer {
   }
 
   start(expected?: bigint): Promise<Container> {
-    return this.locked(expected, async () => {
-      await startContainer(this);
-      return this.info();
-    });
+    const span = this.ctx.tracer.begin("start", this.namespace, this.id);
+    return traced(span, () =>
+      this.locked(expected, async () => {
+        span.step("queue wait");
+        await startContainer(this, span);
+        return this.info();
+      }),
+    );
   }
 
   // stop and restart send sig, or the container's own stop signal.
@@ -243,7 +255,13 @@ export class ManagedContainer {
   }
 
   addProcess(processId: string, options: ProcessOptions, expected?: bigint): Promise<ProcessInfo> {
-    return this.locked(expected, async () => (await this.execs.start(processId, options)).info());
+    const span = this.ctx.tracer.begin("exec", this.namespace, this.id, processId);
+    return traced(span, () =>
+      this.locked(expected, async () => {
+        span.step("queue wait");
+        return (await this.execs.start(processId, options, span)).info();
+      }),
+    );
   }
 
   signalProcess(processId: string, sig: number, expected?: bigint): Promise<void> {

@@ -22,6 +22,7 @@ import type { ProcessRun } from "./process-state.js";
 import { UNKNOWN_EXIT_CODE } from "./monitor-liveness.js";
 import { isStopSignal } from "./restart-manager.js";
 import { PUBLISHED_SAVE_WAIT_MS, savePublished } from "./save-published.js";
+import { NO_SPAN, type Span } from "../trace/span.js";
 
 // dockervm's DefaultForceStopTimeout.
 export const DEFAULT_STOP_TIMEOUT_S = 10;
@@ -46,10 +47,10 @@ export function checkStopTimeout(seconds: number | undefined): number {
 // startContainer starts a created or stopped container as a new run. A
 // running or paused one is left as it is; a RESTARTING one starts now, its
 // pending restart cancelled.
-export async function startContainer(c: ManagedContainer): Promise<void> {
+export async function startContainer(c: ManagedContainer, span: Span = NO_SPAN): Promise<void> {
   if (c.init.state.is("running", "paused")) return;
   c.init.state.require("start", "created", "stopped");
-  await newRun(c, EventType.START_CONTAINER);
+  await newRun(c, EventType.START_CONTAINER, span);
 }
 
 // stopContainer sends sig to the init process, waits timeoutS for the
@@ -84,14 +85,17 @@ export async function stopContainer(c: ManagedContainer, sig: number, timeoutS: 
 // killAndWait SIGKILLs every process of a running or paused container (a
 // paused one is thawed to die, with its RESUME event) and waits, bounded,
 // for the exit. The caller holds the queue.
-export async function killAndWait(c: ManagedContainer, exited = c.init.exited()): Promise<ExitInfo> {
+export async function killAndWait(c: ManagedContainer, exited = c.init.exited(), span: Span = NO_SPAN): Promise<ExitInfo> {
   try {
     await c.signalNow(9, true);
   } catch (err) {
     // Already gone: the exit is recorded or on its way; anything else is real.
     if (!isBerthError(err, "failed_precondition") && !isBerthError(err, "not_found")) throw err;
   }
-  return withTimeout(exited, KILL_WAIT_MS, `container ${c.id} did not exit within ${KILL_WAIT_MS / 1000}s of SIGKILL`);
+  span.step("kill");
+  const exit = await withTimeout(exited, KILL_WAIT_MS, `container ${c.id} did not exit within ${KILL_WAIT_MS / 1000}s of SIGKILL`);
+  span.step("exit wait");
+  return exit;
 }
 
 // restartContainer stops a running container as stopContainer does, then
@@ -108,17 +112,20 @@ export async function restartContainer(c: ManagedContainer, sig: number, timeout
 // once published, cannot be taken back, so a full disk fails the call here.
 // A run that fails to start leaves the container as it was, with nothing of
 // the run left.
-async function newRun(c: ManagedContainer, event: EventType.START_CONTAINER | EventType.RESTART): Promise<void> {
+async function newRun(c: ManagedContainer, event: EventType.START_CONTAINER | EventType.RESTART, span: Span = NO_SPAN): Promise<void> {
   if (c.phase !== undefined) throw failedPrecondition(`cannot start container ${c.id} while it is being ${c.phase === "creating" ? "created" : "deleted"}`);
   await c.ctx.durable();
+  span.step("journal flush");
   // Whatever the policy had planned is off: the user starts it now.
   c.restarts.dropPending();
-  const run = await beginRun(c, "start");
+  const run = await beginRun(c, "start", span);
   // Started by a user: a later exit is the policy's again to act on.
   c.restarts.state.manuallyStopped = false;
   publishRun(c, run, event);
   failpoint("start:after-event");
+  span.step("start event");
   await savePublished(c, "it started", PUBLISHED_SAVE_WAIT_MS);
+  span.step("record write (started)");
 }
 
 // scheduleRestart arms the restart the policy decided on; it runs in the
@@ -157,10 +164,11 @@ async function restartRun(c: ManagedContainer): Promise<void> {
 // beginRun makes and starts a new run on the container's bundle and root
 // filesystem, after clearing what the runtime holds of the last one. A run
 // that fails to start is cleared again, and the error thrown.
-async function beginRun(c: ManagedContainer, why: "start" | "restart"): Promise<ProcessRun> {
+async function beginRun(c: ManagedContainer, why: "start" | "restart", span: Span = NO_SPAN): Promise<ProcessRun> {
   // The last run's poststop hooks go first (OCI: they end that run).
   await c.poststop.settle();
-  await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir);
+  span.step("poststop hooks");
+  await stopRun(c.ctx.runc, c.id, c.paths, c.ctx.exitDir, span);
   c.closeStartGate();
   c.runBeganAtMs = Date.now();
   // The run is made from the bundle's spec, which Update may have changed
@@ -171,9 +179,10 @@ async function beginRun(c: ManagedContainer, why: "start" | "restart"): Promise<
   c.nextRunStdin = undefined;
   try {
     await connectRun(c);
-    const run = await launchInit(c);
+    span.step("network connect");
+    const run = await launchInit(c, span);
     failpoint(`${why}:after-runc-create`);
-    await startInit(c, run.pid);
+    await startInit(c, run.pid, span);
     return run;
   } catch (err) {
     c.markStartPublished();

@@ -4,6 +4,7 @@
 import type { Event, EventType } from "../gen/berth/v1/types_pb.js";
 import type { NetworkManager } from "../network/network-manager.js";
 import type { Runc } from "../runtime/runc.js";
+import type { Tracer } from "../trace/tracer.js";
 import type { LivenessPoller } from "./monitor-liveness.js";
 
 export interface PublishFields {
@@ -31,6 +32,8 @@ export interface RuntimeContext {
   readonly liveness: LivenessPoller;
   // networks is the daemon's CNI side (namespaces, addresses, ports).
   readonly networks: NetworkManager;
+  // tracer records the phase trace (NO_TRACE when it is off).
+  readonly tracer: Tracer;
   publish(containerId: string, type: EventType, fields: PublishFields): Event;
   // durable resolves once every event published so far is in the journal.
   durable(): Promise<void>;

@@ -15,6 +15,7 @@ import { Engine } from "../engine/engine.js";
 import type { NetworkSettings } from "../network/network-manager.js";
 import { RegistryClient } from "../registry/registry-client.js";
 import type { RegistryOptions } from "../registry/registry-hosts.js";
+import { fileTracer, NO_TRACE } from "../trace/tracer.js";
 import { registryPuller } from "../registry/registry-puller.js";
 import type { Puller } from "../engine/image-ops.js";
 import { lockStateDir, type StateLock } from "../engine/state-lock.js";
@@ -88,6 +89,9 @@ export interface RemoteOptions {
   // many layers one pull fetches at once.
   registry?: RegistryOptions;
   onError?: (err: unknown) => void;
+  // trace names a file that gets one JSON line per operation with the time
+  // of each of its steps (the phase trace, see src/trace); off when unset.
+  trace?: string;
   // puller fetches images a Create names from registries (see
   // EngineOptions.puller); the registry client by default.
   puller?: Puller;
@@ -131,6 +135,7 @@ export class Remote {
     let engine: Engine | undefined;
     let server: RunningServer | undefined;
     const health = new ServingHealth();
+    const tracer = options.trace === undefined ? NO_TRACE : fileTracer(options.trace, options.onError ?? ((err) => console.error("berth:", err)));
     try {
       // One store: the registry pulls into the engine's (Pull, and a
       // Create naming an image the store lacks, through the puller seam).
@@ -150,6 +155,7 @@ export class Remote {
         maxContainersPerNamespace: limits.maxContainersPerNamespace,
         onError: options.onError,
         puller: options.puller ?? registryPuller(registry),
+        tracer,
       });
       const started = engine;
       await started.resolveBinaries();
@@ -202,6 +208,7 @@ export class Remote {
         await engine.close();
         await engine.bus.close();
       }
+      await tracer.close();
       await lock.release();
       throw err;
     }
@@ -269,6 +276,7 @@ export class Remote {
     if (this.engine !== undefined) {
       await this.engine.close();
       await this.engine.bus.close();
+      await this.engine.tracer.close();
     }
     await this.lock?.release();
   }

@@ -13,6 +13,7 @@ import { readFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 
 import { BerthError } from "../errors/berth-error.js";
+import { NO_SPAN, type Span } from "../trace/span.js";
 import { loadExeca } from "./lazy-execa.js";
 import { missingBinary, runtimeError } from "./runtime-error.js";
 
@@ -39,6 +40,9 @@ export interface ConmonOptions {
   // conmonPidFile is where conmon writes its own pid, so that the monitor's
   // death can be noticed (by this daemon or the next).
   conmonPidFile?: string;
+  // span times the monitor's spawn, the runtime's create and the pid file
+  // for the phase trace.
+  span?: Span;
 }
 
 export interface StartedProcess {
@@ -82,8 +86,13 @@ export function conmonArgs(o: ConmonOptions): string[] {
 // startConmon starts a monitor and resolves once the runtime has created the
 // process (init: created, not yet started; exec: running).
 export async function startConmon(o: ConmonOptions): Promise<StartedProcess> {
-  const started = await spawnConmon(o);
-  if (o.conmonPidFile !== undefined) started.monitorPid = await readPidFile(o.conmonPidFile);
+  const span = o.span ?? NO_SPAN;
+  const started = await spawnConmon(o, span);
+  span.step(o.execProcessSpec === undefined ? "runtime create" : "runtime exec");
+  if (o.conmonPidFile !== undefined) {
+    started.monitorPid = await readPidFile(o.conmonPidFile);
+    span.step("monitor pid file");
+  }
   return started;
 }
 
@@ -99,7 +108,7 @@ export async function readPidFile(path: string): Promise<number | undefined> {
   }
 }
 
-function spawnConmon(o: ConmonOptions): Promise<StartedProcess> {
+function spawnConmon(o: ConmonOptions, span: Span): Promise<StartedProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(o.binary, conmonArgs(o), {
       stdio: ["ignore", "ignore", "pipe", "pipe"],
@@ -109,6 +118,9 @@ function spawnConmon(o: ConmonOptions): Promise<StartedProcess> {
       // keep it in the process's own folder, never the daemon's cwd.
       cwd: o.bundle,
     });
+    // spawn returns once the child has exec'd conmon (libuv waits for the
+    // exec): this is the cost of fork and exec from this process.
+    span.step("conmon spawn");
     const sync = child.stdio[3] as Readable;
     let stderr = "";
     child.stderr!.setEncoding("utf8").on("data", (d: string) => {

@@ -14,7 +14,7 @@ import { LISTEN_OPTIONS, socketAccess, tcpOptions } from "../listen-flags.js";
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the berth daemon",
-  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--max-request-size BYTES] [--max-concurrent-streams N] [--max-containers N] [--max-event-subscribers N] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure] [--authorize IDENTITY=NS[,NS...]]... [--insecure-registry HOST]... [--registry-certs-dir DIR]",
+  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--max-request-size BYTES] [--max-concurrent-streams N] [--max-containers N] [--max-event-subscribers N] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure] [--authorize IDENTITY=NS[,NS...]]... [--insecure-registry HOST]... [--registry-certs-dir DIR] [--trace FILE]",
   positionals: { min: 0, max: 0 },
   options: [
     { name: "runtime", type: "string", value: "PATH", help: "OCI runtime binary, found on PATH (default runc)" },
@@ -37,11 +37,13 @@ export const serveCommand: Command = {
     { name: "max-concurrent-streams", type: "string", value: "N", help: "calls one HTTP/2 connection carries at once; more wait (default 1024)" },
     { name: "max-containers", type: "string", value: "N", help: "containers one namespace may hold (default 10000)" },
     { name: "max-event-subscribers", type: "string", value: "N", help: "event subscriptions open at once (default 1024)" },
+    { name: "trace", type: "string", value: "FILE", help: "append one JSON line per operation (create, start, exec, kill, exit, delete) with the time of each step to FILE (default: $BERTH_TRACE, else off)" },
   ],
   details: "Prints `berth: serving on <socket>` once ready (and tells systemd READY=1 when started with Type=notify). Needs root, runc and conmon.",
   async run(ctx) {
     const { stateDir, socket } = ctx.globals;
     const runtime = stringOption(ctx, "runtime");
+    const trace = stringOption(ctx, "trace") ?? (process.env["BERTH_TRACE"] || undefined);
     const logSizeMax = stringOption(ctx, "log-size-max");
     const cgroupParent = stringOption(ctx, "cgroup-parent");
     const defaultNetwork = stringOption(ctx, "default-network");
@@ -75,6 +77,7 @@ export const serveCommand: Command = {
       ...limits,
       ...(authorize.length > 0 && { authorization: authorize }),
       ...(runtime !== undefined && { runtime }),
+      ...(trace !== undefined && { trace }),
       ...(cgroupParent !== undefined && { cgroupParent }),
       ...(logSizeMax !== undefined && { logSizeMax: Number(parseSize(logSizeMax, "--log-size-max")) }),
       network: {
