@@ -1,3 +1,5 @@
+import type { IdMappings } from "./id-mapping.js";
+
 // CopyTarget is what the engine says of a container for a copy into or out
 // of it (src/copy opens and walks it): where its root is, and the mounts the
 // container sees, read from its OCI spec.
@@ -12,6 +14,9 @@ export interface CopyTarget {
   live: boolean;
   readOnlyRoot: boolean;
   mounts: CopyMount[];
+  // idMappings are the container's user namespace's maps, when it has one
+  // of its own: the owners of files copied in and out are mapped by them.
+  idMappings?: IdMappings | undefined;
   // stillOwned says, once rootPath is open, that it was the container's:
   // the pid of a running one may otherwise have been reused.
   stillOwned: () => Promise<boolean>;

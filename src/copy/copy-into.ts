@@ -43,7 +43,7 @@ export async function copyOutOf(openForCopy: OpenForCopy, path: string, options:
     await root.close();
     throw err;
   }
-  const stat = pathStatOf(found.node.name === "" ? "/" : found.node.name, found.node.stat, found.linkTarget);
+  const stat = pathStatOf(found.node.name === "" ? "/" : found.node.name, found.node.stat, found.linkTarget, root.target.idMappings);
   if (options.statOnly === true) {
     await release(found.chain, [root.root]);
     await root.close();

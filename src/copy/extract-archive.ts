@@ -14,6 +14,7 @@ import { quote } from "../errors/quote.js";
 import { copyFailure } from "./copy-errors.js";
 import { CopyRoot, pathOf, release, splitPath, type Chain } from "./copy-root.js";
 import { orClosed } from "./or-closed.js";
+import { hostOwner, type Owner } from "./owner-map.js";
 import { checkOneFile, oneFileHeader, type OneFile } from "./one-file.js";
 import { fdPath, O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY } from "./proc-fd.js";
 
@@ -171,7 +172,7 @@ class Extraction {
     try {
       // Through the handle: the folder just checked, whatever now sits at name.
       const held = fdPath(existing.handle);
-      await this.chown(() => chown(held, header.uid ?? 0, header.gid ?? 0));
+      await this.chown(header, (o) => chown(held, o.uid, o.gid));
       await chmod(held, (header.mode ?? 0o755) & 0o7777);
     } finally {
       await existing.handle.close();
@@ -186,7 +187,7 @@ class Extraction {
         await file.write(chunk);
         this.result.bytes += chunk.length;
       }
-      await this.chown(() => file.chown(header.uid ?? 0, header.gid ?? 0));
+      await this.chown(header, (o) => file.chown(o.uid, o.gid));
       // After chown, which clears set-uid and set-gid bits.
       await file.chmod((header.mode ?? 0o644) & 0o7777);
       const mtime = header.mtime ?? new Date();
@@ -200,7 +201,7 @@ class Extraction {
     // The target is only text to the kernel here; it is the container's
     // to follow, and berth never follows it on the host.
     await symlink(header.linkname ?? "", at);
-    await this.chown(() => lchown(at, header.uid ?? 0, header.gid ?? 0));
+    await this.chown(header, (o) => lchown(at, o.uid, o.gid));
     const mtime = header.mtime ?? new Date();
     await lutimes(at, mtime, mtime);
   }
@@ -220,8 +221,9 @@ class Extraction {
     }
   }
 
-  private async chown(change: () => Promise<void>): Promise<void> {
-    if (this.options.sameOwner !== false) await change();
+  private async chown(header: Header, change: (owner: Owner) => Promise<void>): Promise<void> {
+    if (this.options.sameOwner === false) return;
+    await change(hostOwner(this.root.target.idMappings, { uid: header.uid ?? 0, gid: header.gid ?? 0 }, header.name));
   }
 
   private async setFolderTimes(): Promise<void> {

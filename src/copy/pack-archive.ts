@@ -11,6 +11,7 @@ import type { Stats } from "node:fs";
 import tar from "tar-stream";
 
 import { copyFailure } from "./copy-errors.js";
+import { containerOwner } from "./owner-map.js";
 import { CopyRoot, closeNode, pathOf, release, splitPath, type Chain, type PathNode } from "./copy-root.js";
 import { orClosed } from "./or-closed.js";
 import { fdPath, reopenForReading } from "./proc-fd.js";
@@ -85,7 +86,7 @@ class Walker {
     this.options.signal?.throwIfAborted();
     const node = chain.at(-1)!;
     const st = node.stat;
-    const owner = this.options.owner ?? { uid: st.uid, gid: st.gid };
+    const owner = this.options.owner ?? containerOwner(this.root.target.idMappings, { uid: st.uid, gid: st.gid });
     const header: tar.Headers = { name, mode: st.mode & 0o7777, uid: owner.uid, gid: owner.gid, mtime: st.mtime };
     try {
       if (st.isDirectory()) {

@@ -4,9 +4,12 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Stats } from "node:fs";
 
+import type { IdMappings } from "../api/id-mapping.js";
 import { PathStatSchema, PathType, type PathStat } from "../gen/berth/v1/copy_pb.js";
+import { containerOwner } from "./owner-map.js";
 
-export function pathStatOf(name: string, st: Stats, linkTarget: string): PathStat {
+export function pathStatOf(name: string, st: Stats, linkTarget: string, maps?: IdMappings): PathStat {
+  const owner = containerOwner(maps, { uid: st.uid, gid: st.gid });
   return create(PathStatSchema, {
     name,
     type: st.isFile() ? PathType.FILE : st.isDirectory() ? PathType.DIRECTORY : st.isSymbolicLink() ? PathType.SYMLINK : PathType.OTHER,
@@ -14,7 +17,7 @@ export function pathStatOf(name: string, st: Stats, linkTarget: string): PathSta
     mode: st.mode,
     mtime: timestampFromDate(st.mtime),
     linkTarget,
-    uid: st.uid,
-    gid: st.gid,
+    uid: owner.uid,
+    gid: owner.gid,
   });
 }

@@ -3,6 +3,7 @@
 // happened while it was down. Saved atomically; saves never overlap.
 import { readFile } from "node:fs/promises";
 
+import type { IdMappings } from "../api/id-mapping.js";
 import { failpoint } from "../faults/failpoint.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import type { HookSet } from "../spec/hook-spec.js";
@@ -50,9 +51,18 @@ export interface CreatedWith {
     tmpfs: Array<{ destination: string; options: string[] }>;
     user: string;
   };
+  // userns is the container's own user namespace (absent: the host's):
+  // its mappings, an auto block included, which no other container gets
+  // while this record exists (userns-blocks.ts).
+  userns?: UsernsRecord;
   // image is the image the root came from: the reference the request gave
   // (or the built-in busybox's), its id, and the manifest the lease holds.
   image?: { reference: string; id: string; manifest: string };
+}
+
+// UsernsRecord is what a record keeps of a container's user namespace.
+export interface UsernsRecord extends IdMappings {
+  mode: "auto" | "mappings";
 }
 
 export interface ContainerRecord {

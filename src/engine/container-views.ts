@@ -3,9 +3,10 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 
+import { UserNamespaceSchema, UsernsMode, type UserNamespace } from "../gen/berth/v1/security_pb.js";
 import { ContainerSchema, Status, type Container } from "../gen/berth/v1/types_pb.js";
 import type { NetworkState } from "../network/network-state.js";
-import { exitRecord, type ContainerRecord, type ProcessRecord } from "./container-record.js";
+import { exitRecord, type ContainerRecord, type ProcessRecord, type UsernsRecord } from "./container-record.js";
 import type { ManagedContainer } from "./managed-container.js";
 import type { ManagedProcess } from "./managed-process.js";
 import { restartPolicyMessage } from "./restart-manager.js";
@@ -34,8 +35,21 @@ export function containerInfo(c: ManagedContainer): Container {
     stopSignal: c.stopSignal,
     ...networkFields(c.network),
     privileged: c.createdWith.security?.privileged === true,
+    userns: usernsMessage(c.createdWith.userns),
     image: c.createdWith.image?.reference ?? "",
     imageId: c.createdWith.image?.id ?? "",
+  });
+}
+
+// usernsMessage shows a container's user namespace with the mappings it
+// runs with; undefined for the host's.
+export function usernsMessage(r: UsernsRecord | undefined): UserNamespace | undefined {
+  if (r === undefined) return undefined;
+  return create(UserNamespaceSchema, {
+    mode: r.mode === "auto" ? UsernsMode.AUTO : UsernsMode.MAPPINGS,
+    size: r.mode === "auto" ? (r.uid[0]?.size ?? 0) : 0,
+    uidMappings: r.uid.map((m) => ({ ...m })),
+    gidMappings: r.gid.map((m) => ({ ...m })),
   });
 }
 

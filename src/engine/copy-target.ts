@@ -15,7 +15,13 @@ import type { ManagedContainer } from "./managed-container.js";
 import { probe } from "./process-identity.js";
 
 export async function copyTargetOf(c: ManagedContainer): Promise<CopyTarget> {
-  const base = { containerId: c.id, readOnlyRoot: c.spec.root.readonly === true, mounts: copyMountsOf(c.spec, c.paths.bundle) };
+  const userns = c.createdWith.userns;
+  const base = {
+    containerId: c.id,
+    readOnlyRoot: c.spec.root.readonly === true,
+    mounts: copyMountsOf(c.spec, c.paths.bundle),
+    ...(userns !== undefined && { idMappings: { uid: userns.uid, gid: userns.gid } }),
+  };
   const s = c.state;
   if (s.name === "running" || s.name === "paused") {
     const identity = c.init.identity;

@@ -38,7 +38,8 @@ import { launchInit, startInit, stopRun } from "./launch-init.js";
 import { holderOf, type CreateImage } from "./image-ops.js";
 import { applyImageConfig } from "./image-process.js";
 import { ManagedContainer } from "./managed-container.js";
-import type { CreatedWith } from "./container-record.js";
+import type { CreatedWith, UsernsRecord } from "./container-record.js";
+import { fitSpecToUserns, prepareUsernsRoot } from "./userns-setup.js";
 import { ManagedProcess } from "./managed-process.js";
 import { stopSignalName } from "./signals.js";
 import { RestartManager, restartPolicyOf } from "./restart-manager.js";
@@ -71,27 +72,33 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   let announced = false;
   // launched is set once runc create may have run hooks.
   let launched = false;
+  let userns: UsernsRecord | undefined;
   try {
-    const rootfsPath = await prepareContainerRootfs({ lowerDir: root.lower, containerDir: dir });
+    const security = checkSecurityOptions(options.security);
+    userns = await engine.userns.acquire(ns.ctx.namespace, id, security.userns);
+    const rootfsPath = await prepareContainerRootfs({ lowerDir: root.lower, containerDir: dir, metacopy: userns !== undefined });
     failpoint("create:after-mount");
     span.step("overlay mount");
-    const security = checkSecurityOptions(options.security);
+    const rootPath = userns === undefined ? rootfsPath : await prepareUsernsRoot(dir, rootfsPath, userns);
+    if (userns !== undefined) span.step("userns shift");
     if (root.image?.config !== undefined && !(options.ociSpecJson !== undefined && options.ociSpecJson.length > 0)) {
       options = await applyImageConfig(options, security, root.image.config, rootfsPath, root.image.reference);
     }
     const spec = await buildSpec(options, security, { hostname, rootfsPath, readOnly, cgroupsPath });
+    spec.root.path = rootPath;
     const hooks = mergeHooks(spec.hooks, options.hooks);
     setRuncHooks(spec, hooks);
     span.step("spec build");
     applyNetworkToSpec(spec, await engine.networks.prepare(dir, network));
     span.step("network prepare");
+    if (userns !== undefined) await fitSpecToUserns(spec, dir, userns);
     const args = spec.process?.args ?? [];
     const init = new ManagedProcess(INIT_PROCESS_ID, args, spec.process?.terminal === true, "container");
     init.stdin = options.process?.stdin === true;
     c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), true, "creating");
     c.restarts = RestartManager.initial(policy);
     c.stopSignal = stopSignalName(options.stopSignal);
-    c.createdWith = createdWith(options, hooks, security, root.image);
+    c.createdWith = { ...createdWith(options, hooks, security, root.image), ...(userns !== undefined && { userns }) };
     if (network.mode !== "none" || network.etcDir !== undefined) c.network = network;
     // Events about this id from before (an earlier container of that name)
     // are not this container's.
@@ -163,6 +170,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
       await releaseContainerRootfs(dir).catch(engine.reportError);
       await rm(dir, { recursive: true, force: true }).catch(engine.reportError);
       if (root.image !== undefined) await engine.images.release(holder).catch(engine.reportError);
+      await engine.userns.release(ns.ctx.namespace, id).catch(engine.reportError);
     }
     throw err;
   }

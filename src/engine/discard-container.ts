@@ -106,6 +106,7 @@ export async function discardContainer(
   }
   failpoint("delete:after-event");
   await rm(paths.dir, { recursive: true, force: true });
+  await ns.ctx.releaseUserns(id);
   span.step("folder removal");
 }
 
@@ -139,7 +140,10 @@ function finishWhenDurable(ns: Namespace, id: string, paths: ContainerPaths): vo
       await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
       if (!(await ns.ctx.durable().then(() => true, () => false))) continue;
       // A recursive rm never runs through a mount.
-      if ((await mountsAtOrBelow(paths.dir)).length === 0) await rm(paths.dir, { recursive: true, force: true });
+      if ((await mountsAtOrBelow(paths.dir)).length === 0) {
+        await rm(paths.dir, { recursive: true, force: true });
+        await ns.ctx.releaseUserns(id);
+      }
       return;
     }
   })()

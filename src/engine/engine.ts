@@ -27,6 +27,8 @@ import { ManagedContainer } from "./managed-container.js";
 import { LivenessPoller } from "./monitor-liveness.js";
 import type { RuntimeContext } from "./runtime-context.js";
 import { restoreContainer, restoreNamespace } from "./restore.js";
+import { UsernsBlocks } from "./userns-blocks.js";
+import type { SubordinateRange } from "../userns/subordinate-range.js";
 
 export interface EngineOptions {
   stateDir: string;
@@ -53,6 +55,9 @@ export interface EngineOptions {
   puller?: Puller;
   // tracer records the phase trace (see src/trace); off by default.
   tracer?: Tracer;
+  // subordinateRange is the block of host ids auto user namespaces are
+  // cut from (default DEFAULT_SUBORDINATE_RANGE).
+  subordinateRange?: SubordinateRange;
 }
 
 export const DEFAULT_MAX_CONTAINERS_PER_NAMESPACE = 10_000;
@@ -84,6 +89,7 @@ export class Engine {
   readonly liveness: LivenessPoller;
   readonly networks: NetworkManager;
   readonly images: ImageOps;
+  readonly userns: UsernsBlocks;
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.stateDir);
@@ -92,6 +98,7 @@ export class Engine {
     });
     this.images = new ImageOps(join(options.stateDir, "images"), options.stateDir, options.bus, options.puller);
     this.liveness = new LivenessPoller(options.monitorPollMs ?? 500, this.reportError);
+    this.userns = new UsernsBlocks(join(options.stateDir, "containers"), options.subordinateRange, this.reportError);
   }
 
   // setLogSizeMax applies to processes started from now on.
@@ -165,6 +172,7 @@ export class Engine {
       history: (containerId, after) => bus.history(after, (e) => e.namespace === name && e.containerId === containerId),
       reportError: this.reportError,
       releaseImage: (id) => this.images.release(holderOf(name, id)),
+      releaseUserns: (id) => this.userns.release(name, id),
     };
     const watcher = new ExitWatcher(
       ctx.exitDir,

@@ -9,6 +9,7 @@ import type { InspectResult } from "../api/client-options.js";
 import { SecurityOptionsSchema, type SecurityOptions } from "../gen/berth/v1/security_pb.js";
 import { ContainerConfigSchema, RootfsSchema } from "../gen/berth/v1/types_pb.js";
 import { hooksOf, processSpecOf, resourcesOf } from "../spec/spec-to-api.js";
+import { usernsMessage } from "./container-views.js";
 import type { ManagedContainer } from "./managed-container.js";
 import { restartPolicyMessage } from "./restart-manager.js";
 
@@ -49,6 +50,7 @@ function securityOf(c: ManagedContainer): SecurityOptions {
       unconfined: s?.seccomp === "unconfined",
       ...(s?.seccomp === "profile" && seccomp !== undefined && { profileJson: new TextEncoder().encode(JSON.stringify(seccomp)) }),
     },
+    userns: usernsMessage(c.createdWith.userns),
   });
 }
 

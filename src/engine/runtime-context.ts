@@ -43,4 +43,7 @@ export interface RuntimeContext {
   // releaseImage drops the container's hold on its image, once its root
   // filesystem is unmounted.
   releaseImage(containerId: string): Promise<void>;
+  // releaseUserns gives back the container's block of user namespace ids,
+  // once its record is removed.
+  releaseUserns(containerId: string): Promise<void>;
 }

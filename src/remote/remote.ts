@@ -35,6 +35,7 @@ import { DaemonMetrics } from "../metrics/daemon-metrics.js";
 import { metricSources } from "./metric-sources.js";
 import { berthRoutes, startServer, type RunningServer, type SocketAccess, type TcpOptions } from "./server.js";
 import type { VersionInfo } from "../api/version-info.js";
+import { checkAgainstHost, DEFAULT_SUBORDINATE_RANGE, parseSubordinateRange } from "../userns/subordinate-range.js";
 
 export const DEFAULT_STATE_DIR = "/var/lib/berth";
 export const DEFAULT_SOCKET = "/run/berth/berth.sock";
@@ -69,6 +70,10 @@ export interface RemoteOptions {
   // maxContainersPerNamespace bounds one namespace's containers (default
   // 10,000); a Create past it is RESOURCE_EXHAUSTED.
   maxContainersPerNamespace?: number;
+  // subuidRange is "START:COUNT", the host ids auto user namespaces are
+  // cut from (default 1000000000:655360000); it must not meet /etc/subuid
+  // or /etc/subgid.
+  subuidRange?: string;
   // maxEventSubscribers bounds the event subscriptions open at once,
   // Backends' included (default 1024); a Subscribe past it is
   // RESOURCE_EXHAUSTED.
@@ -124,6 +129,8 @@ export class Remote {
     const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
     const socketPath = options.socketPath ?? DEFAULT_SOCKET;
     const limits = daemonLimits(options);
+    const subordinateRange = options.subuidRange === undefined ? DEFAULT_SUBORDINATE_RANGE : parseSubordinateRange(options.subuidRange, "subuidRange");
+    await checkAgainstHost(subordinateRange);
     // Rules are checked before the state directory is locked, so a bad one
     // stops the daemon before it touches anything; refusals are reported
     // once the engine and metrics exist.
@@ -153,6 +160,7 @@ export class Remote {
         monitorPollMs: options.monitorPollMs,
         network: options.network,
         maxContainersPerNamespace: limits.maxContainersPerNamespace,
+        subordinateRange,
         onError: options.onError,
         puller: options.puller ?? registryPuller(registry),
         tracer,

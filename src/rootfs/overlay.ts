@@ -6,12 +6,16 @@ import { loadExeca } from "../runtime/lazy-execa.js";
 import { BerthError } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
 import { hasErrnoCode, pathExists } from "./path-exists.js";
+import { usernsRootOf } from "./userns-root-path.js";
 
 export interface OverlayDirs {
   lower: string | LowerList;
   upper: string;
   work: string;
   target: string;
+  // metacopy makes a chown or chmod copy up only the file's metadata, not
+  // its data (a user namespace's shifted ownership, shift-ownership.ts).
+  metacopy?: boolean | undefined;
 }
 
 // LowerList is an image's layer folders, top first, named relative to cwd:
@@ -28,7 +32,7 @@ const MOUNT_OPTIONS_MAX = 4095;
 // mountOverlay mounts an overlay of upper over lower at target. upper and
 // work must be on the same filesystem; work must be empty.
 export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
-  const { lower, ...rest } = dirs;
+  const { lower, metacopy, ...rest } = dirs;
   for (const [name, path] of Object.entries(rest)) checkOverlayPath(name, path);
   let lowerOption: string;
   if (typeof lower === "string") {
@@ -39,7 +43,7 @@ export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
     for (const dir of lower.dirs) checkOverlayPath("lower", join(lower.cwd, dir));
     lowerOption = lower.dirs.join(":");
   }
-  const options = `lowerdir=${lowerOption},upperdir=${dirs.upper},workdir=${dirs.work}`;
+  const options = `lowerdir=${lowerOption},upperdir=${dirs.upper},workdir=${dirs.work}${metacopy === true ? ",metacopy=on" : ""}`;
   if (options.length > MOUNT_OPTIONS_MAX) {
     const layers = typeof lower === "string" ? 1 : lower.dirs.length;
     throw new BerthError("failed_precondition", `the root filesystem's ${layers} layers do not fit in one overlay mount (its options would take ${options.length} bytes, the kernel takes ${MOUNT_OPTIONS_MAX}): flatten the image into fewer layers`);
@@ -101,6 +105,7 @@ export interface ContainerRootfsOptions {
   // image's layer folders.
   lowerDir: string | LowerList;
   containerDir: string;
+  metacopy?: boolean | undefined;
 }
 
 // prepareContainerRootfs gives a container its root filesystem and returns
@@ -128,7 +133,7 @@ export async function prepareContainerRootfs(options: ContainerRootfsOptions): P
   }
   await Promise.all([dirs.upper, dirs.work, dirs.target].map((dir) => mkdir(dir, { recursive: true, mode: 0o755 })));
   try {
-    await mountOverlay(dirs);
+    await mountOverlay({ ...dirs, metacopy: options.metacopy });
   } catch (err) {
     // Leave nothing behind for a container that never got its rootfs.
     await releaseContainerRootfs(options.containerDir);
@@ -142,16 +147,25 @@ export async function prepareContainerRootfs(options: ContainerRootfsOptions): P
 // writable layer. Calling it again is harmless.
 export async function releaseContainerRootfs(containerDir: string): Promise<void> {
   const dirs = containerRootfsDirs(containerDir, "");
+  // A user-namespaced container's bind of its root (userns-root.ts) first.
+  const bound = usernsRootOf(containerDir);
+  await unmountOverlay(bound);
+  await rmdirIfThere(bound);
+  await rmdirIfThere(join(bound, ".."));
   await unmountOverlay(dirs.target);
   // rmdir, never a recursive rm, on the mount point: should it still be
   // mounted somehow, this fails instead of deleting through the mount.
+  await rmdirIfThere(dirs.target);
+  await rm(dirs.upper, { recursive: true, force: true });
+  await rm(dirs.work, { recursive: true, force: true });
+}
+
+async function rmdirIfThere(path: string): Promise<void> {
   try {
-    await rmdir(dirs.target);
+    await rmdir(path);
   } catch (err) {
     if (!hasErrnoCode(err, "ENOENT")) throw err;
   }
-  await rm(dirs.upper, { recursive: true, force: true });
-  await rm(dirs.work, { recursive: true, force: true });
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -13,6 +13,7 @@ import { checkMountPlacement, normalizeDestination } from "./mount-rules.js";
 import type { OciMount, OciSeccomp } from "./oci-spec.js";
 import { MOUNTS_MAX_ENTRIES, checkCount, checkPath } from "./request-limits.js";
 import { parseSeccompProfile } from "./seccomp-profile.js";
+import { checkUsernsOptions, type CheckedUserns, type UsernsFields } from "./userns-options.js";
 
 // SecurityFields mirrors berth.v1.SecurityOptions.
 export interface SecurityFields {
@@ -23,6 +24,7 @@ export interface SecurityFields {
   devices?: readonly DeviceFields[] | undefined;
   tmpfs?: readonly { destination?: string; options?: readonly string[] }[] | undefined;
   user?: string | undefined;
+  userns?: UsernsFields | undefined;
 }
 
 export interface DeviceFields {
@@ -47,6 +49,7 @@ export interface CheckedSecurity {
   devices: DeviceRequest[];
   tmpfs: OciMount[];
   user?: UserRef;
+  userns: CheckedUserns;
 }
 
 export const DEVICES_MAX_ENTRIES = 256;
@@ -83,12 +86,17 @@ export function checkSecurityOptions(options: SecurityFields | undefined, field 
   const devices = (s.devices ?? []).map((d, i) => checkDevice(d, `${field}.devices[${i}]`));
   const tmpfs = (s.tmpfs ?? []).map((t, i) => checkTmpfs(t, `${field}.tmpfs[${i}]`));
   const user = s.user === undefined || s.user === "" ? undefined : parseUserRef(`${field}.user`, s.user);
-  return { seccomp, capAdd, capDrop, privileged, devices, tmpfs, ...(user !== undefined && { user }) };
+  const userns = checkUsernsOptions(s.userns, `${field}.userns`);
+  if (privileged && userns.mode !== "host") {
+    // Docker's rule with userns-remap: privileged is the host's root.
+    throw invalidArgument(`${field}.privileged needs the host's user namespace: leave ${field}.userns unset (or mode USERNS_MODE_HOST)`);
+  }
+  return { seccomp, capAdd, capDrop, privileged, devices, tmpfs, ...(user !== undefined && { user }), userns };
 }
 
 // isDefaultSecurity says whether options ask for nothing beyond the defaults.
 export function isDefaultSecurity(c: CheckedSecurity): boolean {
-  return c.seccomp.kind === "default" && c.capAdd.length === 0 && c.capDrop.length === 0 && !c.privileged && c.devices.length === 0 && c.tmpfs.length === 0 && c.user === undefined;
+  return c.seccomp.kind === "default" && c.capAdd.length === 0 && c.capDrop.length === 0 && !c.privileged && c.devices.length === 0 && c.tmpfs.length === 0 && c.user === undefined && c.userns.mode === "host";
 }
 
 function seccompChoice(seccomp: SecurityFields["seccomp"], field: string): SeccompChoice {

@@ -14,11 +14,12 @@ import { LISTEN_OPTIONS, socketAccess, tcpOptions } from "../listen-flags.js";
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the berth daemon",
-  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--max-request-size BYTES] [--max-concurrent-streams N] [--max-containers N] [--max-event-subscribers N] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure] [--authorize IDENTITY=NS[,NS...]]... [--insecure-registry HOST]... [--registry-certs-dir DIR] [--trace FILE]",
+  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--max-request-size BYTES] [--max-concurrent-streams N] [--max-containers N] [--max-event-subscribers N] [--subuid-range START:COUNT] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure] [--authorize IDENTITY=NS[,NS...]]... [--insecure-registry HOST]... [--registry-certs-dir DIR] [--trace FILE]",
   positionals: { min: 0, max: 0 },
   options: [
     { name: "runtime", type: "string", value: "PATH", help: "OCI runtime binary, found on PATH (default runc)" },
     { name: "log-size-max", type: "string", value: "BYTES", help: "cap on each process's log file (default: no cap)" },
+    { name: "subuid-range", type: "string", value: "START:COUNT", help: "host uids and gids that --userns auto containers get their blocks from (default 1000000000:655360000; must not meet /etc/subuid or /etc/subgid)" },
     { name: "cgroup-parent", type: "string", value: "PATH", help: "cgroup under which containers go, as <PATH>/<namespace>/<id> (default /berth)" },
     ...LISTEN_OPTIONS,
     { name: "default-network", type: "string", value: "NAME", help: "what a container naming no network joins: a network, or none (default: the berth bridge network)" },
@@ -79,6 +80,7 @@ export const serveCommand: Command = {
       ...(runtime !== undefined && { runtime }),
       ...(trace !== undefined && { trace }),
       ...(cgroupParent !== undefined && { cgroupParent }),
+      ...(stringOption(ctx, "subuid-range") !== undefined && { subuidRange: stringOption(ctx, "subuid-range") }),
       ...(logSizeMax !== undefined && { logSizeMax: Number(parseSize(logSizeMax, "--log-size-max")) }),
       network: {
         ...(defaultNetwork !== undefined && { defaultNetwork }),

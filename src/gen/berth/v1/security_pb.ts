@@ -2,15 +2,15 @@
 // @generated from file berth/v1/security.proto (package berth.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file berth/v1/security.proto.
  */
 export const file_berth_v1_security: GenFile = /*@__PURE__*/
-  fileDesc("ChdiZXJ0aC92MS9zZWN1cml0eS5wcm90bxIIYmVydGgudjEivQEKD1NlY3VyaXR5T3B0aW9ucxIiCgdzZWNjb21wGAEgASgLMhEuYmVydGgudjEuU2VjY29tcBIPCgdjYXBfYWRkGAIgAygJEhAKCGNhcF9kcm9wGAMgAygJEhIKCnByaXZpbGVnZWQYBCABKAgSIQoHZGV2aWNlcxgFIAMoCzIQLmJlcnRoLnYxLkRldmljZRIeCgV0bXBmcxgGIAMoCzIPLmJlcnRoLnYxLlRtcGZzEgwKBHVzZXIYByABKAkiMwoHU2VjY29tcBISCgp1bmNvbmZpbmVkGAEgASgIEhQKDHByb2ZpbGVfanNvbhgCIAEoDCJICgZEZXZpY2USEQoJaG9zdF9wYXRoGAEgASgJEhYKDmNvbnRhaW5lcl9wYXRoGAIgASgJEhMKC3Blcm1pc3Npb25zGAMgASgJIi0KBVRtcGZzEhMKC2Rlc3RpbmF0aW9uGAEgASgJEg8KB29wdGlvbnMYAiADKAliBnByb3RvMw");
+  fileDesc("ChdiZXJ0aC92MS9zZWN1cml0eS5wcm90bxIIYmVydGgudjEi5gEKD1NlY3VyaXR5T3B0aW9ucxIiCgdzZWNjb21wGAEgASgLMhEuYmVydGgudjEuU2VjY29tcBIPCgdjYXBfYWRkGAIgAygJEhAKCGNhcF9kcm9wGAMgAygJEhIKCnByaXZpbGVnZWQYBCABKAgSIQoHZGV2aWNlcxgFIAMoCzIQLmJlcnRoLnYxLkRldmljZRIeCgV0bXBmcxgGIAMoCzIPLmJlcnRoLnYxLlRtcGZzEgwKBHVzZXIYByABKAkSJwoGdXNlcm5zGAggASgLMhcuYmVydGgudjEuVXNlck5hbWVzcGFjZSKXAQoNVXNlck5hbWVzcGFjZRIiCgRtb2RlGAEgASgOMhQuYmVydGgudjEuVXNlcm5zTW9kZRIMCgRzaXplGAIgASgNEikKDHVpZF9tYXBwaW5ncxgDIAMoCzITLmJlcnRoLnYxLklkTWFwcGluZxIpCgxnaWRfbWFwcGluZ3MYBCADKAsyEy5iZXJ0aC52MS5JZE1hcHBpbmciQAoJSWRNYXBwaW5nEhQKDGNvbnRhaW5lcl9pZBgBIAEoDRIPCgdob3N0X2lkGAIgASgNEgwKBHNpemUYAyABKA0iMwoHU2VjY29tcBISCgp1bmNvbmZpbmVkGAEgASgIEhQKDHByb2ZpbGVfanNvbhgCIAEoDCJICgZEZXZpY2USEQoJaG9zdF9wYXRoGAEgASgJEhYKDmNvbnRhaW5lcl9wYXRoGAIgASgJEhMKC3Blcm1pc3Npb25zGAMgASgJIi0KBVRtcGZzEhMKC2Rlc3RpbmF0aW9uGAEgASgJEg8KB29wdGlvbnMYAiADKAkqbwoKVXNlcm5zTW9kZRIbChdVU0VSTlNfTU9ERV9VTlNQRUNJRklFRBAAEhQKEFVTRVJOU19NT0RFX0hPU1QQARIUChBVU0VSTlNfTU9ERV9BVVRPEAISGAoUVVNFUk5TX01PREVfTUFQUElOR1MQA2IGcHJvdG8z");
 
 /**
  * SecurityOptions are a container's privileges and the parts of the host it
@@ -78,6 +78,14 @@ export type SecurityOptions = Message<"berth.v1.SecurityOptions"> & {
    * @generated from field: string user = 7;
    */
   user: string;
+
+  /**
+   * userns chooses the container's user namespace; unset means the host's
+   * (root inside is root on the host).
+   *
+   * @generated from field: berth.v1.UserNamespace userns = 8;
+   */
+  userns?: UserNamespace | undefined;
 };
 
 /**
@@ -86,6 +94,84 @@ export type SecurityOptions = Message<"berth.v1.SecurityOptions"> & {
  */
 export const SecurityOptionsSchema: GenMessage<SecurityOptions> = /*@__PURE__*/
   messageDesc(file_berth_v1_security, 0);
+
+/**
+ * UserNamespace is a container's user namespace (Podman's --userns): the
+ * host's, one of its own on a block of the daemon's subordinate range
+ * (auto), or one on explicit mappings. In its own namespace root inside is
+ * an unprivileged uid on the host; berth makes the root filesystem's
+ * ownership match (a shifted writable layer) and maps the owners of files
+ * copied in and out.
+ *
+ * @generated from message berth.v1.UserNamespace
+ */
+export type UserNamespace = Message<"berth.v1.UserNamespace"> & {
+  /**
+   * @generated from field: berth.v1.UsernsMode mode = 1;
+   */
+  mode: UsernsMode;
+
+  /**
+   * size is the number of uids and gids an auto container gets (default
+   * 65536, at most the daemon's whole range); only with mode AUTO.
+   *
+   * @generated from field: uint32 size = 2;
+   */
+  size: number;
+
+  /**
+   * uid_mappings and gid_mappings are explicit mappings (only with mode
+   * MAPPINGS), as OCI linux.uidMappings: container_id..+size maps to
+   * host_id..+size. Ranges may not overlap on either side, at most 340
+   * entries each, and the host ids may not reach into the daemon's
+   * subordinate range (it is auto's). In Inspect and on Container they are
+   * the mappings the container runs with, auto's included.
+   *
+   * @generated from field: repeated berth.v1.IdMapping uid_mappings = 3;
+   */
+  uidMappings: IdMapping[];
+
+  /**
+   * @generated from field: repeated berth.v1.IdMapping gid_mappings = 4;
+   */
+  gidMappings: IdMapping[];
+};
+
+/**
+ * Describes the message berth.v1.UserNamespace.
+ * Use `create(UserNamespaceSchema)` to create a new message.
+ */
+export const UserNamespaceSchema: GenMessage<UserNamespace> = /*@__PURE__*/
+  messageDesc(file_berth_v1_security, 1);
+
+/**
+ * IdMapping maps size ids from container_id inside to host_id outside.
+ *
+ * @generated from message berth.v1.IdMapping
+ */
+export type IdMapping = Message<"berth.v1.IdMapping"> & {
+  /**
+   * @generated from field: uint32 container_id = 1;
+   */
+  containerId: number;
+
+  /**
+   * @generated from field: uint32 host_id = 2;
+   */
+  hostId: number;
+
+  /**
+   * @generated from field: uint32 size = 3;
+   */
+  size: number;
+};
+
+/**
+ * Describes the message berth.v1.IdMapping.
+ * Use `create(IdMappingSchema)` to create a new message.
+ */
+export const IdMappingSchema: GenMessage<IdMapping> = /*@__PURE__*/
+  messageDesc(file_berth_v1_security, 2);
 
 /**
  * Seccomp chooses a container's system call filter.
@@ -115,7 +201,7 @@ export type Seccomp = Message<"berth.v1.Seccomp"> & {
  * Use `create(SeccompSchema)` to create a new message.
  */
 export const SeccompSchema: GenMessage<Seccomp> = /*@__PURE__*/
-  messageDesc(file_berth_v1_security, 1);
+  messageDesc(file_berth_v1_security, 3);
 
 /**
  * Device is a host device node passed into the container (Docker's
@@ -152,7 +238,7 @@ export type Device = Message<"berth.v1.Device"> & {
  * Use `create(DeviceSchema)` to create a new message.
  */
 export const DeviceSchema: GenMessage<Device> = /*@__PURE__*/
-  messageDesc(file_berth_v1_security, 2);
+  messageDesc(file_berth_v1_security, 4);
 
 /**
  * Tmpfs is a tmpfs mounted inside the container.
@@ -180,5 +266,47 @@ export type Tmpfs = Message<"berth.v1.Tmpfs"> & {
  * Use `create(TmpfsSchema)` to create a new message.
  */
 export const TmpfsSchema: GenMessage<Tmpfs> = /*@__PURE__*/
-  messageDesc(file_berth_v1_security, 3);
+  messageDesc(file_berth_v1_security, 5);
+
+/**
+ * UsernsMode is how a container's user namespace is made.
+ *
+ * @generated from enum berth.v1.UsernsMode
+ */
+export enum UsernsMode {
+  /**
+   * USERNS_MODE_UNSPECIFIED is HOST.
+   *
+   * @generated from enum value: USERNS_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * USERNS_MODE_HOST shares the host's user namespace.
+   *
+   * @generated from enum value: USERNS_MODE_HOST = 1;
+   */
+  HOST = 1,
+
+  /**
+   * USERNS_MODE_AUTO gives the container its own block of the daemon's
+   * subordinate range, disjoint from every other container's.
+   *
+   * @generated from enum value: USERNS_MODE_AUTO = 2;
+   */
+  AUTO = 2,
+
+  /**
+   * USERNS_MODE_MAPPINGS uses uid_mappings and gid_mappings as given.
+   *
+   * @generated from enum value: USERNS_MODE_MAPPINGS = 3;
+   */
+  MAPPINGS = 3,
+}
+
+/**
+ * Describes the enum berth.v1.UsernsMode.
+ */
+export const UsernsModeSchema: GenEnum<UsernsMode> = /*@__PURE__*/
+  enumDesc(file_berth_v1_security, 0);
 
