@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 
 import type { CreateOptions } from "../client/client.js";
+import { UsernsMode } from "../gen/berth/v1/security_pb.js";
 import { flag, listOption, stringOption, type CommandContext } from "./command.js";
 import type { OptionSpec } from "./parse-argv.js";
 import { UsageError } from "./usage-error.js";
@@ -18,6 +19,9 @@ export const SECURITY_FLAGS: OptionSpec[] = [
   { name: "device", type: "string", multiple: true, value: "HOST[:CONTAINER][:rwm]", help: "pass a host device node (repeatable)" },
   { name: "tmpfs", type: "string", multiple: true, value: "PATH[:OPTS]", help: "mount a tmpfs, options comma-separated (size=64m,mode=1777; repeatable)" },
   { name: "security-opt", type: "string", multiple: true, value: "seccomp=unconfined|FILE", help: "seccomp profile: unconfined, or a JSON profile file" },
+  { name: "userns", type: "string", value: "host|auto[:size=N]", help: "user namespace: the host's (default), or one of its own on a block of the daemon's subordinate range (65536 ids unless size=N)" },
+  { name: "uidmap", type: "string", multiple: true, value: "CONTAINER:HOST:SIZE", help: "map container uids to host uids in a user namespace of its own (repeatable; with --gidmap)" },
+  { name: "gidmap", type: "string", multiple: true, value: "CONTAINER:HOST:SIZE", help: "map container gids to host gids (repeatable; with --uidmap)" },
 ];
 
 type Security = NonNullable<CreateOptions["security"]>;
@@ -40,7 +44,29 @@ export function securityOf(ctx: CommandContext): Security | undefined {
   const tmpfs = listOption(ctx, "tmpfs").map(parseTmpfs);
   if (tmpfs.length > 0) out.tmpfs = tmpfs;
   for (const opt of listOption(ctx, "security-opt")) out.seccomp = parseSecurityOpt(opt);
+  const userns = usernsOf(stringOption(ctx, "userns"), listOption(ctx, "uidmap"), listOption(ctx, "gidmap"));
+  if (userns !== undefined) out.userns = userns;
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+// usernsOf reads Podman's --userns host|auto[:size=N] and --uidmap/--gidmap
+// CONTAINER:HOST:SIZE; the daemon checks the numbers.
+export function usernsOf(mode: string | undefined, uidmap: readonly string[], gidmap: readonly string[]): Security["userns"] {
+  if (uidmap.length > 0 || gidmap.length > 0) {
+    if (mode !== undefined) throw new UsageError("--uidmap and --gidmap make a user namespace of their own: leave out --userns");
+    return { mode: UsernsMode.MAPPINGS, uidMappings: uidmap.map((m) => parseIdMap("--uidmap", m)), gidMappings: gidmap.map((m) => parseIdMap("--gidmap", m)) };
+  }
+  if (mode === undefined) return undefined;
+  if (mode === "host") return { mode: UsernsMode.HOST };
+  const auto = /^auto(?::size=(\d{1,10}))?$/.exec(mode);
+  if (auto === null) throw new UsageError(`--userns ${JSON.stringify(mode)} must be host, auto or auto:size=N`);
+  return { mode: UsernsMode.AUTO, ...(auto[1] !== undefined && { size: Number(auto[1]) }) };
+}
+
+function parseIdMap(flagName: string, text: string): { containerId: number; hostId: number; size: number } {
+  const m = /^(\d{1,10}):(\d{1,10}):(\d{1,10})$/.exec(text);
+  if (m === null) throw new UsageError(`${flagName} ${JSON.stringify(text)} must be CONTAINER:HOST:SIZE, e.g. 0:2000000000:65536`);
+  return { containerId: Number(m[1]), hostId: Number(m[2]), size: Number(m[3]) };
 }
 
 // parseDevice reads Docker's HOST[:CONTAINER][:PERMISSIONS].

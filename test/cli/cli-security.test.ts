@@ -59,4 +59,25 @@ describe("berth run's privilege flags", { timeout: 60_000 }, () => {
     expect((await cli("run", "--rm", "--security-opt", "apparmor=x", id("opt"), "--", "true")).code).toBe(2);
     expect((await cli("run", "--rm", "--device", "/dev/a:/dev/b:rw:x", id("dev2"), "--", "true")).code).toBe(2);
   });
+
+  it("--userns auto runs root inside as a uid of the daemon's subordinate range, shown by inspect; a bad mapping exits 67", async () => {
+    const script = "id -u; cat /proc/self/uid_map";
+    const r = await cli("run", "--rm", "--userns", "auto:size=2000", id("userns"), "--", "sh", "-c", script);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const [uid, map] = r.stdout.trim().split("\n");
+    expect(uid).toBe("0");
+    const [inside, host, size] = (map ?? "").trim().split(/\s+/).map(Number);
+    expect([inside, size]).toEqual([0, 2000]);
+    expect(host).toBeGreaterThanOrEqual(1_000_000_000);
+    const c = id("userns-inspect");
+    expect((await cli("create", "--userns", "auto", c, "--", "true")).code).toBe(0);
+    const [inspected] = JSON.parse((await cli("inspect", c)).stdout) as Array<{ container: { userns: { mode: string; uidMappings: Array<{ hostId: number; size: number }> } } }>;
+    expect(inspected?.container.userns.mode).toBe("USERNS_MODE_AUTO");
+    expect(inspected?.container.userns.uidMappings[0]?.size).toBe(65536);
+    expect((await cli("rm", c)).code).toBe(0);
+    const bad = await cli("run", "--rm", "--uidmap", "1:2000000000:10", "--gidmap", "0:2000000000:10", id("badmap"), "--", "true");
+    expect(bad.code).toBe(67);
+    expect(bad.stderr).toMatch(/does not map container id 0/);
+  });
 });

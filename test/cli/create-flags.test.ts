@@ -14,6 +14,7 @@ import { RESOURCE_FLAGS } from "../../src/cli/resource-flags.js";
 import { stopOptionsOf } from "../../src/cli/stop-flags.js";
 import { UsageError } from "../../src/cli/usage-error.js";
 import { RestartPolicy_Kind } from "../../src/client/types.js";
+import { UsernsMode } from "../../src/gen/berth/v1/security_pb.js";
 
 function contextOf(command: Command, argv: string[]): CommandContext {
   const parsed = parseArgv(argv, command.options, { where: `berth ${command.name}`, ...(command.takesCommand && { stopAfter: 1 }) });
@@ -136,5 +137,28 @@ describe("privilege flags", () => {
     expect(usageError(() => createOptions(runCommand, "--user", "", "c", "--", "sh"))).toMatch(/--user needs a user/);
     expect(usageError(() => createOptions(runCommand, "--security-opt", "apparmor=x", "c", "--", "sh"))).toMatch(/seccomp=unconfined or seccomp=FILE/);
     expect(usageError(() => createOptions(runCommand, "--security-opt", "seccomp=/nonexistent/p.json", "c", "--", "sh"))).toMatch(/ENOENT/);
+  });
+
+  it("turns --userns host|auto[:size=N] and --uidmap/--gidmap into SecurityOptions.userns", () => {
+    expect(createOptions(createCommand, "--userns", "auto", "c", "--", "sh").security).toEqual({ userns: { mode: UsernsMode.AUTO } });
+    expect(createOptions(runCommand, "--userns", "auto:size=1000", "c", "--", "sh").security).toEqual({ userns: { mode: UsernsMode.AUTO, size: 1000 } });
+    expect(createOptions(runCommand, "--userns", "host", "c", "--", "sh").security).toEqual({ userns: { mode: UsernsMode.HOST } });
+    expect(createOptions(runCommand, "--uidmap", "0:2000000000:65536", "--gidmap", "0:2000000000:65536", "--gidmap", "65536:5:1", "c", "--", "sh").security).toEqual({
+      userns: {
+        mode: UsernsMode.MAPPINGS,
+        uidMappings: [{ containerId: 0, hostId: 2000000000, size: 65536 }],
+        gidMappings: [
+          { containerId: 0, hostId: 2000000000, size: 65536 },
+          { containerId: 65536, hostId: 5, size: 1 },
+        ],
+      },
+    });
+  });
+
+  it("refuses a --userns other than host, auto or auto:size=N, a malformed --uidmap, and --uidmap with --userns", () => {
+    expect(usageError(() => createOptions(runCommand, "--userns", "keep-id", "c", "--", "sh"))).toMatch(/host, auto or auto:size=N/);
+    expect(usageError(() => createOptions(runCommand, "--userns", "auto:size=", "c", "--", "sh"))).toMatch(/host, auto or auto:size=N/);
+    expect(usageError(() => createOptions(runCommand, "--uidmap", "0:1", "c", "--", "sh"))).toMatch(/CONTAINER:HOST:SIZE/);
+    expect(usageError(() => createOptions(runCommand, "--userns", "auto", "--uidmap", "0:1:1", "c", "--", "sh"))).toMatch(/leave out --userns/);
   });
 });

@@ -46,6 +46,8 @@ export interface StartOptions {
   journalMaxEvents?: number;
   // network is the daemon's network settings (default: network none).
   network?: object;
+  // subuidRange is the daemon's --subuid-range (START:COUNT).
+  subuidRange?: string;
 }
 
 export class DaemonProcess {
@@ -84,6 +86,7 @@ export class DaemonProcess {
     args.push("--monitor-poll-ms", String(options.monitorPollMs ?? 200));
     if (options.journalMaxEvents !== undefined) args.push("--journal-max-events", String(options.journalMaxEvents));
     if (options.network !== undefined) args.push("--network-json", JSON.stringify(options.network));
+    if (options.subuidRange !== undefined) args.push("--subuid-range", options.subuidRange);
     const env = { ...process.env, BERTH_DIST: dist, BERTH_FAILPOINT: options.failpoint ?? "" };
     const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     const daemon = new DaemonProcess(child, place);
