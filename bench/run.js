@@ -36,6 +36,7 @@ options:
   --pull-only         only the pull row (with --systems berth,containerd: a smoke run of it)
   --bridge-reps N     timed repetitions of the bridge row (default 10; 0 skips it)
   --bridge-only       only the bridge row (berth, containerd, podman); writes bridge.{md,json}
+  --seccomp-only      only berth's create row with the default seccomp profile and unconfined
   --out DIR           where to write latest.md and latest.json (default bench/results)
   --logs DIR          keep the daemons' logs (containerd.log, berth-daemon.log, podman.log) there
   --no-trace          berth without its phase trace (no breakdown table)
@@ -63,6 +64,7 @@ async function main() {
       "pull-only": { type: "boolean" },
       "bridge-reps": { type: "string" },
       "bridge-only": { type: "boolean" },
+      "seccomp-only": { type: "boolean" },
       out: { type: "string" },
       logs: { type: "string" },
       quick: { type: "boolean" },
@@ -89,6 +91,7 @@ async function main() {
     bridgeReps: int(args["bridge-reps"], quick ? 3 : 10, "bridge-reps"),
     bridgeOnly: args["bridge-only"] === true ? 1 : 0,
     trace: args["no-trace"] === true ? 0 : 1,
+    seccompOnly: args["seccomp-only"] === true ? 1 : 0,
   };
   if (options.bridgeOnly === 1 && options.bridgeReps === 0) throw new Error("--bridge-only needs --bridge-reps above 0");
   // The one-row run writes its own files, beside the full run's latest.*.

@@ -8,6 +8,7 @@ import { batchOperation } from "../suites/batch.js";
 import { bridgeOperation } from "../suites/bridge.js";
 import { measureEvents } from "../suites/events.js";
 import { latencyOperations } from "../suites/latency.js";
+import { seccompOperation } from "../suites/seccomp.js";
 import { measurePull } from "../suites/pull.js";
 import { runOperation } from "./harness.js";
 import { describeMachine, loadAverage } from "./machine.js";
@@ -36,6 +37,7 @@ import { BRIDGE_TARGET, evaluateTargets } from "./targets.js";
  * @property {number} bridgeReps timed repetitions of the bridge row (0: no bridge row)
  * @property {number} bridgeOnly 1: only the bridge row
  * @property {number} trace 1: berth writes its phase trace in the timed pass (0: off)
+ * @property {number} [seccompOnly] 1: only the seccomp row
  */
 
 /**
@@ -59,13 +61,16 @@ export async function runBenchmark(o) {
 
   /** @type {Results["memory"]} */
   const memory = {};
-  const bridge = options.bridgeReps > 0 && options.pullOnly !== 1 ? bridgeOperation({ reps: options.bridgeReps, warmup: options.warmup, ws, log }) : undefined;
+  const bridge = options.bridgeReps > 0 && options.pullOnly !== 1 && options.seccompOnly !== 1 ? bridgeOperation({ reps: options.bridgeReps, warmup: options.warmup, ws, log }) : undefined;
   const only = options.pullOnly === 1 || options.bridgeOnly === 1;
   const ops = [
     ...(only
       ? []
-      : [
+      : options.seccompOnly === 1
+        ? [seccompOperation(options)]
+        : [
           ...latencyOperations(options),
+          seccompOperation(options),
           batchOperation({ reps: options.batchReps, warmup: options.batchWarmup, count: options.batchCount, inFlight: options.inFlight, idleRss, memory }),
         ]),
     ...(bridge !== undefined ? [bridge.op] : []),
@@ -110,7 +115,7 @@ export async function runBenchmark(o) {
   /** @type {Results["events"]} */
   const events = {};
   for (const sys of systems) {
-    if (sys.subscribeStateChanges === undefined || only) continue;
+    if (sys.subscribeStateChanges === undefined || only || options.seccompOnly === 1) continue;
     log(`events: ${sys.name}, ${options.subscribers} subscribers, ${options.eventsSeconds} s of pause/resume`);
     try {
       const e = await measureEvents(sys, { subscribers: options.subscribers, seconds: options.eventsSeconds });

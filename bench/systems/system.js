@@ -47,6 +47,8 @@
  *   returned)
  * @property {(id: string) => Promise<void>} createRunning creates and starts
  *   a "sleep" container; resolves when its process runs
+ * @property {((id: string) => Promise<void>) | undefined} [createRunningUnconfined]
+ *   createRunning without a seccomp filter (berth: the seccomp row)
  * @property {(id: string) => Promise<void>} remove untimed: kills the
  *   container if it runs and deletes every trace of it
  * @property {(id: string, execId: string) => Promise<number>} exec runs

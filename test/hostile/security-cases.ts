@@ -1,7 +1,8 @@
 // The hostile cases of Create's SecurityOptions (issue 14): capability
 // names known and unknown, seccomp profiles valid and broken, devices that
 // are missing or no devices, tmpfs mounts with bad options or places, users
-// by bad syntax or unknown name; and the mistakes each makes, read from
+// by bad syntax or unknown name, user namespaces with bad modes, sizes and
+// mappings; and the mistakes each makes, read from
 // security.proto. privileged appears only where it is a mistake: a valid
 // privileged Create makes every host device node (seconds on a loaded
 // host), which the contract suite covers.
@@ -62,6 +63,29 @@ const GOOD_TMPFS_OPTIONS = new Set(["size=1m", "noexec", "exec", "mode=1777", "u
 const USERS = ["", "root", "nobody", "nobody:tty", "1000", "1000:1000", "nosuchuser", "nobody:nosuchgroup", "a:b:c", "a b", "99999999999"];
 const GOOD_USERS = new Set(["", "root", "nobody", "nobody:tty", "1000", "1000:1000"]);
 
+// User namespaces against the hostile daemon's default subordinate range
+// (1000000000:655360000): the mode, an auto size, explicit mappings good
+// and bad (security.proto's rules), each with whether the daemon takes it.
+const AUTO = 2;
+const MAPPINGS = 3;
+const ID_MAP = [{ containerId: 0, hostId: 2_000_000_000, size: 65536 }];
+const USERNS: Array<[string, Req, boolean]> = [
+  ["host", { mode: 1 }, true],
+  ["auto", { mode: AUTO }, true],
+  ["auto of 1000", { mode: AUTO, size: 1000 }, true],
+  ["explicit", { mode: MAPPINGS, uidMappings: ID_MAP, gidMappings: ID_MAP }, true],
+  ["auto over the range", { mode: AUTO, size: 4_294_967_295 }, false],
+  ["a size with host", { mode: 1, size: 10 }, false],
+  ["no such mode", { mode: 7 }, false],
+  ["mappings with auto", { mode: AUTO, uidMappings: ID_MAP, gidMappings: ID_MAP }, false],
+  ["uid mappings alone", { mode: MAPPINGS, uidMappings: ID_MAP }, false],
+  ["root unmapped", { mode: MAPPINGS, uidMappings: [{ containerId: 1, hostId: 2_000_000_000, size: 10 }], gidMappings: ID_MAP }, false],
+  ["a size of 0", { mode: MAPPINGS, uidMappings: [{ containerId: 0, hostId: 2_000_000_000, size: 0 }], gidMappings: ID_MAP }, false],
+  ["overlapping", { mode: MAPPINGS, uidMappings: [...ID_MAP, { containerId: 10, hostId: 3_000_000_000, size: 10 }], gidMappings: ID_MAP }, false],
+  ["past the last id", { mode: MAPPINGS, uidMappings: [{ containerId: 0, hostId: 4_294_967_290, size: 10 }], gidMappings: ID_MAP }, false],
+  ["in the daemon's range", { mode: MAPPINGS, uidMappings: [{ containerId: 0, hostId: 1_000_000_005, size: 10 }], gidMappings: ID_MAP }, false],
+];
+
 const security = fc.record(
   {
     capAdd: fc.array(capName, { maxLength: 2 }),
@@ -75,12 +99,17 @@ const security = fc.record(
     devices: fc.array(fc.record({ hostPath: fc.constantFrom(...DEVICE_PATHS.map(([p]) => p)), permissions: fc.constantFrom(...PERMISSIONS) }), { maxLength: 2 }),
     tmpfs: fc.array(fc.record({ destination: fc.constantFrom(...TMPFS_DESTINATIONS), options: fc.array(fc.constantFrom(...TMPFS_OPTIONS), { maxLength: 2 }) }), { maxLength: 2 }),
     user: fc.constantFrom(...USERS),
+    userns: fc.constantFrom(...USERNS.map(([, u]) => u)),
   },
   { requiredKeys: [] },
 );
 
 // A privileged request that is always a mistake (see the file's comment).
-const privilegedMistake = fc.oneof(fc.constant({ privileged: true, seccomp: { unconfined: true } }), fc.constant({ privileged: true, capDrop: ["NET_RAW"] }));
+const privilegedMistake = fc.oneof(
+  fc.constant({ privileged: true, seccomp: { unconfined: true } }),
+  fc.constant({ privileged: true, capDrop: ["NET_RAW"] }),
+  fc.constant({ privileged: true, userns: { mode: AUTO } }),
+);
 
 export function securityProperties(runs: (n: number) => number): PropertyDef[] {
   const arb: fc.Arbitrary<HostileCase> = fc.oneof({ weight: 9, arbitrary: security }, { weight: 1, arbitrary: privilegedMistake }).map((s) => ({
@@ -119,5 +148,11 @@ export function securityMistakes(s: Req | undefined): Mistake[] {
     for (const o of (t.options as string[] | undefined) ?? []) if (!GOOD_TMPFS_OPTIONS.has(o)) invalid(`no tmpfs option ${JSON.stringify(o)}`);
   }
   if (!GOOD_USERS.has((s.user as string | undefined) ?? "")) invalid("a user that is malformed or not in the container's files");
+  const userns = s.userns as Req | undefined;
+  if (userns !== undefined) {
+    const known = USERNS.find(([, u]) => JSON.stringify(u) === JSON.stringify(userns));
+    if (known !== undefined && !known[2]) invalid(`a user namespace with ${known[0]}`);
+    if (s.privileged === true && userns.mode !== 1 && userns.mode !== undefined) invalid("privileged with a user namespace of its own");
+  }
   return out;
 }

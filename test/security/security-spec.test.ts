@@ -22,6 +22,19 @@ const rulesFor = (names: string, profile = defaultSeccompProfile(DEFAULT_CAPABIL
 const allowed = (name: string, profile = defaultSeccompProfile(DEFAULT_CAPABILITIES, X64)) => rulesFor(name, profile).some((s) => s.action === "SCMP_ACT_ALLOW" && s.args === undefined);
 
 describe("the default seccomp profile", () => {
+  it("leaves SCMP_ARCH_X32 out on a kernel that runs no x32 code, where it would only cost runc compile time", () => {
+    expect(defaultSeccompProfile(DEFAULT_CAPABILITIES, { ...X64, x32: false }).architectures).toEqual(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]);
+    expect(defaultSeccompProfile(DEFAULT_CAPABILITIES, { ...X64, x32: true }).architectures).toEqual(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]);
+  });
+
+  it("is made once per capability set and host, and frozen, so no spec holding it can change the next one", () => {
+    const a = defaultSeccompProfile(DEFAULT_CAPABILITIES, X64);
+    expect(defaultSeccompProfile([...DEFAULT_CAPABILITIES].reverse(), X64)).toBe(a);
+    expect(defaultSeccompProfile([...DEFAULT_CAPABILITIES, "CAP_SYS_ADMIN"], X64)).not.toBe(a);
+    expect(Object.isFrozen(a) && Object.isFrozen(a.syscalls) && Object.isFrozen(a.syscalls?.[0]?.names)).toBe(true);
+    expect(() => (a.syscalls as unknown[]).push({})).toThrow(TypeError);
+  });
+
   it("is Docker's: EPERM by default, the x86-64 architectures, the allowlist without keyctl, add_key, bpf, mount, unshare", () => {
     const profile = defaultSeccompProfile(DEFAULT_CAPABILITIES, X64);
     expect(profile.defaultAction).toBe("SCMP_ACT_ERRNO");
