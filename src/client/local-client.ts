@@ -299,9 +299,14 @@ export class LocalClient implements Client {
     return copyOutOf((open) => c.openForCopy(open), path, options);
   }
 
-  // pull pulls into the engine's store and announces the image.
+  // pull pulls into the engine's store and announces the image. A
+  // berth.local name is made here, never asked of a registry.
   async pull(reference: string, options: PullOptions = {}): Promise<PulledImage> {
-    const pulled = await pullWith(requireRegistry(this.registry), reference, options, await this.engine.images.store());
+    const registry = requireRegistry(this.registry);
+    registry.check(reference, options.platform);
+    const local = await this.engine.images.pullBuiltIn(this.namespace, reference, options.onProgress);
+    if (local !== undefined) return local;
+    const pulled = await pullWith(registry, reference, options, await this.engine.images.store());
     this.engine.images.publish(this.namespace, EventType.IMAGE_PULL, pulled.reference, pulled.configDigest);
     return pulled;
   }

@@ -11,15 +11,16 @@ import { pipeline } from "node:stream/promises";
 import type { EventBus } from "../backend/event-bus.js";
 import { BerthError, notFound } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
-import type { Image } from "../gen/berth/v1/images_pb.js";
+import type { Image, PulledImage, PullProgress } from "../gen/berth/v1/images_pb.js";
 import { EventType, PullPolicy } from "../gen/berth/v1/types_pb.js";
-import { BUSYBOX_IMAGE, ensureBusyboxImage } from "../image/busybox-image.js";
+import { BUSYBOX_IMAGE, builtInImage, ensureBusyboxImage, isBuiltInName } from "../image/busybox-image.js";
 import { importArchive } from "../image/archive-image.js";
 import { checkImageName, ImageCatalog, type PruneResult, type RemoveResult } from "../image/image-catalog.js";
 import type { ImageConfig } from "../image/image-manifest.js";
 import type { ImageEntry } from "../image/image-records.js";
 import { ImageStore } from "../image/image-store.js";
 import { normalizeReference, parseReference } from "../image/reference.js";
+import { builtInPull } from "./built-in-pull.js";
 import { imageView, imageViews } from "./image-views.js";
 
 export interface PullOptions {
@@ -65,6 +66,24 @@ export class ImageOps {
     this.bus.publish({ namespace, containerId: "", processId: "", type, image, imageId });
   }
 
+  // builtIn is what a pull of a berth.local name gives: the built-in
+  // busybox (made on first use), NOT_FOUND for any other such name, and
+  // undefined for a registry's name.
+  async builtIn(reference: string): Promise<ImageEntry | undefined> {
+    return builtInImage(await this.store(), this.stateDir, reference);
+  }
+
+  // pullBuiltIn is a Pull of a berth.local name (undefined for any other):
+  // the image is made or found, never fetched, and announced as pulled.
+  async pullBuiltIn(namespace: string, reference: string, onProgress?: (p: PullProgress) => void): Promise<PulledImage | undefined> {
+    const image = await this.builtIn(reference);
+    if (image === undefined) return undefined;
+    const name = normalizeReference(reference);
+    const pulled = await builtInPull(await this.store(), image, name, onProgress);
+    this.publish(namespace, EventType.IMAGE_PULL, name, image.config);
+    return pulled;
+  }
+
   // pull runs the puller and publishes IMAGE_PULL.
   async pull(namespace: string, reference: string, options: PullOptions = {}): Promise<ImageEntry> {
     const name = normalizeReference(reference);
@@ -86,7 +105,10 @@ export class ImageOps {
       found = { image: await ensureBusyboxImage(store, this.stateDir), reference: BUSYBOX_IMAGE };
     } else {
       if (!/^(?:sha256:)?[a-f0-9]{4,64}$/.test(reference)) parseReference(reference);
-      let image = policy === PullPolicy.ALWAYS ? undefined : catalog.find(reference);
+      // A berth.local name is never pulled, so "always" takes the store's
+      // and "never" still makes the built-in busybox.
+      let image = policy === PullPolicy.ALWAYS && !isBuiltInName(reference) ? undefined : catalog.find(reference);
+      if (image === undefined) image = await this.builtIn(reference);
       if (image === undefined) {
         if (policy === PullPolicy.NEVER) throw notFound(`the image store has no image ${quote(reference)} and the pull policy is never: load or pull it first`);
         image = await this.pull(namespace, reference);
