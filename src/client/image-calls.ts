@@ -40,7 +40,7 @@ export class ImageCalls {
   }
 
   load(archive: AsyncIterable<Uint8Array>, options: ImageStreamOptions = {}): Promise<Image[]> {
-    return this.images.loadStream(this.namespace, archive, options.signal);
+    return this.images.archives.loadStream(this.namespace, archive, options.signal);
   }
 
   // save checks and finds every image before the first byte; the archive
@@ -49,7 +49,7 @@ export class ImageCalls {
     checkCount("images", images.length, SAVE_IMAGES_MAX_ENTRIES);
     images.forEach((image, i) => reference(`images[${i}]`, image));
     if (images.length === 0) throw new BerthError("invalid_argument", "name at least one image to save");
-    const archive: Readable = await this.images.save(images);
+    const archive: Readable = await this.images.archives.save(images);
     const stop = () => archive.destroy();
     options.signal?.addEventListener("abort", stop, { once: true });
     try {

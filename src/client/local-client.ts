@@ -306,7 +306,9 @@ export class LocalClient implements Client {
     registry.check(reference, options.platform);
     const local = await this.engine.images.pullBuiltIn(this.namespace, reference, options.onProgress);
     if (local !== undefined) return local;
-    const pulled = await pullWith(registry, reference, options, await this.engine.images.store());
+    const store = await this.engine.images.store();
+    const { pulled, untagged } = await store.withLease(`pull ${reference}`, () => pullWith(registry, reference, options, store));
+    if (untagged !== undefined) this.engine.images.untagged(this.namespace, pulled.reference, untagged);
     this.engine.images.publish(this.namespace, EventType.IMAGE_PULL, pulled.reference, pulled.configDigest);
     return pulled;
   }

@@ -24,7 +24,8 @@ export function requireRegistry(registry: RegistryClient | undefined): RegistryC
 }
 
 // pullWith pulls into sink, the engine's image store.
-export async function pullWith(registry: RegistryClient, reference: string, options: PullOptions, sink: ContentSink): Promise<PulledImage> {
+// untagged is the manifest the name pointed at before the pull moved it.
+export async function pullWith(registry: RegistryClient, reference: string, options: PullOptions, sink: ContentSink): Promise<{ pulled: PulledImage; untagged?: string }> {
   const onProgress = options.onProgress;
   const pulled = await registry.pull(reference, {
     sink,
@@ -35,7 +36,7 @@ export async function pullWith(registry: RegistryClient, reference: string, opti
       onProgress(progressOf(event.digest, event.state, event.done, event.total));
     },
   });
-  return pulledImageOf(pulled);
+  return { pulled: pulledImageOf(pulled), ...(pulled.untagged !== undefined && { untagged: pulled.untagged }) };
 }
 
 function progressOf(digest: string, state: LayerState, done: number, total: number): PullProgress {

@@ -58,6 +58,9 @@ export interface EngineOptions {
   // subordinateRange is the block of host ids auto user namespaces are
   // cut from (default DEFAULT_SUBORDINATE_RANGE).
   subordinateRange?: SubordinateRange;
+  // maxImageArchiveBytes bounds an archive Load takes (default
+  // DEFAULT_MAX_IMAGE_ARCHIVE_BYTES).
+  maxImageArchiveBytes?: number;
 }
 
 export const DEFAULT_MAX_CONTAINERS_PER_NAMESPACE = 10_000;
@@ -96,7 +99,7 @@ export class Engine {
     this.networks = new NetworkManager(options.stateDir, options.network ?? {}, (namespace, containerId, type, network, address) => {
       options.bus.publish({ namespace, containerId, processId: "", type, network, address });
     });
-    this.images = new ImageOps(join(options.stateDir, "images"), options.stateDir, options.bus, options.puller);
+    this.images = new ImageOps(join(options.stateDir, "images"), options.stateDir, options.bus, options.puller, options.maxImageArchiveBytes);
     this.liveness = new LivenessPoller(options.monitorPollMs ?? 500, this.reportError);
     this.userns = new UsernsBlocks(join(options.stateDir, "containers"), options.subordinateRange, this.reportError);
   }

@@ -3,24 +3,20 @@
 // through the puller the daemon was given), holds a lease for each
 // container made from an image, and publishes image events on the same
 // bus as container events (no container id; Event.image and image_id).
-import { createWriteStream } from "node:fs";
-import { rm } from "node:fs/promises";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-
 import type { EventBus } from "../backend/event-bus.js";
-import { BerthError, notFound } from "../errors/berth-error.js";
+import { notFound } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
 import type { Image, PulledImage, PullProgress } from "../gen/berth/v1/images_pb.js";
 import { EventType, PullPolicy } from "../gen/berth/v1/types_pb.js";
 import { BUSYBOX_IMAGE, builtInImage, ensureBusyboxImage, isBuiltInName } from "../image/busybox-image.js";
 import { importArchive } from "../image/archive-image.js";
-import { checkImageName, ImageCatalog, type PruneResult, type RemoveResult } from "../image/image-catalog.js";
+import { ImageCatalog, type PruneResult, type RemoveResult } from "../image/image-catalog.js";
 import type { ImageConfig } from "../image/image-manifest.js";
 import type { ImageEntry } from "../image/image-records.js";
 import { ImageStore } from "../image/image-store.js";
 import { normalizeReference, parseReference } from "../image/reference.js";
 import { builtInPull } from "./built-in-pull.js";
+import { ImageArchives } from "./image-archives.js";
 import { imageView, imageViews } from "./image-views.js";
 
 export interface PullOptions {
@@ -29,7 +25,8 @@ export interface PullOptions {
 
 // Puller fetches reference from its registry into store (ingest, then
 // commitImage) and returns the image. The registry client provides it.
-export type Puller = (reference: string, store: ImageStore, options: PullOptions) => Promise<ImageEntry>;
+// untagged is the manifest the name pointed at before the pull moved it.
+export type Puller = (reference: string, store: ImageStore, options: PullOptions) => Promise<{ image: ImageEntry; untagged?: string }>;
 
 export interface CreateImage {
   image: ImageEntry;
@@ -40,18 +37,25 @@ export interface CreateImage {
 
 export class ImageOps {
   private opened: Promise<ImageStore> | undefined;
+  // ready is the store once open (untagged reads it as it publishes).
+  private ready: ImageStore | undefined;
+  readonly archives: ImageArchives;
 
   constructor(
     private readonly root: string,
     private readonly stateDir: string,
     private readonly bus: EventBus,
     private readonly puller?: Puller,
-  ) {}
+    maxImageArchiveBytes?: number,
+  ) {
+    this.archives = new ImageArchives(this, maxImageArchiveBytes);
+  }
 
   store(): Promise<ImageStore> {
     this.opened ??= (async () => {
       const store = new ImageStore(this.root);
       await store.open();
+      this.ready = store;
       return store;
     })();
     this.opened.catch(() => (this.opened = undefined));
@@ -88,14 +92,26 @@ export class ImageOps {
   async pull(namespace: string, reference: string, options: PullOptions = {}): Promise<ImageEntry> {
     const name = normalizeReference(reference);
     if (this.puller === undefined) throw notFound(`the image store has no image ${quote(reference)}, and this daemon has no registry client to pull it`);
-    const image = await this.puller(name, await this.store(), options);
+    const store = await this.store();
+    const { image, untagged } = await store.withLease(`pull ${name}`, () => this.puller!(name, store, options));
+    if (untagged !== undefined) this.untagged(namespace, name, untagged);
     this.publish(namespace, EventType.IMAGE_PULL, name, image.config);
     return image;
   }
 
+  // withLease runs fn under a lease of the store (content-leases.ts).
+  async withLease<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    return (await this.store()).withLease(label, fn);
+  }
+
   // forCreate finds (or pulls, or makes) the image a Create's root comes
   // from and leases it to holder; undefined when the root is a folder.
+  // What it finds or writes is held until the container holds the image.
   async forCreate(namespace: string, holder: string, reference: string, policy: PullPolicy, imagePath: string | undefined): Promise<CreateImage | undefined> {
+    return this.withLease(`create ${holder}`, () => this.findForCreate(namespace, holder, reference, policy, imagePath));
+  }
+
+  private async findForCreate(namespace: string, holder: string, reference: string, policy: PullPolicy, imagePath: string | undefined): Promise<CreateImage | undefined> {
     const store = await this.store();
     const catalog = new ImageCatalog(store);
     let found: CreateImage;
@@ -148,30 +164,11 @@ export class ImageOps {
     return this.inspect(target);
   }
 
-  // loadStream spools an archive streamed by a client into the store's
-  // ingest folder (cleared at start, so a crash leaves nothing), loads it
-  // and removes the spool.
-  async loadStream(namespace: string, chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<Image[]> {
-    const store = await this.store();
-    const spool = store.content.tempPath("archive");
-    try {
-      await pipeline(Readable.from(chunks, { objectMode: false }), createWriteStream(spool, { mode: 0o600 }), signal ? { signal } : {}).catch((err: unknown) => {
-        if (signal?.aborted === true) throw new BerthError("canceled", "the load was cancelled; nothing of it was kept");
-        throw err;
-      });
-      const loaded = await this.load(namespace, spool, signal);
-      const catalog = new ImageCatalog(store);
-      return Promise.all(loaded.map((i) => imageView(catalog, i)));
-    } finally {
-      await rm(spool, { force: true });
-    }
-  }
-
   async tag(namespace: string, source: string, target: string): Promise<ImageEntry> {
     const catalog = await this.catalog();
     const { image, moved } = await catalog.tag(source, target);
     const name = normalizeReference(target);
-    if (moved !== undefined) this.publish(namespace, EventType.IMAGE_UNTAG, name, catalog.store.records().images[moved]?.config ?? moved);
+    if (moved !== undefined) this.untagged(namespace, name, moved);
     this.publish(namespace, EventType.IMAGE_TAG, name, image.config);
     return image;
   }
@@ -192,39 +189,18 @@ export class ImageOps {
     return result;
   }
 
+  // untagged announces that name left the image of manifest (which may
+  // be dangling now).
+  untagged(namespace: string, name: string, manifest: string): void {
+    this.publish(namespace, EventType.IMAGE_UNTAG, name, this.ready?.records().images[manifest]?.config ?? manifest);
+  }
+
   private announce(namespace: string, id: string, result: RemoveResult): RemoveResult {
     for (const name of result.untagged) this.publish(namespace, EventType.IMAGE_UNTAG, name, id);
     for (const deleted of result.deleted) this.publish(namespace, EventType.IMAGE_DELETE, deleted, deleted);
     return result;
   }
 
-  async load(namespace: string, archivePath: string, signal?: AbortSignal): Promise<ImageEntry[]> {
-    const { loadImages } = await import("../image/load-images.js");
-    const loaded = await loadImages(await this.store(), archivePath, signal);
-    for (const { image, names } of loaded) {
-      if (names.length === 0) this.publish(namespace, EventType.IMAGE_LOAD, image.config, image.config);
-      for (const name of names) this.publish(namespace, EventType.IMAGE_LOAD, name, image.config);
-    }
-    return loaded.map((l) => l.image);
-  }
-
-  async save(references: readonly string[]): Promise<Readable> {
-    const { saveImages } = await import("../image/save-images.js");
-    references.forEach(checkImageName);
-    const catalog = await this.catalog();
-    const images = references.map((ref) => {
-      const image = catalog.get(ref);
-      let names: string[];
-      try {
-        const name = normalizeReference(ref);
-        names = catalog.tagsOf(image.manifest).includes(name) ? [name] : catalog.tagsOf(image.manifest);
-      } catch {
-        names = catalog.tagsOf(image.manifest);
-      }
-      return { image, names };
-    });
-    return saveImages(catalog.store, images);
-  }
 }
 
 export function holderOf(namespace: string, id: string): string {

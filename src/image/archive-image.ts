@@ -41,7 +41,7 @@ async function rootfsImage(store: ImageStore, archive: string): Promise<ImageEnt
   const gzip = await isGzipFile(archive);
   const temp = store.content.tempPath("archive");
   await copyFile(archive, temp);
-  const layer = await store.content.adopt(temp);
+  const layer = await store.adopt(temp);
   const diffId = gzip ? await sha256Of(createReadStream(archive).pipe(createGunzip())) : layer.digest;
   const manifest = await composeImage(store, {
     layers: [{ mediaType: gzip ? MEDIA.ociLayerGzip : MEDIA.ociLayer, digest: layer.digest, size: layer.size }],

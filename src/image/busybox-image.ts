@@ -32,7 +32,7 @@ export async function ensureBusyboxImage(store: ImageStore, stateDir: string): P
   if (found !== undefined) return found;
   let pending = building.get(store);
   if (pending === undefined) {
-    pending = build(store, stateDir).finally(() => building.delete(store));
+    pending = store.withLease("busybox", () => build(store, stateDir)).finally(() => building.delete(store));
     building.set(store, pending);
   }
   return pending;
@@ -65,7 +65,7 @@ async function build(store: ImageStore, stateDir: string): Promise<ImageEntry> {
   await pipeline(tar.stdout!, createWriteStream(temp, { mode: 0o600 }));
   const result = await tar;
   if (result.exitCode !== 0) throw new BerthError("internal", `cannot pack the busybox root filesystem ${rootfs}: ${String(result.stderr).trim()}`);
-  const layer = await store.content.adopt(temp);
+  const layer = await store.adopt(temp);
   const manifest = await composeImage(store, {
     layers: [{ mediaType: MEDIA.ociLayer, digest: layer.digest, size: layer.size }],
     diffIds: [layer.digest],

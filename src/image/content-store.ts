@@ -106,7 +106,8 @@ export class ContentStore {
 
   // adopt moves a file written in the ingest folder (tempPath) into the
   // store under the digest of its content, which it returns with its size.
-  async adopt(temp: string): Promise<{ digest: string; size: number }> {
+  // beforePlace hears the digest before the blob is in place.
+  async adopt(temp: string, beforePlace?: (digest: string) => void): Promise<{ digest: string; size: number }> {
     try {
       const hash = createHash("sha256");
       let size = 0;
@@ -115,6 +116,7 @@ export class ContentStore {
         size += (chunk as Buffer).length;
       }
       const hex = hash.digest("hex");
+      beforePlace?.(`sha256:${hex}`);
       await syncFile(temp);
       await rename(temp, join(this.blobs, hex));
       await syncFile(this.blobs);

@@ -37,6 +37,19 @@ export function emptyRecords(): RecordsData {
   return { version: 1, images: {}, tags: {}, leases: {} };
 }
 
+// liveContent is what the images recorded reach: their snapshots and blobs
+// (an index pulled through is kept with its image).
+export function liveContent(data: RecordsData): { liveChains: Set<string>; liveBlobs: Set<string> } {
+  const liveChains = new Set<string>();
+  const liveBlobs = new Set<string>();
+  for (const image of Object.values(data.images)) {
+    image.chainIds.forEach((c) => liveChains.add(c));
+    [image.manifest, image.config, ...image.layers].forEach((b) => liveBlobs.add(b));
+    image.repoDigests.forEach((r) => liveBlobs.add(r.slice(r.indexOf("@") + 1)));
+  }
+  return { liveChains, liveBlobs };
+}
+
 export async function readRecords(path: string): Promise<RecordsData> {
   try {
     const data = JSON.parse(await readFile(path, "utf8")) as RecordsData;

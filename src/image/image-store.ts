@@ -14,18 +14,24 @@
 // manifest itself, then commitImage: it unpacks the layers (once per chain
 // id), and only then records the image and points name at it. A crash at
 // any point before leaves no image, and what was written is collected as
-// garbage at the next open. Blobs ingested by this process are safe from
-// a concurrent prune for an hour, time enough to commit them.
+// garbage at the next open. Writers run under withLease (a pull, a load)
+// and a reader of blobs holds an openLease (a save): what the lease holds
+// (every blob ingested, adopted or found by has, every snapshot committed)
+// outlives a concurrent prune or remove until it is released
+// (content-leases.ts). A blob ingested with no lease is safe from a prune
+// for an hour, time enough to commit it.
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 
 import { failedPrecondition, notFound } from "../errors/berth-error.js";
 import { failpoint } from "../faults/failpoint.js";
+import { ContentLeases, type Lease } from "./content-leases.js";
 import { ContentStore, type IngestOptions } from "./content-store.js";
 import { chainIds } from "./digest.js";
 import { parseConfig, parseManifest, type ImageConfig } from "./image-manifest.js";
-import { readRecords, writeRecords, type ImageEntry, type RecordsData } from "./image-records.js";
+import { liveContent, readRecords, writeRecords, type ImageEntry, type RecordsData } from "./image-records.js";
 import { normalizeReference } from "./reference.js";
+import { runBounded } from "./run-bounded.js";
 import { SnapshotStore } from "./snapshot-store.js";
 
 const FRESH_MS = 60 * 60 * 1000;
@@ -59,6 +65,8 @@ export class ImageStore {
   // prune does not collect a blob whose image is not committed yet.
   private readonly fresh = new Map<string, number>();
   private readonly preparing = new Map<string, number>();
+  // A collection deferred for a lease runs when it is released.
+  readonly leases = new ContentLeases(() => void this.locked(() => this.collectGarbage()).catch(() => {}));
 
   constructor(readonly root: string) {
     this.content = new ContentStore(root);
@@ -74,13 +82,53 @@ export class ImageStore {
     await this.locked(() => this.collectGarbage());
   }
 
+  // withLease runs fn under a lease of its own (or the caller's, when it
+  // runs under one already), released when fn settles.
+  async withLease<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    if (this.leases.current() !== undefined) return fn();
+    const lease = this.leases.open(label);
+    try {
+      return await this.leases.run(lease, fn);
+    } finally {
+      lease.release();
+    }
+  }
+
+  // openLease opens a lease the caller holds content with and releases.
+  openLease(label: string): Lease {
+    return this.leases.open(label);
+  }
+
+  // has says whether the blob is stored. Under a lease, the blob is held
+  // before it is looked for, under the lock a collection takes, so one it
+  // finds stays.
   has(digest: string): Promise<boolean> {
-    return this.content.has(digest);
+    const lease = this.leases.current();
+    if (lease === undefined) return this.content.has(digest);
+    return this.locked(async () => {
+      lease.hold([digest]);
+      return this.content.has(digest);
+    });
   }
 
   async ingest(digest: string, size: number | undefined, readable: Readable, options: IngestOptions = {}): Promise<void> {
-    this.fresh.set(digest, Date.now());
+    if (this.leases.current() !== undefined && (await this.has(digest))) {
+      readable.destroy();
+      return;
+    }
+    this.keep(digest);
     await this.content.ingest(digest, size, readable, options);
+  }
+
+  // adopt is ContentStore.adopt, the blob kept before it is in place.
+  adopt(temp: string): Promise<{ digest: string; size: number }> {
+    return this.content.adopt(temp, (digest) => this.keep(digest));
+  }
+
+  // keep holds a blob being written in the current lease or, with none (or
+  // one released), for FRESH_MS.
+  private keep(digest: string): void {
+    if (this.leases.current()?.hold([digest]) !== true) this.fresh.set(digest, Date.now());
   }
 
   // commitImage records the image of manifestDigest (whose config and layer
@@ -97,9 +145,10 @@ export class ImageStore {
       throw failedPrecondition(`image ${manifestDigest} has ${manifest.layers.length} layers but its config lists ${config.diffIds.length} diff ids`);
     }
     const chains = chainIds(config.diffIds);
+    this.leases.current()?.hold([manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)], chains);
     for (const c of chains) this.preparing.set(c, (this.preparing.get(c) ?? 0) + 1);
     try {
-      await parallel(chains.map((chain, i) => () => this.snapshots.prepare(chain, config.diffIds[i]!, manifest.layers[i]!.digest, this.content.path(manifest.layers[i]!.digest))), 2);
+      await runBounded(chains, 2, (chain, i) => this.snapshots.prepare(chain, config.diffIds[i]!, manifest.layers[i]!.digest, this.content.path(manifest.layers[i]!.digest)));
       failpoint("image:commit-after-unpack");
       return await this.locked(async () => {
         const data = this.records();
@@ -185,33 +234,19 @@ export class ImageStore {
       }
     }
     if (changed) await this.save();
-    const liveChains = new Set<string>();
-    const liveBlobs = new Set<string>();
-    for (const image of Object.values(data.images)) {
-      image.chainIds.forEach((c) => liveChains.add(c));
-      [image.manifest, image.config, ...image.layers].forEach((b) => liveBlobs.add(b));
-      image.repoDigests.forEach((r) => liveBlobs.add(r.slice(r.indexOf("@") + 1)));
-    }
+    const { liveChains, liveBlobs } = liveContent(data);
     let freed = 0;
     for (const chain of await this.snapshots.list()) {
-      if (liveChains.has(chain) || (this.preparing.get(chain) ?? 0) > 0) continue;
+      if (liveChains.has(chain) || (this.preparing.get(chain) ?? 0) > 0 || this.leases.keepsChain(chain)) continue;
       freed += (await this.snapshots.info(chain))?.size ?? 0;
       await this.snapshots.remove(chain);
     }
     const now = Date.now();
     for (const blob of await this.content.list()) {
-      if (liveBlobs.has(blob) || now - (this.fresh.get(blob) ?? 0) < FRESH_MS) continue;
+      if (liveBlobs.has(blob) || now - (this.fresh.get(blob) ?? 0) < FRESH_MS || this.leases.keepsBlob(blob)) continue;
       freed += await this.content.size(blob).catch(() => 0);
       await this.content.delete(blob);
     }
     return freed;
   }
-}
-
-async function parallel(jobs: Array<() => Promise<void>>, limit: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) await jobs[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
 }

@@ -11,27 +11,37 @@ import { sha256Digest } from "./digest.js";
 import { asDescriptor, isIndex, MEDIA, type Descriptor } from "./image-manifest.js";
 import type { ImageEntry } from "./image-records.js";
 import type { ImageStore } from "./image-store.js";
-import { readArchive, documentOf, type ArchiveContents } from "./read-archive.js";
+import { readArchive, documentOf, type ArchiveContents, type ReadOptions } from "./read-archive.js";
 import { normalizeReference } from "./reference.js";
 import { Readable } from "node:stream";
 
 export interface LoadedImage {
   image: ImageEntry;
   names: string[];
+  // moved are the names that pointed at another image (from, a manifest)
+  // before this load; that image may be dangling now.
+  moved: Array<{ name: string; from: string }>;
 }
+
+export type LoadOptions = ReadOptions;
 
 const MAX_INDEX_DEPTH = 4;
 
-export async function loadImages(store: ImageStore, archivePath: string, signal?: AbortSignal): Promise<LoadedImage[]> {
-  const contents = await readArchive(store, archivePath, signal);
+export async function loadImages(store: ImageStore, archivePath: string, options: LoadOptions = {}): Promise<LoadedImage[]> {
+  const contents = await readArchive(store, archivePath, options);
   failpoint("image:load-after-blobs");
   const found = contents.documents.has("index.json") ? await fromIndex(store, contents) : await fromDockerManifest(store, contents);
   if (found.length === 0) throw invalidArgument("the archive holds no image: its index.json or manifest.json lists none");
   const loaded: LoadedImage[] = [];
   for (const { manifest, names } of found) {
-    let image = (await store.commitImage(names[0], manifest)).image;
-    for (const name of names.slice(1)) image = (await store.commitImage(name, manifest)).image;
-    loaded.push({ image, names });
+    const moved: LoadedImage["moved"] = [];
+    let image: ImageEntry | undefined;
+    for (const name of names.length === 0 ? [undefined] : names) {
+      const committed = await store.commitImage(name, manifest);
+      image = committed.image;
+      if (name !== undefined && committed.untagged !== undefined) moved.push({ name, from: committed.untagged });
+    }
+    loaded.push({ image: image!, names, moved });
   }
   return loaded;
 }

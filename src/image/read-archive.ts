@@ -6,7 +6,7 @@
 // JSON documents are kept in memory for the caller to interpret.
 import { createReadStream } from "node:fs";
 import { posix } from "node:path";
-import type { Readable } from "node:stream";
+import type { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createWriteStream } from "node:fs";
 import { createGunzip } from "node:zlib";
@@ -23,6 +23,13 @@ const DOCUMENT_MAX = 8 * 1024 * 1024;
 const DOCUMENTS_TOTAL_MAX = 64 * 1024 * 1024;
 const MEMBERS_MAX = 100_000;
 
+export interface ReadOptions {
+  signal?: AbortSignal;
+  // limit, when given, bounds the tar stream as decompressed: it gives a
+  // stream that passes the bytes and fails past the bound.
+  limit?: (what: string) => Transform;
+}
+
 export interface ArchiveContents {
   // documents are the small JSON files by path (index.json, manifest.json...).
   documents: Map<string, Buffer>;
@@ -30,14 +37,17 @@ export interface ArchiveContents {
   files: Map<string, { digest: string; size: number }>;
 }
 
-export async function readArchive(store: ImageStore, path: string, signal?: AbortSignal): Promise<ArchiveContents> {
+export async function readArchive(store: ImageStore, path: string, options: ReadOptions = {}): Promise<ArchiveContents> {
+  const { signal } = options;
   const contents: ArchiveContents = { documents: new Map(), files: new Map() };
   const links = new Map<string, string>();
   let documentBytes = 0;
   let members = 0;
   const extract = tar.extract();
-  const source = (await isGzipFile(path)) ? createReadStream(path).pipe(createGunzip()) : createReadStream(path);
-  const feeding = pipeline(source, extract).catch((err: unknown) => {
+  const gzip = await isGzipFile(path);
+  const source = gzip ? createReadStream(path).pipe(createGunzip()) : createReadStream(path);
+  const bounded = gzip && options.limit !== undefined ? [options.limit("decompressed")] : [];
+  const feeding = pipeline([source, ...bounded, extract]).catch((err: unknown) => {
     extract.destroy(err as Error);
   });
   try {
@@ -65,7 +75,7 @@ export async function readArchive(store: ImageStore, path: string, signal?: Abor
       } else {
         const temp = store.content.tempPath("load");
         await pipeline(entry as unknown as Readable, createWriteStream(temp, { mode: 0o600 }));
-        contents.files.set(name, await store.content.adopt(temp));
+        contents.files.set(name, await store.adopt(temp));
       }
     }
   } catch (err) {

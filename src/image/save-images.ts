@@ -1,12 +1,14 @@
 // saveImages writes images as one OCI image archive: oci-layout, index.json
 // (one entry per name, annotated as containerd and Docker 25 do), a docker
-// save manifest.json beside it for older readers, and each blob once.
+// save manifest.json beside it for older readers, and each blob once. The
+// lease holds the blobs until the archive has ended or was given up.
 import { createReadStream } from "node:fs";
-import type { Readable } from "node:stream";
+import { finished, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
 import tar from "tar-stream";
 
+import type { Lease } from "./content-leases.js";
 import { MEDIA } from "./image-manifest.js";
 import type { ImageEntry } from "./image-records.js";
 import type { ImageStore } from "./image-store.js";
@@ -17,8 +19,9 @@ export interface SavedImage {
   names: string[];
 }
 
-export function saveImages(store: ImageStore, images: SavedImage[]): Readable {
+export function saveImages(store: ImageStore, images: SavedImage[], lease: Lease): Readable {
   const pack = tar.pack();
+  finished(pack, () => lease.release());
   void write(store, images, pack).catch((err: unknown) => pack.destroy(err as Error));
   return pack;
 }

@@ -13,8 +13,9 @@ export interface ContentSink {
   // mismatch found by the pull, a cancellation) or signal aborts.
   ingest(digest: string, size: number, readable: Readable, options: { signal?: AbortSignal }): Promise<void>;
   // commitImage records the image whose manifest and blobs are all in,
-  // and points name (when given) at it.
-  commitImage(name: string | undefined, manifestDigest: string, options: { repoDigest?: string }): Promise<unknown>;
+  // and points name (when given) at it; untagged is the manifest name
+  // pointed at before, when it moved.
+  commitImage(name: string | undefined, manifestDigest: string, options: { repoDigest?: string }): Promise<{ untagged?: string }>;
 }
 
 export interface BlobRef {

@@ -13,7 +13,7 @@ import { formatReference, type ImageReference } from "../image/reference.js";
 import type { Platform } from "./platform.js";
 import type { RegistryApi } from "./registry-api.js";
 import { resolveImage, type ManifestBlob } from "./resolve-image.js";
-import { runBounded } from "./run-bounded.js";
+import { runBounded } from "../image/run-bounded.js";
 import type { SharedDownloads } from "./shared-downloads.js";
 import { verified } from "./verify-digest.js";
 
@@ -34,6 +34,8 @@ export interface PulledImage {
   config: Descriptor;
   layers: Descriptor[];
   platform: Platform;
+  // untagged is the manifest the name pointed at before this pull moved it.
+  untagged?: string;
 }
 
 export interface PullContext {

@@ -67,8 +67,8 @@ export class RegistryClient {
     // alone names nothing, as with Docker), with the digest it came by.
     const name = ref.tag === undefined ? undefined : `${ref.registry}/${ref.repository}:${ref.tag}`;
     failpoint("pull:before-commit");
-    await sink.commitImage(name, result.digest, { repoDigest: `${ref.registry}/${ref.repository}@${result.index?.digest ?? result.digest}` });
-    return result;
+    const { untagged } = await sink.commitImage(name, result.digest, { repoDigest: `${ref.registry}/${ref.repository}@${result.index?.digest ?? result.digest}` });
+    return { ...result, ...(untagged !== undefined && { untagged }) };
   }
 
   // login checks the credentials against the registry (its /v2/ endpoint,

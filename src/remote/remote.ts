@@ -78,6 +78,10 @@ export interface RemoteOptions {
   // Backends' included (default 1024); a Subscribe past it is
   // RESOURCE_EXHAUSTED.
   maxEventSubscribers?: number;
+  // maxImageArchiveBytes bounds an archive Load takes, as sent and (when
+  // gzip-compressed) as decompressed (default 16 GiB); a bigger one is
+  // RESOURCE_EXHAUSTED and nothing of it is kept.
+  maxImageArchiveBytes?: number;
   // authorization maps client certificate identities ("cn:NAME",
   // "uri:SAN") to the namespaces they may use over TLS (see
   // namespace-access.ts); unset, every caller may use every namespace.
@@ -161,6 +165,7 @@ export class Remote {
         network: options.network,
         maxContainersPerNamespace: limits.maxContainersPerNamespace,
         subordinateRange,
+        maxImageArchiveBytes: limits.maxImageArchiveBytes,
         onError: options.onError,
         puller: options.puller ?? registryPuller(registry),
         tracer,

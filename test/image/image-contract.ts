@@ -284,7 +284,7 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<number> {
 
 // eventsUntil reads the namespace's events of types from the journal's
 // start until one satisfies last.
-async function eventsUntil(client: Client, types: EventType[], last: (e: Event) => boolean): Promise<Event[]> {
+export async function eventsUntil(client: Client, types: EventType[], last: (e: Event) => boolean): Promise<Event[]> {
   const seen: Event[] = [];
   const abort = new AbortController();
   for await (const e of client.subscribe({ sinceSequence: 0n, types, signal: abort.signal })) {

@@ -116,6 +116,7 @@ describe("limits given at start", () => {
     [{ maxContainersPerNamespace: 1.5 }, /^maxContainersPerNamespace 1.5 is not a usable limit/],
     [{ maxEventSubscribers: -1 }, /^maxEventSubscribers -1 is not a usable limit/],
     [{ maxRequestBytes: 10 }, /^maxRequestBytes 10 is not a usable limit: give a whole number of bytes from 1024/],
+    [{ maxImageArchiveBytes: 2 ** 60 }, /^maxImageArchiveBytes \d+ is not a usable limit: give a whole number of bytes from 1024 to 9007199254740991$/],
   ])("refuses %o before the daemon starts, naming the option and its range", async (options, message) => {
     const err = await Remote.start({ stateDir: "/nonexistent/berth-limits", ...options }).catch((e: unknown) => e);
     expect(isBerthError(err, "invalid_argument")).toBe(true);

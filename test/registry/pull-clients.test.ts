@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { Client } from "../../src/client/client.js";
 import { EventType, PullProgress_State } from "../../src/client/types.js";
+import { PullPolicy } from "../../src/gen/berth/v1/types_pb.js";
 import { Remote } from "../../src/remote/remote.js";
 import { readEvents } from "../durability/events.js";
 import { until } from "../fixtures/until.js";
@@ -26,6 +27,7 @@ let basic: TestRegistry;
 let fake: FakeRegistry;
 let image: TestImage;
 let other: TestImage;
+let third: TestImage;
 let files: Scratch;
 
 const records = async () => JSON.parse(await readFile(join(daemon.stateDir, "images", "records.json"), "utf8").catch(() => "{}")) as { tags?: Record<string, string> };
@@ -34,6 +36,7 @@ beforeAll(async () => {
   files = await scratch("clients-layouts");
   image = await buildTestImage(join(files.dir, "one"), "clients-one");
   other = await buildTestImage(join(files.dir, "two"), "clients-two");
+  third = await buildTestImage(join(files.dir, "three"), "clients-three");
   [plain, basic, fake] = await Promise.all([startRegistry("plain"), startRegistry("htpasswd"), startFakeRegistry(other.layout)]);
   await plain.push(image.layout, "test/busybox");
   await basic.push(image.layout, "private/busybox");
@@ -79,6 +82,35 @@ describe.each([
     // The event names the reference and the image's id, and no container.
     const pulls = (await readEvents(clientOf(), since, 200)).filter((e) => e.type === EventType.IMAGE_PULL);
     expect(pulls.map((e) => [e.image, e.imageId, e.containerId])).toEqual([[`${plain.host}/test/busybox:${tag}`, image.config.digest, ""]]);
+  });
+
+  it("a pull that moves a tag (Pull, or Create with pull policy always) announces IMAGE_UNTAG for the image it left, which is dangling", async () => {
+    const client = clientOf();
+    const ref = `${plain.host}/test/moving-${name.toLowerCase()}:1`;
+    const repo = `test/moving-${name.toLowerCase()}`;
+    await plain.push(image.layout, repo, { tag: "1" });
+    const since = (await readEvents(client, 0n, 200)).at(-1)?.sequence ?? 0n;
+    await client.pull(ref);
+    await plain.push(third.layout, repo, { tag: "1" });
+    expect((await client.pull(ref)).configDigest).toBe(third.config.digest);
+    expect((await client.inspectImage(image.config.digest)).repoTags).not.toContain(ref);
+    // The engine's pull (a Create) moves it back the same way.
+    await plain.push(image.layout, repo, { tag: "1" });
+    const id = daemon.id("moved-back");
+    await client.create(id, { image: ref, pullPolicy: PullPolicy.ALWAYS, process: { args: ["true"] } });
+    await client.wait(id);
+    await client.delete(id);
+    const seen = (await readEvents(client, since, 300)).filter((e) => e.image === ref && (e.type === EventType.IMAGE_PULL || e.type === EventType.IMAGE_UNTAG));
+    expect(seen.map((e) => [e.type, e.imageId])).toEqual([
+      [EventType.IMAGE_PULL, image.config.digest],
+      [EventType.IMAGE_UNTAG, image.config.digest],
+      [EventType.IMAGE_PULL, third.config.digest],
+      [EventType.IMAGE_UNTAG, third.config.digest],
+      [EventType.IMAGE_PULL, image.config.digest],
+    ]);
+    // Named by nothing else, the image the tag left is dangling.
+    expect((await client.listImages({ dangling: true })).map((i) => i.id)).toContain(third.config.digest);
+    await client.removeImage(third.config.digest);
   });
 
   it("logs in only with credentials the registry accepts, keeps them in a 0600 file and nowhere else, and logs out", async () => {

@@ -158,7 +158,7 @@ describe("pull from docker-registry", { timeout: 60_000 }, () => {
     try {
       const noStore = new RegistryClient({ credentialsFile: join(own.dir, "auth.json") });
       expect(await failure(noStore.pull(`${registry.host}/test/busybox:v1`))).toMatchObject({ code: "failed_precondition" });
-      const entry = await registryPuller(own.client)(`${registry.host}/test/busybox:v1`, engines.store, {});
+      const { image: entry } = await registryPuller(own.client)(`${registry.host}/test/busybox:v1`, engines.store, {});
       expect(entry).toMatchObject({ manifest: image.manifest.digest, config: image.config.digest, layers: image.layers.map((l) => l.digest) });
       expect(engines.store.records().tags[`${registry.host}/test/busybox:v1`]).toBe(image.manifest.digest);
       expect([await own.blobs(), own.store.records().tags]).toEqual([[], {}]);

@@ -14,7 +14,7 @@ import { LISTEN_OPTIONS, socketAccess, tcpOptions } from "../listen-flags.js";
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the berth daemon",
-  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--max-request-size BYTES] [--max-concurrent-streams N] [--max-containers N] [--max-event-subscribers N] [--subuid-range START:COUNT] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure] [--authorize IDENTITY=NS[,NS...]]... [--insecure-registry HOST]... [--registry-certs-dir DIR] [--trace FILE]",
+  usage: "[--state-dir DIR] [--socket PATH] [--runtime runc] [--log-size-max BYTES] [--cgroup-parent PATH] [--default-network NAME|none] [--network-subnet CIDR] [--network-bridge DEVICE] [--max-request-size BYTES] [--max-concurrent-streams N] [--max-containers N] [--max-event-subscribers N] [--max-image-archive-size BYTES] [--subuid-range START:COUNT] [--listen tcp://HOST:PORT --tls-cert FILE --tls-key FILE [--tls-client-ca FILE] | --insecure] [--authorize IDENTITY=NS[,NS...]]... [--insecure-registry HOST]... [--registry-certs-dir DIR] [--trace FILE]",
   positionals: { min: 0, max: 0 },
   options: [
     { name: "runtime", type: "string", value: "PATH", help: "OCI runtime binary, found on PATH (default runc)" },
@@ -39,6 +39,7 @@ export const serveCommand: Command = {
     { name: "max-containers", type: "string", value: "N", help: "containers one namespace may hold (default 10000)" },
     { name: "max-event-subscribers", type: "string", value: "N", help: "event subscriptions open at once (default 1024)" },
     { name: "trace", type: "string", value: "FILE", help: "append one JSON line per operation (create, start, exec, kill, exit, delete) with the time of each step to FILE (default: $BERTH_TRACE, else off)" },
+    { name: "max-image-archive-size", type: "string", value: "BYTES", help: "the largest archive Load takes, as sent and as decompressed (default 16g)" },
   ],
   details: "Prints `berth: serving on <socket>` once ready (and tells systemd READY=1 when started with Type=notify). Needs root, runc and conmon.",
   async run(ctx) {
@@ -64,11 +65,13 @@ export const serveCommand: Command = {
       return text === undefined ? undefined : parseCount(text, `--${flag}`);
     };
     const maxRequestSize = stringOption(ctx, "max-request-size");
+    const maxArchive = stringOption(ctx, "max-image-archive-size");
     const limits = {
       ...(maxRequestSize !== undefined && { maxRequestBytes: Number(parseSize(maxRequestSize, "--max-request-size")) }),
       maxConcurrentStreams: count("max-concurrent-streams"),
       maxContainersPerNamespace: count("max-containers"),
       maxEventSubscribers: count("max-event-subscribers"),
+      ...(maxArchive !== undefined && { maxImageArchiveBytes: Number(parseSize(maxArchive, "--max-image-archive-size")) }),
     };
     const remote = await Remote.start({
       stateDir,
