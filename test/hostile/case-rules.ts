@@ -34,7 +34,7 @@ import { enumNumbers } from "./rpc-inventory.js";
 import { imageMayBlock, STORE_METHODS } from "./image-cases.js";
 import { securityMistakes } from "./security-cases.js";
 import { parseCpuList, type World } from "./world.js";
-import { parseReference } from "../../src/image/reference.js";
+import { normalizeReference, parseReference } from "../../src/image/reference.js";
 import { parsePlatform } from "../../src/registry/platform.js";
 import { normalizeRegistryHost } from "../../src/registry/registry-host.js";
 
@@ -524,7 +524,9 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
       case "Pull":
         if (referenceMistake(r.reference)) mistakes.push({ why: "a malformed image reference", codes: [INVALID_ARGUMENT] });
         else if (platformMistake(r.platform)) mistakes.push({ why: "a malformed platform", codes: [INVALID_ARGUMENT] });
-        else mistakes.push({ why: "a registry the daemon may not reach", codes: [PERMISSION_DENIED] });
+        else if (parseReference(r.reference as string).registry === "berth.local") {
+          if (normalizeReference(r.reference as string) !== "berth.local/busybox:latest") mistakes.push({ why: "a berth.local name that is no built-in image", codes: [NOT_FOUND] });
+        } else mistakes.push({ why: "a registry the daemon may not reach", codes: [PERMISSION_DENIED] });
         break;
       case "Login":
         if (serverMistake(r.server)) mistakes.push({ why: "a malformed registry host", codes: [INVALID_ARGUMENT] });
