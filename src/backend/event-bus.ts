@@ -61,6 +61,9 @@ export interface EventBusOptions {
   // DEFAULT_MAX_SUBSCRIBERS): each one is matched against every event
   // published, so their count is what a publish costs.
   maxSubscribers?: number;
+  // onPublish hears every event as it is published (the daemon's log), on
+  // the publisher's stack: it must be cheap and must not throw.
+  onPublish?: (event: Event) => void;
 }
 
 export const DEFAULT_MAX_SUBSCRIBERS = 1024;
@@ -75,6 +78,7 @@ export class EventBus {
   private deliveryWaiters: Array<{ sequence: bigint; resolve: () => void; reject: (err: unknown) => void }> = [];
   private readonly maxQueue: number;
   private readonly maxSubscribers: number;
+  private readonly onPublish: ((event: Event) => void) | undefined;
   // undelivered holds, in order, the events published but not yet durable;
   // delivered is the last sequence handed to subscribers.
   private undelivered: Published[] = [];
@@ -88,6 +92,7 @@ export class EventBus {
   ) {
     this.maxQueue = checkMaxQueue(options.maxQueue ?? 4096);
     this.maxSubscribers = options.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS;
+    this.onPublish = options.onPublish;
     this.delivered = journal.lastSequence();
     journal.onWritten((sequence) => this.deliverThrough(sequence));
   }
@@ -144,6 +149,7 @@ export class EventBus {
     this.journal.append(event);
     this.counters.published(input.type, input.monitorDied === true);
     this.undelivered.push({ event, ms });
+    this.onPublish?.(event);
     return event;
   }
 

@@ -16,6 +16,7 @@ import { infoCommand } from "./commands/info-command.js";
 import { inspectCommand } from "./commands/inspect-command.js";
 import { killCommand } from "./commands/kill-command.js";
 import { loginCommand, logoutCommand } from "./commands/login-command.js";
+import { logLevelCommand } from "./commands/log-level-command.js";
 import { logsCommand } from "./commands/logs-command.js";
 import { networkCommand } from "./commands/network-command.js";
 import { pullCommand } from "./commands/pull-command.js";
@@ -70,6 +71,7 @@ export const COMMANDS: readonly Command[] = [
   loginCommand,
   logoutCommand,
   infoCommand,
+  logLevelCommand,
   versionCommand,
 ];
 

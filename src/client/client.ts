@@ -29,6 +29,7 @@ import type {
   WaitOptions,
 } from "../api/client-options.js";
 
+import type { DaemonOptions, UpdatableOptions } from "../api/daemon-options.js";
 import type { CopyFromOptions, CopyFromResult, CopySource, CopyToOptions, CopyToResult } from "../api/copy-options.js";
 import type { ImageListOptions, ImagePruneOptions, ImagePruneResult, ImageRemoveOptions, ImageRemoveResult, ImageStreamOptions } from "../api/image-options.js";
 import type { Image } from "../gen/berth/v1/images_pb.js";
@@ -36,6 +37,7 @@ import type { Image } from "../gen/berth/v1/images_pb.js";
 export type * from "../api/client-options.js";
 export type * from "../api/copy-options.js";
 export type * from "../api/image-options.js";
+export type * from "../api/daemon-options.js";
 
 export interface Client {
   readonly namespace: string;
@@ -107,6 +109,10 @@ export interface Client {
   loadImages(archive: AsyncIterable<Uint8Array>, options?: ImageStreamOptions): Promise<Image[]>;
   // saveImages streams the named images as one OCI archive.
   saveImages(images: readonly string[], options?: ImageStreamOptions): AsyncIterable<Uint8Array>;
+  // updateOptions changes settings of the daemon itself, whichever
+  // namespace the client works in (SystemService.UpdateOptions), and returns
+  // them as they now are.
+  updateOptions(options: UpdatableOptions): Promise<DaemonOptions>;
   // close stops delivering events to the backend and releases connections.
   close(): Promise<void>;
 }

@@ -15,6 +15,7 @@ import { ImageService, type Image } from "../gen/berth/v1/images_pb.js";
 import { SystemService, type InfoResponse } from "../gen/berth/v1/system_pb.js";
 import { withAttachStreams } from "../io/attach-streams.js";
 import { untilAborted } from "../io/until-aborted.js";
+import { checkLogSizeMax } from "../spec/daemon-options.js";
 import { attachOutputOf, attachRequestOf, attachStartRequest, type AttachRequestInit } from "../wire/attach-messages.js";
 import { DEFAULT_NAMESPACE } from "../wire/namespace-header.js";
 import { fromConnectError } from "../wire/status.js";
@@ -354,6 +355,13 @@ export class GrpcClient implements api.Client {
 
   ping(): Promise<void> {
     return this.#ack(this.#system.ping({}));
+  }
+
+  async updateOptions(options: api.UpdatableOptions): Promise<api.DaemonOptions> {
+    const { logLevel, logSizeMax } = options;
+    const max = logSizeMax === undefined ? undefined : BigInt(checkLogSizeMax(logSizeMax));
+    const res = await this.#call(this.#system.updateOptions({ ...(logLevel !== undefined && { logLevel }), ...(max !== undefined && { logSizeMax: max }) }));
+    return { logLevel: res.logLevel, logSizeMax: Number(res.logSizeMax) };
   }
 
   async close(): Promise<void> {

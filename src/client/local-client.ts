@@ -24,6 +24,8 @@ import type { RegistryClient } from "../registry/registry-client.js";
 import { loginWith, logoutWith, pullWith, requireRegistry } from "./registry-calls.js";
 import type { Image } from "../gen/berth/v1/images_pb.js";
 import { ImageCalls } from "./image-calls.js";
+import { updateOptions } from "../engine/update-options.js";
+import type { DaemonOptions, UpdatableOptions } from "../api/daemon-options.js";
 import type {
   AttachOptions,
   AttachOutput,
@@ -91,6 +93,10 @@ export class LocalClient implements Client {
   // INVALID_ARGUMENT whatever state the daemon is in.
   private get(id: string) {
     return this.engine.get(this.namespace, id);
+  }
+
+  async updateOptions(options: UpdatableOptions): Promise<DaemonOptions> {
+    return updateOptions(this.engine, options);
   }
 
   async createNetwork(options: CreateNetworkOptions): Promise<Network> {

@@ -29,6 +29,8 @@ import type { RuntimeContext } from "./runtime-context.js";
 import { restoreContainer, restoreNamespace } from "./restore.js";
 import { UsernsBlocks } from "./userns-blocks.js";
 import type { SubordinateRange } from "../userns/subordinate-range.js";
+import type { Logger } from "../log/create-logger.js";
+import { logError } from "../log/error-fields.js";
 
 export interface EngineOptions {
   stateDir: string;
@@ -49,6 +51,9 @@ export interface EngineOptions {
   // process, a record and a cgroup, and one client looping on Create
   // must not take the host from the others.
   maxContainersPerNamespace?: number;
+  // logger is the daemon's log; errors no caller can be told of go to it,
+  // and to onError when given.
+  logger?: Logger;
   onError?: (err: unknown) => void;
   // puller fetches an image a Create names from its registry (the
   // registry client provides it); without one, only stored images run.
@@ -119,7 +124,10 @@ export class Engine {
   }
 
   reportError = (err: unknown): void => {
-    (this.options.onError ?? ((e: unknown) => console.error("berth:", e)))(err);
+    const { logger, onError } = this.options;
+    if (logger !== undefined) logError(logger, err);
+    if (onError !== undefined) onError(err);
+    else if (logger === undefined) console.error("berth:", err);
   };
 
   // resolveBinaries finds runc and conmon once; a missing one is UNAVAILABLE

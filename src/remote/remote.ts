@@ -8,7 +8,7 @@ import { readdir } from "node:fs/promises";
 import { EventBus } from "../backend/event-bus.js";
 import type { Backend } from "../backend/backend.js";
 import type { Client } from "../client/client.js";
-import { failedPrecondition, invalidArgument, permissionDenied } from "../errors/berth-error.js";
+import { permissionDenied } from "../errors/berth-error.js";
 import { LocalClient } from "../client/local-client.js";
 import { detectCgroupMode } from "../cgroup/cgroup-paths.js";
 import { Engine } from "../engine/engine.js";
@@ -36,6 +36,16 @@ import { metricSources } from "./metric-sources.js";
 import { berthRoutes, startServer, type RunningServer, type SocketAccess, type TcpOptions } from "./server.js";
 import type { VersionInfo } from "../api/version-info.js";
 import { checkAgainstHost, DEFAULT_SUBORDINATE_RANGE, parseSubordinateRange } from "../userns/subordinate-range.js";
+import type { UpdatableOptions } from "../api/daemon-options.js";
+import { createLogger, type Logger } from "../log/create-logger.js";
+import { logError } from "../log/error-fields.js";
+import { logEvent } from "../log/lifecycle-log.js";
+import { parseLogLevel, type LogLevel } from "../log/log-level.js";
+import { RpcLog } from "../log/rpc-log.js";
+import { updateOptions } from "../engine/update-options.js";
+import { journalLogger } from "./journal-logger.js";
+
+export type { UpdatableOptions };
 
 export const DEFAULT_STATE_DIR = "/var/lib/berth";
 export const DEFAULT_SOCKET = "/run/berth/berth.sock";
@@ -97,6 +107,13 @@ export interface RemoteOptions {
   // per-registry CA certificates (certsDir/<host[:port]>/*.crt), and how
   // many layers one pull fetches at once.
   registry?: RegistryOptions;
+  // logger is the daemon's log (a pino logger, src/log/create-logger.ts);
+  // without one, the daemon logs JSON lines to stderr at logLevel (default
+  // warn: a daemon started by a library stays quiet unless something is
+  // wrong; `berth serve` logs at info).
+  logger?: Logger;
+  logLevel?: LogLevel;
+  // onError hears, besides the log, each error no caller can be told of.
   onError?: (err: unknown) => void;
   // trace names a file that gets one JSON line per operation with the time
   // of each of its steps (the phase trace, see src/trace); off when unset.
@@ -104,11 +121,6 @@ export interface RemoteOptions {
   // puller fetches images a Create names from registries (see
   // EngineOptions.puller); the registry client by default.
   puller?: Puller;
-}
-
-// RemoteOption values that may change while the daemon runs.
-export interface UpdatableOptions {
-  logSizeMax?: number;
 }
 
 export interface ClientOptions {
@@ -142,7 +154,13 @@ export class Remote {
     const access = options.authorization === undefined ? undefined : new NamespaceAccess(options.authorization, (...args) => onDenied(...args));
     // One daemon per state directory, and none before the last one's
     // helpers are gone.
-    const lock = await lockStateDir(stateDir, options.onError ?? ((err) => console.error("berth:", err)));
+    const logger = options.logger ?? createLogger({ level: options.logLevel ?? "warn" });
+    if (options.logger !== undefined && options.logLevel !== undefined) logger.level = parseLogLevel(options.logLevel);
+    const report = (err: unknown) => {
+      logError(logger, err);
+      options.onError?.(err);
+    };
+    const lock = await lockStateDir(stateDir, report);
     let engine: Engine | undefined;
     let server: RunningServer | undefined;
     const health = new ServingHealth();
@@ -156,6 +174,8 @@ export class Remote {
         bus: await EventBus.open(`${stateDir}/events`, {
           ...(options.journalMaxEvents !== undefined && { maxEvents: options.journalMaxEvents }),
           maxSubscribers: limits.maxEventSubscribers,
+          logger: journalLogger(logger),
+          onPublish: (event) => logEvent(logger, event),
         }),
         runtime: options.runtime,
         conmon: options.conmon,
@@ -166,6 +186,7 @@ export class Remote {
         maxContainersPerNamespace: limits.maxContainersPerNamespace,
         subordinateRange,
         maxImageArchiveBytes: limits.maxImageArchiveBytes,
+        logger,
         onError: options.onError,
         puller: options.puller ?? registryPuller(registry),
         tracer,
@@ -199,6 +220,7 @@ export class Remote {
           maxConcurrentStreams: limits.maxConcurrentStreams,
           health,
           ...(metrics !== undefined && { metrics }),
+          rpcLog: new RpcLog(logger),
           routes: berthRoutes({
             clientFor: (ns) => new LocalClient(started, ns, undefined, registry),
             version: () => versionOf(started),
@@ -266,16 +288,20 @@ export class Remote {
     }
   }
 
-  // updateOptions changes settings of a running daemon started here.
+  // updateOptions changes settings of the running daemon, started here or
+  // reached over its socket (SystemService.UpdateOptions): every setting
+  // given is checked before any is applied.
   async updateOptions(options: UpdatableOptions): Promise<void> {
-    if (this.engine === undefined) {
-      throw failedPrecondition("updateOptions changes a daemon started by this Remote (Remote.start); this one only connects to a daemon over its socket");
+    if (this.engine !== undefined) {
+      updateOptions(this.engine, options);
+      return;
     }
-    const max = options.logSizeMax;
-    if (max !== undefined && (!Number.isSafeInteger(max) || max < 4096)) {
-      throw invalidArgument(`logSizeMax ${max} is not a usable log size: give a whole number of bytes, at least 4096`);
+    const c = await (await loadGrpcClient()).connect({ socketPath: this.socketPath });
+    try {
+      await c.updateOptions(options);
+    } finally {
+      await c.close();
     }
-    if (max !== undefined) this.engine.setLogSizeMax(max);
   }
 
   // cleanup stops serving and flushes the journal. Containers keep running:

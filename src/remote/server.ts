@@ -18,7 +18,7 @@ import { ImageService } from "../gen/berth/v1/images_pb.js";
 import { SystemService } from "../gen/berth/v1/system_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { methodSpecsOf } from "./grpc-js-adapter.js";
-import type { DaemonMetrics } from "../metrics/daemon-metrics.js";
+import type { DaemonMetrics, RpcTimer } from "../metrics/daemon-metrics.js";
 import { healthService, type ServingHealth } from "./health-service.js";
 import { containerService } from "./container-service.js";
 import { eventService } from "./event-service.js";
@@ -33,6 +33,7 @@ import { authorized } from "./authorized-service.js";
 import type { NamespaceAccess } from "./namespace-access.js";
 import { createRoutedListener } from "./routed-listener.js";
 import { createTcpServer, type TcpOptions } from "./tcp-listener.js";
+import { bothTimers } from "./both-timers.js";
 
 export type { TcpOptions };
 
@@ -66,6 +67,9 @@ export interface ServerOptions {
   // metrics, when given, times every call and answers GET /metrics on the
   // HTTP/1.1 side of every listener.
   metrics?: DaemonMetrics;
+  // rpcLog, when given, hears every finished call as the metrics do (the
+  // daemon's RPC log lines).
+  rpcLog?: RpcTimer;
 }
 
 export interface RunningServer {
@@ -110,11 +114,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // close() open.
   const shutdown = new AbortController();
   const { metrics } = options;
-  const rpcs = specGrpcMessage(createHttpHandler({ routes, shutdown: shutdown.signal, readMaxBytes: maxRequestBytes, timer: metrics }));
+  const timer = bothTimers(metrics, options.rpcLog);
+  const rpcs = specGrpcMessage(createHttpHandler({ routes, shutdown: shutdown.signal, readMaxBytes: maxRequestBytes, timer }));
   const handler = metrics === undefined ? rpcs : withMetricsPath(rpcs, metrics);
 
   await prepareSocketPath(socketPath, access.mode);
-  const listener = createRoutedListener(routes, handler, shutdown.signal, { maxRequestBytes, maxConcurrentStreams }, metrics);
+  const listener = createRoutedListener(routes, handler, shutdown.signal, { maxRequestBytes, maxConcurrentStreams }, timer);
   const unix = net.createServer();
   listener.serve(unix, "connection");
   let tcpAddress: string | undefined;

@@ -44,6 +44,7 @@ export const WAIT_CONDITIONS = enumNumbers("WaitCondition");
 export const EVENT_TYPES = enumNumbers("EventType");
 export const RESTART_KINDS = enumNumbers("RestartPolicy.Kind");
 
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 const REL = (p: string) => p !== "" && !p.startsWith("/");
 // networks.proto: Network.name.
 const validNetworkName = (s: string) => /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/.test(s) && !s.includes("..");
@@ -497,6 +498,15 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
           // networks.proto: the default network cannot be removed.
           if (method === "RemoveNetwork") mistakes.push({ why: "the default network cannot be removed", codes: [INVALID_ARGUMENT] });
         } else mistakes.push({ why: "no such network", codes: [NOT_FOUND] });
+        break;
+      }
+      case "UpdateOptions": {
+        // system.proto: log_level one of the levels, log_size_max at least
+        // 4096 (and what a JavaScript number holds exactly).
+        const level = r.logLevel as string | undefined;
+        if (level !== undefined && !LOG_LEVELS.includes(level)) mistakes.push({ why: "log_level is no level", codes: [INVALID_ARGUMENT] });
+        const max = r.logSizeMax === undefined ? undefined : BigInt(r.logSizeMax as string);
+        if (max !== undefined && (max < 4096n || max > 2n ** 53n - 1n)) mistakes.push({ why: "log_size_max under 4096 or past 2^53", codes: [INVALID_ARGUMENT] });
         break;
       }
       case "CopyTo": {

@@ -350,6 +350,25 @@ export function grpcProperties(world: World, runs: (n: number) => number): Prope
       arb: rpcCase("ImageService/Logout", "server", fc.record({ server: fc.oneof(hostileString, fc.constantFrom("registry.example.com", "docker.io", "index.docker.io")) })),
       numRuns: runs(20),
     },
+    {
+      // Only levels and sizes that leave the suite's daemon as it runs: a
+      // valid small log cap would cut the fixtures' logs, and debug would
+      // write a line per hostile call.
+      name: "UpdateOptions: unknown log levels and unusable log sizes",
+      rpc: "SystemService/UpdateOptions",
+      arb: rpcCase(
+        "SystemService/UpdateOptions",
+        "options",
+        fc.record(
+          {
+            logLevel: fc.oneof(hostileString, fc.constantFrom("", "verbose", "INFO", "info ", "warning", "debug\0", "warn", "error")),
+            logSizeMax: fc.constantFrom("0", "1", "4095", "9007199254740992", "18446744073709551615", String(1n << 40n)),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+      numRuns: runs(20),
+    },
     ...(["Version", "Ping", "Info"] as const).map((method) => ({
       name: `${method}: requests and namespaces of any kind`,
       rpc: `SystemService/${method}`,

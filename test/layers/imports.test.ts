@@ -10,12 +10,12 @@ import { describe, expect, it } from "vitest";
 const SRC = resolve(import.meta.dirname, "../../src");
 
 const LAYERS: Array<[folder: string, mayImport: string[]]> = [
-  ["cli", ["rig", "remote", "client", "io", "copy", "backend", "wire", "api", "errors", "gen"]],
+  ["cli", ["rig", "remote", "client", "io", "copy", "backend", "wire", "api", "log", "errors", "gen"]],
   ["rig", ["client", "errors", "gen"]],
-  ["remote", ["client", "io", "engine", "network", "registry", "backend", "host", "image", "rootfs", "userns", "runtime", "cgroup", "spec", "wire", "api", "errors", "faults", "metrics", "gen", "trace"]],
+  ["remote", ["client", "io", "engine", "network", "registry", "backend", "host", "image", "rootfs", "userns", "runtime", "cgroup", "spec", "wire", "api", "log", "errors", "faults", "metrics", "gen", "trace"]],
   ["client", ["io", "engine", "network", "registry", "copy", "backend", "spec", "wire", "api", "errors", "gen"]],
   ["io", ["engine", "backend", "runtime", "api", "errors", "gen"]],
-  ["engine", ["network", "backend", "host", "image", "rootfs", "userns", "runtime", "cgroup", "spec", "api", "errors", "faults", "gen", "trace"]],
+  ["engine", ["network", "backend", "host", "image", "rootfs", "userns", "runtime", "cgroup", "spec", "api", "log", "errors", "faults", "gen", "trace"]],
   ["network", ["rootfs", "runtime", "spec", "errors", "faults", "gen"]],
   ["registry", ["image", "api", "errors", "faults", "gen"]],
   ["copy", ["api", "errors", "gen"]],
@@ -29,6 +29,7 @@ const LAYERS: Array<[folder: string, mayImport: string[]]> = [
   ["spec", ["api", "errors", "gen"]],
   ["wire", ["api", "errors", "gen"]],
   ["api", ["gen"]],
+  ["log", ["errors", "gen"]],
   ["metrics", []],
   ["trace", []],
   ["faults", []],

@@ -3,6 +3,8 @@
 // keep running under their conmon monitors, and the next `berth serve` on
 // the same state directory adopts them.
 import { BerthError } from "../../errors/berth-error.js";
+import { createLogger, type Logger } from "../../log/create-logger.js";
+import { LOG_LEVELS, parseLogFormat, parseLogLevel } from "../../log/log-level.js";
 import { Remote } from "../../remote/remote.js";
 import { listOption, stringOption, type Command } from "../command.js";
 import { parseCount } from "../parse-count.js";
@@ -40,6 +42,8 @@ export const serveCommand: Command = {
     { name: "max-event-subscribers", type: "string", value: "N", help: "event subscriptions open at once (default 1024)" },
     { name: "trace", type: "string", value: "FILE", help: "append one JSON line per operation (create, start, exec, kill, exit, delete) with the time of each step to FILE (default: $BERTH_TRACE, else off)" },
     { name: "max-image-archive-size", type: "string", value: "BYTES", help: "the largest archive Load takes, as sent and as decompressed (default 16g)" },
+    { name: "log-level", type: "string", value: "LEVEL", help: `the daemon's log level: ${LOG_LEVELS.join(", ")} (default info; change it while serving with \`berth log-level\`)` },
+    { name: "log-format", type: "string", value: "json|text", help: "log lines on stderr as JSON (default) or as text for a terminal" },
   ],
   details: "Prints `berth: serving on <socket>` once ready (and tells systemd READY=1 when started with Type=notify). Needs root, runc and conmon.",
   async run(ctx) {
@@ -73,7 +77,9 @@ export const serveCommand: Command = {
       maxEventSubscribers: count("max-event-subscribers"),
       ...(maxArchive !== undefined && { maxImageArchiveBytes: Number(parseSize(maxArchive, "--max-image-archive-size")) }),
     };
+    const logger = createLogger({ level: parseLogLevel(stringOption(ctx, "log-level") ?? "info", "--log-level"), format: parseLogFormat(stringOption(ctx, "log-format") ?? "json", "--log-format") });
     const remote = await Remote.start({
+      logger,
       stateDir,
       socketPath: socket,
       ...(tcp !== undefined && { tcp }),
@@ -90,33 +96,35 @@ export const serveCommand: Command = {
         bridge: { ...(subnet !== undefined && { subnet }), ...(bridge !== undefined && { bridge }) },
       },
       registry: { insecure: listOption(ctx, "insecure-registry"), certsDir: stringOption(ctx, "registry-certs-dir") ?? "/etc/berth/certs.d" },
-      onError: (err) => ctx.stderr.write(`berth: ${BerthError.from(err).message}\n`),
     });
-    ctx.stdout.write(`berth: serving on ${socket}${remote.tcpAddress === undefined ? "" : ` and tcp ${remote.tcpAddress}${tcp?.tls === undefined ? " (insecure)" : tcp.tls.clientCa === undefined ? " (tls)" : " (mtls)"}`}\n`);
-    await notifySystemd(ctx.stderr, "READY=1");
+    const security = tcp?.tls === undefined ? "insecure" : tcp.tls.clientCa === undefined ? "tls" : "mtls";
+    ctx.stdout.write(`berth: serving on ${socket}${remote.tcpAddress === undefined ? "" : ` and tcp ${remote.tcpAddress} (${security})`}\n`);
+    logger.info({ socket, ...(remote.tcpAddress !== undefined && { tcp: remote.tcpAddress, security }) }, "serving");
+    await notifySystemd(logger, "READY=1");
     const received = await stopSignal();
-    ctx.stderr.write(`berth: ${received}: stopping; containers keep running\n`);
-    await notifySystemd(ctx.stderr, "STOPPING=1");
+    logger.info({ signal: received }, "stopping; containers keep running");
+    await notifySystemd(logger, "STOPPING=1");
     // A second signal must not kill the process halfway through the
     // journal's flush; cleanup is bounded by the server's grace period.
-    const ignore = (again: NodeJS.Signals) => ctx.stderr.write(`berth: ${again}: already stopping\n`);
+    const ignore = (again: NodeJS.Signals) => logger.info({ signal: again }, "already stopping");
     process.on("SIGTERM", ignore).on("SIGINT", ignore);
     try {
       await remote.cleanup();
     } finally {
       process.off("SIGTERM", ignore).off("SIGINT", ignore);
     }
+    logger.info("stopped");
     return 0;
   },
 };
 
 // notifySystemd never fails the daemon: a unit that waits for READY times
 // out and says so, which is the better place for that error.
-async function notifySystemd(stderr: NodeJS.WritableStream, state: string): Promise<void> {
+async function notifySystemd(logger: Logger, state: string): Promise<void> {
   try {
     await sdNotify(state);
   } catch (err) {
-    stderr.write(`berth: cannot tell systemd ${state} through NOTIFY_SOCKET: ${(err as Error).message}\n`);
+    logger.warn(`cannot tell systemd ${state} through NOTIFY_SOCKET: ${(err as Error).message}`);
   }
 }
 

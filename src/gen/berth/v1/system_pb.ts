@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file berth/v1/system.proto.
  */
 export const file_berth_v1_system: GenFile = /*@__PURE__*/
-  fileDesc("ChViZXJ0aC92MS9zeXN0ZW0ucHJvdG8SCGJlcnRoLnYxIhAKDlZlcnNpb25SZXF1ZXN0InoKD1ZlcnNpb25SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEg8KB3J1bnRpbWUYAiABKAkSFwoPcnVudGltZV92ZXJzaW9uGAMgASgJEhcKD21vbml0b3JfdmVyc2lvbhgEIAEoCRITCgtjZ3JvdXBfbW9kZRgFIAEoCSINCgtQaW5nUmVxdWVzdCIOCgxQaW5nUmVzcG9uc2UiDQoLSW5mb1JlcXVlc3Qi7gMKDEluZm9SZXNwb25zZRIKCgJpZBgBIAEoCRISCgpjb250YWluZXJzGAIgASgNEhoKEmNvbnRhaW5lcnNfcnVubmluZxgDIAEoDRIZChFjb250YWluZXJzX3BhdXNlZBgEIAEoDRIaChJjb250YWluZXJzX3N0b3BwZWQYBSABKA0SDgoGZHJpdmVyGAYgASgJEhQKDG1lbW9yeV9saW1pdBgHIAEoCBISCgpzd2FwX2xpbWl0GAggASgIEi8KC3N5c3RlbV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5rZXJuZWxfdmVyc2lvbhgKIAEoCRIYChBvcGVyYXRpbmdfc3lzdGVtGAsgASgJEhIKCm9zX3ZlcnNpb24YDCABKAkSDwoHb3NfdHlwZRgNIAEoCRIUCgxhcmNoaXRlY3R1cmUYDiABKAkSDAoEbmNwdRgPIAEoDRIXCg9tZW1fdG90YWxfYnl0ZXMYECABKAQSDAoEbmFtZRgRIAEoCRIWCg5zZXJ2ZXJfdmVyc2lvbhgSIAEoCRITCgtjZ3JvdXBfbW9kZRgTIAEoCRIPCgdydW50aW1lGBQgASgJEhAKCHdhcm5pbmdzGBUgAygJEg4KBmltYWdlcxgWIAEoDTK9AQoNU3lzdGVtU2VydmljZRI+CgdWZXJzaW9uEhguYmVydGgudjEuVmVyc2lvblJlcXVlc3QaGS5iZXJ0aC52MS5WZXJzaW9uUmVzcG9uc2USNQoEUGluZxIVLmJlcnRoLnYxLlBpbmdSZXF1ZXN0GhYuYmVydGgudjEuUGluZ1Jlc3BvbnNlEjUKBEluZm8SFS5iZXJ0aC52MS5JbmZvUmVxdWVzdBoWLmJlcnRoLnYxLkluZm9SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChViZXJ0aC92MS9zeXN0ZW0ucHJvdG8SCGJlcnRoLnYxIhAKDlZlcnNpb25SZXF1ZXN0InoKD1ZlcnNpb25SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEg8KB3J1bnRpbWUYAiABKAkSFwoPcnVudGltZV92ZXJzaW9uGAMgASgJEhcKD21vbml0b3JfdmVyc2lvbhgEIAEoCRITCgtjZ3JvdXBfbW9kZRgFIAEoCSINCgtQaW5nUmVxdWVzdCIOCgxQaW5nUmVzcG9uc2UiDQoLSW5mb1JlcXVlc3Qi7gMKDEluZm9SZXNwb25zZRIKCgJpZBgBIAEoCRISCgpjb250YWluZXJzGAIgASgNEhoKEmNvbnRhaW5lcnNfcnVubmluZxgDIAEoDRIZChFjb250YWluZXJzX3BhdXNlZBgEIAEoDRIaChJjb250YWluZXJzX3N0b3BwZWQYBSABKA0SDgoGZHJpdmVyGAYgASgJEhQKDG1lbW9yeV9saW1pdBgHIAEoCBISCgpzd2FwX2xpbWl0GAggASgIEi8KC3N5c3RlbV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5rZXJuZWxfdmVyc2lvbhgKIAEoCRIYChBvcGVyYXRpbmdfc3lzdGVtGAsgASgJEhIKCm9zX3ZlcnNpb24YDCABKAkSDwoHb3NfdHlwZRgNIAEoCRIUCgxhcmNoaXRlY3R1cmUYDiABKAkSDAoEbmNwdRgPIAEoDRIXCg9tZW1fdG90YWxfYnl0ZXMYECABKAQSDAoEbmFtZRgRIAEoCRIWCg5zZXJ2ZXJfdmVyc2lvbhgSIAEoCRITCgtjZ3JvdXBfbW9kZRgTIAEoCRIPCgdydW50aW1lGBQgASgJEhAKCHdhcm5pbmdzGBUgAygJEg4KBmltYWdlcxgWIAEoDSJoChRVcGRhdGVPcHRpb25zUmVxdWVzdBIWCglsb2dfbGV2ZWwYASABKAlIAIgBARIZCgxsb2dfc2l6ZV9tYXgYAiABKARIAYgBAUIMCgpfbG9nX2xldmVsQg8KDV9sb2dfc2l6ZV9tYXgiQAoVVXBkYXRlT3B0aW9uc1Jlc3BvbnNlEhEKCWxvZ19sZXZlbBgBIAEoCRIUCgxsb2dfc2l6ZV9tYXgYAiABKAQyjwIKDVN5c3RlbVNlcnZpY2USPgoHVmVyc2lvbhIYLmJlcnRoLnYxLlZlcnNpb25SZXF1ZXN0GhkuYmVydGgudjEuVmVyc2lvblJlc3BvbnNlEjUKBFBpbmcSFS5iZXJ0aC52MS5QaW5nUmVxdWVzdBoWLmJlcnRoLnYxLlBpbmdSZXNwb25zZRI1CgRJbmZvEhUuYmVydGgudjEuSW5mb1JlcXVlc3QaFi5iZXJ0aC52MS5JbmZvUmVzcG9uc2USUAoNVXBkYXRlT3B0aW9ucxIeLmJlcnRoLnYxLlVwZGF0ZU9wdGlvbnNSZXF1ZXN0Gh8uYmVydGgudjEuVXBkYXRlT3B0aW9uc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message berth.v1.VersionRequest
@@ -246,6 +246,58 @@ export const InfoResponseSchema: GenMessage<InfoResponse> = /*@__PURE__*/
   messageDesc(file_berth_v1_system, 5);
 
 /**
+ * @generated from message berth.v1.UpdateOptionsRequest
+ */
+export type UpdateOptionsRequest = Message<"berth.v1.UpdateOptionsRequest"> & {
+  /**
+   * log_level is the daemon's log level from now on: trace, debug, info,
+   * warn, error, fatal or silent.
+   *
+   * @generated from field: optional string log_level = 1;
+   */
+  logLevel?: string | undefined;
+
+  /**
+   * log_size_max caps the log file of each process started from now on,
+   * in bytes (at least 4096).
+   *
+   * @generated from field: optional uint64 log_size_max = 2;
+   */
+  logSizeMax?: bigint | undefined;
+};
+
+/**
+ * Describes the message berth.v1.UpdateOptionsRequest.
+ * Use `create(UpdateOptionsRequestSchema)` to create a new message.
+ */
+export const UpdateOptionsRequestSchema: GenMessage<UpdateOptionsRequest> = /*@__PURE__*/
+  messageDesc(file_berth_v1_system, 6);
+
+/**
+ * @generated from message berth.v1.UpdateOptionsResponse
+ */
+export type UpdateOptionsResponse = Message<"berth.v1.UpdateOptionsResponse"> & {
+  /**
+   * @generated from field: string log_level = 1;
+   */
+  logLevel: string;
+
+  /**
+   * log_size_max is 0 when logs have no cap.
+   *
+   * @generated from field: uint64 log_size_max = 2;
+   */
+  logSizeMax: bigint;
+};
+
+/**
+ * Describes the message berth.v1.UpdateOptionsResponse.
+ * Use `create(UpdateOptionsResponseSchema)` to create a new message.
+ */
+export const UpdateOptionsResponseSchema: GenMessage<UpdateOptionsResponse> = /*@__PURE__*/
+  messageDesc(file_berth_v1_system, 7);
+
+/**
  * SystemService describes the daemon itself.
  *
  * @generated from service berth.v1.SystemService
@@ -280,6 +332,20 @@ export const SystemService: GenService<{
     methodKind: "unary";
     input: typeof InfoRequestSchema;
     output: typeof InfoResponseSchema;
+  },
+  /**
+   * UpdateOptions changes settings of the running daemon (libcontainerd's
+   * UpdateOptions): each field given is applied, the others stay as they
+   * are. Every field is checked before any is applied, so a request with
+   * one bad value (INVALID_ARGUMENT, naming what is allowed) changes
+   * nothing. It answers with the settings now in force.
+   *
+   * @generated from rpc berth.v1.SystemService.UpdateOptions
+   */
+  updateOptions: {
+    methodKind: "unary";
+    input: typeof UpdateOptionsRequestSchema;
+    output: typeof UpdateOptionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_berth_v1_system, 0);

@@ -1,0 +1,29 @@
+// RpcLog writes one line per finished RPC, on both stacks (it is handed the
+// same calls the metrics' timer is): the service, the method, the status
+// code and the duration. A success is debug, a call the client ended
+// (CANCELLED) too; a client's mistake (NOT_FOUND, INVALID_ARGUMENT, ...) is
+// warn and the daemon's own failure (INTERNAL, UNKNOWN, DATA_LOSS,
+// UNAVAILABLE) error. Neither request nor response is ever logged: a request
+// holds environment values, which may be secrets.
+//
+// observe runs on every call, so it checks the level before it builds
+// anything: at the default level a success costs one comparison.
+import type { Logger } from "pino";
+
+const SERVER_FAULTS = new Set(["INTERNAL", "UNKNOWN", "DATA_LOSS", "UNAVAILABLE"]);
+const DEBUG = 20;
+const WARN = 40;
+
+export class RpcLog {
+  constructor(private readonly logger: Logger) {}
+
+  observe(service: string, method: string, code: string, seconds: number): void {
+    const logger = this.logger;
+    const quiet = code === "OK" || code === "CANCELLED";
+    if (logger.levelVal > (quiet ? DEBUG : WARN)) return;
+    const line = { rpc: { service, method, code, ms: Math.round(seconds * 1e6) / 1e3 } };
+    if (quiet) logger.debug(line, "rpc");
+    else if (SERVER_FAULTS.has(code)) logger.error(line, "rpc failed");
+    else logger.warn(line, "rpc refused");
+  }
+}
