@@ -12,6 +12,9 @@ export {
   type ClientOptions,
 } from "./remote/remote.js";
 export type { TcpOptions } from "./remote/server.js";
+export type { DaemonOptions } from "./api/daemon-options.js";
+export { createLogger, type Logger, type LoggerSettings } from "./log/create-logger.js";
+export { LOG_LEVELS, type LogLevel, type LogFormat } from "./log/log-level.js";
 export type { VersionInfo } from "./api/version-info.js";
 export { DEFAULT_NAMESPACE, NAMESPACE_HEADER } from "./wire/namespace-header.js";
 

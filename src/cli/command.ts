@@ -18,6 +18,8 @@ export interface CommandContext {
   command: string[];
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  // env is the environment the command was started with.
+  env: NodeJS.ProcessEnv;
 }
 
 export interface Command {

@@ -1,6 +1,7 @@
 // COMMANDS lists berth's subcommands in the order help shows them.
 import type { Command } from "./command.js";
 import { attachCommand } from "./commands/attach-command.js";
+import { configCommand } from "./commands/config-command.js";
 import { cpCommand } from "./commands/cp-command.js";
 import { createCommand } from "./commands/create-command.js";
 import { demoCommand } from "./commands/demo-command.js";
@@ -38,6 +39,7 @@ import { waitCommand } from "./commands/wait-command.js";
 
 export const COMMANDS: readonly Command[] = [
   serveCommand,
+  configCommand,
   demoCommand,
   runCommand,
   createCommand,

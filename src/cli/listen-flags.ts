@@ -4,22 +4,10 @@
 // --socket-group for the unix socket.
 import { readFileSync } from "node:fs";
 import type { SocketAccess, TcpOptions } from "../remote/server.js";
-import type { OptionSpec } from "./parse-argv.js";
 import { flag, stringOption, type CommandContext } from "./command.js";
 import { UsageError } from "./usage-error.js";
 
 const usageError = (message: string) => new UsageError(message);
-
-export const LISTEN_OPTIONS: OptionSpec[] = [
-  { name: "listen", type: "string", value: "tcp://HOST:PORT", help: "also serve on TCP: needs --tls-cert and --tls-key, or --insecure on a loopback address" },
-  { name: "tls-cert", type: "string", value: "FILE", help: "the TCP listener's certificate (PEM)" },
-  { name: "tls-key", type: "string", value: "FILE", help: "the TCP listener's private key (PEM)" },
-  { name: "tls-client-ca", type: "string", value: "FILE", help: "mTLS: accept only clients with a certificate this CA signed (PEM)" },
-  { name: "insecure", type: "boolean", help: "serve plain TCP without TLS (loopback addresses only)" },
-  { name: "socket-mode", type: "string", value: "OCTAL", help: "the unix socket's permission bits (default 600)" },
-  { name: "socket-owner", type: "string", value: "USER", help: "the unix socket's owner, a name or uid (default: the daemon's)" },
-  { name: "socket-group", type: "string", value: "GROUP", help: "the unix socket's group, a name or gid (default: the daemon's)" },
-];
 
 export function tcpOptions(ctx: CommandContext): TcpOptions | undefined {
   const listen = stringOption(ctx, "listen");

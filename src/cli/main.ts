@@ -48,6 +48,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       command: command.takesCommand ? (own.rest ?? []) : [],
       stdout,
       stderr,
+      env,
     });
   } catch (err) {
     stderr.write(`berth: ${err instanceof UsageError ? err.message : BerthError.from(err).message}\n`);

@@ -109,8 +109,8 @@ export interface RemoteOptions {
   registry?: RegistryOptions;
   // logger is the daemon's log (a pino logger, src/log/create-logger.ts);
   // without one, the daemon logs JSON lines to stderr at logLevel (default
-  // warn: a daemon started by a library stays quiet unless something is
-  // wrong; `berth serve` logs at info).
+  // error: a daemon inside a program (or a test) reports what it always
+  // reported, the errors no caller hears of; `berth serve` logs at info).
   logger?: Logger;
   logLevel?: LogLevel;
   // onError hears, besides the log, each error no caller can be told of.
@@ -154,7 +154,7 @@ export class Remote {
     const access = options.authorization === undefined ? undefined : new NamespaceAccess(options.authorization, (...args) => onDenied(...args));
     // One daemon per state directory, and none before the last one's
     // helpers are gone.
-    const logger = options.logger ?? createLogger({ level: options.logLevel ?? "warn" });
+    const logger = options.logger ?? createLogger({ level: options.logLevel ?? "error" });
     if (options.logger !== undefined && options.logLevel !== undefined) logger.level = parseLogLevel(options.logLevel);
     const report = (err: unknown) => {
       logError(logger, err);

@@ -156,16 +156,16 @@ describe("berth CLI against berth serve", () => {
     const state = ["--state-dir", join(scratch, "state-limits"), "--socket", join(scratch, "limits.sock")];
     const words = await berth(["serve", ...state, "--max-containers", "many"], env);
     expect(words.code).toBe(2);
-    expect(words.stderr).toMatch(/^berth: --max-containers "many" must be a whole number/);
+    expect(words.stderr).toMatch(/^berth: --max-containers "many" is not allowed: give a whole number from 1 to 2147483647 \(config key limits.max_containers\)/);
     const zero = await berth(["serve", ...state, "--max-event-subscribers", "0"], env);
     expect(zero.code).not.toBe(0);
-    expect(zero.stderr).toMatch(/maxEventSubscribers 0 is not a usable limit: give a whole number of subscriptions from 1/);
+    expect(zero.stderr).toMatch(/--max-event-subscribers "0" is not allowed: give a whole number from 1/);
     const rule = await berth(["serve", ...state, "--authorize", "ci"], env);
     expect(rule.code).toBe(2);
-    expect(rule.stderr).toMatch(/^berth: --authorize "ci" must be IDENTITY=NAMESPACE\[,NAMESPACE...\]/);
+    expect(rule.stderr).toMatch(/^berth: --authorize "ci" is not allowed: give IDENTITY=NAMESPACE\[,NAMESPACE...\] rules/);
     const identity = await berth(["serve", ...state, "--authorize", "ci=ci"], env);
     expect(identity.code).not.toBe(0);
-    expect(identity.stderr).toMatch(/authorization identity "ci" must be cn:<certificate common name> or uri:/);
+    expect(identity.stderr).toMatch(/--authorize "ci=ci" is not allowed: .*IDENTITY being cn:<certificate common name> or uri:/);
     expect(existsSync(join(scratch, "limits.sock"))).toBe(false);
   });
 

@@ -20,6 +20,7 @@ function contextOf(command: Command, argv: string[]): CommandContext {
   const parsed = parseArgv(argv, command.options, { where: `berth ${command.name}`, ...(command.takesCommand && { stopAfter: 1 }) });
   return {
     globals: { socket: "", namespace: "", stateDir: "" },
+    env: {},
     values: parsed.values,
     positionals: parsed.positionals,
     command: parsed.rest ?? [],

@@ -11,6 +11,7 @@ function flags(...argv: string[]) {
   const parsed = parseArgv(argv, RESOURCE_FLAGS, { where: "berth update" });
   const ctx: CommandContext = {
     globals: { socket: "", namespace: "", stateDir: "" },
+    env: {},
     values: parsed.values,
     positionals: parsed.positionals,
     command: [],

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 const SRC = resolve(import.meta.dirname, "../../src");
 
 const LAYERS: Array<[folder: string, mayImport: string[]]> = [
-  ["cli", ["rig", "remote", "client", "io", "copy", "backend", "wire", "api", "log", "errors", "gen"]],
+  ["cli", ["rig", "remote", "client", "io", "copy", "backend", "wire", "api", "config", "log", "errors", "gen"]],
   ["rig", ["client", "errors", "gen"]],
   ["remote", ["client", "io", "engine", "network", "registry", "backend", "host", "image", "rootfs", "userns", "runtime", "cgroup", "spec", "wire", "api", "log", "errors", "faults", "metrics", "gen", "trace"]],
   ["client", ["io", "engine", "network", "registry", "copy", "backend", "spec", "wire", "api", "errors", "gen"]],
@@ -29,6 +29,7 @@ const LAYERS: Array<[folder: string, mayImport: string[]]> = [
   ["spec", ["api", "errors", "gen"]],
   ["wire", ["api", "errors", "gen"]],
   ["api", ["gen"]],
+  ["config", ["log", "errors"]],
   ["log", ["errors", "gen"]],
   ["metrics", []],
   ["trace", []],
