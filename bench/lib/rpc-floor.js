@@ -19,7 +19,8 @@
 //            before the protocol router, one handler for every protocol
 //   grpc-js  a @grpc/grpc-js Server over the same handlers (grpc-js-adapter)
 //   berth    startServer() as built: whatever berth serves today
-//   berth-metrics  the same with Prometheus metrics on (every call timed)
+//   berth-metrics  the same with Prometheus metrics on (every call timed) and
+//            the RPC log at info, as `berth serve` runs (each call's level check)
 import { fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import * as http2 from "node:http2";
@@ -86,7 +87,9 @@ async function serve(kind, socketPath, dist) {
     const { DaemonMetrics } = await load("metrics/daemon-metrics.js");
     const events = { publishedByType: [], delivered: 0, dropped: 0, cutOff: 0, monitorDeaths: 0 };
     const sources = { containers: async () => [], subscribers: () => 0, events, eventTypeName: String, types: { oom: 9, startProcess: 7, restore: 6 } };
-    await startServer({ socketPath, routes, metrics: new DaemonMetrics(sources) });
+    const { createLogger } = await load("log/create-logger.js");
+    const { RpcLog } = await load("log/rpc-log.js");
+    await startServer({ socketPath, routes, metrics: new DaemonMetrics(sources), rpcLog: new RpcLog(createLogger({ level: "info" })) });
   } else {
     throw new Error(`unknown server kind ${kind}; one of ${KINDS.join(", ")}`);
   }

@@ -8,7 +8,7 @@ import type { OptionSpec, OptionValue } from "./parse-argv.js";
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { name: "socket", type: "string", value: "PATH", help: `the daemon's unix socket (env BERTH_SOCKET; default ${DEFAULT_SOCKET})` },
   { name: "namespace", short: "n", type: "string", value: "NS", help: `namespace to work in (env BERTH_NAMESPACE; default "${DEFAULT_NAMESPACE}")` },
-  { name: "state-dir", type: "string", value: "DIR", help: `state directory of serve and demo (default ${DEFAULT_STATE_DIR})` },
+  { name: "state-dir", type: "string", value: "DIR", help: `state directory of serve and demo (serve: env BERTH_STATE_DIR or its config file; default ${DEFAULT_STATE_DIR})` },
   { name: "help", short: "h", type: "boolean", help: "show help" },
 ];
 

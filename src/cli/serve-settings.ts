@@ -25,14 +25,18 @@ export const SERVE_OPTIONS: OptionSpec[] = [
       name: s.flag,
       type: isSwitch ? "boolean" : "string",
       ...(s.schema.type === "array" && { multiple: true }),
-      ...(!isSwitch && { value: valueName(s.key) }),
+      ...(!isSwitch && { value: valueName(s) }),
       help: `${s.comment} (${shown}env ${s.env}; config ${s.key})`,
     };
   }),
 ];
 
-function valueName(key: string): string {
-  return key.slice(key.lastIndexOf(".") + 1).toUpperCase();
+function valueName(s: (typeof SETTINGS)[number]): string {
+  if (s.schema.type === "integer") return "N";
+  if (s.schema.type === "boolean") return "true|false";
+  if (s.schema.type === "array") return "HOST";
+  if (s.schema.anyOf !== undefined) return "BYTES";
+  return s.key.slice(s.key.lastIndexOf(".") + 1).toUpperCase();
 }
 
 // configPath is the file to read: --config, else BERTH_CONFIG, else the

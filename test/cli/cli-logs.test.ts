@@ -99,10 +99,10 @@ describe("berth serve's log", () => {
     try {
       const level = await berth(["serve", "--state-dir", join(dir, "state"), "--socket", join(dir, "s.sock"), "--log-level", "loud"]);
       expect(level.code).not.toBe(0);
-      expect(level.stderr).toMatch(/--log-level "loud" is not a level: give one of trace, debug/);
+      expect(level.stderr).toMatch(/--log-level "loud" is not allowed: give one of trace, debug, info, warn, error, fatal, silent/);
       const format = await berth(["serve", "--state-dir", join(dir, "state"), "--socket", join(dir, "s.sock"), "--log-format", "xml"]);
       expect(format.code).not.toBe(0);
-      expect(format.stderr).toMatch(/--log-format "xml" is not a format: give json .* or text/);
+      expect(format.stderr).toMatch(/--log-format "xml" is not allowed: give json .* or text/);
     } finally {
       await rm(dir, { recursive: true, force: true, maxRetries: 5 });
     }
