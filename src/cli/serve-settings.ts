@@ -32,6 +32,7 @@ export const SERVE_OPTIONS: OptionSpec[] = [
 ];
 
 function valueName(s: (typeof SETTINGS)[number]): string {
+  if (s.value !== undefined) return s.value;
   if (s.schema.type === "integer") return "N";
   if (s.schema.type === "boolean") return "true|false";
   if (s.schema.type === "array") return "HOST";

@@ -54,8 +54,14 @@ function describe(error: ErrorObject, doc: unknown): string {
     const inTable = SETTINGS.filter((s) => s.key.startsWith(`${path.join(".")}.`)).map((s) => s.key.slice(path.join(".").length + 1));
     return `unknown key ${JSON.stringify(key)}: [${path.join(".")}] takes ${inTable.join(", ")}`;
   }
-  const key = path.join(".");
   const value = path.reduce<unknown>((at, part) => (at as Record<string, unknown>)[part], doc);
+  // An item of a list is named by the list's key and its index.
+  const listAt = path.findIndex((_, i) => settingNamed(path.slice(0, i + 1).join("."))?.schema.type === "array");
+  if (listAt !== -1 && listAt < path.length - 1) {
+    const list = settingNamed(path.slice(0, listAt + 1).join("."))!;
+    return `${list.key}[${path.slice(listAt + 1).join("][")}] = ${shown(value)} is not allowed: give ${list.allowed}`;
+  }
+  const key = path.join(".");
   const setting = settingNamed(key);
   if (setting === undefined) {
     const keys = SETTINGS.filter((s) => s.key.startsWith(`${key}.`)).map((s) => s.key.slice(key.length + 1));

@@ -9,8 +9,10 @@ import { toConnectError } from "../wire/status.js";
 import { ALL_NAMESPACES, ANY_NAMESPACE, type NamespaceAccess } from "./namespace-access.js";
 import { namespaceOf } from "./namespace.js";
 
-// Changes to what every namespace shares need an identity allowed "*".
+// Changes to what every namespace shares (and to the daemon's own
+// settings) need an identity allowed "*".
 const DAEMON_WIDE = new Set([
+  "berth.v1.SystemService/UpdateOptions",
   "berth.v1.NetworkService/CreateNetwork",
   "berth.v1.NetworkService/RemoveNetwork",
   "berth.v1.ImageService/Tag",

@@ -8,9 +8,7 @@ import { readdir } from "node:fs/promises";
 import { EventBus } from "../backend/event-bus.js";
 import type { Backend } from "../backend/backend.js";
 import type { Client } from "../client/client.js";
-import { permissionDenied } from "../errors/berth-error.js";
 import { LocalClient } from "../client/local-client.js";
-import { detectCgroupMode } from "../cgroup/cgroup-paths.js";
 import { Engine } from "../engine/engine.js";
 import type { NetworkSettings } from "../network/network-manager.js";
 import { RegistryClient } from "../registry/registry-client.js";
@@ -20,12 +18,12 @@ import { registryPuller } from "../registry/registry-puller.js";
 import type { Puller } from "../engine/image-ops.js";
 import { lockStateDir, type StateLock } from "../engine/state-lock.js";
 import type { InfoResponse } from "../gen/berth/v1/system_pb.js";
-import { conmonVersion } from "../runtime/conmon.js";
-import { Runc } from "../runtime/runc.js";
 import { prepareOciSpecValidator } from "../spec/validate-oci-spec.js";
 import { DEFAULT_NAMESPACE } from "../wire/namespace-header.js";
-import { BinaryVersions } from "./binary-versions.js";
 import { daemonLimits } from "./daemon-limits.js";
+import { VERSION, versionOf } from "./daemon-version.js";
+import type { VersionInfo } from "../api/version-info.js";
+import { denialReporter } from "./denial-report.js";
 import { NamespaceAccess, type AccessRule } from "./namespace-access.js";
 import { loadDaemonId } from "./daemon-id.js";
 import { daemonInfo } from "./daemon-info.js";
@@ -34,7 +32,6 @@ import { Readiness } from "./readiness.js";
 import { DaemonMetrics } from "../metrics/daemon-metrics.js";
 import { metricSources } from "./metric-sources.js";
 import { berthRoutes, startServer, type RunningServer, type SocketAccess, type TcpOptions } from "./server.js";
-import type { VersionInfo } from "../api/version-info.js";
 import { checkAgainstHost, DEFAULT_SUBORDINATE_RANGE, parseSubordinateRange } from "../userns/subordinate-range.js";
 import type { UpdatableOptions } from "../api/daemon-options.js";
 import { createLogger, type Logger } from "../log/create-logger.js";
@@ -49,7 +46,7 @@ export type { UpdatableOptions };
 
 export const DEFAULT_STATE_DIR = "/var/lib/berth";
 export const DEFAULT_SOCKET = "/run/berth/berth.sock";
-export const VERSION = "0.1.0";
+export { VERSION };
 
 export interface RemoteOptions {
   stateDir?: string;
@@ -207,11 +204,7 @@ export class Remote {
         // daemon restoring (NOT_SERVING) from one not started; a call that
         // reaches a namespace still restoring waits for its restore.
         const metrics = options.metrics !== false ? new DaemonMetrics(metricSources(started)) : undefined;
-        onDenied = (namespace, who, method) => {
-          metrics?.denied(namespace);
-          const where = namespace === "*" ? "every namespace" : namespace === "" ? "the daemon" : `namespace ${namespace}`;
-          started.reportError(permissionDenied(`authorization refused ${method} in ${where} to ${who}`));
-        };
+        onDenied = denialReporter(logger, metrics, options.onError);
         server = await startServer({
           socketPath,
           tcp: options.tcp,
@@ -319,26 +312,6 @@ export class Remote {
     }
     await this.lock?.release();
   }
-}
-
-// versions is kept per engine: one daemon asks its binaries once.
-const binaryVersions = new WeakMap<Engine, BinaryVersions>();
-
-async function versionOf(engine: Engine): Promise<VersionInfo> {
-  const bin = await engine.resolveBinaries();
-  let versions = binaryVersions.get(engine);
-  if (versions === undefined) {
-    versions = new BinaryVersions(async (b) => {
-      const [runtimeVersion, monitorVersion] = await Promise.all([
-        new Runc(b.runc, engine.layout.runcRoot(DEFAULT_NAMESPACE)).version(),
-        conmonVersion(b.conmon),
-      ]);
-      return { runtimeVersion, monitorVersion };
-    });
-    binaryVersions.set(engine, versions);
-  }
-  const { runtimeVersion, monitorVersion } = await versions.get(bin);
-  return { version: VERSION, runtime: bin.runc, runtimeVersion, monitorVersion, cgroupMode: detectCgroupMode() };
 }
 
 // The gRPC client is loaded only by a Remote that connects to another

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { SETTINGS } from "../../src/config/settings.js";
 import { BERTH_BIN, berth, startBerth, waitForOutput, type CliResult, type RunningCli } from "./berth-cli.js";
 
 const prefix = `cli-config-${process.pid}-${Date.now().toString(36)}`;
@@ -49,6 +50,10 @@ async function configFile(name: string, extra: string): Promise<{ path: string; 
   return { path, socket, dir };
 }
 
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 async function stop(cli: RunningCli): Promise<void> {
   if (cli.process.exitCode !== null) return;
   cli.process.kill("SIGTERM");
@@ -63,6 +68,14 @@ describe("berth config", () => {
       expect(printed.stdout).toContain(key);
     }
     expect(printed.stdout).toMatch(/^# .*flag --log-level, env BERTH_LOG_LEVEL$/m);
+    // Every setting of the table, each under its comment with its flag and
+    // variable: the limits, the authorization rules, the listener's TLS
+    // files and the registries as much as the log level.
+    for (const setting of SETTINGS) {
+      const name = setting.key.slice(setting.key.lastIndexOf(".") + 1);
+      const at = new RegExp(`^# ${escape(setting.comment)}\\.\n# .*; flag --${setting.flag}, env ${setting.env}\n#? ?${name} = `, "m");
+      expect(printed.stdout, setting.key).toMatch(at);
+    }
     const checked = await withStdin(["config", "check", "-"], printed.stdout);
     expect(checked).toMatchObject({ code: 0, stdout: expect.stringMatching(/^stdin: OK/) });
   });
@@ -87,6 +100,14 @@ describe("berth serve --config", () => {
     const served = await berth(["serve", "--config", path]);
     expect(served.code).not.toBe(0);
     expect(served.stderr).toMatch(/unknown key "log.formt": \[log\] takes level, format/);
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it("stops on a bad authorization rule in the file, naming the key and the rule's form", async () => {
+    const { path, socket } = await configFile("rules", '[authorization]\nrules = ["cn:ci=ci", "ci=prod"]');
+    const served = await berth(["serve", "--config", path]);
+    expect(served.code).not.toBe(0);
+    expect(served.stderr).toMatch(/authorization.rules\[1\] = "ci=prod" is not allowed: give IDENTITY=NAMESPACE\[,NAMESPACE...\] rules, IDENTITY being cn:/);
     expect(existsSync(socket)).toBe(false);
   });
 

@@ -54,6 +54,17 @@ describe("berth serve's settings", () => {
     expect(() => resolveSettings({ flags: { "cgroup-parent": "berth" }, env: {} })).toThrow(/--cgroup-parent "berth" is not allowed: give an absolute cgroup path/);
   });
 
+  it("take authorization rules from a repeated flag, a ;-separated variable or a list in the file", () => {
+    const rules = ["cn:ci-runner=ci,staging", "uri:spiffe://example/admin?x=1=*"];
+    expect(resolveSettings({ flags: { authorize: rules }, env: {} }).get("authorization.rules")?.value).toEqual(rules);
+    expect(resolveSettings({ flags: {}, env: { BERTH_AUTHORIZE: rules.join(";") } }).get("authorization.rules")?.value).toEqual(rules);
+    const file = parseConfig(`[authorization]\nrules = ${JSON.stringify(rules)}\n`, "f");
+    expect(resolveSettings({ flags: {}, env: {}, file }).get("authorization.rules")).toEqual({ value: rules, from: "file" });
+    expect(() => parseConfig('[authorization]\nrules = ["ci=ci"]\n', "f")).toThrow(/f: authorization.rules\[0\] = "ci=ci" is not allowed: give IDENTITY=NAMESPACE/);
+    expect(() => parseConfig('[registry]\ninsecure = ["ok:5000", "bad host"]\n', "f")).toThrow(/f: registry.insecure\[1\] = "bad host" is not allowed: give a list of registries/);
+    expect(() => resolveSettings({ flags: {}, env: { BERTH_AUTHORIZE: "cn:ci" } })).toThrow(/BERTH_AUTHORIZE "cn:ci" is not allowed: give IDENTITY=NAMESPACE\[,NAMESPACE...\] rules/);
+  });
+
   it("refuse a value of the wrong TOML type, naming the key", () => {
     expect(() => parseConfig("[listen]\ninsecure = \"yes\"\n", "f")).toThrow(/f: listen.insecure = "yes" is not allowed: give true or false/);
     expect(() => parseConfig("[socket]\nmode = 600\n", "f")).toThrow(/socket.mode = 600 is not allowed: give octal permission bits as a string/);

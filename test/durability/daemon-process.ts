@@ -48,6 +48,8 @@ export interface StartOptions {
   network?: object;
   // subuidRange is the daemon's --subuid-range (START:COUNT).
   subuidRange?: string;
+  // logLevel is the daemon's log level (its JSON lines go to stderr).
+  logLevel?: string;
 }
 
 export class DaemonProcess {
@@ -87,6 +89,7 @@ export class DaemonProcess {
     if (options.journalMaxEvents !== undefined) args.push("--journal-max-events", String(options.journalMaxEvents));
     if (options.network !== undefined) args.push("--network-json", JSON.stringify(options.network));
     if (options.subuidRange !== undefined) args.push("--subuid-range", options.subuidRange);
+    if (options.logLevel !== undefined) args.push("--log-level", options.logLevel);
     const env = { ...process.env, BERTH_DIST: dist, BERTH_FAILPOINT: options.failpoint ?? "" };
     const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     const daemon = new DaemonProcess(child, place);

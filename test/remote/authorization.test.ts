@@ -14,12 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { SubscribeRequestSchema } from "../../src/gen/berth/v1/events_pb.js";
 import { CreateRequestSchema } from "../../src/gen/berth/v1/containers_pb.js";
+import { createLogger } from "../../src/log/create-logger.js";
 import { rpcInventory, type RpcInfo } from "../hostile/rpc-inventory.js";
 import { makeCa, makeCert, type Pems } from "../fixtures/test-certs.js";
 import { startTestDaemon, type TestDaemon } from "../helpers/test-daemon.js";
 
 // The spec of which calls are not a namespace's (src/remote/authorized-service.ts).
-const DAEMON_WIDE = new Set(["NetworkService/CreateNetwork", "NetworkService/RemoveNetwork", "ImageService/Tag", "ImageService/Remove", "ImageService/Prune", "ImageService/Login", "ImageService/Logout"]);
+const DAEMON_WIDE = new Set(["SystemService/UpdateOptions", "NetworkService/CreateNetwork", "NetworkService/RemoveNetwork", "ImageService/Tag", "ImageService/Remove", "ImageService/Prune", "ImageService/Login", "ImageService/Logout"]);
 const NAMESPACE_FREE = new Set([
   "SystemService/Version",
   "SystemService/Ping",
@@ -38,6 +39,14 @@ let daemon: TestDaemon;
 let ca: Pems;
 const certs: Record<string, Pems> = {};
 const denials: string[] = [];
+// warnings holds the daemon's log lines at warn, parsed.
+const warnings: Array<Record<string, unknown>> = [];
+const sink = {
+  write(chunk: string) {
+    for (const line of chunk.split("\n").filter((l) => l !== "")) warnings.push(JSON.parse(line) as Record<string, unknown>);
+    return true;
+  },
+} as unknown as NodeJS.WritableStream;
 let target: string;
 
 beforeAll(async () => {
@@ -54,6 +63,7 @@ beforeAll(async () => {
       { identity: "uri:spiffe://berth.test/admin", namespaces: ["*"] },
     ],
     onError: (err) => denials.push((err as Error).message),
+    logger: createLogger({ level: "warn", destination: sink }),
   });
   target = daemon.remote.tcpAddress!;
 }, 60_000);
@@ -83,12 +93,13 @@ afterAll(() => {
 });
 
 // call sends one request of raw bytes (empty: every field at its default)
-// and returns the status it ended with.
-function call(who: string, rpc: RpcInfo, namespace: string, body: Uint8Array = new Uint8Array()): Promise<{ code: number; details: string }> {
+// and returns the status it ended with. The short default deadline ends
+// the streams that would run on; a call that must finish gets longer.
+function call(who: string, rpc: RpcInfo, namespace: string, body: Uint8Array = new Uint8Array(), deadlineMs = 2000): Promise<{ code: number; details: string }> {
   const client = clientOf(who);
   const metadata = new grpc.Metadata();
   metadata.set("berth-namespace", namespace);
-  const options = { deadline: Date.now() + 2000 };
+  const options = { deadline: Date.now() + deadlineMs };
   const id = (b: Buffer) => b;
   const bytes = Buffer.from(body);
   return new Promise((resolve) => {
@@ -150,10 +161,10 @@ describe("authorization per namespace over mTLS", () => {
     expect((await call("admin", subscribe, "ci", all)).code).toBe(grpc.status.DEADLINE_EXCEEDED);
   });
 
-  it("cn:ci runs a container in ci; the unix socket, gated by its mode, is not asked; refusals are counted and reported", async () => {
+  it("cn:ci runs a container in ci; the unix socket, gated by its mode, is not asked; refusals are counted, reported and logged", async () => {
     const createRpc = rpcInventory().find((r) => r.name === "ContainerService/Create")!;
     const id = daemon.id("ci-box");
-    expect(await call("ci", createRpc, "ci", toBinary(CreateRequestSchema, create(CreateRequestSchema, { id, process: { args: ["true"] }, start: false })))).toEqual({ code: 0, details: "" });
+    expect(await call("ci", createRpc, "ci", toBinary(CreateRequestSchema, create(CreateRequestSchema, { id, process: { args: ["true"] }, start: false })), 30_000)).toEqual({ code: 0, details: "" });
     const ci = await daemon.remote.client(undefined, { namespace: "ci" });
     expect((await ci.list()).map((c) => c.id)).toEqual([id]);
     await ci.delete(id);
@@ -170,6 +181,15 @@ describe("authorization per namespace over mTLS", () => {
     const metrics = await fetchMetrics(daemon.socketPath);
     expect(Number(/^berth_permission_denied_total\{namespace="prod"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(namespaced.length);
     expect(denials).toContain("authorization refused berth.v1.ContainerService/Create in namespace prod to cn:ci");
+    // Every refusal is a warn line naming the method, the namespace and the
+    // certificate, as many lines as the counter says.
+    const refusals = warnings.filter((l) => l.denied !== undefined);
+    expect(refusals).toContainEqual(
+      expect.objectContaining({ level: 40, msg: "authorization refused berth.v1.ContainerService/Create in namespace prod to cn:ci", denied: { method: "berth.v1.ContainerService/Create", namespace: "namespace prod", identity: "cn:ci" } }),
+    );
+    expect(refusals.some((l) => l.msg === "authorization refused berth.v1.SystemService/UpdateOptions in every namespace to cn:ci")).toBe(true);
+    const counted = [...metrics.matchAll(/^berth_permission_denied_total\{namespace="[^"]*"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(refusals.length).toBe(counted);
   });
 });
 
