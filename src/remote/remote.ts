@@ -161,7 +161,7 @@ export class Remote {
     let engine: Engine | undefined;
     let server: RunningServer | undefined;
     const health = new ServingHealth();
-    const tracer = options.trace === undefined ? NO_TRACE : fileTracer(options.trace, options.onError ?? ((err) => console.error("berth:", err)));
+    const tracer = options.trace === undefined ? NO_TRACE : fileTracer(options.trace, report);
     try {
       // One store: the registry pulls into the engine's (Pull, and a
       // Create naming an image the store lacks, through the puller seam).

@@ -123,7 +123,7 @@ describe("berth serve --config", () => {
     expect(missing.stderr).toMatch(/none.toml: cannot read it/);
   });
 
-  it("takes a setting from the file, BERTH_* over the file, and a flag over both", async () => {
+  it("takes a setting from the file, BERTH_* over the file, and a flag over both", { timeout: 180_000 }, async () => {
     const { path, socket } = await configFile("levels", '[log]\nlevel = "warn"');
     const cases: Array<{ env: NodeJS.ProcessEnv; flags: string[]; level: string }> = [
       { env: {}, flags: [], level: "warn" },
