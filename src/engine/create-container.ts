@@ -39,7 +39,7 @@ import { holderOf, type CreateImage } from "./image-ops.js";
 import { applyImageConfig } from "./image-process.js";
 import { ManagedContainer } from "./managed-container.js";
 import type { CreatedWith, UsernsRecord } from "./container-record.js";
-import { fitSpecToUserns, prepareUsernsRoot } from "./userns-setup.js";
+import { checkUsernsNetwork, fitSpecToUserns, prepareUsernsRoot } from "./userns-setup.js";
 import { ManagedProcess } from "./managed-process.js";
 import { stopSignalName } from "./signals.js";
 import { RestartManager, restartPolicyOf } from "./restart-manager.js";
@@ -75,6 +75,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   let userns: UsernsRecord | undefined;
   try {
     const security = checkSecurityOptions(options.security);
+    checkUsernsNetwork(security.userns.mode, network.mode);
     userns = await engine.userns.acquire(ns.ctx.namespace, id, security.userns);
     const rootfsPath = await prepareContainerRootfs({ lowerDir: root.lower, containerDir: dir, metacopy: userns !== undefined });
     failpoint("create:after-mount");
