@@ -20,7 +20,7 @@ import { failpoint } from "../faults/failpoint.js";
 import { EventType, PullPolicy, type Container } from "../gen/berth/v1/types_pb.js";
 import { prepareContainerRootfs, releaseContainerRootfs, type LowerList } from "../rootfs/overlay.js";
 import { buildDefaultSpec } from "../spec/default-spec.js";
-import { hasHooks, mergeHooks, runcHooks, type HookSet } from "../spec/hook-spec.js";
+import { mergeHooks, runcHooks, type HookSet } from "../spec/hook-spec.js";
 import { applyNetworkToSpec } from "../spec/network-spec.js";
 import { DEFAULT_HOSTNAME } from "../spec/spec-defaults.js";
 import type { OciSpec } from "../spec/oci-spec.js";
@@ -38,7 +38,8 @@ import { launchInit, startInit, stopRun } from "./launch-init.js";
 import { holderOf, type CreateImage } from "./image-ops.js";
 import { applyImageConfig } from "./image-process.js";
 import { ManagedContainer } from "./managed-container.js";
-import type { CreatedWith, UsernsRecord } from "./container-record.js";
+import type { UsernsRecord } from "./container-record.js";
+import { createdWith } from "./created-with.js";
 import { checkUsernsNetwork, fitSpecToUserns, prepareUsernsRoot } from "./userns-setup.js";
 import { ManagedProcess } from "./managed-process.js";
 import { stopSignalName } from "./signals.js";
@@ -99,7 +100,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     c = new ManagedContainer(ns.ctx, id, dir, init, spec, { ...(options.labels ?? {}) }, new Date(), true, "creating");
     c.restarts = RestartManager.initial(policy);
     c.stopSignal = stopSignalName(options.stopSignal);
-    c.createdWith = { ...createdWith(options, hooks, security, root.image), ...(userns !== undefined && { userns }) };
+    c.createdWith = createdWith(options, hooks, security, root.image, userns);
     if (network.mode !== "none" || network.etcDir !== undefined) c.network = network;
     // Events about this id from before (an earlier container of that name)
     // are not this container's.
@@ -265,34 +266,4 @@ function setRuncHooks(spec: OciSpec, hooks: HookSet): void {
 // made into one.
 function hostnameOf(options: CreateOptions, id: string): string {
   return options.hostname || id.slice(0, 63).replace(/[^a-zA-Z0-9-]/g, "-").replace(/^-+|-+$/g, "") || DEFAULT_HOSTNAME;
-}
-
-// createdWith keeps what Inspect reports of the request beyond the spec.
-function createdWith(options: CreateOptions, hooks: HookSet, security: CheckedSecurity, image: CreateImage | undefined): CreatedWith {
-  const source = options.rootfs?.source;
-  const s = options.security;
-  return {
-    ...(hasHooks(hooks) && { hooks }),
-    ...(s !== undefined && {
-      security: {
-        seccomp: security.seccomp.kind,
-        capAdd: [...(s.capAdd ?? [])],
-        capDrop: [...(s.capDrop ?? [])],
-        privileged: security.privileged,
-        devices: (s.devices ?? []).map((d) => ({ hostPath: d.hostPath ?? "", containerPath: d.containerPath ?? "", permissions: d.permissions ?? "" })),
-        tmpfs: (s.tmpfs ?? []).map((t) => ({ destination: t.destination ?? "", options: [...(t.options ?? [])] })),
-        user: s.user ?? "",
-      },
-    }),
-    rootfs: {
-      ...(source?.case === "path" && { path: source.value }),
-      ...(source?.case === "imagePath" && { imagePath: source.value }),
-      readOnly: options.rootfs?.readOnly === true,
-    },
-    mounts: (options.mounts ?? []).map((m) => ({ source: m.source ?? "", destination: m.destination ?? "", readOnly: m.readOnly === true })),
-    ...(options.network !== undefined && options.network !== "" && { network: options.network }),
-    ...((options.ports ?? []).length > 0 && { ports: (options.ports ?? []).map((p) => ({ hostIp: p.hostIp ?? "", hostPort: p.hostPort ?? 0, containerPort: p.containerPort ?? 0, protocol: p.protocol || "tcp" })) }),
-    ...((options.dnsServers ?? []).length > 0 && { dnsServers: [...(options.dnsServers ?? [])] }),
-    ...(image !== undefined && { image: { reference: image.reference, id: image.image.config, manifest: image.image.manifest } }),
-  };
 }
