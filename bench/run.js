@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 import { runBenchmark } from "./lib/benchmark.js";
+import { loadBerthCode } from "./lib/rootfs.js";
+import { measureOverhead, overheadMarkdown } from "./suites/overhead.js";
 import { checkPrerequisites } from "./lib/prereqs.js";
 import { toMarkdown } from "./lib/report.js";
 import { Workspace, sweepStaleWorkspaces } from "./lib/workspace.js";
@@ -37,6 +39,10 @@ options:
   --bridge-reps N     timed repetitions of the bridge row (default 10; 0 skips it)
   --bridge-only       only the bridge row (berth, containerd, podman); writes bridge.{md,json}
   --seccomp-only      only berth's create row with the default seccomp profile and unconfined
+  --overhead-reps N   repetitions of the metrics-and-logging overhead row (default 40; 0 skips it)
+  --overhead-scrape-ms MS  how often that row scrapes /metrics (default 1000)
+  --overhead-only     only that row (berth with metrics and logging off, on, on at debug);
+                      writes overhead.{md,json}
   --out DIR           where to write latest.md and latest.json (default bench/results)
   --logs DIR          keep the daemons' logs (containerd.log, berth-daemon.log, podman.log) there
   --no-trace          berth without its phase trace (no breakdown table)
@@ -65,6 +71,9 @@ async function main() {
       "bridge-reps": { type: "string" },
       "bridge-only": { type: "boolean" },
       "seccomp-only": { type: "boolean" },
+      "overhead-reps": { type: "string" },
+      "overhead-scrape-ms": { type: "string" },
+      "overhead-only": { type: "boolean" },
       out: { type: "string" },
       logs: { type: "string" },
       quick: { type: "boolean" },
@@ -92,7 +101,11 @@ async function main() {
     bridgeOnly: args["bridge-only"] === true ? 1 : 0,
     trace: args["no-trace"] === true ? 0 : 1,
     seccompOnly: args["seccomp-only"] === true ? 1 : 0,
+    overheadReps: int(args["overhead-reps"], quick ? 10 : 40, "overhead-reps"),
+    overheadScrapeMs: int(args["overhead-scrape-ms"], 1000, "overhead-scrape-ms"),
+    overheadOnly: args["overhead-only"] === true ? 1 : 0,
   };
+  if (options.overheadOnly === 1 && options.overheadReps === 0) throw new Error("--overhead-only needs --overhead-reps above 0");
   if (options.bridgeOnly === 1 && options.bridgeReps === 0) throw new Error("--bridge-only needs --bridge-reps above 0");
   // The one-row run writes its own files, beside the full run's latest.*.
   const base = options.bridgeOnly === 1 ? "bridge" : "latest";
@@ -129,6 +142,13 @@ async function main() {
   process.on("SIGTERM", onSignal);
 
   if (args.logs !== undefined) keepLogs(ws, args.logs);
+  if (options.overheadOnly === 1) {
+    try {
+      return await overheadOnly(ws, options, outDir);
+    } finally {
+      if (!interrupted) await closeAndReport();
+    }
+  }
   try {
     const results = await runBenchmark({ ws, prereqs, options, wanted, log, started });
     if (results === undefined) {
@@ -149,6 +169,31 @@ async function main() {
   } finally {
     if (!interrupted) await closeAndReport();
   }
+}
+
+/**
+ * overheadOnly runs only the metrics-and-logging overhead row and writes
+ * overhead.{md,json}.
+ * @param {Workspace} ws
+ * @param {{ reps: number, warmup: number, overheadReps: number, overheadScrapeMs: number }} options
+ * @param {string} outDir
+ * @returns {Promise<number>}
+ */
+async function overheadOnly(ws, options, outDir) {
+  const code = await loadBerthCode();
+  const rootfs = await code.ensureBusyboxRootfs(ws.root);
+  log(`overhead: ${options.warmup} warm-up + ${options.overheadReps} repetitions, /metrics scraped every ${options.overheadScrapeMs} ms`);
+  const overhead = await measureOverhead({ ws, rootfs, reps: options.overheadReps, warmup: options.warmup, scrapeMs: options.overheadScrapeMs, log });
+  const left = await ws.close();
+  const full = { generatedAt: new Date().toISOString(), durationSeconds: (performance.now() - started) / 1000, options: { ...options }, overhead, leftBehind: left };
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, "overhead.json"), `${JSON.stringify(full, null, 2)}\n`);
+  const markdown = ["# berth: the cost of metrics and logging", "", `Generated ${full.generatedAt} by \`node bench/run.js --overhead-only\` in ${full.durationSeconds.toFixed(0)} s.`, "", ...overheadMarkdown(overhead)].join("\n");
+  await writeFile(join(outDir, "overhead.md"), markdown);
+  console.log(`\n${markdown}`);
+  if (left.length > 0) console.error(`bench: left behind:\n${left.map((l) => `  - ${l}`).join("\n")}`);
+  log(`results written to ${join(outDir, "overhead.md")} and overhead.json`);
+  return overhead.error === undefined && left.length === 0 ? 0 : 1;
 }
 
 /**

@@ -22,18 +22,21 @@ export class BerthDaemon {
   /** @type {number | undefined} */ pid;
   /** @type {string} */ #entry;
   /** @type {string} */ #logPath;
+  /** @type {string[]} */ #serveArgs;
   /** @type {import("node:child_process").ChildProcess | undefined} */ #child;
   /** @type {Promise<void> | undefined} */ #exited;
 
   /**
    * @param {string} dir a private folder: the state directory and the socket
    * @param {boolean} trace whether the daemon writes its phase trace (dir/trace.jsonl)
+   * @param {string[]} [serveArgs] more `berth serve` flags (the overhead row's --metrics, --log-level)
    */
-  constructor(dir, trace) {
+  constructor(dir, trace, serveArgs = []) {
     this.stateDir = join(dir, "state");
     this.socket = join(dir, "berth.sock");
     this.tracePath = trace ? join(dir, "trace.jsonl") : undefined;
     this.#logPath = join(dir, "daemon.log");
+    this.#serveArgs = serveArgs;
     this.#entry = new URL("../../bin/berth.js", import.meta.url).pathname;
   }
 
@@ -43,6 +46,7 @@ export class BerthDaemon {
     const log = createWriteStream(this.#logPath);
     const args = [this.#entry, "serve", "--state-dir", this.stateDir, "--socket", this.socket, "--default-network", "none"];
     if (this.tracePath !== undefined) args.push("--trace", this.tracePath);
+    args.push(...this.#serveArgs);
     const child = spawn(process.execPath, args, {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
@@ -82,6 +86,11 @@ export class BerthDaemon {
   /** stop sends SIGTERM, then SIGKILL if the daemon is still up later. */
   async stop() {
     await stopChild(this.#child, this.#exited, STOP_TIMEOUT_MS, "the berth daemon");
+  }
+
+  /** logPath is the file the daemon's stdout and stderr (its log lines) go to. */
+  get logPath() {
+    return this.#logPath;
   }
 
   logTail() {

@@ -43,9 +43,10 @@ export class BerthSystem {
    * @param {string} o.namespace the berth namespace (and cgroup folder) of the run
    * @param {string} o.rootfs the shared busybox root filesystem
    * @param {boolean} o.trace whether the daemon writes its phase trace
+   * @param {string[]} [o.serveArgs] more `berth serve` flags
    */
   constructor(o) {
-    this.#daemon = new BerthDaemon(o.dir, o.trace);
+    this.#daemon = new BerthDaemon(o.dir, o.trace, o.serveArgs);
     this.#namespace = o.namespace;
     this.#rootfs = o.rootfs;
     this.#md = metadataOf({ [NAMESPACE_HEADER]: o.namespace });
@@ -54,6 +55,11 @@ export class BerthSystem {
   /** @returns {string | undefined} the daemon's phase trace file, when on */
   get tracePath() {
     return this.#daemon.tracePath;
+  }
+
+  /** @returns {BerthDaemon} the daemon (its socket and log file) */
+  get daemon() {
+    return this.#daemon;
   }
 
   get ping() {

@@ -5,6 +5,7 @@
 // that by its flag (seen through the running daemon: `berth log-level`
 // prints the level it runs at, and it serves on the file's socket).
 import { spawn } from "node:child_process";
+import { request } from "node:http";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -48,6 +49,19 @@ async function configFile(name: string, extra: string): Promise<{ path: string; 
   const text = [`state_dir = ${JSON.stringify(join(dir, "state"))}`, `cgroup_parent = "/berth-${prefix}-${name}"`, "", "[socket]", `path = ${JSON.stringify(socket)}`, "", "[network]", 'default = "none"', "", extra, ""].join("\n");
   await writeFile(path, text);
   return { path, socket, dir };
+}
+
+// getMetrics is GET /metrics over the daemon's unix socket.
+function getMetrics(socketPath: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request({ socketPath, path: "/metrics" }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on("error", reject)
+      .end();
+  });
 }
 
 function escape(text: string): string {
@@ -137,6 +151,28 @@ describe("berth serve --config", () => {
         await waitForOutput(daemon, /^berth: serving on (.+)$/m, 30_000);
         expect(daemon.stdout()).toContain(`serving on ${socket}`);
         expect(await berth(["log-level"], { BERTH_SOCKET: socket })).toMatchObject({ code: 0, stdout: `${c.level}\n` });
+      } finally {
+        await stop(daemon);
+      }
+    }
+  });
+
+  it("serves /metrics by default, and not when the file, BERTH_METRICS or --metrics turns it off", { timeout: 180_000 }, async () => {
+    const { path, socket } = await configFile("metrics", "");
+    const off = await configFile("metrics-off", "[metrics]\nenabled = false");
+    const cases: Array<{ args: string[]; env: NodeJS.ProcessEnv; socket: string; status: number }> = [
+      { args: ["--config", path], env: {}, socket, status: 200 },
+      { args: ["--config", off.path], env: {}, socket: off.socket, status: 404 },
+      { args: ["--config", path], env: { BERTH_METRICS: "false" }, socket, status: 404 },
+      { args: ["--config", off.path, "--metrics", "true"], env: { BERTH_METRICS: "false" }, socket: off.socket, status: 200 },
+    ];
+    for (const c of cases) {
+      const daemon = startBerth(["serve", ...c.args], { BERTH_SOCKET: "", ...c.env });
+      try {
+        await waitForOutput(daemon, /^berth: serving on (.+)$/m, 30_000);
+        const scraped = await getMetrics(c.socket);
+        expect({ ...c, status: scraped.status }).toEqual(c);
+        if (c.status === 200) expect(scraped.body).toMatch(/^berth_rpcs_total|^# HELP berth_/m);
       } finally {
         await stop(daemon);
       }

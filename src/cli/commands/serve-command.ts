@@ -5,7 +5,7 @@
 import { createLogger, type Logger } from "../../log/create-logger.js";
 import { parseLogFormat, parseLogLevel } from "../../log/log-level.js";
 import { Remote } from "../../remote/remote.js";
-import { listOption, stringOption, type Command } from "../command.js";
+import { flag, listOption, stringOption, type Command } from "../command.js";
 import { parseCount } from "../parse-count.js";
 import { parseSize } from "../parse-size.js";
 import { sdNotify } from "../sd-notify.js";
@@ -53,7 +53,7 @@ export const serveCommand: Command = {
       cgroupParent: text("cgroup-parent"),
       subuidRange: text("subuid-range"),
       ...(logSizeMax !== undefined && { logSizeMax: Number(parseSize(logSizeMax, "--log-size-max")) }),
-      metrics: text("metrics") === "true",
+      metrics: flag(settings, "metrics"),
       network: {
         defaultNetwork: text("default-network"),
         bridge: { subnet: text("network-subnet"), bridge: text("network-bridge") },
