@@ -16,6 +16,7 @@ import { request } from "node:http";
 import { readFile } from "node:fs/promises";
 
 import { cgroupExists } from "../lib/cgroups.js";
+import { loadAverage } from "../lib/machine.js";
 import { time } from "../lib/harness.js";
 import { median, pairedRatio, summarize } from "../lib/stats.js";
 import { BerthSystem } from "../systems/berth.js";
@@ -40,6 +41,8 @@ const VARIANTS = [
  * @property {number} reps
  * @property {number} warmup
  * @property {number} scrapeMs
+ * @property {string} loadAtStart
+ * @property {string} [loadAtEnd]
  * @property {Array<{ name: string, what: string, scrapes: number, logLines: number, logBytes: number }>} variants
  * @property {Record<string, Record<string, Summary | undefined>>} summaries metric -> variant -> milliseconds
  * @property {Record<string, Record<string, number | undefined>>} ratios metric -> variant -> paired ratio to "off"
@@ -63,7 +66,7 @@ export async function measureOverhead(o) {
   /** @type {Array<{ v: typeof VARIANTS[number], sys: BerthSystem, scrapes: number }>} */
   const running = [];
   /** @type {OverheadResult} */
-  const result = { reps: o.reps, warmup: o.warmup, scrapeMs: o.scrapeMs, variants: [], summaries: {}, ratios: {} };
+  const result = { reps: o.reps, warmup: o.warmup, scrapeMs: o.scrapeMs, loadAtStart: loadAverage(), variants: [], summaries: {}, ratios: {} };
   /** @type {Record<string, Record<string, number[]>>} */
   const samples = Object.fromEntries(OVERHEAD_METRICS.map((m) => [m, Object.fromEntries(VARIANTS.map((v) => [v.name, /** @type {number[]} */ ([])]))]));
   let stopScraping = false;
@@ -119,6 +122,7 @@ export async function measureOverhead(o) {
     result.error = /** @type {Error} */ (err).message;
     log(`  overhead: ${result.error}`);
   } finally {
+    result.loadAtEnd = loadAverage();
     stopScraping = true;
     await Promise.allSettled(scrapers);
     for (const r of running) {
@@ -163,7 +167,7 @@ export function overheadMarkdown(r) {
   const ratio = (/** @type {number | undefined} */ x) => (x === undefined ? "–" : `${x.toFixed(3)}×`);
   const lines = ["## Overhead of metrics and logging", ""];
   lines.push(
-    `berth daemons differing only in what they report, one running container each, measured in the same ${r.reps} repetitions (after ${r.warmup} warm-up), the order rotating each repetition; a repetition is the median of ${FLOOR_CALLS} empty unary calls (Ping) and of ${STATS_CALLS} Stats calls. Milliseconds: median (min–max) over repetitions; ratios are medians of the per-repetition ratios against "off" (1.00× = no cost). /metrics was scraped every ${r.scrapeMs} ms on the daemons marked scraped.`,
+    `berth daemons differing only in what they report, one running container each, measured in the same ${r.reps} repetitions (after ${r.warmup} warm-up), the order rotating each repetition; a repetition is the median of ${FLOOR_CALLS} empty unary calls (Ping) and of ${STATS_CALLS} Stats calls. Milliseconds: median (min–max) over repetitions; ratios are medians of the per-repetition ratios against "off" (1.00× = no cost). /metrics was scraped every ${r.scrapeMs} ms on the daemons marked scraped. Load average (1/5/15 min) at the start ${r.loadAtStart}, at the end ${r.loadAtEnd ?? "?"}.`,
     "",
   );
   if (r.error !== undefined) lines.push(`Stopped early: ${r.error}`, "");
