@@ -43,6 +43,8 @@ options:
   --overhead-scrape-ms MS  how often that row scrapes /metrics (default 1000)
   --overhead-only     only that row (berth with metrics and logging off, on, on at debug);
                       writes overhead.{md,json}
+  --image-reps N      timed creates per contender in the create-from-image row (default: --reps; 0 skips it)
+  --image-only        only the create-from-image row (berth from an image and from a folder, containerd)
   --out DIR           where to write latest.md and latest.json (default bench/results)
   --logs DIR          keep the daemons' logs (containerd.log, berth-daemon.log, podman.log) there
   --no-trace          berth without its phase trace (no breakdown table)
@@ -74,6 +76,8 @@ async function main() {
       "overhead-reps": { type: "string" },
       "overhead-scrape-ms": { type: "string" },
       "overhead-only": { type: "boolean" },
+      "image-reps": { type: "string" },
+      "image-only": { type: "boolean" },
       out: { type: "string" },
       logs: { type: "string" },
       quick: { type: "boolean" },
@@ -104,12 +108,15 @@ async function main() {
     overheadReps: int(args["overhead-reps"], quick ? 10 : 40, "overhead-reps"),
     overheadScrapeMs: int(args["overhead-scrape-ms"], 1000, "overhead-scrape-ms"),
     overheadOnly: args["overhead-only"] === true ? 1 : 0,
+    imageReps: int(args["image-reps"], int(args.reps, quick ? 3 : 20, "reps"), "image-reps"),
+    imageOnly: args["image-only"] === true ? 1 : 0,
   };
   if (options.overheadOnly === 1 && options.overheadReps === 0) throw new Error("--overhead-only needs --overhead-reps above 0");
   if (options.bridgeOnly === 1 && options.bridgeReps === 0) throw new Error("--bridge-only needs --bridge-reps above 0");
   // The one-row run writes its own files, beside the full run's latest.*.
-  const base = options.bridgeOnly === 1 ? "bridge" : "latest";
-  const wanted = new Set((args.systems ?? (options.bridgeOnly === 1 ? "berth,containerd,podman" : "runc,berth,containerd,podman")).split(",").map((s) => s.trim()));
+  if (options.imageOnly === 1 && options.imageReps === 0) throw new Error("--image-only needs --image-reps above 0");
+  const base = options.bridgeOnly === 1 ? "bridge" : options.imageOnly === 1 ? "image" : "latest";
+  const wanted = new Set((args.systems ?? (options.bridgeOnly === 1 ? "berth,containerd,podman" : options.imageOnly === 1 ? "berth,containerd" : "runc,berth,containerd,podman")).split(",").map((s) => s.trim()));
   const outDir = args.out ?? new URL("./results", import.meta.url).pathname;
 
   const prereqs = await checkPrerequisites();

@@ -7,6 +7,7 @@
 import { batchOperation } from "../suites/batch.js";
 import { bridgeOperation } from "../suites/bridge.js";
 import { measureEvents } from "../suites/events.js";
+import { measureImage } from "../suites/image.js";
 import { latencyOperations } from "../suites/latency.js";
 import { seccompOperation } from "../suites/seccomp.js";
 import { measurePull } from "../suites/pull.js";
@@ -16,7 +17,7 @@ import { fmtMs, fmtRatio, metricRows } from "./report.js";
 import { loadBerthCode } from "./rootfs.js";
 import { startSystems } from "./start-systems.js";
 import { readPhaseBreakdown } from "./trace-report.js";
-import { BRIDGE_TARGET, evaluateTargets } from "./targets.js";
+import { BRIDGE_TARGET, evaluateTargets, IMAGE_TARGET } from "./targets.js";
 
 /** @typedef {import("./report.js").Results} Results */
 /** @typedef {import("./workspace.js").Workspace} Workspace */
@@ -38,6 +39,9 @@ import { BRIDGE_TARGET, evaluateTargets } from "./targets.js";
  * @property {number} bridgeOnly 1: only the bridge row
  * @property {number} trace 1: berth writes its phase trace in the timed pass (0: off)
  * @property {number} [seccompOnly] 1: only the seccomp row
+ * @property {number} imageReps timed creates per contender in the
+ *   create-from-image row (0: no such row)
+ * @property {number} imageOnly 1: only the create-from-image row
  */
 
 /**
@@ -55,14 +59,14 @@ export async function runBenchmark(o) {
   const machine = await describeMachine(o.prereqs.versions);
   const code = await loadBerthCode();
   const rootfs = await code.ensureBusyboxRootfs(ws.root);
-  const { systems, statuses, idleRss } = await startSystems({ ws, prereqs: o.prereqs, code, rootfs, wanted: o.wanted, trace: options.trace === 1, log });
+  const { systems, statuses, idleRss, image: imageArchive } = await startSystems({ ws, prereqs: o.prereqs, code, rootfs, wanted: o.wanted, trace: options.trace === 1, log });
   if (systems.length === 0) return undefined;
   log(`measuring ${systems.map((s) => s.name).join(", ")}`);
 
   /** @type {Results["memory"]} */
   const memory = {};
-  const bridge = options.bridgeReps > 0 && options.pullOnly !== 1 && options.seccompOnly !== 1 ? bridgeOperation({ reps: options.bridgeReps, warmup: options.warmup, ws, log }) : undefined;
-  const only = options.pullOnly === 1 || options.bridgeOnly === 1;
+  const bridge = options.bridgeReps > 0 && options.pullOnly !== 1 && options.seccompOnly !== 1 && options.imageOnly !== 1 ? bridgeOperation({ reps: options.bridgeReps, warmup: options.warmup, ws, log }) : undefined;
+  const only = options.pullOnly === 1 || options.bridgeOnly === 1 || options.imageOnly === 1;
   const ops = [
     ...(only
       ? []
@@ -105,11 +109,20 @@ export async function runBenchmark(o) {
 
   /** @type {Results["pull"]} */
   let pull;
-  if (options.pullReps > 0 && options.bridgeOnly !== 1) {
+  if (options.pullReps > 0 && options.bridgeOnly !== 1 && options.imageOnly !== 1) {
     log(`pull: ${options.warmup > 0 ? 1 : 0} warm-up + ${options.pullReps} timed pulls each`);
     pull = await measurePull({ ws, systems, paths: o.prereqs.paths, rootfs, reps: options.pullReps, warmup: options.warmup > 0 ? 1 : 0, log });
     const medians = Object.entries(pull.contenders).map(([name, c]) => `${name} ${fmtMs(c.summary?.median)} ms`);
     log(`  ${pull.error ?? medians.join(", ")}${Object.entries(pull.ratios).map(([k, v]) => ` | ${k} ${fmtRatio(v)}`).join("")}`);
+  }
+
+  /** @type {Results["image"]} */
+  let image;
+  if (options.imageReps > 0 && options.pullOnly !== 1 && options.bridgeOnly !== 1 && options.seccompOnly !== 1) {
+    log(`create from an image: ${options.warmup} warm-up + ${options.imageReps} timed creates each`);
+    image = await measureImage({ systems, image: imageArchive, reps: options.imageReps, warmup: options.warmup, log });
+    const medians = Object.entries(image.contenders).map(([name, c]) => `${name} ${fmtMs(c.summary?.median)} ms`);
+    log(`  ${image.error ?? medians.join(", ")}${Object.entries(image.ratios).map(([k, v]) => ` | ${k} ${fmtRatio(v)}`).join("")}`);
   }
 
   /** @type {Results["events"]} */
@@ -129,7 +142,7 @@ export async function runBenchmark(o) {
 
   machine.loadAtEnd = loadAverage();
   const latency = metricRows(opResults);
-  const targets = evaluateTargets(latency, memory, events, pull);
+  const targets = evaluateTargets(latency, memory, events, pull, image);
   return {
     generatedAt: new Date().toISOString(),
     durationSeconds: (performance.now() - o.started) / 1000,
@@ -140,9 +153,15 @@ export async function runBenchmark(o) {
     memory,
     events,
     ...(pull !== undefined && { pull }),
+    ...(image !== undefined && { image }),
     ...(phases !== undefined && { phases }),
     ...(bridge !== undefined && { bridge: { setup: bridge.setup, leftBehind: bridge.leftBehind() } }),
     // A run of one row judges that row's targets only.
-    targets: options.bridgeOnly === 1 ? targets.filter((t) => t.target.startsWith(BRIDGE_TARGET)) : targets,
+    targets:
+      options.bridgeOnly === 1
+        ? targets.filter((t) => t.target.startsWith(BRIDGE_TARGET))
+        : options.imageOnly === 1
+          ? targets.filter((t) => t.target.startsWith(IMAGE_TARGET))
+          : targets,
   };
 }

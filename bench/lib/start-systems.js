@@ -29,6 +29,8 @@ const IMAGE_NAME = "docker.io/library/berth-bench-busybox:latest";
  * @property {System[]} systems the running ones, in order
  * @property {SystemStatus[]} statuses every one that was asked for
  * @property {Record<string, number | undefined>} idleRss daemon RSS just after start-up
+ * @property {() => Promise<import("./oci-image.js").OciArchive>} image the
+ *   one image archive of the shared tree (made on first use)
  */
 
 /**
@@ -98,7 +100,7 @@ export async function startSystems(o) {
   };
 
   /** @type {Started} */
-  const out = { systems: [], statuses: [], idleRss: {} };
+  const out = { systems: [], statuses: [], idleRss: {}, image };
   for (const [name, make] of Object.entries(makers)) {
     if (!o.wanted.has(name)) continue;
     const reason = prereqs.unavailable[name];

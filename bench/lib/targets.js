@@ -11,15 +11,17 @@ import { pairedRatio } from "./stats.js";
 
 const MIB = 1024 * 1024;
 export const BRIDGE_TARGET = "bridge network + published port";
+export const IMAGE_TARGET = "create from an image";
 
 /**
  * @param {MetricRow[]} rows
  * @param {Record<string, MemoryResult>} memory
  * @param {Record<string, EventsResult | { error: string }>} events
  * @param {import("../suites/pull.js").PullResult} [pull]
+ * @param {import("../suites/image.js").ImageResult} [image]
  * @returns {Target[]}
  */
-export function evaluateTargets(rows, memory, events, pull) {
+export function evaluateTargets(rows, memory, events, pull, image) {
   /** @type {Target[]} */
   const out = [];
   const byKey = (/** @type {string} */ key, /** @type {number} */ i = 0) => rows.filter((r) => r.operation === key)[i];
@@ -76,6 +78,11 @@ export function evaluateTargets(rows, memory, events, pull) {
   if (pull !== undefined) {
     const r = pull.ratios["containerd/berth"];
     out.push({ target: "pull of a multi-layer image: no slower than containerd (containerd/berth ≥ 1)", measured: fmtRatio(r), met: r === undefined ? undefined : r >= 1 });
+  }
+  if (image !== undefined) {
+    // Within 10 %: image / folder ≤ 1.1, so folder / image ≥ 1 / 1.1.
+    const r = image.ratios["berth folder/berth image"];
+    out.push({ target: `${IMAGE_TARGET} within 10 % of create from a folder (berth folder/berth image ≥ 0.91)`, measured: fmtRatio(r), met: r === undefined ? undefined : r >= 1 / 1.1 });
   }
   return out;
 }

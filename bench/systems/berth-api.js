@@ -2,6 +2,8 @@
 // berth's API as the benchmark uses it: proto/berth/v1 loaded with
 // @grpc/proto-loader, the clients of its services on one unix socket, and
 // the exit-event stream that tells the adapter when a process has ended.
+import { readFile } from "node:fs/promises";
+
 import { ExitWaiters } from "../lib/exit-waiters.js";
 import { connect, grpc, isCode, loadPackage, lookup, waitReady } from "../lib/grpc.js";
 
@@ -73,4 +75,23 @@ export function subscribeExits(events, md, exits) {
     if (!isCode(err, grpc.status.CANCELLED)) exits.fail(new Error(`berth's event stream broke: ${err.message}`));
   });
   return stream;
+}
+
+/**
+ * loadImageArchive streams the archive at path to ImageService.Load in
+ * chunks of 1 MiB (the bound of one chunk).
+ * @param {DynamicClient} images
+ * @param {import("@grpc/grpc-js").Metadata} md
+ * @param {string} path
+ */
+export async function loadImageArchive(images, md, path) {
+  const data = await readFile(path);
+  const load = /** @type {(md: import("@grpc/grpc-js").Metadata, cb: (err: Error | null) => void) => import("@grpc/grpc-js").ClientWritableStream<{ chunk: Buffer }>} */ (
+    /** @type {unknown} */ (images["load"])
+  ).bind(images);
+  await new Promise((resolve, reject) => {
+    const call = load(md, (err) => (err === null ? resolve(undefined) : reject(err)));
+    for (let at = 0; at < data.length; at += 1 << 20) call.write({ chunk: data.subarray(at, at + (1 << 20)) });
+    call.end();
+  });
 }

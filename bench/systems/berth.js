@@ -12,7 +12,7 @@ import { listProcesses } from "../lib/proc.js";
 import { WORKLOADS } from "../lib/rootfs.js";
 import { startSubscribers } from "../lib/subscribers.js";
 import { mapPool } from "../lib/wait.js";
-import { NAMESPACE_HEADER, connectBerth, subscribeExits } from "./berth-api.js";
+import { NAMESPACE_HEADER, connectBerth, loadImageArchive, subscribeExits } from "./berth-api.js";
 import { BerthDaemon } from "./berth-daemon.js";
 
 /** @typedef {import("./system.js").System} System */
@@ -110,8 +110,27 @@ export class BerthSystem {
 
   /** @param {string} id */
   async createRunningUnconfined(id) {
-    const container = await this.#create(id, { seccomp: { unconfined: true } });
+    const container = await this.#create(id, { security: { seccomp: { unconfined: true } } });
     if (container?.status !== "STATUS_RUNNING") throw new Error(`Create returned ${id} in state ${container?.status}, not STATUS_RUNNING`);
+  }
+
+  /**
+   * createRunningFromImage is createRunning with the root an image of the
+   * store named by reference (pull policy never: it must be there).
+   * @param {string} id
+   * @param {string} reference
+   */
+  async createRunningFromImage(id, reference) {
+    const container = await this.#create(id, { image: reference });
+    if (container?.status !== "STATUS_RUNNING") throw new Error(`Create returned ${id} in state ${container?.status}, not STATUS_RUNNING`);
+  }
+
+  /**
+   * loadImage streams an image archive to ImageService.Load (untimed).
+   * @param {string} path
+   */
+  async loadImage(path) {
+    await loadImageArchive(this.#api.images, this.#md, path);
   }
 
   /** @param {string} id */
@@ -251,20 +270,24 @@ export class BerthSystem {
 
   /**
    * @param {string} id
+   * @param {{ security?: object, image?: string }} [o] SecurityOptions
+   *   (unset: berth's defaults); an image reference to run instead of the
+   *   shared folder
    * @returns {Promise<{ status: string } | undefined>} the created container
    */
-  /**
-   * @param {string} id
-   * @param {object} [security] SecurityOptions (unset: berth's defaults)
-   */
-  async #create(id, security) {
+  async #create(id, { security, image } = {}) {
     const workload = this.#prepared.get(id);
     if (workload === undefined) throw new Error(`berth container ${id} was not prepared`);
     this.#tracked.add(id);
     const response = await unary(
       this.#api.containers,
       "create",
-      { id, process: { args: WORKLOADS[workload] }, rootfs: { path: this.#rootfs, readOnly: false }, ...(security !== undefined && { security }) },
+      {
+        id,
+        process: { args: WORKLOADS[workload] },
+        ...(image === undefined ? { rootfs: { path: this.#rootfs, readOnly: false } } : { image, pullPolicy: "PULL_POLICY_NEVER" }),
+        ...(security !== undefined && { security }),
+      },
       this.#md,
     );
     return /** @type {{ status: string } | undefined} */ (response.container ?? undefined);
