@@ -65,6 +65,7 @@ export class ImageStore {
   // prune does not collect a blob whose image is not committed yet.
   private readonly fresh = new Map<string, number>();
   private readonly preparing = new Map<string, number>();
+  private readonly building = new Map<string, Promise<void>>();
   // A collection deferred for a lease runs when it is released.
   readonly leases = new ContentLeases(() => void this.locked(() => this.collectGarbage()).catch(() => {}));
 
@@ -148,7 +149,7 @@ export class ImageStore {
     this.leases.current()?.hold([manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)], chains);
     for (const c of chains) this.preparing.set(c, (this.preparing.get(c) ?? 0) + 1);
     try {
-      await runBounded(chains, 2, (chain, i) => this.snapshots.prepare(chain, config.diffIds[i]!, manifest.layers[i]!.digest, this.content.path(manifest.layers[i]!.digest)));
+      await runBounded(chains, 2, (chain, i) => this.prepareSnapshot(chain, config.diffIds[i]!, manifest.layers[i]!.digest));
       failpoint("image:commit-after-unpack");
       return await this.locked(async () => {
         const data = this.records();
@@ -170,6 +171,34 @@ export class ImageStore {
     } finally {
       for (const c of chains) this.preparing.set(c, (this.preparing.get(c) ?? 1) - 1);
     }
+  }
+
+  // prepareLayer unpacks layer index of the image whose config is stored,
+  // ahead of commitImage (which then finds its snapshot made): a pull
+  // unpacks each layer as soon as it is in, while others download. The
+  // snapshot is held by the current lease until the image holds it.
+  async prepareLayer(configDigest: string, layerDigest: string, index: number): Promise<void> {
+    const config = parseConfig(await this.content.readJson(configDigest), configDigest);
+    const diffId = config.diffIds[index];
+    if (diffId === undefined) return;
+    const chain = chainIds(config.diffIds)[index]!;
+    this.leases.current()?.hold([], [chain]);
+    this.preparing.set(chain, (this.preparing.get(chain) ?? 0) + 1);
+    try {
+      await this.prepareSnapshot(chain, diffId, layerDigest);
+    } finally {
+      this.preparing.set(chain, (this.preparing.get(chain) ?? 1) - 1);
+    }
+  }
+
+  // prepareSnapshot builds a snapshot once however many ask at once.
+  private prepareSnapshot(chain: string, diffId: string, layer: string): Promise<void> {
+    let build = this.building.get(chain);
+    if (build === undefined) {
+      build = this.snapshots.prepare(chain, diffId, layer, this.content.path(layer)).finally(() => this.building.delete(chain));
+      this.building.set(chain, build);
+    }
+    return build;
   }
 
   // config reads an image's config.

@@ -12,6 +12,10 @@ export interface ContentSink {
   // digest check out, and keep nothing when readable fails (a digest
   // mismatch found by the pull, a cancellation) or signal aborts.
   ingest(digest: string, size: number, readable: Readable, options: { signal?: AbortSignal }): Promise<void>;
+  // prepareLayer, when the sink has it, readies layer index (layerDigest,
+  // stored) of the image whose config (configDigest) is stored, ahead of
+  // commitImage: the pull calls it as each layer arrives.
+  prepareLayer?(configDigest: string, layerDigest: string, index: number): Promise<void>;
   // commitImage records the image whose manifest and blobs are all in,
   // and points name (when given) at it; untagged is the manifest name
   // pointed at before, when it moved.

@@ -1,7 +1,8 @@
 // pullImage fetches one image into a ContentSink: the manifest (through its
 // index when the tag names one), the config, then the layers, at most
-// maxConcurrent at a time, each checked against its digest as it streams
-// and shared with any other pull fetching the same blob. It reports each
+// maxConcurrent at a time, each checked against its digest as it streams,
+// shared with any other pull fetching the same blob, and unpacked (by a
+// sink that can) as soon as it is in. It reports each
 // layer's progress as it goes; the caller commits the image record only
 // once every blob is in, so an interrupted pull leaves no image behind.
 import { Readable } from "node:stream";
@@ -65,6 +66,11 @@ export async function pullImage(
   await runBounded(unique, ctx.maxConcurrent, async (layer) => {
     const total = layer.size;
     const state = await fetchBlob(ctx, layer, signal, (done) => onEvent({ kind: "layer", digest: layer.digest, state: "downloading", done, total }));
+    // Unpacked as soon as it is in, while the other layers download (as
+    // containerd 1.7's unpacker does); the commit finds it made.
+    if (state === "done" && ctx.sink.prepareLayer !== undefined && !signal.aborted) {
+      await ctx.sink.prepareLayer(resolved.config.digest, layer.digest, resolved.layers.indexOf(layer));
+    }
     onEvent({ kind: "layer", digest: layer.digest, state, done: total, total });
   });
   if (signal.aborted) throw canceledBy(signal);

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { RegistryClient } from "../../src/registry/registry-client.js";
 import { registryPuller } from "../../src/registry/registry-puller.js";
+import { until } from "../fixtures/until.js";
+import { startFakeRegistry } from "./fake-registry.js";
 import { freePort, PASSWORD, startRegistry, USER, type RegistryKind, type TestRegistry } from "./registry-process.js";
 import { failure, scratch, type Scratch } from "./registry-fixtures.js";
 import { buildTestImage, buildTestIndex, type TestImage, type TestIndex } from "./test-image.js";
@@ -147,6 +149,29 @@ describe("pull from docker-registry", { timeout: 60_000 }, () => {
       await local.client.credentials.set(registry.host, { username: USER, password: "wrong" });
       expect((await failure(local.client.pull(`${registry.host}/test/busybox:v1`))).message).toMatch(/refused the credentials of user "berth"/);
     } finally {
+      await local.remove();
+    }
+  });
+
+  it("unpacks each layer as soon as it is in, while another still downloads; the image comes only with the last", async () => {
+    const early = await buildTestImage(join(s.dir, "early"), "pull-early");
+    const fake = await startFakeRegistry(early.layout);
+    const local = await scratch("pull-early");
+    try {
+      const held = early.layers[2]!;
+      fake.stall.add(held.digest);
+      const pulling = local.client.pull(`${fake.host}/early/busybox`);
+      await fake.stalled(held.digest);
+      // The two lower layers' snapshots are made while the top one is held.
+      await until(async () => (await local.store.snapshots.list()).length === 2, "the two downloaded layers to be unpacked", 15_000);
+      expect(local.store.records().images).toEqual({});
+      fake.release();
+      expect((await pulling).digest).toBe(early.manifest.digest);
+      expect(await local.store.snapshots.list()).toEqual(expect.arrayContaining(local.store.records().images[early.manifest.digest]!.chainIds));
+      expect(await local.store.snapshots.list()).toHaveLength(3);
+    } finally {
+      fake.release();
+      await fake.close();
       await local.remove();
     }
   });
