@@ -3,11 +3,35 @@
 // stopped container holds no address, as with Docker and Podman. The
 // namespace itself lives as long as the container (see NetworkManager).
 import type { ManagedContainer } from "./managed-container.js";
+import type { ProcessRun } from "./process-state.js";
 
 // connectRun gives the run about to start its address; the caller holds
 // the queue.
 export async function connectRun(c: ManagedContainer): Promise<void> {
   if (c.network !== undefined) await c.ctx.networks.connect(c.paths.dir, c.network);
+}
+
+// connectAndLaunch gives the run its address and has the runtime create its
+// process (launch), side by side when nobody can tell: a bridge
+// container's namespace is berth's, made before (runc joins it by path), and
+// the process runc creates runs nothing until runc start, by when both are
+// done; so the CNI ADD's plugins and conmon's runc create overlap instead of
+// adding up. Hooks that run inside runc create (prestart, createRuntime,
+// createContainer) may expect the network configured, as Docker's setkey
+// hook does, so a container with any keeps containerd's order: ADD, then
+// create. Either failing fails the whole; the caller undoes both (a run
+// created, an address held), as it does for either alone.
+export async function connectAndLaunch(c: ManagedContainer, launch: () => Promise<ProcessRun>): Promise<ProcessRun> {
+  const h = c.createdWith.hooks;
+  const hooked = h !== undefined && (h.prestart.length > 0 || h.createRuntime.length > 0 || h.createContainer.length > 0);
+  if (c.network?.mode !== "bridge" || hooked) {
+    await connectRun(c);
+    return launch();
+  }
+  const [connected, launched] = await Promise.allSettled([connectRun(c), launch()]);
+  if (connected.status === "rejected") throw connected.reason;
+  if (launched.status === "rejected") throw launched.reason;
+  return launched.value;
 }
 
 // disconnectRun gives the address back; the caller holds the queue.

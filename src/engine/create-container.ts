@@ -30,7 +30,7 @@ import { resolveUser } from "../spec/container-user.js";
 import { resolveDevices } from "../spec/host-devices.js";
 import { checkSecurityOptions, type CheckedSecurity } from "../spec/security-options.js";
 import { writeFileAtomic } from "./atomic-file.js";
-import { connectRun } from "./container-network.js";
+import { connectAndLaunch } from "./container-network.js";
 import { NO_EXIT, removeContainer } from "./discard-container.js";
 import type { Engine, Namespace } from "./engine.js";
 import { superviseInit } from "./init-exit.js";
@@ -74,6 +74,11 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   // launched is set once runc create may have run hooks.
   let launched = false;
   let userns: UsernsRecord | undefined;
+  // The network's namespace and files are made while the root and the spec
+  // are (they share nothing but the folder); awaited where the spec takes
+  // them, and settled before any undo.
+  const networkReady = engine.networks.prepare(dir, network);
+  networkReady.catch(() => {});
   try {
     const security = checkSecurityOptions(options.security);
     checkUsernsNetwork(security.userns.mode, network.mode);
@@ -91,7 +96,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     const hooks = mergeHooks(spec.hooks, options.hooks);
     setRuncHooks(spec, hooks);
     span.step("spec build");
-    applyNetworkToSpec(spec, await engine.networks.prepare(dir, network));
+    applyNetworkToSpec(spec, await networkReady);
     span.step("network prepare");
     if (userns !== undefined) await fitSpecToUserns(spec, dir, userns);
     const args = spec.process?.args ?? [];
@@ -128,13 +133,18 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
       return { container: c, started: c.info() };
     }
     c.runBeganAtMs = Date.now();
-    // Its address before its process: containerd's order (netns, CNI ADD,
-    // then the task).
-    await connectRun(c);
+    // Its address before its process runs (containerd's order: netns, CNI
+    // ADD, then the task), the ADD beside runc create where that is safe.
+    const container = c;
+    init.prepare(
+      await connectAndLaunch(c, () => {
+        launched = true;
+        return launchInit(container, span);
+      }),
+    );
     failpoint("create:after-network");
+    // With the ADD beside runc create, this is what the ADD took beyond it.
     span.step("network connect");
-    launched = true;
-    init.prepare(await launchInit(c, span));
     failpoint("create:after-runc-create");
     c.emit(EventType.CREATE, { processId: INIT_PROCESS_ID, pid: init.pid });
     announced = true;
@@ -168,6 +178,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
       }
       await undoCreate(engine, ns, c, announced);
     } else {
+      await networkReady.catch(() => {});
       await engine.networks.release(dir).catch(engine.reportError);
       await releaseContainerRootfs(dir).catch(engine.reportError);
       await rm(dir, { recursive: true, force: true }).catch(engine.reportError);

@@ -13,7 +13,7 @@ import { INIT_PROCESS_ID } from "../errors/validate.js";
 import { failpoint } from "../faults/failpoint.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import { settlesWithin, withTimeout } from "./deadline.js";
-import { connectRun, disconnectRun } from "./container-network.js";
+import { connectAndLaunch, disconnectRun } from "./container-network.js";
 import { superviseInit } from "./init-exit.js";
 import { launchInit, startInit, stopRun } from "./launch-init.js";
 import type { ManagedContainer } from "./managed-container.js";
@@ -178,9 +178,9 @@ async function beginRun(c: ManagedContainer, why: "start" | "restart", span: Spa
   if (c.nextRunStdin !== undefined) c.init.stdin = c.nextRunStdin;
   c.nextRunStdin = undefined;
   try {
-    await connectRun(c);
+    const run = await connectAndLaunch(c, () => launchInit(c, span));
+    // With the ADD beside runc create, this is what the ADD took beyond it.
     span.step("network connect");
-    const run = await launchInit(c, span);
     failpoint(`${why}:after-runc-create`);
     await startInit(c, run.pid, span);
     return run;

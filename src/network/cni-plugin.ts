@@ -11,7 +11,7 @@ import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
 
 import { BerthError, unavailable } from "../errors/berth-error.js";
-import { loadExeca } from "../runtime/lazy-execa.js";
+import { quickSpawn } from "./quick-spawn.js";
 
 export type CniCommand = "ADD" | "DEL" | "CHECK" | "VERSION";
 
@@ -38,8 +38,7 @@ const CNI_TIMEOUT_MS = 60_000;
 export async function invokePlugin(call: PluginCall): Promise<Record<string, unknown> | undefined> {
   const type = String(call.config["type"] ?? "");
   const binary = await findPlugin(type, call.pluginDirs);
-  const execa = await loadExeca();
-  const result = await execa(binary, [], {
+  const result = await quickSpawn(binary, [], {
     input: JSON.stringify(call.config),
     env: {
       CNI_COMMAND: call.command,
@@ -50,15 +49,11 @@ export async function invokePlugin(call: PluginCall): Promise<Record<string, unk
       // iptables, ip and the plugins' own helpers.
       PATH: process.env["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin",
     },
-    extendEnv: false,
-    reject: false,
-    timeout: CNI_TIMEOUT_MS,
-    stripFinalNewline: false,
+    timeoutMs: CNI_TIMEOUT_MS,
   });
-  const stdout = String(result.stdout ?? "");
-  if (result.exitCode !== 0 || result.failed) {
-    throw pluginError(type, call.command, stdout, String(result.stderr ?? ""), result.timedOut === true);
-  }
+  const stdout = result.stdout;
+  if (result.spawnError !== undefined) throw new BerthError("internal", `CNI plugin ${type} could not be started: ${result.spawnError.message}`);
+  if (result.exitCode !== 0) throw pluginError(type, call.command, stdout, result.stderr, result.timedOut);
   if (call.command === "DEL" || call.command === "CHECK" || stdout.trim() === "") return undefined;
   try {
     const parsed: unknown = JSON.parse(stdout);

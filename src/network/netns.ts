@@ -3,21 +3,22 @@
 // Podman's and CRI-O's pinns do (a bind-mounted nsfs). CNI plugins enter it
 // by path, and runc joins it through the spec's network namespace path.
 //
-// `unshare --net=FILE` makes the namespace and the bind mount in one
-// process; Node cannot call unshare(2) or mount(2) itself.
+// `unshare --net=FILE ip link set lo up` makes the namespace, the bind
+// mount and brings loopback up (runc does that only in namespaces it makes)
+// in one process; Node cannot call unshare(2) or mount(2) itself.
 import { open, rm } from "node:fs/promises";
 
 import { BerthError } from "../errors/berth-error.js";
 import { isMountPoint as isMounted } from "../rootfs/overlay.js";
 import { loadExeca } from "../runtime/lazy-execa.js";
+import { quickSpawn } from "./quick-spawn.js";
 
-// createNetns makes a network namespace bound at path (an empty file is
-// made for the mount point first).
+// createNetns makes a network namespace bound at path, its loopback up (an
+// empty file is made for the mount point first).
 export async function createNetns(path: string): Promise<void> {
   await (await open(path, "a", 0o600)).close();
-  const execa = await loadExeca();
-  const r = await execa("unshare", [`--net=${path}`, "true"], { reject: false });
-  if (r.exitCode !== 0) throw new BerthError("internal", `cannot create a network namespace at ${path}: ${String(r.stderr).trim()}`);
+  const r = await quickSpawn("unshare", [`--net=${path}`, "ip", "link", "set", "lo", "up"], { timeoutMs: 30_000 });
+  if (r.exitCode !== 0) throw new BerthError("internal", `cannot create a network namespace at ${path}: ${(r.spawnError?.message ?? r.stderr).trim()}`);
 }
 
 // removeNetns unbinds the namespace at path and removes the file; the

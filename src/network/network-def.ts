@@ -99,6 +99,7 @@ export function conflistOf(def: NetworkDef, ipamDir: string): NetworkConfigList 
   };
 }
 
-// LOOPBACK_LIST brings up lo in a namespace that runc did not make (runc
-// sets up loopback only in the namespaces it creates).
+// LOOPBACK_LIST is the loopback plugin's list, which brought lo up in the
+// namespaces of daemons before createNetns did it itself: their cached
+// ADDs still get its DEL.
 export const LOOPBACK_LIST: NetworkConfigList = { cniVersion: CNI_VERSION, name: "berth-loopback", plugins: [{ type: "loopback" }] };

@@ -26,7 +26,7 @@ import { sweepUnheld } from "./sweep.js";
 
 export const DEFAULT_PLUGIN_DIRS = ["/usr/lib/cni", "/opt/cni/bin"];
 export const DEFAULT_NETWORK = { name: "berth", bridge: "berth0", subnet: "10.87.0.0/16" };
-const REQUIRED_PLUGINS = ["bridge", "host-local", "portmap", "firewall", "loopback"];
+const REQUIRED_PLUGINS = ["bridge", "host-local", "portmap", "firewall"];
 const IF_NAME = "eth0";
 
 export interface NetworkSettings {
@@ -149,7 +149,6 @@ export class NetworkManager {
     const ports = await this.claim(state);
     await saveNetworkState(dir, state);
     try {
-      await this.cni.addList(LOOPBACK_LIST, { ...this.runtimeConf(state), ifName: "lo" });
       const result = await this.cni.addList(conflistOf(def, this.ipamDir), this.runtimeConf(state));
       failpoint("network:after-add");
       state.attached = { phase: "added", attachment: attachmentOf(def.name, IF_NAME, result), ports };
@@ -170,7 +169,12 @@ export class NetworkManager {
     const netns = state.netns !== undefined && (await access(state.netns).then(() => true, () => false)) ? state.netns : "";
     const def = this.definitionFor(state.network!);
     await this.cni.delList(conflistOf(def, this.ipamDir), { ...this.runtimeConf(state), netns });
-    await this.cni.delList(LOOPBACK_LIST, { ...this.runtimeConf(state), netns, ifName: "lo" }).catch(() => {});
+    // Loopback is up from the namespace's making (createNetns); a container
+    // of a daemon from before that ran the loopback plugin, whose ADD is
+    // cached, gets its DEL.
+    if ((await this.cni.cache.load(LOOPBACK_LIST.name, state.cniId!, "lo")) !== undefined) {
+      await this.cni.delList(LOOPBACK_LIST, { ...this.runtimeConf(state), netns, ifName: "lo" }).catch(() => {});
+    }
     this.endpoints.delete(state);
     state.attached = undefined;
     await saveNetworkState(dir, state);

@@ -3,6 +3,7 @@
 // events; containers on one network reach each other by address and by
 // name, and a container on another network cannot reach them.
 import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -206,6 +207,22 @@ describe("networks", { timeout: 120_000 }, () => {
     expect(events[5]!.address).toBe(events[4]!.address);
     expect(events[4]!.address.startsWith(`${d.net.prefix}.`)).toBe(true);
     expect(networkLeftovers(d.td.stateDir, d.net, [...addresses, events[4]!.address].map(addressOf))).toEqual([]);
+  });
+
+  it("runs a createRuntime hook after the CNI ADD: the hook finds the container's address in its hosts file (runc create waits for the ADD when hooks run in it)", async () => {
+    const client = clients["GrpcClient"]!;
+    const id = d.td.id("hookadd");
+    const hosts = join(d.td.stateDir, "containers", d.td.namespace, id, "etc", "hosts");
+    let address = "";
+    try {
+      // grep fails the hook, and so the Create, unless the address is there.
+      const c = await client.create(id, { process: { args: SLEEP }, hooks: { createRuntime: [{ path: "/bin/grep", args: ["grep", "-q", `${d.net.prefix}.`, hosts] }] } });
+      address = addressOf(c.networks[0]!.ipv4Address);
+      expect(address.startsWith(`${d.net.prefix}.`)).toBe(true);
+    } finally {
+      await client.delete(id, { force: true }).catch(() => {});
+    }
+    expect(networkLeftovers(d.td.stateDir, d.net, [address])).toEqual([]);
   });
 
   it("gives a stopped container's address back and a new one at its next start", async () => {
