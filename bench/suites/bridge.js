@@ -17,6 +17,8 @@ import { existsSync } from "node:fs";
 import { bridgeNetOf, freePort, untilServed } from "../lib/bridge-net.js";
 import { bridgeLeftovers, sweepBridgeLeftovers } from "../lib/bridge-sweep.js";
 import { time } from "../lib/harness.js";
+import { listProcesses } from "../lib/proc.js";
+import { waitFor } from "../lib/wait.js";
 
 /** @typedef {import("../lib/harness.js").Operation} Operation */
 /** @typedef {import("../systems/system.js").System} System */
@@ -78,13 +80,16 @@ export function bridgeOperation(o) {
       const s = state.get(sys.name);
       if (s === undefined) throw new Error(`no bridge network for ${sys.name}`);
       const b = support(sys);
-      const id = `bridge-${rep}`;
+      const id = `bridge-${sys.name}-${rep}`;
       try {
         const ms = await time(() => b.createRunning(id, s.port));
         await untilServed(s.port, REACHABLE_TIMEOUT_MS);
         return { [BRIDGE_METRIC]: ms };
       } finally {
         await b.remove(id);
+        // Nothing of the container still runs (a monitor, a shim) when the
+        // next system's create is timed.
+        await waitFor(() => !listProcesses().some((p) => p.argv.some((a) => a === id || a.endsWith(`/${id}`))), { timeoutMs: 30_000, intervalMs: 10, what: `the processes of ${sys.name}'s ${id} to end` });
       }
     },
     after: async (sys) => {

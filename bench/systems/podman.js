@@ -55,6 +55,7 @@ export class PodmanSystem {
   /** @type {Set<string>} containers created and not yet removed */ #tracked = new Set();
   /** @type {import("../lib/bridge-net.js").BridgeNet | undefined} */ #net;
   /** @type {string[]} */ #bridgeIds = [];
+  /** @type {Map<string, string>} name -> libpod's full id */ #fullIds = new Map();
 
   /**
    * @param {object} o
@@ -285,9 +286,18 @@ export class PodmanSystem {
         cgroup_parent: this.#cgroupParent,
       });
       this.#bridgeIds.push(String(created?.Id ?? ""));
+      this.#fullIds.set(id, String(created?.Id ?? ""));
       await this.#api.call("POST", `/containers/${id}/start`);
     },
-    remove: (id) => this.remove(id),
+    remove: async (id) => {
+      await this.remove(id);
+      // conmon's exit command, `podman container cleanup <full id>`, starts
+      // once the container's process is gone and outlives the removal; the
+      // next system's timed create must not share the CPU with it.
+      const full = this.#fullIds.get(id) ?? "";
+      this.#fullIds.delete(id);
+      if (full !== "") await waitFor(() => !listProcesses().some((p) => p.argv.includes(full)), { timeoutMs: 30_000, intervalMs: 10, what: `podman's processes for ${id} to end` });
+    },
     tearDown: async () => {
       // #net stays: footprint() looks for its reservations afterwards.
       if (this.#net !== undefined) await this.#api.call("DELETE", `/networks/${this.#net.name}`);
