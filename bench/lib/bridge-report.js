@@ -11,7 +11,7 @@ import { CONTAINER_PORT, HTTPD, PROBE_PATH } from "./bridge-net.js";
 export function bridgeMarkdown(bridge) {
   const lines = ["### The bridge row", ""];
   lines.push(
-    `\`${HTTPD.join(" ")}\` on a bridge network of each system's own, 127.0.0.1:P published to ${CONTAINER_PORT}/tcp, through Debian's CNI plugins (bridge + host-local, portmap, firewall). Timed: the call that returns once the container runs. Untimed, after it: ${PROBE_PATH} fetched from 127.0.0.1:P until served (a container not reachable within 10 s fails its system), then the container removed with its address and rules.`,
+    `\`${HTTPD.join(" ")}\` on a bridge network of each system's own, 127.0.0.1:P published to ${CONTAINER_PORT}/tcp, through Debian's CNI plugins (bridge + host-local, portmap, firewall). Timed: the call that returns once the container runs. Untimed, after it: ${PROBE_PATH} fetched from 127.0.0.1:P until served (a container not reachable within 10 s fails its system), then the container removed with its address and rules, and the next system timed only once no process of it is left (its monitor or shim, Podman's cleanup exit command).`,
   );
   lines.push("");
   lines.push("| system | network (bridge, subnet) | timed call | left on the host by its own clean-up |");

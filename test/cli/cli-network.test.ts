@@ -3,7 +3,8 @@
 // with the page served on the host port berth picked; berth port with and
 // without a port; the address in berth inspect; network rm refused while a
 // container is attached and done after it is removed, leaving nothing of
-// the network on the host. Traffic goes only to 127.0.0.1.
+// the network on the host. Traffic goes only to 127.0.0.1. A dozen CLI
+// processes, each a node start: minutes on a loaded two-core machine.
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -25,7 +26,7 @@ describe("berth network, run -p, port", () => {
     await removeBridge(net.bridge);
   });
 
-  it("creates a network, runs a published httpd on it, reports its port and address, and removes the network once nothing is attached", { timeout: 120_000 }, async () => {
+  it("creates a network, runs a published httpd on it, reports its port and address, and removes the network once nothing is attached", { timeout: 300_000 }, async () => {
     expect(await cli("network", "create", "--subnet", net.subnet, "--bridge", net.bridge, net.name)).toMatchObject({ code: 0, stdout: `${net.name}\n` });
     const listed = (await cli("network", "ls")).stdout.split("\n");
     expect(listed[0]).toMatch(/^NAME\s+BRIDGE\s+SUBNET\s+GATEWAY/);
