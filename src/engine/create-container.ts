@@ -19,6 +19,7 @@ import { quote } from "../errors/quote.js";
 import { failpoint } from "../faults/failpoint.js";
 import { EventType, PullPolicy, type Container } from "../gen/berth/v1/types_pb.js";
 import { prepareContainerRootfs, releaseContainerRootfs, type LowerList } from "../rootfs/overlay.js";
+import { pathExists } from "../rootfs/path-exists.js";
 import { buildDefaultSpec } from "../spec/default-spec.js";
 import { mergeHooks, runcHooks, type HookSet } from "../spec/hook-spec.js";
 import { applyNetworkToSpec } from "../spec/network-spec.js";
@@ -62,9 +63,12 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   const network = engine.networks.plan({ network: options.network, ports: options.ports, dnsServers: options.dnsServers }, hostname, { namespace: ns.ctx.namespace, containerId: id });
   span.step("network plan");
   // Restore clears what a crashed Create left; this is the last guard, and
-  // never removes a folder through a mount still on it.
-  await releaseContainerRootfs(dir);
-  await rm(dir, { recursive: true, force: true });
+  // never removes a folder through a mount still on it. No folder (the
+  // usual case) has nothing mounted in it: no mount table to read.
+  if (await pathExists(dir)) {
+    await releaseContainerRootfs(dir);
+    await rm(dir, { recursive: true, force: true });
+  }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   span.step("state folder");
   const cgroupsPath = `${engine.options.cgroupParent ?? "/berth"}/${ns.ctx.namespace}/${id}`;
@@ -110,15 +114,17 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     // Events about this id from before (an earlier container of that name)
     // are not this container's.
     c.sequence = engine.bus.lastSequence();
-    await mkdir(c.paths.persist, { recursive: true });
     // Atomic, as the record is: a crash mid-write must not leave an empty
-    // config.json that no later daemon can read.
-    await writeFileAtomic(c.paths.config, JSON.stringify(spec));
-    failpoint("create:after-config");
-    span.step("spec write");
-    await c.record.save();
+    // config.json that no later daemon can read. The record ("creating")
+    // is written beside it: a crash with either one alone is undone by
+    // restore as any Create cut short is, since nothing ran yet.
+    await Promise.all([
+      mkdir(c.paths.persist, { recursive: true }),
+      writeFileAtomic(c.paths.config, JSON.stringify(spec)).then(() => failpoint("create:after-config")),
+      c.record.save(),
+    ]);
     failpoint("create:after-record");
-    span.step("record write");
+    span.step("spec and record write");
     if (options.start === false) {
       // Prepared, not started: the create event says it exists, and the
       // record (saved before the caller hears of it, or the Create is
@@ -160,7 +166,7 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
     // Registered before start, so an init that exits at once is not missed:
     // the exit watcher finds the container by id.
     ns.containers.set(id, c);
-    await startInit(c, init.pid, span);
+    await startInit(c, { pid: init.pid, identity: init.identity }, span);
     failpoint("create:after-runc-start");
     init.start();
     c.markLive();

@@ -86,9 +86,8 @@ export async function discardContainer(
   await ns.ctx.releaseImage(id);
   failpoint("delete:after-unmount");
   span.step("image release");
-  for (const name of await readdir(paths.dir).catch(() => [] as string[])) {
-    if (name !== "record.json") await rm(join(paths.dir, name), { recursive: true, force: true });
-  }
+  const names = await readdir(paths.dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((name) => name !== "record.json").map((name) => rm(join(paths.dir, name), { recursive: true, force: true })));
   span.step("file removal");
   await removeEmptyCgroupParents(cgroupParentOf(spec) ?? ns.cgroupParent);
   span.step("cgroup parents");

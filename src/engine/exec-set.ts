@@ -62,8 +62,7 @@ export class ExecSet {
     span.step("journal flush");
     const paths = new ExecPaths(c.paths.execDir(processId));
     await rm(paths.dir, { recursive: true, force: true });
-    await mkdir(paths.exitDir, { recursive: true });
-    await mkdir(paths.persist, { recursive: true });
+    await Promise.all([mkdir(paths.exitDir, { recursive: true }), mkdir(paths.persist, { recursive: true })]);
     span.step("state folder");
     await writeFile(paths.spec, JSON.stringify(ociProcess));
     span.step("spec write");

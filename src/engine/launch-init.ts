@@ -5,7 +5,8 @@
 // holds (a Create cut short, a restart cut short, the previous run) and waits
 // for its monitor to go, so that no late exit file of that run can land
 // after the next run has begun.
-import { access, readFile, rm } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { access, rm } from "node:fs/promises";
 import { join } from "node:path";
 
 import { isBerthError } from "../errors/berth-error.js";
@@ -50,15 +51,17 @@ export async function launchInit(c: ManagedContainer, span: Span = NO_SPAN): Pro
   return { pid: started.pid, identity, monitor };
 }
 
-// startInit starts the process of the run launchInit made (pid its init)
-// and, when the container has startContainer hooks, waits for them to pass
-// (see start-hooks.ts).
-export async function startInit(c: ManagedContainer, pid: number, span: Span = NO_SPAN): Promise<void> {
-  await c.ctx.runc.start(c.id);
+// startInit starts the process of the run launchInit made and, when the
+// container has startContainer hooks, waits for them to pass (see
+// start-hooks.ts). runc's start is done in this process while the run's
+// init is alive (see src/runtime/exec-fifo.ts).
+export async function startInit(c: ManagedContainer, run: Pick<ProcessRun, "pid" | "identity">, span: Span = NO_SPAN): Promise<void> {
+  const identity = run.identity;
+  await c.ctx.runc.start(c.id, async () => identity !== undefined && (await probe(identity)).state === "alive");
   span.step("runtime start");
   const hooks = c.createdWith.hooks;
   if (hooks !== undefined && hooks.startContainer.length > 0) {
-    await waitPastStartHooks(pid, hooks, c.paths.log, c.ctx.runc.binary);
+    await waitPastStartHooks(run.pid, hooks, c.paths.log, c.ctx.runc.binary);
     span.step("start hooks");
   }
 }
@@ -104,7 +107,13 @@ export async function clearExitFiles(id: string, paths: ContainerPaths, exitDir:
 export async function monitorOf(pidFile: string, containerId: string, uuid = containerId): Promise<ProcessIdentity | undefined> {
   const pid = await readPidFile(pidFile).catch(() => undefined);
   if (pid === undefined) return undefined;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  // Synchronous, as in process-identity.ts: procfs answers at once.
+  let cmdline = "";
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    // gone
+  }
   const args = cmdline.split("\0");
   const value = (flag: string) => args[args.indexOf(flag) + 1];
   if (!args[0]?.endsWith("conmon") || value("-c") !== containerId || value("-u") !== uuid) return undefined;

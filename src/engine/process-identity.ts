@@ -3,7 +3,7 @@
 // boot, field 22 of /proc/<pid>/stat). berth records one for each monitor
 // (conmon) and each process it starts, so a daemon started again, or a
 // signal sent long after, never mistakes a stranger for them.
-import { readFile } from "node:fs/promises";
+import { readProcStat } from "../runtime/proc-stat.js";
 
 export interface ProcessIdentity {
   pid: number;
@@ -14,25 +14,18 @@ export interface ProcessIdentity {
 // may still leave its exit code behind: a zombie nobody has reaped yet.
 export type ProcessProbe = { state: "alive" } | { state: "gone"; exitCode?: number };
 
-interface StatFields {
-  state: string;
-  startTime: number;
-  // waitStatus is the exit status in waitpid(2) form (field 52, Linux 3.5+).
-  waitStatus: number | undefined;
-}
-
 // identify reads the identity of a live (or zombie) process; undefined when
 // the pid is not there.
 export async function identify(pid: number): Promise<ProcessIdentity | undefined> {
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-  const stat = await readStat(pid);
+  const stat = readProcStat(pid);
   return stat && { pid, startTime: stat.startTime };
 }
 
 // probe says whether the process named by id still runs. A pid now held by
 // another process, or a zombie, counts as gone.
 export async function probe(id: ProcessIdentity): Promise<ProcessProbe> {
-  const stat = await readStat(id.pid);
+  const stat = readProcStat(id.pid);
   if (stat === undefined || stat.startTime !== id.startTime) return { state: "gone" };
   if (stat.state === "Z" || stat.state === "X") return { state: "gone", exitCode: decodeWaitStatus(stat.waitStatus) };
   return { state: "alive" };
@@ -44,22 +37,6 @@ export function decodeWaitStatus(status: number | undefined): number | undefined
   if (status === undefined || !Number.isInteger(status) || status < 0) return undefined;
   const signal = status & 0x7f;
   return signal === 0 ? (status >> 8) & 0xff : 128 + signal;
-}
-
-async function readStat(pid: number): Promise<StatFields | undefined> {
-  let text: string;
-  try {
-    text = await readFile(`/proc/${pid}/stat`, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ESRCH") return undefined;
-    throw err;
-  }
-  // comm (field 2) may hold spaces and parentheses: fields are counted from
-  // the last ')'. rest[0] is field 3, so field n is rest[n - 3].
-  const rest = text.slice(text.lastIndexOf(")") + 2).trim().split(" ");
-  const waitStatus = rest[49] === undefined ? undefined : Number(rest[49]);
-  return { state: rest[0] ?? "", startTime: Number(rest[19]), waitStatus };
 }
 
 // signalProcess sends sig to pid if it is still the process id names (a

@@ -182,7 +182,7 @@ async function beginRun(c: ManagedContainer, why: "start" | "restart", span: Spa
     // With the ADD beside runc create, this is what the ADD took beyond it.
     span.step("network connect");
     failpoint(`${why}:after-runc-create`);
-    await startInit(c, run.pid, span);
+    await startInit(c, run, span);
     return run;
   } catch (err) {
     c.markStartPublished();

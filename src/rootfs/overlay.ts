@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm, rmdir, stat } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, rm, rmdir, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 
 import { loadExeca } from "../runtime/lazy-execa.js";
@@ -156,8 +157,7 @@ export async function releaseContainerRootfs(containerDir: string): Promise<void
   // rmdir, never a recursive rm, on the mount point: should it still be
   // mounted somehow, this fails instead of deleting through the mount.
   await rmdirIfThere(dirs.target);
-  await rm(dirs.upper, { recursive: true, force: true });
-  await rm(dirs.work, { recursive: true, force: true });
+  await Promise.all([rm(dirs.upper, { recursive: true, force: true }), rm(dirs.work, { recursive: true, force: true })]);
 }
 
 async function rmdirIfThere(path: string): Promise<void> {
@@ -200,8 +200,11 @@ export async function mountsAtOrBelow(dir: string): Promise<MountEntry[]> {
   return (await readMountTable()).filter((m) => m.path === wanted || m.path.startsWith(`${wanted}/`));
 }
 
+// readMountTable reads the table synchronously: procfs answers from the
+// kernel's memory, and a read through libuv's thread pool would wait
+// behind every other file operation of the daemon.
 async function readMountTable(): Promise<MountEntry[]> {
-  const table = await readFile("/proc/self/mountinfo", "utf8");
+  const table = readFileSync("/proc/self/mountinfo", "utf8");
   const out: MountEntry[] = [];
   for (const line of table.split("\n")) {
     const fields = line.split(" ");

@@ -9,7 +9,7 @@
 // data with "message" holding the runtime's stderr; in exec mode a second
 // line {"data": exitCode} when the process ends.
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 
 import { BerthError } from "../errors/berth-error.js";
@@ -98,9 +98,12 @@ export async function startConmon(o: ConmonOptions): Promise<StartedProcess> {
 
 // readPidFile reads a pid file; conmon writes its own before it runs the
 // runtime, so it is there once the runtime has answered.
+// It is read synchronously: a file of a few bytes conmon has just written
+// is in the page cache, and a read through libuv's thread pool would wait
+// behind every other file operation of the daemon.
 export async function readPidFile(path: string): Promise<number | undefined> {
   try {
-    const pid = Number.parseInt(await readFile(path, "utf8"), 10);
+    const pid = Number.parseInt(readFileSync(path, "utf8"), 10);
     return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;

@@ -1,8 +1,11 @@
 // Runc drives the OCI runtime's CLI through execa: typed arguments in, parsed
 // JSON out, never a shell string. One Runc per runtime root (berth keeps one
 // root per namespace, so two namespaces may reuse a container id).
-import { loadExeca } from "./lazy-execa.js";
+import { basename, join } from "node:path";
 
+import { startThroughExecFifo } from "./exec-fifo.js";
+import { removeStoppedContainer } from "./stopped-container.js";
+import { loadExeca } from "./lazy-execa.js";
 import { missingBinary, runtimeError } from "./runtime-error.js";
 
 export interface RuncState {
@@ -30,8 +33,20 @@ export class Runc {
     throw runtimeError(`runc ${args[0]} ${args[args.length - 1]}`, result.stderr || result.stdout, result.exitCode);
   }
 
-  async start(id: string): Promise<void> {
+  // start starts a created container. Given a way to tell whether its init
+  // process still runs, runc's start is done in this process (see
+  // exec-fifo.ts); `runc start` runs when that is not runc's protocol (a
+  // runtime that is not runc, no fifo) or init is gone, for its own answer.
+  async start(id: string, initAlive?: () => Promise<boolean>): Promise<void> {
+    if (initAlive !== undefined && this.isRunc && (await startThroughExecFifo(join(this.root, id), initAlive)) === "started") return;
     await this.run(["start", id]);
+  }
+
+  // isRunc: runc's state folder holds the exec.fifo its start
+  // reads, and the state.json its delete reads; crun's start, for one,
+  // writes to its fifo instead.
+  private get isRunc(): boolean {
+    return basename(this.binary).startsWith("runc");
   }
 
   async kill(id: string, signal: number, all = false): Promise<void> {
@@ -42,7 +57,11 @@ export class Runc {
     await this.run(["resume", id]);
   }
 
+  // delete removes the container from the runtime; force kills it first.
+  // A forced delete of a container runc holds as stopped is done here when
+  // it can be (see stopped-container.ts): no runc to spawn.
   async delete(id: string, force = false): Promise<void> {
+    if (force && this.isRunc && (await removeStoppedContainer(join(this.root, id)))) return;
     await this.run(force ? ["delete", "--force", id] : ["delete", id]);
   }
 

@@ -62,7 +62,7 @@ describe("berth serve --trace", () => {
     expect(create).toMatchObject({ namespace: "trace" });
     expect(create.error).toBeUndefined();
     // The steps in the order they ran, each timed once.
-    const order = ["id checks", "overlay mount", "spec build", "spec write", "record write", "conmon spawn", "runtime create", "identity probes", "create event", "journal flush", "runtime start", "start event", "record write (started)"];
+    const order = ["id checks", "overlay mount", "spec build", "spec and record write", "conmon spawn", "runtime create", "identity probes", "create event", "journal flush", "runtime start", "start event", "record write (started)"];
     expect(Object.keys(create.steps).filter((s) => order.includes(s))).toEqual(order);
     for (const step of order) expect(create.steps[step]).toBeGreaterThanOrEqual(0);
     // runc create alone takes milliseconds: the trace times the real work.
