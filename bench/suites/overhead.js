@@ -14,6 +14,7 @@
 // ratios are medians of the per-repetition ratios against "off".
 import { request } from "node:http";
 import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { cgroupExists } from "../lib/cgroups.js";
 import { loadAverage } from "../lib/machine.js";
@@ -70,6 +71,8 @@ export async function measureOverhead(o) {
   /** @type {Record<string, Record<string, number[]>>} */
   const samples = Object.fromEntries(OVERHEAD_METRICS.map((m) => [m, Object.fromEntries(VARIANTS.map((v) => [v.name, /** @type {number[]} */ ([])]))]));
   let stopScraping = false;
+  // Ends the scrapers' sleeps at once when the row is done.
+  const scraping = new AbortController();
   /** @type {Promise<void>[]} */
   const scrapers = [];
   try {
@@ -99,7 +102,7 @@ export async function measureOverhead(o) {
               return;
             }
             r.scrapes++;
-            await new Promise((done) => setTimeout(done, o.scrapeMs));
+            await sleep(o.scrapeMs, undefined, { signal: scraping.signal }).catch(() => {});
           }
         })(),
       );
@@ -124,6 +127,7 @@ export async function measureOverhead(o) {
   } finally {
     result.loadAtEnd = loadAverage();
     stopScraping = true;
+    scraping.abort();
     await Promise.allSettled(scrapers);
     for (const r of running) {
       await r.sys.stop().catch((err) => log(`  overhead: stopping ${r.v.name}: ${err.message}`));
