@@ -129,6 +129,9 @@ export class ImageOps {
         if (policy === PullPolicy.NEVER) throw notFound(`the image store has no image ${quote(reference)} and the pull policy is never: load or pull it first`);
         image = await this.pull(namespace, reference);
       }
+      // Held before the next await, so a Prune cannot take the image
+      // between this find and the container's own lease below.
+      store.leases.current()?.keepImage(image.manifest);
       const config = await store.config(image);
       found = { image, reference: catalog.find(reference) === image ? displayName(reference) : reference, config };
     }

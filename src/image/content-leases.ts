@@ -13,6 +13,9 @@ import { AsyncLocalStorage } from "node:async_hooks";
 export class Lease {
   readonly blobs = new Set<string>();
   readonly chains = new Set<string>();
+  // images (manifest digests) are kept from Prune while the lease lives:
+  // a Create between finding its image and the container's own hold on it.
+  readonly images = new Set<string>();
   private released = false;
 
   constructor(
@@ -27,6 +30,11 @@ export class Lease {
     for (const b of blobs) this.blobs.add(b);
     for (const c of chains) this.chains.add(c);
     return true;
+  }
+
+  // keepImage keeps an image (its record, not only its content) from Prune.
+  keepImage(manifest: string): void {
+    if (!this.released) this.images.add(manifest);
   }
 
   // release ends the lease (again: nothing).
@@ -70,6 +78,13 @@ export class ContentLeases {
 
   keepsChain(chainId: string): boolean {
     return this.keeps((l) => l.chains.has(chainId));
+  }
+
+  // keepsImage says whether a lease keeps the image from Prune; nothing
+  // is owed when it ends, as the image is still an image then.
+  keepsImage(manifest: string): boolean {
+    for (const l of this.live) if (l.images.has(manifest)) return true;
+    return false;
   }
 
   labels(): string[] {

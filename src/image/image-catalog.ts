@@ -126,13 +126,15 @@ export class ImageCatalog {
   }
 
   // prune (under no lock of the caller) removes dangling images, or with
-  // all every image no container uses, then collects the content.
+  // all every image no container uses, then collects the content. An
+  // image a lease keeps (a Create resolving it, a Pull or Load committing
+  // it) is in use too.
   async prune(all: boolean): Promise<PruneResult> {
     return this.store.locked(async () => {
       const data = this.store.records();
       const result: RemoveResult = { untagged: [], deleted: [] };
       for (const image of Object.values(data.images)) {
-        if (image.removed === true || this.usersOf(image.manifest).length > 0) continue;
+        if (image.removed === true || this.usersOf(image.manifest).length > 0 || this.store.leases.keepsImage(image.manifest)) continue;
         if (!all && this.tagsOf(image.manifest).length > 0) continue;
         const removed = await this.deleteImage(image);
         failpoint("image:prune-after-record");

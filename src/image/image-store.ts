@@ -147,6 +147,7 @@ export class ImageStore {
     }
     const chains = chainIds(config.diffIds);
     this.leases.current()?.hold([manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)], chains);
+    this.leases.current()?.keepImage(manifestDigest);
     for (const c of chains) this.preparing.set(c, (this.preparing.get(c) ?? 0) + 1);
     try {
       await runBounded(chains, 2, (chain, i) => this.prepareSnapshot(chain, config.diffIds[i]!, manifest.layers[i]!.digest));
