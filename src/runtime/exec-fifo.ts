@@ -47,7 +47,7 @@ export async function startThroughExecFifo(stateDir: string, initAlive: () => Pr
           checking = false;
           // A writer that wrote and ended ends the stream first; one that
           // never wrote leaves the stream silent.
-          if (!alive && bytes === 0) resolve("init-gone");
+          if (!alive && bytes === 0) done("init-gone");
         },
         () => (checking = false),
       );
