@@ -36,8 +36,10 @@ describe("attach under load", () => {
   });
 
   // stream50 runs a container that writes 50 MiB of random bytes (and their
-  // sha256 to stderr) and attaches to it, sampling the daemon's memory.
-  async function stream50(): Promise<{ bytes: number; digestMatches: boolean; exitCode: number | undefined; maxRssKiB: number; seconds: number }> {
+  // sha256 to stderr) and attaches to it. With pauseAfter, the client stops
+  // reading after that many bytes until the container has exited (all 50 MiB
+  // written), and the daemon's retained memory is read while it waits.
+  async function stream50(pauseAfter?: number): Promise<{ bytes: number; digestMatches: boolean; exitCode: number | undefined; maxRssKiB: number; retainedWhilePausedKiB?: number; seconds: number }> {
     const cid = id("50mib");
     const size = 50 * MIB;
     await client.create(cid, { process: { args: ["sh", "-c", `head -c ${size} /dev/urandom > /tmp/blob && sha256sum /tmp/blob >&2 && cat /tmp/blob`] } });
@@ -46,6 +48,7 @@ describe("attach under load", () => {
     let stderr = "";
     let exitCode: number | undefined;
     let maxRssKiB = 0;
+    let retainedWhilePausedKiB: number | undefined;
     const sampler = setInterval(() => (maxRssKiB = Math.max(maxRssKiB, daemon.rssKiB())), 50);
     const started = Date.now();
     try {
@@ -55,6 +58,10 @@ describe("attach under load", () => {
         else {
           hash.update(out.data);
           bytes += out.data.length;
+          if (pauseAfter !== undefined && retainedWhilePausedKiB === undefined && bytes >= pauseAfter) {
+            await client.wait(cid);
+            retainedWhilePausedKiB = await daemon.retainedKiB();
+          }
         }
       }
     } finally {
@@ -62,27 +69,34 @@ describe("attach under load", () => {
     }
     await client.delete(cid);
     made.delete(cid);
-    return { bytes, digestMatches: stderr.split(" ")[0] === hash.digest("hex"), exitCode, maxRssKiB, seconds: (Date.now() - started) / 1000 };
+    return { bytes, digestMatches: stderr.split(" ")[0] === hash.digest("hex"), exitCode, maxRssKiB, retainedWhilePausedKiB, seconds: (Date.now() - started) / 1000 };
   }
 
-  it("streams 50 MiB of binary output byte for byte while the daemon's memory stays bounded", { timeout: 180_000 }, async () => {
-    const baseline = daemon.peakRssKiB();
+  // Memory is judged by what the daemon retains after a full collection, not
+  // by its resident size, whose peaks follow when V8 chose to collect (on a
+  // loaded machine a second identical run peaked 33 MiB higher than the first
+  // with nothing held).
+  it("streams 50 MiB of binary output byte for byte, holding neither the stream nor anything after it", { timeout: 180_000 }, async () => {
+    const before = await daemon.retainedKiB();
     const first = await stream50();
-    const afterFirst = daemon.peakRssKiB();
-    const second = await stream50();
-    const afterSecond = daemon.peakRssKiB();
+    const afterFirst = await daemon.retainedKiB();
+    const second = await stream50(MIB);
+    const afterSecond = await daemon.retainedKiB();
     const mib = (kib: number) => Math.round(kib / 1024);
     console.log(
       "attach 50 MiB twice:",
       JSON.stringify({
         seconds: [first.seconds, second.seconds],
-        daemonPeakRssMiB: { before: mib(baseline), afterFirst: mib(afterFirst), afterSecond: mib(afterSecond) },
+        daemonRetainedMiB: { before: mib(before), afterFirst: mib(afterFirst), whilePaused: mib(second.retainedWhilePausedKiB!), afterSecond: mib(afterSecond) },
+        daemonMaxRssMiB: [mib(first.maxRssKiB), mib(second.maxRssKiB)],
       }),
     );
     for (const run of [first, second]) expect([run.bytes, run.digestMatches, run.exitCode]).toEqual([50 * MIB, true, 0]);
-    // The heap grows to its working size on the first run (cold start
-    // included); a second run must not need more: nothing is held.
-    expect(afterSecond - afterFirst).toBeLessThan(16 * 1024);
+    // A client that stops reading after 1 MiB of 50 leaves the rest in the
+    // log file: the daemon holds no more than its read-ahead.
+    expect(second.retainedWhilePausedKiB! - afterFirst).toBeLessThan(8 * 1024);
+    // The first run warms the daemon up; after the second it holds nothing more.
+    expect(afterSecond - afterFirst).toBeLessThan(2 * 1024);
   });
 
   it("a client that stops reading never holds up the process, and no line is lost from the log", { timeout: 60_000 }, async () => {
