@@ -21,7 +21,17 @@ export async function connectRun(c: ManagedContainer): Promise<void> {
 // hook does, so a container with any keeps containerd's order: ADD, then
 // create. Either failing fails the whole; the caller undoes both (a run
 // created, an address held), as it does for either alone.
+// A container with a user namespace of its own is the exception: the
+// runtime makes its namespace (see NetworkState.postConfigure), so ADD
+// comes after runc create, and its hooks run before it has an address.
 export async function connectAndLaunch(c: ManagedContainer, launch: () => Promise<ProcessRun>): Promise<ProcessRun> {
+  const net = c.network;
+  if (net?.postConfigure === true) {
+    const run = await launch();
+    await c.ctx.networks.bindRun(c.paths.dir, net, run.pid);
+    await connectRun(c);
+    return run;
+  }
   const h = c.createdWith.hooks;
   const hooked = h !== undefined && (h.prestart.length > 0 || h.createRuntime.length > 0 || h.createContainer.length > 0);
   if (c.network?.mode !== "bridge" || hooked) {

@@ -41,7 +41,7 @@ import { applyImageConfig } from "./image-process.js";
 import { ManagedContainer } from "./managed-container.js";
 import type { UsernsRecord } from "./container-record.js";
 import { createdWith } from "./created-with.js";
-import { checkUsernsNetwork, fitSpecToUserns, prepareUsernsRoot } from "./userns-setup.js";
+import { fitSpecToUserns, prepareUsernsRoot } from "./userns-setup.js";
 import { ManagedProcess } from "./managed-process.js";
 import { stopSignalName } from "./signals.js";
 import { RestartManager, restartPolicyOf } from "./restart-manager.js";
@@ -60,7 +60,8 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   const hostname = hostnameOf(options, id);
   // Checked before anything is made: a bad port or an unknown network
   // leaves nothing behind.
-  const network = engine.networks.plan({ network: options.network, ports: options.ports, dnsServers: options.dnsServers }, hostname, { namespace: ns.ctx.namespace, containerId: id });
+  const security = checkSecurityOptions(options.security);
+  const network = engine.networks.plan({ network: options.network, ports: options.ports, dnsServers: options.dnsServers }, hostname, { namespace: ns.ctx.namespace, containerId: id }, security.userns.mode !== "host");
   span.step("network plan");
   // Restore clears what a crashed Create left; this is the last guard, and
   // never removes a folder through a mount still on it. No folder (the
@@ -84,8 +85,6 @@ export async function createContainer(engine: Engine, ns: Namespace, id: string,
   const networkReady = engine.networks.prepare(dir, network);
   networkReady.catch(() => {});
   try {
-    const security = checkSecurityOptions(options.security);
-    checkUsernsNetwork(security.userns.mode, network.mode);
     userns = await engine.userns.acquire(ns.ctx.namespace, id, security.userns);
     const rootfsPath = await prepareContainerRootfs({ lowerDir: root.lower, containerDir: dir, metacopy: userns !== undefined });
     failpoint("create:after-mount");

@@ -8,28 +8,11 @@ import { chown, readdir } from "node:fs/promises";
 import { join } from "node:path";
 
 import { toHostId } from "../api/id-mapping.js";
-import { invalidArgument } from "../errors/berth-error.js";
 import { exposeRootForUserns } from "../rootfs/userns-root.js";
 import type { OciSpec } from "../spec/oci-spec.js";
 import { applyUserNamespace } from "../spec/userns-spec.js";
 import { shiftOwnership } from "../userns/shift-ownership.js";
 import type { UsernsRecord } from "./container-record.js";
-
-// checkUsernsNetwork refuses a user namespace of its own on a bridge
-// network. The daemon makes a bridge container's network namespace (and
-// its CNI ADD) before runc, so it belongs to the host's user namespace;
-// runc 1.1.5 then starts the container, but every exec fails: it joins the
-// container's user namespace first and may no longer enter a network
-// namespace the host's owns ("error executing setns process"). Podman
-// lets the runtime make the namespace inside the new user namespace and
-// wires it after `runc create`; CRI-O pins both together (pinns -U). Until
-// berth does one of those, such a container runs with network none or host.
-export function checkUsernsNetwork(userns: string, network: string): void {
-  if (userns === "host" || network !== "bridge") return;
-  throw invalidArgument(
-    "security.userns needs network none or host in this version (a bridge network's namespace belongs to the host's user namespace, and runc 1.1.5 cannot exec into such a container): give network \"none\" or \"host\", or leave userns unset",
-  );
-}
 
 // prepareUsernsRoot shifts the overlay at rootfs and returns the path the
 // spec's root.path must name.

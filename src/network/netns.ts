@@ -21,6 +21,16 @@ export async function createNetns(path: string): Promise<void> {
   if (r.exitCode !== 0) throw new BerthError("internal", `cannot create a network namespace at ${path}: ${(r.spawnError?.message ?? r.stderr).trim()}`);
 }
 
+// bindNetns binds the network namespace of process pid at path, as
+// Podman's setupNetNS does for a namespace the runtime made inside a
+// container's user namespace (see NetworkState.postConfigure): the bind
+// keeps it alive for CNI and for DEL after the process is gone.
+export async function bindNetns(pid: number, path: string): Promise<void> {
+  await (await open(path, "a", 0o600)).close();
+  const r = await quickSpawn("mount", ["--bind", `/proc/${pid}/ns/net`, path], { timeoutMs: 30_000 });
+  if (r.exitCode !== 0) throw new BerthError("internal", `cannot bind the network namespace of process ${pid} at ${path}: ${(r.spawnError?.message ?? r.stderr).trim()}`);
+}
+
 // removeNetns unbinds the namespace at path and removes the file; the
 // kernel frees the namespace once no process is left in it. A path that
 // is not mounted (a Create cut short before unshare) is only removed.

@@ -19,7 +19,7 @@ import { etcMounts, etcPathsOf, writeHostHosts, writeHostname, writeHosts, write
 import { conflistOf, LOOPBACK_LIST, networkDef, type NetworkDef } from "./network-def.js";
 import { readNetworkState, saveNetworkState, STATE_FILE, type NetworkMode, type NetworkState } from "./network-state.js";
 import { NetworkStore } from "./network-store.js";
-import { createNetns, removeNetns } from "./netns.js";
+import { bindNetns, createNetns, removeNetns } from "./netns.js";
 import { checkPortBindings, claimPorts, type PortSpec } from "./port-bindings.js";
 import { checkDns, portsWithout, type NetworkRequestFields } from "./network-request.js";
 import { sweepUnheld } from "./sweep.js";
@@ -94,7 +94,9 @@ export class NetworkManager {
 
   // plan checks a Create's network fields against the daemon's networks
   // (checkNetworkFields has checked their form) before anything is made.
-  plan(req: NetworkRequestFields, hostname: string, key: { namespace: string; containerId: string }): NetworkState {
+  // ownUserns: the container has a user namespace of its own (see
+  // NetworkState.postConfigure).
+  plan(req: NetworkRequestFields, hostname: string, key: { namespace: string; containerId: string }, ownUserns = false): NetworkState {
     const name = req.network === undefined || req.network === "" ? this.defaultNetwork : req.network;
     const mode: NetworkMode = name === "none" || name === "host" ? name : "bridge";
     const ports = checkPortBindings(req.ports ?? []);
@@ -114,6 +116,7 @@ export class NetworkManager {
       }
       if (!this.pluginsReady) throw unavailable(`network ${quote(name)} cannot be joined: ${this.warnings.join("; ")}`);
       state.cniId = `${key.namespace.length}.${key.namespace}.${key.containerId}`;
+      if (ownUserns) state.postConfigure = true;
     }
     return state;
   }
@@ -134,9 +137,22 @@ export class NetworkManager {
       writeResolvConf(etc.resolvConf, state.dns),
       writeHostname(etc.hostname, state.hostname),
     ]);
-    if (state.netns !== undefined) await createNetns(state.netns);
+    if (state.netns !== undefined && state.postConfigure !== true) await createNetns(state.netns);
     failpoint("network:after-netns");
-    return { netnsPath: state.netns, host: state.mode === "host", mounts: etcMounts(etc) };
+    return { netnsPath: state.postConfigure === true ? undefined : state.netns, host: state.mode === "host", mounts: etcMounts(etc) };
+  }
+
+  // bindRun binds the namespace the runtime made for a post-configured
+  // container's new run (its init is pid) at the container's netns path,
+  // in place of the last run's, before connect. An address still held is
+  // given back first, in the namespace it was added to.
+  async bindRun(dir: string, state: NetworkState, pid: number): Promise<void> {
+    if (state.postConfigure !== true || state.netns === undefined) return;
+    failpoint("network:before-bind");
+    if (state.attached !== undefined) await this.disconnect(dir, state);
+    await removeNetns(state.netns);
+    await bindNetns(pid, state.netns);
+    failpoint("network:after-bind");
   }
 
   // connect gives a bridge container its address and ports for a run (CNI

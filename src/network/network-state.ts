@@ -22,6 +22,12 @@ export interface NetworkState {
   cniId?: string;
   // netns is the bind-mounted namespace's path (bridge mode).
   netns?: string;
+  // postConfigure: the container has a user namespace of its own, so the
+  // runtime makes each run's network namespace inside it (one the host's
+  // user namespace owned could not be entered by runc exec from inside),
+  // and berth binds it at netns after runc create, then runs CNI ADD
+  // (Podman's PostConfigureNetNS).
+  postConfigure?: boolean;
   hostname: string;
   ports: PortSpec[];
   dns: string[];

@@ -2,8 +2,10 @@
 // mappings, and changes what cannot be made inside one as Podman
 // (pkg/specgen/generate/oci_linux.go) and CRI-O do:
 //  - sysfs can be mounted only by the owner of the network namespace, and
-//    a namespace joined by path (bridge mode) or the host's belongs to the
-//    host's user namespace: the host's /sys is bound read-only instead,
+//    a namespace joined by path or the host's belongs to the host's user
+//    namespace (a bridge container with a user namespace gets one runc
+//    makes, see NetworkState.postConfigure): the host's /sys is bound
+//    read-only instead,
 //    and with it goes the cgroup mount (the bind holds the host's
 //    /sys/fs/cgroup, which the container can read but not write);
 //  - devpts's gid=5 (tty) needs gid 5 mapped.
