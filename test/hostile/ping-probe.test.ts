@@ -25,6 +25,7 @@ describe("the hostile suite's Ping probe", () => {
     // First calls of each kind compile their code paths: not timed.
     await caller.call({ service: "ContainerService", method: "State", request: { id: "nothing" }, namespace: daemon.namespace, deadlineMs: 10_000 });
     await caller.call({ service: "ContainerService", method: "List", request: {}, namespace: daemon.namespace, deadlineMs: 10_000 });
+    await caller.call({ service: "ContainerService", method: "Signal", request: { id: "", signal: "SIGBOGUS" }, namespace: daemon.namespace, deadlineMs: 10_000 });
     console.log(`ping probe test: ${await probe.idleBaseline(500)}`);
   });
 

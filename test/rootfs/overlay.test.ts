@@ -117,7 +117,13 @@ describe("overlay root filesystems", () => {
   it("measures what a mount spawn costs", { timeout: 30_000 }, async () => {
     const samples: number[] = [];
     const unmounts: number[] = [];
+    // The yardstick, taken between the mounts: a spawn of true, which the
+    // host's load slows as much as it slows mount's.
+    const spawns: number[] = [];
     for (let i = 0; i < 20; i++) {
+      const spawned = performance.now();
+      await execa("true");
+      spawns.push(performance.now() - spawned);
       const dirs = { lower, upper: join(dir, `m-u${i}`), work: join(dir, `m-w${i}`), target: join(dir, `m-t${i}`) };
       await Promise.all([mkdir(dirs.upper), mkdir(dirs.work), mkdir(dirs.target)]);
       let started = performance.now();
@@ -130,8 +136,11 @@ describe("overlay root filesystems", () => {
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
     console.log(
       `overlay mount via execa: median ${median(samples).toFixed(1)} ms, max ${Math.max(...samples).toFixed(1)} ms; ` +
-        `umount: median ${median(unmounts).toFixed(1)} ms`,
+        `umount: median ${median(unmounts).toFixed(1)} ms; a spawn of true: median ${median(spawns).toFixed(1)} ms`,
     );
-    expect(median(samples)).toBeLessThan(250);
+    // A mount is one spawn and one system call: 250 ms on a quiet host,
+    // or a few spawns' worth where the host is so loaded that one spawn
+    // takes more than 50 ms.
+    expect(median(samples)).toBeLessThan(Math.max(250, 5 * median(spawns)));
   });
 });
