@@ -105,7 +105,8 @@ export async function runBenchmark(o) {
   // ended, and its line is written (the file is appended as each ends).
   const berth = systems.find((s) => s.name === "berth");
   const tracePath = berth !== undefined && "tracePath" in berth ? /** @type {string | undefined} */ (berth.tracePath) : undefined;
-  const phases = tracePath === undefined || only ? undefined : await readPhaseBreakdown(tracePath, { warmup: options.warmup, batchWarmup: options.batchWarmup });
+  // The bridge row alone still gets its column (its ids name the row).
+  const phases = tracePath === undefined || (only && options.bridgeOnly !== 1) ? undefined : await readPhaseBreakdown(tracePath, { warmup: options.warmup, batchWarmup: options.batchWarmup });
 
   /** @type {Results["pull"]} */
   let pull;

@@ -49,7 +49,7 @@ function columnsOf(o) {
   };
   return [
     { label: "create", metric: "create to running", match: (/** @type {TraceLine} */ l) => l.op === "create" && rep(l.id, /^create-(\d+)$/, o.warmup) },
-    { label: "create on a bridge", metric: BRIDGE_METRIC, match: (/** @type {TraceLine} */ l) => l.op === "create" && rep(l.id, /^bridge-(\d+)$/, o.warmup) },
+    { label: "create on a bridge", metric: BRIDGE_METRIC, match: (/** @type {TraceLine} */ l) => l.op === "create" && rep(l.id, /^bridge-berth-(\d+)$/, o.warmup) },
     { label: "create, 8 in flight", metric: undefined, match: (/** @type {TraceLine} */ l) => l.op === "create" && rep(l.id, /^many-(\d+)-\d+$/, o.batchWarmup) },
     { label: "exec", metric: "exec to exit code (sh -c :)", match: (/** @type {TraceLine} */ l) => l.op === "exec" && rep(l.processId ?? "", /^exec-(\d+)$/, o.warmup) },
     { label: "exit (run to exit)", metric: undefined, match: (/** @type {TraceLine} */ l) => l.op === "exit" && rep(l.id, /^run-(\d+)$/, o.warmup) },

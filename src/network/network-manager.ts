@@ -15,6 +15,7 @@ import type { OciMount } from "../spec/oci-spec.js";
 import { attachmentOf } from "./cni-result.js";
 import { CniRuntime, type RuntimeConf } from "./cni-runtime.js";
 import { Endpoints } from "./endpoints.js";
+import { isolationInPlace, withoutIsolation } from "./isolation-rules.js";
 import { etcMounts, etcPathsOf, writeHostHosts, writeHostname, writeHosts, writeResolvConf } from "./etc-files.js";
 import { conflistOf, LOOPBACK_LIST, networkDef, type NetworkDef } from "./network-def.js";
 import { readNetworkState, saveNetworkState, STATE_FILE, type NetworkMode, type NetworkState } from "./network-state.js";
@@ -165,7 +166,10 @@ export class NetworkManager {
     const ports = await this.claim(state);
     await saveNetworkState(dir, state);
     try {
-      const result = await this.cni.addList(conflistOf(def, this.ipamDir), this.runtimeConf(state));
+      // The bridge's isolation, looked up while the bridge plugin runs.
+      const isolated = isolationInPlace(def.bridge, def.ipv6Subnet !== undefined);
+      const list = conflistOf(def, this.ipamDir, { ports: ports.length > 0 });
+      const result = await this.cni.addList(list, this.runtimeConf(state), async (p) => (p["type"] === "firewall" && (await isolated) ? withoutIsolation(p) : p));
       failpoint("network:after-add");
       state.attached = { phase: "added", attachment: attachmentOf(def.name, IF_NAME, result), ports };
       await saveNetworkState(dir, state);

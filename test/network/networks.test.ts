@@ -2,6 +2,7 @@
 // remove (refused while containers are attached, unless forced), their
 // events; containers on one network reach each other by address and by
 // name, and a container on another network cannot reach them.
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -12,6 +13,7 @@ import { GrpcClient } from "../../src/client/grpc-client.js";
 import { EventType, type Event } from "../../src/client/types.js";
 import { codeOf, messageOf } from "../fixtures/code-of.js";
 import { until } from "../fixtures/until.js";
+import { iptablesRules } from "../helpers/test-daemon.js";
 import { addressOf, networkLeftovers, run, startNetDaemon, type NetDaemon } from "./net-fixture.js";
 
 const HTTPD = ["sh", "-c", "mkdir -p /www && echo from-b > /www/index.html && exec httpd -f -p 80 -h /www"];
@@ -115,6 +117,44 @@ describe("networks", { timeout: 120_000 }, () => {
     }
     expect(networkLeftovers(d.td.stateDir, d.net, marks)).toEqual([]);
     expect(networkLeftovers(d.td.stateDir, other, marks)).toEqual([]);
+  });
+
+  it("puts a network's isolation rules back at its next container's start when they were taken off the host, and keeps them otherwise", async () => {
+    const client = clients["LocalClient"]!;
+    const n = d.extra();
+    await client.createNetwork({ name: n.name, subnet: n.subnet, bridge: n.bridge });
+    const ids = [d.td.id("iso1"), d.td.id("iso2"), d.td.id("iso3")];
+    const comment = ["-m", "comment", "--comment", "CNI firewall plugin rules (ingressPolicy: same-bridge)"];
+    const rules = [
+      ["CNI-ISOLATION-STAGE-1", "-i", n.bridge, "!", "-o", n.bridge, ...comment, "-j", "CNI-ISOLATION-STAGE-2"],
+      ["CNI-ISOLATION-STAGE-2", "-o", n.bridge, ...comment, "-j", "DROP"],
+    ];
+    // As iptables-save prints them: the comment quoted.
+    const saved = rules.map((r) => `-A ${r.join(" ")}`.replace(`--comment ${comment[3]}`, `--comment "${comment[3]}"`));
+    const present = () => saved.map((r) => iptablesRules().includes(r));
+    // What each container's firewall ADD was given, from the daemon's CNI cache.
+    const policyOf = (id: string) => {
+      const cached = JSON.parse(readFileSync(join(d.td.stateDir, "cni", "results", `${n.name}-${d.td.namespace.length}.${d.td.namespace}.${id}-eth0`), "utf8")) as { config: { plugins: Array<Record<string, unknown>> } };
+      return cached.config.plugins.find((p) => p["type"] === "firewall")?.["ingressPolicy"];
+    };
+    try {
+      await client.create(ids[0]!, { process: { args: SLEEP }, network: n.name });
+      expect(present()).toEqual([true, true]);
+      expect(policyOf(ids[0]!)).toBe("same-bridge");
+      // Found in place: the next container's firewall ADD skips them.
+      await client.create(ids[1]!, { process: { args: SLEEP }, network: n.name });
+      expect(present()).toEqual([true, true]);
+      expect(policyOf(ids[1]!)).toBeUndefined();
+      for (const r of rules) execFileSync("iptables", ["-w", "-t", "filter", "-D", ...r]);
+      expect(present()).toEqual([false, false]);
+      await client.create(ids[2]!, { process: { args: SLEEP }, network: n.name });
+      expect(present()).toEqual([true, true]);
+      expect(policyOf(ids[2]!)).toBe("same-bridge");
+    } finally {
+      for (const id of ids) await client.delete(id, { force: true }).catch(() => {});
+      await client.removeNetwork(n.name, { force: true });
+    }
+    expect(present()).toEqual([false, false]);
   });
 
   it.each(["LocalClient", "GrpcClient"])("gives a container on a network with an IPv6 subnet a v6 address, reported and reachable (%s)", async (which) => {
