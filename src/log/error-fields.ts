@@ -5,6 +5,7 @@
 // process's whole stdout and stderr; a message says what went wrong in one
 // line, which is all a log line should hold.
 import { BerthError } from "../errors/berth-error.js";
+import { isDaemonFault } from "./fault-codes.js";
 
 export interface ErrorFields {
   code?: string;
@@ -35,9 +36,14 @@ function messageOf(err: unknown): string {
 }
 
 // logError writes an error the daemon cannot hand to a caller (a failed
-// background save, a monitor that died, a restore that failed) at error,
-// its message as the line's message.
-export function logError(logger: { error(obj: object, msg: string): void }, err: unknown): void {
+// background save, a monitor that died, a restore that failed), its
+// message as the line's message: at error when it is the daemon's own
+// fault or a bug (no BerthError), at warn when its code says a caller's
+// input is at fault (a poststop hook the caller gave that fails is
+// FAILED_PRECONDITION).
+export function logError(logger: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void }, err: unknown): void {
   const { message, ...rest } = errorFields(err);
-  logger.error(Object.keys(rest).length > 0 ? { err: rest } : {}, message);
+  const fields = Object.keys(rest).length > 0 ? { err: rest } : {};
+  if (err instanceof BerthError && !isDaemonFault(err.code)) logger.warn(fields, message);
+  else logger.error(fields, message);
 }

@@ -10,9 +10,11 @@
 // anything: at the default level a success costs one comparison.
 import type { Logger } from "pino";
 
-const SERVER_FAULTS = new Set(["INTERNAL", "UNKNOWN", "DATA_LOSS", "UNAVAILABLE"]);
+import { isDaemonFault } from "./fault-codes.js";
+
 const DEBUG = 20;
 const WARN = 40;
+const ERROR = 50;
 
 export class RpcLog {
   constructor(private readonly logger: Logger) {}
@@ -20,10 +22,11 @@ export class RpcLog {
   observe(service: string, method: string, code: string, seconds: number): void {
     const logger = this.logger;
     const quiet = code === "OK" || code === "CANCELLED";
-    if (logger.levelVal > (quiet ? DEBUG : WARN)) return;
+    const fault = !quiet && isDaemonFault(code);
+    if (logger.levelVal > (quiet ? DEBUG : fault ? ERROR : WARN)) return;
     const line = { rpc: { service, method, code, ms: Math.round(seconds * 1e6) / 1e3 } };
     if (quiet) logger.debug(line, "rpc");
-    else if (SERVER_FAULTS.has(code)) logger.error(line, "rpc failed");
+    else if (fault) logger.error(line, "rpc failed");
     else logger.warn(line, "rpc refused");
   }
 }

@@ -73,6 +73,37 @@ describe("the daemon's log", () => {
     expect(since(mark).filter((l) => (l.rpc as { method?: string } | undefined)?.method === "List")).toEqual([]);
   });
 
+  it("writes a client's mistakes on both stacks at warn, a deadline passed too, and a failing poststop hook: never error", async () => {
+    const mark = lines.length;
+    const stopped = daemon.id("mistakes");
+    made.push(stopped);
+    await grpc.create(stopped, { process: { args: ["true"] }, hooks: { poststop: [{ path: "/usr/bin/false" }] } });
+    await grpc.wait(stopped);
+    const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (err: { code?: string }) => err.code);
+    expect(await codeOf(grpc.state(daemon.id("absent")))).toBe("not_found");
+    expect(await codeOf(grpc.state("Not An Id!"))).toBe("invalid_argument");
+    expect(await codeOf(grpc.create(stopped, { process: { args: ["true"] } }))).toBe("already_exists");
+    expect(await codeOf(grpc.pause(stopped))).toBe("failed_precondition");
+    const headers = { "content-type": "application/json", "berth-namespace": daemon.namespace };
+    expect((await unixPost(daemon.socketPath, "/berth.v1.ContainerService/State", headers, JSON.stringify({ id: daemon.id("absent") }))).status).toBe(404);
+    const sleeper = daemon.id("mistakes-wait");
+    made.push(sleeper);
+    await grpc.create(sleeper, { process: { args: ["sleep", "600"] } });
+    const late = await unixPost(daemon.socketPath, "/berth.v1.ContainerService/Wait", { ...headers, "connect-timeout-ms": "50" }, JSON.stringify({ id: sleeper }));
+    expect(late.status).toBe(504);
+    await until(() => since(mark).some((l) => l.container === stopped && l.msg === "poststop hook failed"), "the failed hook's line");
+    await until(() => rpcLines("Wait").some((l) => (l.rpc as { code: string }).code === "DEADLINE_EXCEEDED"), "the deadline's line");
+    const refused = since(mark)
+      .filter((l) => l.msg === "rpc refused")
+      .map((l) => `${(l.rpc as { method: string }).method} ${(l.rpc as { code: string }).code} ${l.level}`);
+    expect(refused).toEqual(
+      expect.arrayContaining(["State NOT_FOUND 40", "State INVALID_ARGUMENT 40", "Create ALREADY_EXISTS 40", "Pause FAILED_PRECONDITION 40", "Wait DEADLINE_EXCEEDED 40"]),
+    );
+    expect(refused.filter((r) => r === "State NOT_FOUND 40")).toHaveLength(2);
+    expect(since(mark).filter((l) => (l.level as number) >= 50)).toEqual([]);
+    await grpc.delete(sleeper, { force: true });
+  });
+
   it("turns debug on and off through Remote.updateOptions: each call's line, with its duration, on both stacks", async () => {
     await daemon.remote.updateOptions({ logLevel: "debug" });
     try {
