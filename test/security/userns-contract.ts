@@ -2,9 +2,9 @@
 // whichever Client the suite hands in: in an auto container root inside is
 // an unprivileged uid of the daemon's subordinate range on the host, files
 // it writes to a bind mount are that uid's, two containers get disjoint
-// blocks, exec, copy and stats work the same inside, Inspect and the
-// Container show the mapping, and every bad mapping is INVALID_ARGUMENT
-// before runc runs.
+// blocks, exec, attach (with and without a terminal), copy and stats work
+// the same inside, Inspect and the Container show the mapping, and every
+// bad mapping is INVALID_ARGUMENT before runc runs.
 import { chmod, lstat, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { UsernsMode } from "../../src/gen/berth/v1/security_pb.js";
 import { codeOf, messageOf } from "../fixtures/code-of.js";
 import { until } from "../fixtures/until.js";
 import type { ContractSetup } from "../contract/client-contract.js";
+import { Input, Session } from "../contract/io-contract.js";
 import tar from "tar-stream";
 
 // The suites' own subordinate range, so their blocks are not another
@@ -163,6 +164,33 @@ export function usernsContract(name: string, setup: () => Promise<ContractSetup>
       expect(stats.pids?.current ?? 0n).toBeGreaterThan(0n);
       expect(stats.memory?.usageBytes ?? 0n).toBeGreaterThan(0n);
       await remove(cid);
+    });
+
+    it("attach works inside: stdin reaches the init and output and the exit status come back; an exec'd shell on a terminal runs as root, sees its size and its resize", async () => {
+      const cid = id("attach");
+      await client.create(cid, { security: AUTO, process: { args: ["sh", "-c", "id -u; cat; echo bye >&2; exit 3"], stdin: true } });
+      const input = new Input();
+      const init = new Session(client.attach(cid, { input, logs: true }));
+      input.send(Buffer.from("through-stdin\n"), { closeStdin: true });
+      await init.done;
+      expect(init.stdout).toBe("0\nthrough-stdin\n");
+      expect(init.stderr).toBe("bye\n");
+      expect(init.exitCode).toBe(3);
+      await remove(cid);
+
+      const tid = id("attach-tty");
+      await client.create(tid, { security: AUTO, process: { args: ["sleep", "60"] } });
+      await client.addProcess(tid, "sh", { args: ["sh"], terminal: true, stdin: true, consoleSize: { width: 100, height: 30 } });
+      const tin = new Input();
+      const tty = new Session(client.attach(tid, { processId: "sh", input: tin, logs: true }));
+      tin.send(Buffer.from("id -u; tty; stty size\n"));
+      await tty.waitFor(/30 100\r\n/, "the initial size");
+      expect(tty.stdout).toMatch(/\r\n0\r\n\/dev\/pts\/\d+\r\n/);
+      tin.send({ resize: { width: 132, height: 43 } }, Buffer.from("stty size; exit 4\n"));
+      await tty.done;
+      expect(tty.stdout).toMatch(/43 132\r\n/);
+      expect(tty.exitCode).toBe(4);
+      await remove(tid);
     });
 
     it("explicit mappings are used as given, and in host network mode (no sysfs of its own) /sys is the host's, read-only", async () => {
