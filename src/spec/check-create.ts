@@ -63,8 +63,11 @@ export async function checkCreateRequest(options: CreateFields): Promise<void> {
   const security = checkSecurityOptions(options.security);
   const json = options.ociSpecJson;
   if (json !== undefined && json.length > 0) {
-    if (!isDefaultSecurity(security)) {
-      throw invalidArgument("security applies to the spec berth builds, not to oci_spec_json: write capabilities, seccomp, devices and mounts into that spec instead");
+    // A user namespace is the exception: its ids come from the daemon's
+    // range and the root filesystem is shifted to them, which no spec can
+    // say; berth gives the spec the namespace as it does its own.
+    if (!isDefaultSecurity({ ...security, userns: { mode: "host" } })) {
+      throw invalidArgument("security (but userns) applies to the spec berth builds, not to oci_spec_json: write capabilities, seccomp, devices and mounts into that spec instead");
     }
     if (json.length > OCI_SPEC_JSON_MAX_BYTES) {
       throw invalidArgument(`oci_spec_json is ${json.length} bytes, over the limit of ${OCI_SPEC_JSON_MAX_BYTES}: keep large data out of the spec`);

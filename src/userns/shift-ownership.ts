@@ -9,12 +9,14 @@
 //
 // Ids the map does not hold are left as they are: inside they show as the
 // overflow id (nobody), as with any user namespace. File capabilities
-// (security.capability) are dropped by the chown, which containers/storage
-// writes back; Node has no xattr call, so such a binary loses them.
+// (security.capability), which the chown drops, are written back made for
+// the container's root (see file-capability.ts); Node has no xattr call,
+// so @napi-rs/xattr makes it, loaded with the first shift.
 import { chmod, lchown, lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 
 import { toHostId, type IdMappings } from "../api/id-mapping.js";
+import { CAPABILITY_XATTR, shiftCapability } from "./file-capability.js";
 
 // Parallel chowns: a copy-up waits on the disk, and a few in flight keep
 // libuv's four threads busy without starving the daemon's other work.
@@ -25,6 +27,7 @@ export interface ShiftResult {
 }
 
 export async function shiftOwnership(root: string, maps: IdMappings): Promise<ShiftResult> {
+  const xattr = await import("@napi-rs/xattr");
   const result = { entries: 0 };
   const pending: string[] = [root];
   const shiftOne = async (path: string): Promise<void> => {
@@ -33,9 +36,13 @@ export async function shiftOwnership(root: string, maps: IdMappings): Promise<Sh
     const uid = toHostId(maps.uid, st.uid);
     const gid = toHostId(maps.gid, st.gid);
     if ((uid !== undefined && uid !== st.uid) || (gid !== undefined && gid !== st.gid)) {
+      // Only a regular file's capabilities count on exec.
+      const caps = st.isFile() ? await xattr.getAttribute(path, CAPABILITY_XATTR) : null;
       await lchown(path, uid ?? st.uid, gid ?? st.gid);
       // chown clears set-uid and set-gid, even root's (chown(2)).
       if (st.isFile() && (st.mode & 0o6000) !== 0) await chmod(path, st.mode & 0o7777);
+      const shifted = caps === null ? undefined : shiftCapability(caps, maps);
+      if (shifted !== undefined) await xattr.setAttribute(path, CAPABILITY_XATTR, shifted);
     }
     if (st.isDirectory()) for (const name of await readdir(path)) pending.push(join(path, name));
   };
