@@ -2,12 +2,14 @@
 // container is gone: the bridge device (the bridge plugin never removes
 // it) and the two isolation rules the firewall plugin adds per bridge
 // (ingressPolicy same-bridge; they stay after DEL, as upstream leaves
-// them). The CNI-* chains themselves are shared by every network and stay,
-// as portmap's do.
+// them), and the network's masquerading chain (network-masquerade.ts).
+// The CNI-* chains themselves are shared by every network and stay, as
+// portmap's do.
 import { access } from "node:fs/promises";
 
 import { BerthError } from "../errors/berth-error.js";
 import { loadExeca } from "../runtime/lazy-execa.js";
+import { removeMasquerade } from "./network-masquerade.js";
 
 const COMMENT = "CNI firewall plugin rules (ingressPolicy: same-bridge)";
 
@@ -26,6 +28,7 @@ export async function removeBridge(bridge: string): Promise<void> {
       if (r.exitCode !== 0) throw new BerthError("internal", `cannot remove ${tool} rule ${rule.join(" ")}: ${String(r.stderr).trim()}`);
     }
   }
+  await removeMasquerade(bridge);
   if (await access(`/sys/class/net/${bridge}`).then(() => true, () => false)) {
     const r = await execa("ip", ["link", "delete", bridge, "type", "bridge"], { reject: false });
     if (r.exitCode !== 0) throw new BerthError("internal", `cannot delete bridge ${bridge}: ${String(r.stderr).trim()}`);

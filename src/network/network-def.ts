@@ -91,7 +91,8 @@ export function conflistOf(def: NetworkDef, ipamDir: string, o: { ports: boolean
         type: "bridge",
         bridge: def.bridge,
         isGateway: true,
-        ipMasq: !def.internal,
+        // The network's own chain masquerades (network-masquerade.ts).
+        ipMasq: false,
         hairpinMode: true,
         ipam: { type: "host-local", ranges, routes, dataDir: ipamDir },
       },

@@ -12,10 +12,11 @@ import { quote } from "../errors/quote.js";
 import { failpoint } from "../faults/failpoint.js";
 import { EventType } from "../gen/berth/v1/types_pb.js";
 import type { OciMount } from "../spec/oci-spec.js";
+import { addToBridge } from "./bridge-add.js";
 import { attachmentOf } from "./cni-result.js";
 import { CniRuntime, type RuntimeConf } from "./cni-runtime.js";
 import { Endpoints } from "./endpoints.js";
-import { isolationInPlace, withoutIsolation } from "./isolation-rules.js";
+import { Masquerading } from "./network-masquerade.js";
 import { etcMounts, etcPathsOf, writeHostHosts, writeHostname, writeHosts, writeResolvConf } from "./etc-files.js";
 import { conflistOf, LOOPBACK_LIST, networkDef, type NetworkDef } from "./network-def.js";
 import { readNetworkState, saveNetworkState, STATE_FILE, type NetworkMode, type NetworkState } from "./network-state.js";
@@ -56,6 +57,7 @@ export class NetworkManager {
   readonly warnings: string[] = [];
   private pluginsReady = false;
   private claiming: Promise<unknown> = Promise.resolve();
+  private readonly masquerading = new Masquerading();
 
   constructor(
     readonly stateDir: string,
@@ -166,10 +168,7 @@ export class NetworkManager {
     const ports = await this.claim(state);
     await saveNetworkState(dir, state);
     try {
-      // The bridge's isolation, looked up while the bridge plugin runs.
-      const isolated = isolationInPlace(def.bridge, def.ipv6Subnet !== undefined);
-      const list = conflistOf(def, this.ipamDir, { ports: ports.length > 0 });
-      const result = await this.cni.addList(list, this.runtimeConf(state), async (p) => (p["type"] === "firewall" && (await isolated) ? withoutIsolation(p) : p));
+      const result = await addToBridge(this.cni, def, { ipamDir: this.ipamDir, rt: this.runtimeConf(state), ports: ports.length > 0, masquerading: this.masquerading });
       failpoint("network:after-add");
       state.attached = { phase: "added", attachment: attachmentOf(def.name, IF_NAME, result), ports };
       await saveNetworkState(dir, state);

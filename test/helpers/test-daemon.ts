@@ -180,7 +180,7 @@ function networkLeaks(stateDir: string): string[] {
   }
   if (bridges.length > 0) {
     const rules = iptablesRules();
-    for (const b of bridges) for (const r of rules.filter((l) => l.includes(` ${b} `) || l.endsWith(` ${b}`))) leaks.push(`iptables rule ${r}`);
+    for (const b of bridges) for (const r of rules.filter((l) => l.includes(` ${b} `) || l.endsWith(` ${b}`) || l.includes(`BERTH-MASQ-${b}`))) leaks.push(`iptables rule ${r}`);
   }
   return leaks;
 }

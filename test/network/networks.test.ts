@@ -157,6 +157,44 @@ describe("networks", { timeout: 120_000 }, () => {
     expect(present()).toEqual([false, false]);
   });
 
+  it("masquerades a network's subnet through one nat chain of its own, made by its first container, kept by the next, rebuilt when taken off the host, gone with the network; an internal network has none", async () => {
+    const client = clients["GrpcClient"]!;
+    const n = d.extra();
+    const inner = d.extra();
+    await client.createNetwork({ name: n.name, subnet: n.subnet, bridge: n.bridge });
+    await client.createNetwork({ name: inner.name, subnet: inner.subnet, bridge: inner.bridge, internal: true });
+    const chain = `BERTH-MASQ-${n.bridge}`;
+    const expected = [
+      `-A POSTROUTING -s ${n.subnet} -m comment --comment "berth network ${n.name}" -j ${chain}`,
+      `-A ${chain} -d ${n.subnet} -j ACCEPT`,
+      `-A ${chain} ! -d 224.0.0.0/4 -j MASQUERADE`,
+    ];
+    const rulesOf = (bridge: string) => iptablesRules().filter((r) => r.includes(`BERTH-MASQ-${bridge}`));
+    const ids = [d.td.id("masq1"), d.td.id("masq2"), d.td.id("masq3"), d.td.id("masqin")];
+    const addresses: string[] = [];
+    try {
+      expect(rulesOf(n.bridge)).toEqual([]);
+      addresses.push(addressOf((await client.create(ids[0]!, { process: { args: SLEEP }, network: n.name })).networks[0]!.ipv4Address));
+      expect(rulesOf(n.bridge)).toEqual(expected);
+      addresses.push(addressOf((await client.create(ids[1]!, { process: { args: SLEEP }, network: n.name })).networks[0]!.ipv4Address));
+      expect(rulesOf(n.bridge)).toEqual(expected);
+      // No rule of the container's own: the bridge plugin masquerades nothing.
+      expect(iptablesRules().filter((r) => addresses.some((a) => r.includes(`${a} `) || r.includes(`${a}/`)) && r.includes("MASQUERADE"))).toEqual([]);
+      execFileSync("iptables", ["-w", "-t", "nat", "-F", chain]);
+      addresses.push(addressOf((await client.create(ids[2]!, { process: { args: SLEEP }, network: n.name })).networks[0]!.ipv4Address));
+      expect(rulesOf(n.bridge)).toEqual(expected);
+      await client.create(ids[3]!, { process: { args: SLEEP }, network: inner.name });
+      expect(rulesOf(inner.bridge)).toEqual([]);
+    } finally {
+      for (const id of ids) await client.delete(id, { force: true }).catch(() => {});
+      await client.removeNetwork(n.name, { force: true });
+      await client.removeNetwork(inner.name, { force: true });
+    }
+    expect(rulesOf(n.bridge)).toEqual([]);
+    expect(execFileSync("iptables-save", ["-t", "nat"], { encoding: "utf8" })).not.toContain(chain);
+    expect(networkLeftovers(d.td.stateDir, n, addresses)).toEqual([]);
+  });
+
   it.each(["LocalClient", "GrpcClient"])("gives a container on a network with an IPv6 subnet a v6 address, reported and reachable (%s)", async (which) => {
     const client = clients[which]!;
     const n = d.extra();
