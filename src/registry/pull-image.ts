@@ -63,16 +63,35 @@ export async function pullImage(
   await fetchBlob(ctx, resolved.config, signal, () => {});
   // Layers shared by several entries of one manifest are fetched once.
   const unique = [...new Map(resolved.layers.map((l) => [l.digest, l])).values()];
-  await runBounded(unique, ctx.maxConcurrent, async (layer) => {
-    const total = layer.size;
-    const state = await fetchBlob(ctx, layer, signal, (done) => onEvent({ kind: "layer", digest: layer.digest, state: "downloading", done, total }));
-    // Unpacked as soon as it is in, while the other layers download (as
-    // containerd 1.7's unpacker does); the commit finds it made.
-    if (state === "done" && ctx.sink.prepareLayer !== undefined && !signal.aborted) {
-      await ctx.sink.prepareLayer(resolved.config.digest, layer.digest, resolved.layers.indexOf(layer));
-    }
-    onEvent({ kind: "layer", digest: layer.digest, state, done: total, total });
-  });
+  // The first layer that fails ends the pull's other downloads: each is
+  // stopped (its partly written blob removed) unless another pull waits
+  // on it too (SharedDownloads), and runBounded reports the failure once
+  // they have settled. Left running, they went on writing into the ingest
+  // folder for a pull that had failed, and a stalled one held the failure
+  // back from the caller for as long as it stalled.
+  const layers = new AbortController();
+  const stopLayers = () => layers.abort(signal.reason);
+  signal.addEventListener("abort", stopLayers, { once: true });
+  if (signal.aborted) stopLayers();
+  try {
+    await runBounded(unique, ctx.maxConcurrent, async (layer) => {
+      const total = layer.size;
+      try {
+        const state = await fetchBlob(ctx, layer, layers.signal, (done) => onEvent({ kind: "layer", digest: layer.digest, state: "downloading", done, total }));
+        // Unpacked as soon as it is in, while the other layers download
+        // (as containerd 1.7's unpacker does); the commit finds it made.
+        if (state === "done" && ctx.sink.prepareLayer !== undefined && !layers.signal.aborted) {
+          await ctx.sink.prepareLayer(resolved.config.digest, layer.digest, resolved.layers.indexOf(layer));
+        }
+        onEvent({ kind: "layer", digest: layer.digest, state, done: total, total });
+      } catch (err) {
+        if (!layers.signal.aborted) layers.abort(err);
+        throw err;
+      }
+    });
+  } finally {
+    signal.removeEventListener("abort", stopLayers);
+  }
   if (signal.aborted) throw canceledBy(signal);
   return { name, reference: ref, digest: resolved.manifest.digest, ...resolved };
 }

@@ -72,6 +72,28 @@ describe("pull faults", { timeout: 30_000 }, () => {
     expect((await s.client.pull(`${fake.host}/test/busybox`)).digest).toBe(image.manifest.digest);
   });
 
+  it("stops its other downloads when one layer fails: the failure is heard while another layer is stalled mid-blob, and nothing half-written is left", async () => {
+    const s = await local("fail-stops");
+    // The first two layers: both among the first downloads a pull starts.
+    const [stalled, bad] = [image.layers[0]!, image.layers[1]!];
+    fake.stall.add(stalled.digest);
+    fake.corrupt.add(bad.digest);
+    let settled = false;
+    const pulling = failure(s.client.pull(`${fake.host}/test/busybox`)).finally(() => (settled = true));
+    await fake.stalled(stalled.digest);
+    // Half the stalled layer is written; the corrupt one fails meanwhile.
+    // The pull ends with that failure without the stalled layer's release.
+    await until(() => settled, "the pull to fail while a layer is stalled", 15_000);
+    const err = await pulling;
+    expect(err.code).toBe("data_loss");
+    expect(err.message).toContain(bad.digest);
+    expect(await s.ingests()).toEqual([]);
+    expect(await s.store.has(stalled.digest)).toBe(false);
+    expect(await s.store.has(bad.digest)).toBe(false);
+    expect(s.store.records().tags).toEqual({});
+    expect(s.client.downloads.waiters(stalled.digest)).toBe(0);
+  });
+
   it("shares one download per blob between two pulls of the same image at once, and both finish", async () => {
     const s = await local("shared");
     const layer = biggest();

@@ -2,6 +2,7 @@
 // real image store: plain HTTP, htpasswd Basic auth, TLS with a CA of the
 // test's own, and Bearer tokens from the test's token server; an index
 // with two platforms; and each way a pull or login can be refused.
+import { truncate } from "node:fs/promises";
 import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -173,6 +174,28 @@ describe("pull from docker-registry", { timeout: 60_000 }, () => {
       fake.release();
       await fake.close();
       await local.remove();
+    }
+  });
+
+  it("fails on a layer the registry serves cut short, removing what it wrote of it and stopping the rest: nothing in the ingest folder, no image", async () => {
+    // A registry of its own: the cut blob must not break the others' pulls.
+    const registry = await startRegistry("plain");
+    const local = await scratch("pull-cut");
+    try {
+      await registry.push(image.layout, "test/cut", { tag: "v1" });
+      const cut = image.layers[0]!;
+      const hex = cut.digest.slice("sha256:".length);
+      const data = join(registry.dir, "storage/docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data");
+      await truncate(data, Math.floor(cut.size / 2));
+      const err = await failure(local.client.pull(`${registry.host}/test/cut:v1`));
+      expect([err.code, err.message]).toEqual(["data_loss", expect.stringContaining(cut.digest)]);
+      // Heard only once nothing of the pull is still writing.
+      expect(await local.ingests()).toEqual([]);
+      expect(await local.store.has(cut.digest)).toBe(false);
+      expect(local.store.records().tags).toEqual({});
+    } finally {
+      await local.remove();
+      await registry.stop();
     }
   });
 
