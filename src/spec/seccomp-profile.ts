@@ -2,11 +2,10 @@
 // for the container's capabilities and this host, or a caller's own profile
 // checked before anything reaches runc.
 import { Ajv, type ValidateFunction } from "ajv";
-import { readFileSync } from "node:fs";
 import { release } from "node:os";
-import { gunzipSync } from "node:zlib";
 
 import { invalidArgument } from "../errors/berth-error.js";
+import { hostCompatAbis } from "./compat-abis.js";
 import { SECCOMP_SCHEMA } from "./oci-spec-schema.js";
 import type { OciSeccomp, OciSeccompSyscall } from "./oci-spec.js";
 import { OCI_SPEC_JSON_MAX_BYTES } from "./request-limits.js";
@@ -18,53 +17,23 @@ export interface SeccompHost {
   arch: string;
   // kernel is uname's release, e.g. "6.1.0-18-amd64".
   kernel: string;
-  // x32 says whether the kernel runs x32 code (CONFIG_X86_X32_ABI); unset
-  // means it may, and x86-64's filter lists SCMP_ARCH_X32 as Docker's does.
+  // x32 and ia32 say whether the kernel runs x32 and 32-bit code (see
+  // compat-abis.ts); unset means it may, and x86-64's filter lists
+  // SCMP_ARCH_X32 and SCMP_ARCH_X86 as Docker's does.
   readonly x32?: boolean | undefined;
+  readonly ia32?: boolean | undefined;
 }
 
 export const THIS_HOST: SeccompHost = {
   arch: process.arch,
   kernel: release(),
   get x32() {
-    return process.arch === "x64" ? kernelRunsX32() : undefined;
+    return process.arch === "x64" ? hostCompatAbis().x32 : undefined;
+  },
+  get ia32() {
+    return process.arch === "x64" ? hostCompatAbis().ia32 : undefined;
   },
 };
-
-let x32: boolean | undefined;
-
-// kernelRunsX32 reads the kernel's configuration (/proc/config.gz, else
-// /boot/config-<release>) once; one that cannot be read may run x32.
-// Debian's kernels build the x32 ABI but leave it off (syscall.x32=n), and
-// many build it out: a filter for an ABI no process can call in costs runc
-// about 12 ms of CPU per container (libseccomp's x32 rules), and leaving it
-// out changes no call that could ever be made.
-function kernelRunsX32(): boolean {
-  x32 ??= (() => {
-    let config: string;
-    try {
-      config = gunzipSync(readFileSync("/proc/config.gz")).toString("latin1");
-    } catch {
-      try {
-        config = readFileSync(`/boot/config-${release()}`, "latin1");
-      } catch {
-        return true;
-      }
-    }
-    if (!/^CONFIG_X86_X32(_ABI)?=y$/m.test(config)) return false;
-    // Built in but off by default unless syscall.x32=y is given.
-    const offByDefault = /^CONFIG_X86_X32_DISABLED=y$/m.test(config);
-    const cmdline = (() => {
-      try {
-        return readFileSync("/proc/cmdline", "latin1");
-      } catch {
-        return "";
-      }
-    })();
-    return offByDefault ? /(^|\s)syscall\.x32=(y|1|on)(\s|$)/.test(cmdline) : !/(^|\s)syscall\.x32=(n|0|off)(\s|$)/.test(cmdline);
-  })();
-  return x32;
-}
 
 // Node's architecture names to Go's (the rules' `arches`) and to the
 // libseccomp architectures a filter must list: the native one and those a
@@ -91,7 +60,7 @@ const MADE_MAX = 64;
 // for a container whose bounding set is capabilities, on host. The object
 // is shared and frozen: clone it to change it.
 export function defaultSeccompProfile(capabilities: readonly string[], host: SeccompHost = THIS_HOST): OciSeccomp {
-  const key = `${host.arch} ${host.kernel} ${String(host.x32)} ${[...capabilities].sort().join(",")}`;
+  const key = `${host.arch} ${host.kernel} ${String(host.x32)} ${String(host.ia32)} ${[...capabilities].sort().join(",")}`;
   let profile = made.get(key);
   if (profile === undefined) {
     profile = deepFreeze(buildProfile(capabilities, host));
@@ -111,7 +80,8 @@ function deepFreeze<T>(value: T): T {
 
 function buildProfile(capabilities: readonly string[], host: SeccompHost): OciSeccomp {
   const known = ARCHES[host.arch] ?? { go: host.arch, scmp: [] };
-  const arch = host.x32 === false ? { ...known, scmp: known.scmp.filter((a) => a !== "SCMP_ARCH_X32") } : known;
+  const off = new Set([host.x32 === false && "SCMP_ARCH_X32", host.ia32 === false && "SCMP_ARCH_X86"]);
+  const arch = host.arch === "x64" ? { ...known, scmp: known.scmp.filter((a) => !off.has(a)) } : known;
   const caps = new Set(capabilities);
   const holds = (c: SeccompRuleCondition | undefined, empty: boolean): boolean => {
     if (c === undefined) return empty;

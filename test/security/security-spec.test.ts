@@ -12,6 +12,7 @@ import { normalizeCapabilities, tweakCapabilities } from "../../src/spec/capabil
 import { parseUserRef, resolveUser } from "../../src/spec/container-user.js";
 import { buildDefaultSpec } from "../../src/spec/default-spec.js";
 import { resolveDevices } from "../../src/spec/host-devices.js";
+import { compatAbisOf } from "../../src/spec/compat-abis.js";
 import { CLONE_NAMESPACE_FLAGS } from "../../src/spec/seccomp-default-rules.js";
 import { defaultSeccompProfile, kernelAtLeast, parseSeccompProfile } from "../../src/spec/seccomp-profile.js";
 import { checkSecurityOptions } from "../../src/spec/security-options.js";
@@ -25,6 +26,23 @@ describe("the default seccomp profile", () => {
   it("leaves SCMP_ARCH_X32 out on a kernel that runs no x32 code, where it would only cost runc compile time", () => {
     expect(defaultSeccompProfile(DEFAULT_CAPABILITIES, { ...X64, x32: false }).architectures).toEqual(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]);
     expect(defaultSeccompProfile(DEFAULT_CAPABILITIES, { ...X64, x32: true }).architectures).toEqual(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]);
+  });
+
+  it("leaves SCMP_ARCH_X86 out on a kernel that runs no 32-bit code (ia32 emulation built out, or off), and keeps it where it may", () => {
+    expect(defaultSeccompProfile(DEFAULT_CAPABILITIES, { ...X64, x32: false, ia32: false }).architectures).toEqual(["SCMP_ARCH_X86_64"]);
+    expect(defaultSeccompProfile(DEFAULT_CAPABILITIES, { ...X64, x32: false, ia32: true }).architectures).toEqual(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]);
+    expect(defaultSeccompProfile(DEFAULT_CAPABILITIES, { arch: "arm64", kernel: "6.1.0", ia32: false }).architectures).toEqual(["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"]);
+  });
+
+  it("reads which compatibility ABIs the kernel runs from its configuration and command line", () => {
+    const both = "CONFIG_IA32_EMULATION=y\nCONFIG_X86_X32_ABI=y\n";
+    expect(compatAbisOf(undefined, "")).toEqual({ ia32: true, x32: true });
+    expect(compatAbisOf(both, "quiet")).toEqual({ ia32: true, x32: true });
+    expect(compatAbisOf("# CONFIG_IA32_EMULATION is not set\n# CONFIG_X86_X32_ABI is not set\n", "ia32_emulation=1 syscall.x32=y")).toEqual({ ia32: false, x32: false });
+    expect(compatAbisOf(both, "ia32_emulation=false syscall.x32=N")).toEqual({ ia32: false, x32: false });
+    const offByDefault = "CONFIG_IA32_EMULATION=y\nCONFIG_IA32_EMULATION_DEFAULT_DISABLED=y\nCONFIG_X86_X32=y\nCONFIG_X86_X32_DISABLED=y\n";
+    expect(compatAbisOf(offByDefault, "")).toEqual({ ia32: false, x32: false });
+    expect(compatAbisOf(offByDefault, "ia32_emulation=on syscall.x32=1")).toEqual({ ia32: true, x32: true });
   });
 
   it("is made once per capability set and host, and frozen, so no spec holding it can change the next one", () => {
