@@ -1,6 +1,8 @@
 // @ts-check
 // The pull row's section of the results page.
 
+import { contenderTable } from "./contender-table.js";
+
 /** @typedef {import("../suites/pull.js").PullResult} PullResult */
 
 /**
@@ -10,27 +12,12 @@
 export function pullMarkdown(p) {
   const lines = ["## Pull", ""];
   if (p.error !== undefined) return [...lines, `Not measured: ${p.error}.`];
-  const names = Object.keys(p.contenders);
-  const ratios = Object.keys(p.ratios).filter((k) => p.ratios[k] !== undefined);
   lines.push(`One image per timed pull, none sharing a blob with another: ${p.image}; ${p.imageBytes === undefined ? "?" : `${(p.imageBytes / 1024 / 1024).toFixed(1)} MiB`} compressed; from ${p.registry}. Milliseconds: median (min–max); ratios are medians of the per-repetition ratios, so > 1 means berth is faster.`);
   lines.push("");
-  lines.push(`| operation | ${[...names, ...ratios].join(" | ")} |`);
-  lines.push(`|---|${[...names, ...ratios].map(() => "---:").join("|")}|`);
-  const cells = names.map((name) => {
-    const s = p.contenders[name]?.summary;
-    if (s === undefined) return p.errors[name] !== undefined ? "failed" : "n/a";
-    return `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
-  });
-  lines.push(`| pull (fetch + unpack) | ${[...cells, ...ratios.map((k) => `${/** @type {number} */ (p.ratios[k]).toFixed(2)}×`)].join(" | ")} |`);
-  for (const [name, err] of Object.entries(p.errors)) lines.push("", `${name}: ${err.replace(/\|/g, "\\|").replace(/\n/g, " ")}`);
+  lines.push(...contenderTable(p, "pull (fetch + unpack)"));
   lines.push("");
   lines.push("- **berth**: ImageService.Pull over gRPC to its end: manifest, config, layers (3 at a time, each digest checked as it streams), each layer unpacked by GNU tar into its snapshot, the image recorded.");
   lines.push("- **containerd**: `ctr images pull --plain-http --snapshotter overlayfs` against the bench's containerd: ctr resolves and fetches into containerd's content store and unpacks into overlayfs snapshots; the ctr process's start is in its time.");
   lines.push("- **skopeo+umoci**: `skopeo copy docker://… oci:DIR:latest` then `umoci unpack --image DIR:latest BUNDLE` (a rootfs and config.json); two processes, no daemon.");
   return lines;
-}
-
-/** @param {number} v */
-function fmt(v) {
-  return v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0);
 }

@@ -1,22 +1,16 @@
 // RuntimeContext is what a container needs from the engine around it: the
 // runtime binaries, its namespace's runc, and a way to publish events. It is
 // the seam where unit tests could swap a fake runtime in.
+import type { PublishInput } from "../backend/event-bus.js";
 import type { Event, EventType } from "../gen/berth/v1/types_pb.js";
 import type { NetworkManager } from "../network/network-manager.js";
 import type { Runc } from "../runtime/runc.js";
 import type { Tracer } from "../trace/tracer.js";
 import type { LivenessPoller } from "./monitor-liveness.js";
 
-export interface PublishFields {
-  processId: string;
-  pid?: number;
-  exitCode?: number;
-  oomKilled?: boolean;
-  monitorDied?: boolean;
-  revision?: bigint;
-  hookStage?: string;
-  hookMessage?: string;
-}
+// PublishFields is what a container's own event carries beyond its
+// namespace, id and type (which the container adds): the bus's fields.
+export type PublishFields = Pick<PublishInput, "processId" | "pid" | "exitCode" | "oomKilled" | "monitorDied" | "revision" | "hookStage" | "hookMessage">;
 
 export interface RuntimeContext {
   readonly namespace: string;
