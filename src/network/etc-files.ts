@@ -3,7 +3,7 @@
 // file is rewritten whenever a container joins or leaves its network, in
 // place (truncate and write, not rename): a bind mount holds the file's
 // inode, and a renamed file would never be seen inside.
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import type { OciMount } from "../spec/oci-spec.js";
@@ -21,6 +21,16 @@ export interface EtcPaths {
 
 export function etcPathsOf(dir: string): EtcPaths {
   return { hosts: join(dir, "hosts"), resolvConf: join(dir, "resolv.conf"), hostname: join(dir, "hostname") };
+}
+
+// writeEtcFiles makes a new container's folder of them: hosts (the host's
+// for host mode, else localhost until it has an address), resolv.conf and
+// hostname.
+export async function writeEtcFiles(dir: string, o: { host: boolean; dns: readonly string[]; hostname: string }): Promise<EtcPaths> {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const etc = etcPathsOf(dir);
+  await Promise.all([o.host ? writeHostHosts(etc.hosts) : writeHosts(etc.hosts, undefined, []), writeResolvConf(etc.resolvConf, o.dns), writeHostname(etc.hostname, o.hostname)]);
+  return etc;
 }
 
 const LOCALHOST = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"];

@@ -10,7 +10,6 @@ import { open, rm } from "node:fs/promises";
 
 import { BerthError } from "../errors/berth-error.js";
 import { isMountPoint as isMounted } from "../rootfs/overlay.js";
-import { loadExeca } from "../runtime/lazy-execa.js";
 import { quickSpawn } from "./quick-spawn.js";
 
 // createNetns makes a network namespace bound at path, its loopback up (an
@@ -36,11 +35,10 @@ export async function bindNetns(pid: number, path: string): Promise<void> {
 // is not mounted (a Create cut short before unshare) is only removed.
 export async function removeNetns(path: string): Promise<void> {
   if (await isMounted(path)) {
-    const execa = await loadExeca();
     // --lazy is never needed: nothing holds the file open but a plugin
     // mid-call, and calls finish before removal.
-    const r = await execa("umount", [path], { reject: false });
-    if (r.exitCode !== 0 && (await isMounted(path))) throw new BerthError("internal", `cannot unmount the network namespace at ${path}: ${String(r.stderr).trim()}`);
+    const r = await quickSpawn("umount", [path], { timeoutMs: 30_000 });
+    if (r.exitCode !== 0 && (await isMounted(path))) throw new BerthError("internal", `cannot unmount the network namespace at ${path}: ${(r.spawnError?.message ?? r.stderr).trim()}`);
   }
   await rm(path, { force: true });
 }

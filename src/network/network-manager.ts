@@ -4,7 +4,7 @@
 // and releases everything on Delete, on a failed Create and at restore.
 // The order is containerd's (sandbox_run.go): namespace, CNI ADD, then the
 // task; each undone in reverse on failure.
-import { access, constants, mkdir, rm } from "node:fs/promises";
+import { access, constants, rm } from "node:fs/promises";
 import { join } from "node:path";
 
 import { invalidArgument, unavailable } from "../errors/berth-error.js";
@@ -17,7 +17,7 @@ import { attachmentOf } from "./cni-result.js";
 import { CniRuntime, type RuntimeConf } from "./cni-runtime.js";
 import { Endpoints } from "./endpoints.js";
 import { Masquerading } from "./network-masquerade.js";
-import { etcMounts, etcPathsOf, writeHostHosts, writeHostname, writeHosts, writeResolvConf } from "./etc-files.js";
+import { etcMounts, writeEtcFiles } from "./etc-files.js";
 import { conflistOf, LOOPBACK_LIST, networkDef, type NetworkDef } from "./network-def.js";
 import { readNetworkState, saveNetworkState, STATE_FILE, type NetworkMode, type NetworkState } from "./network-state.js";
 import { NetworkStore } from "./network-store.js";
@@ -133,16 +133,16 @@ export class NetworkManager {
     state.etcDir = join(dir, "etc");
     if (state.mode === "bridge") state.netns = join(dir, "netns");
     await saveNetworkState(dir, state);
-    await mkdir(state.etcDir, { recursive: true, mode: 0o755 });
-    const etc = etcPathsOf(state.etcDir);
-    await Promise.all([
-      state.mode === "host" ? writeHostHosts(etc.hosts) : writeHosts(etc.hosts, undefined, []),
-      writeResolvConf(etc.resolvConf, state.dns),
-      writeHostname(etc.hostname, state.hostname),
+    // The files and the namespace side by side; both settled before
+    // either's failure is thrown, so an undo never races a mount.
+    const [files, netns] = await Promise.allSettled([
+      writeEtcFiles(state.etcDir, { host: state.mode === "host", dns: state.dns, hostname: state.hostname }),
+      state.netns !== undefined && state.postConfigure !== true ? createNetns(state.netns) : undefined,
     ]);
-    if (state.netns !== undefined && state.postConfigure !== true) await createNetns(state.netns);
+    if (files.status === "rejected") throw files.reason;
+    if (netns.status === "rejected") throw netns.reason;
     failpoint("network:after-netns");
-    return { netnsPath: state.postConfigure === true ? undefined : state.netns, host: state.mode === "host", mounts: etcMounts(etc) };
+    return { netnsPath: state.postConfigure === true ? undefined : state.netns, host: state.mode === "host", mounts: etcMounts(files.value) };
   }
 
   // bindRun binds the namespace the runtime made for a post-configured

@@ -1,8 +1,8 @@
 // quickSpawn runs a program (an argument array, never a shell) with its
 // input on stdin and collects stdout and stderr. It is node's spawn rather
-// than execa because a Create on a bridge network runs five of these in a
-// row (unshare, then bridge, portmap and firewall ADDs, each a Go binary)
-// and execa's per-call machinery measured 15 to 25 ms more than spawn's
+// than execa because a Create on a bridge network runs several of these
+// (unshare, the bridge, portmap and firewall ADDs, each a Go binary, two
+// iptables listings), a Delete the DELs and umount, and execa's per-call machinery measured 15 to 25 ms more than spawn's
 // per call on the project's loaded two-core machine; nothing of execa's
 // (transforms, piping, verbose) is needed for a JSON in, JSON out call.
 import { spawn } from "node:child_process";
