@@ -11,6 +11,7 @@ import { removeBridge } from "../../src/network/bridge-cleanup.js";
 import { builtDist, DaemonProcess, daemonPlace, finish, type DaemonPlace } from "../durability/daemon-process.js";
 import { defaultNetworkOf, testNetwork, type TestNetwork } from "../fixtures/test-network.js";
 import { until } from "../fixtures/until.js";
+import { expectCrashedCreateUndone } from "./crashed-create.js";
 import { networkLeftovers } from "./net-fixture.js";
 
 const SLEEP = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"];
@@ -35,24 +36,8 @@ describe("a daemon killed while a container's network is made", { timeout: 90_00
   });
 
   it.each(["network:after-netns", "network:after-add", "create:after-network"])("Create killed at %s is undone with nothing of its network left", async (failpoint) => {
-    daemon = await DaemonProcess.start(place, { failpoint, network: defaultNetworkOf(net) });
-    const id = place.id("c");
-    const client = await daemon.client();
-    await expect(client.create(id, { process: { args: SLEEP }, ports: [{ hostIp: "127.0.0.1", containerPort: 80 }] })).rejects.toThrow();
-    expect((await daemon.exited).signal).toBe("SIGKILL");
-    await client.close().catch(() => {});
-    // The killed daemon left its work half done on the host.
-    const cniId = `${place.namespace.length}.${place.namespace}.${id}`;
-    daemon = await DaemonProcess.start(place, { network: defaultNetworkOf(net) });
-    const again = await daemon.client();
-    try {
-      expect((await again.list()).map((c) => c.id)).not.toContain(id);
-    } finally {
-      await again.close();
-    }
-    expect(networkLeftovers(place.stateDir, net, [cniId, `id: "${cniId}"`])).toEqual([]);
-    await daemon.kill("SIGTERM");
-    daemon = undefined;
+    const crash = { place, net, start: (fp?: string) => DaemonProcess.start(place, { network: defaultNetworkOf(net), ...(fp !== undefined && { failpoint: fp }) }), running: (d: DaemonProcess | undefined) => (daemon = d) };
+    await expectCrashedCreateUndone(crash, failpoint, { process: { args: SLEEP }, ports: [{ hostIp: "127.0.0.1", containerPort: 80 }] });
   });
 
   it("gives back the address and ports of a container that died while no daemon ran", async () => {

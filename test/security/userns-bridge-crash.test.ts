@@ -10,6 +10,7 @@ import { UsernsMode } from "../../src/gen/berth/v1/security_pb.js";
 import { removeBridge } from "../../src/network/bridge-cleanup.js";
 import { builtDist, DaemonProcess, daemonPlace, finish, type DaemonPlace } from "../durability/daemon-process.js";
 import { defaultNetworkOf, testNetwork, type TestNetwork } from "../fixtures/test-network.js";
+import { expectCrashedCreateUndone } from "../network/crashed-create.js";
 import { addressOf, networkLeftovers, run } from "../network/net-fixture.js";
 
 // Apart from the other userns suites' ranges (userns-contract.ts).
@@ -38,23 +39,8 @@ describe("a daemon killed while a user-namespaced bridge container is made or ru
   });
 
   it.each(["network:before-bind", "network:after-bind", "network:after-add", "create:after-network"])("Create killed at %s is undone with nothing of its network left", async (failpoint) => {
-    daemon = await start(failpoint);
-    const id = place.id("c");
-    const client = await daemon.client();
-    await expect(client.create(id, { security: AUTO, process: { args: SLEEP }, ports: [{ hostIp: "127.0.0.1", containerPort: 80 }] })).rejects.toThrow();
-    expect((await daemon.exited).signal).toBe("SIGKILL");
-    await client.close().catch(() => {});
-    const cniId = `${place.namespace.length}.${place.namespace}.${id}`;
-    daemon = await start();
-    const again = await daemon.client();
-    try {
-      expect((await again.list()).map((c) => c.id)).not.toContain(id);
-    } finally {
-      await again.close();
-    }
-    expect(networkLeftovers(place.stateDir, net, [cniId, `id: "${cniId}"`])).toEqual([]);
-    await daemon.kill("SIGTERM");
-    daemon = undefined;
+    const crash = { place, net, start, running: (d: DaemonProcess | undefined) => (daemon = d) };
+    await expectCrashedCreateUndone(crash, failpoint, { security: AUTO, process: { args: SLEEP }, ports: [{ hostIp: "127.0.0.1", containerPort: 80 }] });
   });
 
   it("a running container is adopted by the next daemon: exec joins its network, and Delete leaves nothing", async () => {
