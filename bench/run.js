@@ -11,8 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 import { runBenchmark } from "./lib/benchmark.js";
-import { loadBerthCode } from "./lib/rootfs.js";
-import { measureOverhead, overheadMarkdown } from "./suites/overhead.js";
+import { runSoloRow } from "./lib/solo-rows.js";
 import { checkPrerequisites } from "./lib/prereqs.js";
 import { toMarkdown } from "./lib/report.js";
 import { Workspace, sweepStaleWorkspaces } from "./lib/workspace.js";
@@ -43,6 +42,12 @@ options:
   --overhead-scrape-ms MS  how often that row scrapes /metrics (default 1000)
   --overhead-only     only that row (berth with metrics and logging off, on, on at debug);
                       writes overhead.{md,json}
+  --v8-only           only the V8 row: berth as shipped beside BERTH_V8_DEFAULTS=1, interleaved; writes v8.{md,json}
+  --v8-reps N         its repetitions (default 20)
+  --v8-running N      containers running for its memory figure (default 50)
+  --leak-creates N    containers created and deleted by the leak check (default 1000; 0 skips the check)
+  --leak-execs N      execs of the leak check (default 10000)
+  --leak-only         only the leak check; writes leak.{md,json}
   --image-reps N      timed creates per contender in the create-from-image row (default: --reps; 0 skips it)
   --image-only        only the create-from-image row (berth from an image and from a folder, containerd)
   --out DIR           where to write latest.md and latest.json (default bench/results)
@@ -76,6 +81,12 @@ async function main() {
       "overhead-reps": { type: "string" },
       "overhead-scrape-ms": { type: "string" },
       "overhead-only": { type: "boolean" },
+      "v8-only": { type: "boolean" },
+      "v8-reps": { type: "string" },
+      "v8-running": { type: "string" },
+      "leak-creates": { type: "string" },
+      "leak-execs": { type: "string" },
+      "leak-only": { type: "boolean" },
       "image-reps": { type: "string" },
       "image-only": { type: "boolean" },
       out: { type: "string" },
@@ -110,7 +121,13 @@ async function main() {
     overheadOnly: args["overhead-only"] === true ? 1 : 0,
     imageReps: int(args["image-reps"], int(args.reps, quick ? 3 : 20, "reps"), "image-reps"),
     imageOnly: args["image-only"] === true ? 1 : 0,
+    v8Reps: int(args["v8-reps"], quick ? 3 : 20, "v8-reps"),
+    v8Running: int(args["v8-running"], quick ? 10 : 50, "v8-running"),
+    leakCreates: int(args["leak-creates"], quick ? 50 : 1000, "leak-creates"),
+    leakExecs: int(args["leak-execs"], quick ? 200 : 10000, "leak-execs"),
   };
+  const solo = args["overhead-only"] === true ? "overhead" : args["v8-only"] === true ? "v8" : args["leak-only"] === true ? "leak" : undefined;
+  if (solo === "leak" && options.leakCreates + options.leakExecs === 0) throw new Error("--leak-only needs --leak-creates or --leak-execs above 0");
   if (options.overheadOnly === 1 && options.overheadReps === 0) throw new Error("--overhead-only needs --overhead-reps above 0");
   if (options.bridgeOnly === 1 && options.bridgeReps === 0) throw new Error("--bridge-only needs --bridge-reps above 0");
   // The one-row run writes its own files, beside the full run's latest.*.
@@ -149,9 +166,9 @@ async function main() {
   process.on("SIGTERM", onSignal);
 
   if (args.logs !== undefined) keepLogs(ws, args.logs);
-  if (options.overheadOnly === 1) {
+  if (solo !== undefined) {
     try {
-      return await overheadOnly(ws, options, outDir);
+      return await runSoloRow(solo, ws, options, outDir, started, log);
     } finally {
       if (!interrupted) await closeAndReport();
     }
@@ -176,31 +193,6 @@ async function main() {
   } finally {
     if (!interrupted) await closeAndReport();
   }
-}
-
-/**
- * overheadOnly runs only the metrics-and-logging overhead row and writes
- * overhead.{md,json}.
- * @param {Workspace} ws
- * @param {{ reps: number, warmup: number, overheadReps: number, overheadScrapeMs: number }} options
- * @param {string} outDir
- * @returns {Promise<number>}
- */
-async function overheadOnly(ws, options, outDir) {
-  const code = await loadBerthCode();
-  const rootfs = await code.ensureBusyboxRootfs(ws.root);
-  log(`overhead: ${options.warmup} warm-up + ${options.overheadReps} repetitions, /metrics scraped every ${options.overheadScrapeMs} ms`);
-  const overhead = await measureOverhead({ ws, rootfs, reps: options.overheadReps, warmup: options.warmup, scrapeMs: options.overheadScrapeMs, log });
-  const left = await ws.close();
-  const full = { generatedAt: new Date().toISOString(), durationSeconds: (performance.now() - started) / 1000, options: { ...options }, overhead, leftBehind: left };
-  await mkdir(outDir, { recursive: true });
-  await writeFile(join(outDir, "overhead.json"), `${JSON.stringify(full, null, 2)}\n`);
-  const markdown = ["# berth: the cost of metrics and logging", "", `Generated ${full.generatedAt} by \`node bench/run.js --overhead-only\` in ${full.durationSeconds.toFixed(0)} s.`, "", ...overheadMarkdown(overhead)].join("\n");
-  await writeFile(join(outDir, "overhead.md"), markdown);
-  console.log(`\n${markdown}`);
-  if (left.length > 0) console.error(`bench: left behind:\n${left.map((l) => `  - ${l}`).join("\n")}`);
-  log(`results written to ${join(outDir, "overhead.md")} and overhead.json`);
-  return overhead.error === undefined && left.length === 0 ? 0 : 1;
 }
 
 /**

@@ -8,6 +8,7 @@ import { batchOperation } from "../suites/batch.js";
 import { bridgeOperation } from "../suites/bridge.js";
 import { measureEvents } from "../suites/events.js";
 import { measureImage } from "../suites/image.js";
+import { measureLeak } from "../suites/leak.js";
 import { latencyOperations } from "../suites/latency.js";
 import { seccompOperation } from "../suites/seccomp.js";
 import { measurePull } from "../suites/pull.js";
@@ -42,6 +43,8 @@ import { BRIDGE_TARGET, evaluateTargets, IMAGE_TARGET } from "./targets.js";
  * @property {number} imageReps timed creates per contender in the
  *   create-from-image row (0: no such row)
  * @property {number} imageOnly 1: only the create-from-image row
+ * @property {number} leakCreates containers the leak check creates and deletes
+ * @property {number} leakExecs execs of the leak check (both 0: no check)
  */
 
 /**
@@ -141,9 +144,16 @@ export async function runBenchmark(o) {
     }
   }
 
+  /** @type {Results["leak"]} */
+  let leak;
+  if (options.leakCreates + options.leakExecs > 0 && !only && options.seccompOnly !== 1 && systems.some((s) => s.name === "berth")) {
+    log(`leak: ${options.leakCreates} containers created and deleted, then ${options.leakExecs} execs, on a berth daemon of its own`);
+    leak = await measureLeak({ ws, rootfs, creates: options.leakCreates, execs: options.leakExecs, log });
+  }
+
   machine.loadAtEnd = loadAverage();
   const latency = metricRows(opResults);
-  const targets = evaluateTargets(latency, memory, events, pull, image);
+  const targets = evaluateTargets(latency, memory, events, pull, image, leak);
   return {
     generatedAt: new Date().toISOString(),
     durationSeconds: (performance.now() - o.started) / 1000,
@@ -155,6 +165,7 @@ export async function runBenchmark(o) {
     events,
     ...(pull !== undefined && { pull }),
     ...(image !== undefined && { image }),
+    ...(leak !== undefined && { leak }),
     ...(phases !== undefined && { phases }),
     ...(bridge !== undefined && { bridge: { setup: bridge.setup, leftBehind: bridge.leftBehind() } }),
     // A run of one row judges that row's targets only.

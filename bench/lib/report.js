@@ -3,6 +3,7 @@
 // the tables, the machine, the targets of issue 5 and what exactly is timed.
 import { bridgeMarkdown } from "./bridge-report.js";
 import { imageMarkdown } from "./image-report.js";
+import { leakMarkdown } from "../suites/leak.js";
 import { pullMarkdown } from "./pull-report.js";
 import { phaseMarkdown } from "./trace-report.js";
 import { pairedRatio, summarize } from "./stats.js";
@@ -60,6 +61,7 @@ const MIB = 1024 * 1024;
  * @property {Record<string, EventsResult | { error: string }>} events
  * @property {import("../suites/pull.js").PullResult} [pull]
  * @property {import("../suites/image.js").ImageResult} [image]
+ * @property {import("../suites/leak.js").LeakResult} [leak]
  * @property {{ setup: import("../suites/bridge.js").BridgeRow["setup"], leftBehind: string[] }} [bridge]
  * @property {import("./trace-report.js").PhaseBreakdown} [phases] berth's phase trace, by step
  * @property {Target[]} targets
@@ -155,6 +157,7 @@ export function toMarkdown(r) {
   if (r.bridge !== undefined) lines.push("", ...bridgeMarkdown(r.bridge));
   if (r.pull !== undefined) lines.push("", ...pullMarkdown(r.pull));
   if (r.image !== undefined) lines.push("", ...imageMarkdown(r.image));
+  if (r.leak !== undefined) lines.push("", ...leakMarkdown(r.leak));
   // A run of the bridge row alone measures no memory and no events.
   if (r.options["bridgeOnly"] !== 1 && r.options["imageOnly"] !== 1) {
     lines.push("");

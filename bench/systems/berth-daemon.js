@@ -23,6 +23,8 @@ export class BerthDaemon {
   /** @type {string} */ #entry;
   /** @type {string} */ #logPath;
   /** @type {string[]} */ #serveArgs;
+  /** @type {Record<string, string>} */ #env;
+  /** @type {string[]} */ #nodeArgs;
   /** @type {import("node:child_process").ChildProcess | undefined} */ #child;
   /** @type {Promise<void> | undefined} */ #exited;
 
@@ -30,13 +32,17 @@ export class BerthDaemon {
    * @param {string} dir a private folder: the state directory and the socket
    * @param {boolean} trace whether the daemon writes its phase trace (dir/trace.jsonl)
    * @param {string[]} [serveArgs] more `berth serve` flags (the overhead row's --metrics, --log-level)
+   * @param {Record<string, string>} [env] more environment variables (the V8 row's BERTH_V8_DEFAULTS)
+   * @param {string[]} [nodeArgs] node's own flags, before bin/berth.js (the V8 row's candidates)
    */
-  constructor(dir, trace, serveArgs = []) {
+  constructor(dir, trace, serveArgs = [], env = {}, nodeArgs = []) {
     this.stateDir = join(dir, "state");
     this.socket = join(dir, "berth.sock");
     this.tracePath = trace ? join(dir, "trace.jsonl") : undefined;
     this.#logPath = join(dir, "daemon.log");
     this.#serveArgs = serveArgs;
+    this.#env = env;
+    this.#nodeArgs = nodeArgs;
     this.#entry = new URL("../../bin/berth.js", import.meta.url).pathname;
   }
 
@@ -44,11 +50,12 @@ export class BerthDaemon {
     if (!existsSync(this.#entry)) throw new Unavailable(`${this.#entry} does not exist yet (the daemon is not built)`);
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
     const log = createWriteStream(this.#logPath);
-    const args = [this.#entry, "serve", "--state-dir", this.stateDir, "--socket", this.socket, "--default-network", "none"];
+    const args = [...this.#nodeArgs, this.#entry, "serve", "--state-dir", this.stateDir, "--socket", this.socket, "--default-network", "none"];
     if (this.tracePath !== undefined) args.push("--trace", this.tracePath);
     args.push(...this.#serveArgs);
     const child = spawn(process.execPath, args, {
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...this.#env },
       detached: true,
     });
     this.#child = child;

@@ -44,9 +44,11 @@ export class BerthSystem {
    * @param {string} o.rootfs the shared busybox root filesystem
    * @param {boolean} o.trace whether the daemon writes its phase trace
    * @param {string[]} [o.serveArgs] more `berth serve` flags
+   * @param {Record<string, string>} [o.env] more environment variables for the daemon
+   * @param {string[]} [o.nodeArgs] node's own flags for the daemon
    */
   constructor(o) {
-    this.#daemon = new BerthDaemon(o.dir, o.trace, o.serveArgs);
+    this.#daemon = new BerthDaemon(o.dir, o.trace, o.serveArgs, o.env, o.nodeArgs);
     this.#namespace = o.namespace;
     this.#rootfs = o.rootfs;
     this.#md = metadataOf({ [NAMESPACE_HEADER]: o.namespace });

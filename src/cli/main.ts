@@ -3,7 +3,7 @@
 // line on stderr and an exit code that names its kind (exit-code.ts).
 import { BerthError } from "../errors/berth-error.js";
 import type { Command } from "./command.js";
-import { findCommand } from "./commands.js";
+import { loadCommand, loadCommands } from "./commands.js";
 import { exitCodeOf } from "./exit-code.js";
 import { GLOBAL_OPTIONS, resolveGlobals } from "./global-options.js";
 import { parseArgv } from "./parse-argv.js";
@@ -21,15 +21,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const head = parseArgv(argv, GLOBAL_OPTIONS, { stopAfter: 0, where: "berth" });
     const [name, ...tail] = head.rest ?? [];
     if (name === undefined || name === "help") {
-      const topic = name === "help" && tail[0] !== undefined ? commandNamed(tail[0]) : undefined;
+      const topic = name === "help" && tail[0] !== undefined ? await commandNamed(tail[0]) : undefined;
       if (name === undefined && head.values["help"] !== true) {
-        stderr.write(renderMainHelp());
+        stderr.write(renderMainHelp(await loadCommands()));
         return USAGE_EXIT_CODE;
       }
-      stdout.write(topic ? renderCommandHelp(topic) : renderMainHelp());
+      stdout.write(topic ? renderCommandHelp(topic) : renderMainHelp(await loadCommands()));
       return 0;
     }
-    command = commandNamed(name);
+    command = await commandNamed(name);
     const own = parseArgv(tail, [...GLOBAL_OPTIONS, ...command.options], {
       where: `berth ${name}`,
       ...(command.takesCommand && { stopAfter: command.positionals.max }),
@@ -64,8 +64,8 @@ function ignoreClosedReader(err: NodeJS.ErrnoException): void {
   if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
 }
 
-function commandNamed(name: string): Command {
-  const command = findCommand(name);
+async function commandNamed(name: string): Promise<Command> {
+  const command = await loadCommand(name);
   if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
   return command;
 }

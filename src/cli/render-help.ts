@@ -1,19 +1,19 @@
 // The text of `berth --help` and `berth <command> --help`.
 import type { Command } from "./command.js";
-import { COMMANDS } from "./commands.js";
 import { exitCodeTable } from "./exit-code.js";
 import { GLOBAL_OPTIONS } from "./global-options.js";
 import type { OptionSpec } from "./parse-argv.js";
 
-export function renderMainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+// renderMainHelp lists commands (all of them, in help's order).
+export function renderMainHelp(commands: readonly Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
   return [
     "berth: containers on runc and conmon, served over gRPC",
     "",
     "Usage: berth [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]",
     "",
     "Commands:",
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     "",
     "Global options (before or after the command):",
     renderOptions(GLOBAL_OPTIONS),

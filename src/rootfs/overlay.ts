@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, rm, rmdir, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 
-import { loadExeca } from "../runtime/lazy-execa.js";
+import { quickSpawn, type QuickResult } from "../runtime/quick-spawn.js";
 
 import { BerthError } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
@@ -49,11 +49,7 @@ export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
     const layers = typeof lower === "string" ? 1 : lower.dirs.length;
     throw new BerthError("failed_precondition", `the root filesystem's ${layers} layers do not fit in one overlay mount (its options would take ${options.length} bytes, the kernel takes ${MOUNT_OPTIONS_MAX}): flatten the image into fewer layers`);
   }
-  const result = await (await loadExeca())("mount", ["-t", "overlay", "overlay", "-o", options, dirs.target], {
-    stdin: "ignore",
-    reject: false,
-    ...(typeof lower !== "string" && { cwd: lower.cwd }),
-  });
+  const result = await quickSpawn("mount", ["-t", "overlay", "overlay", "-o", options, dirs.target], typeof lower !== "string" ? { cwd: lower.cwd } : {});
   if (result.exitCode !== 0) {
     throw new BerthError(
       // No exit code: mount itself could not be run.
@@ -88,11 +84,10 @@ export async function unmountOverlay(target: string): Promise<void> {
 }
 
 async function unmountOne(path: string): Promise<void> {
-  const execa = await loadExeca();
-  const result = await execa("umount", [path], { stdin: "ignore", reject: false });
+  const result = await quickSpawn("umount", [path]);
   if (result.exitCode === 0) return;
   if (/busy/i.test(result.stderr)) {
-    const lazy = await execa("umount", ["-l", path], { stdin: "ignore", reject: false });
+    const lazy = await quickSpawn("umount", ["-l", path]);
     if (lazy.exitCode === 0) return;
     throw new BerthError("internal", `cannot unmount busy ${path}, not even lazily: ${failureText(lazy)}`);
   }
@@ -232,7 +227,7 @@ function checkOverlayPath(name: string, path: string): void {
   }
 }
 
-function failureText(result: { stderr: string; shortMessage?: string | undefined }): string {
+function failureText(result: QuickResult): string {
   const stderr = result.stderr.trim();
-  return stderr !== "" ? stderr : (result.shortMessage ?? "no error output");
+  return stderr !== "" ? stderr : (result.spawnError?.message ?? (result.exitCode === undefined ? "killed by a signal" : "no error output"));
 }

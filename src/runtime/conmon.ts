@@ -14,7 +14,7 @@ import type { Readable } from "node:stream";
 
 import { BerthError } from "../errors/berth-error.js";
 import { NO_SPAN, type Span } from "../trace/span.js";
-import { loadExeca } from "./lazy-execa.js";
+import { quickSpawn } from "./quick-spawn.js";
 import { missingBinary, runtimeError } from "./runtime-error.js";
 
 export interface ConmonOptions {
@@ -191,7 +191,7 @@ async function* readLines(stream: Readable): AsyncGenerator<SyncMessage> {
 }
 
 export async function conmonVersion(binary: string): Promise<string> {
-  const result = await (await loadExeca())(binary, ["--version"], { stdin: "ignore", reject: false });
+  const result = await quickSpawn(binary, ["--version"]);
   if (result.exitCode !== 0) throw missingBinary("conmon", "conmon");
   return /conmon version (\S+)/.exec(result.stdout)?.[1] ?? "";
 }

@@ -1,11 +1,11 @@
-// Runc drives the OCI runtime's CLI through execa: typed arguments in, parsed
+// Runc drives the OCI runtime's CLI (quick-spawn.ts): typed arguments in, parsed
 // JSON out, never a shell string. One Runc per runtime root (berth keeps one
 // root per namespace, so two namespaces may reuse a container id).
 import { basename, join } from "node:path";
 
 import { startThroughExecFifo } from "./exec-fifo.js";
 import { removeStoppedContainer } from "./stopped-container.js";
-import { loadExeca } from "./lazy-execa.js";
+import { quickSpawn } from "./quick-spawn.js";
 import { missingBinary, runtimeError } from "./runtime-error.js";
 
 export interface RuncState {
@@ -27,10 +27,10 @@ export class Runc {
   // runc's last error line and a code derived from it.
   private async run(args: string[]): Promise<string> {
     const full = ["--root", this.root, ...args];
-    const result = await (await loadExeca())(this.binary, full, { stdin: "ignore", reject: false, stripFinalNewline: true });
-    if (result.exitCode === 0) return result.stdout;
-    if ((result as { code?: string }).code === "ENOENT") throw missingBinary("runc", "runc");
-    throw runtimeError(`runc ${args[0]} ${args[args.length - 1]}`, result.stderr || result.stdout, result.exitCode);
+    const result = await quickSpawn(this.binary, full);
+    if (result.exitCode === 0) return result.stdout.replace(/\n$/, "");
+    if (isMissing(result.spawnError)) throw missingBinary("runc", "runc");
+    throw runtimeError(`runc ${args[0]} ${args[args.length - 1]}`, result.stderr.trim() || result.stdout.trim() || (result.spawnError?.message ?? ""), result.exitCode);
   }
 
   // start starts a created container. Given a way to tell whether its init
@@ -70,8 +70,12 @@ export class Runc {
   }
 
   async version(): Promise<string> {
-    const result = await (await loadExeca())(this.binary, ["--version"], { stdin: "ignore", reject: false });
+    const result = await quickSpawn(this.binary, ["--version"]);
     if (result.exitCode !== 0) throw missingBinary("runc", "runc");
     return /runc version (\S+)/.exec(result.stdout)?.[1] ?? result.stdout.split("\n")[0] ?? "";
   }
+}
+
+function isMissing(err: Error | undefined): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
 }
