@@ -12,13 +12,14 @@
 //   -A BERTH-MASQ-<bridge> ! -d 224.0.0.0/4 -j MASQUERADE   (ff00::/8 for v6)
 //   -A POSTROUTING -s <subnet> -m comment --comment "berth network <name>" -j BERTH-MASQ-<bridge>
 //
-// A connect checks them with one `iptables -t nat -S` beside the bridge
-// plugin and sets what is missing with one iptables-restore (the chain is
-// declared, so rebuilt, in --noflush mode); RemoveNetwork takes them away
+// A connect checks them in its listing of the host's rules (host-rules.ts,
+// beside the bridge plugin) and sets what is missing with one
+// iptables-restore (the chain is declared, so rebuilt, in --noflush mode); RemoveNetwork takes them away
 // (removeMasquerade, from removeBridge). Written by hand: no plugin keeps
 // per-network rules, and there is no Node binding for netfilter.
 import { BerthError } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
+import type { HostRules, IpTool } from "./host-rules.js";
 import type { NetworkDef } from "./network-def.js";
 import { quickSpawn } from "./quick-spawn.js";
 
@@ -31,7 +32,7 @@ export function masqueradeChainOf(bridge: string): string {
 }
 
 interface Family {
-  tool: "iptables" | "ip6tables";
+  tool: IpTool;
   subnet: string;
   multicast: string;
 }
@@ -42,32 +43,50 @@ function familiesOf(def: NetworkDef): Family[] {
   return out;
 }
 
-// Masquerading makes sure a network's rules are on the host, one call per
-// network at a time, so two Creates never add its jump twice; an internal
-// network has none (it has no way out).
+// Masquerading makes sure a network's rules are on the host: found in
+// place in the connect's listing, nothing more is run; otherwise they are
+// set up one network at a time, from a listing of their own taken then,
+// so two Creates never add the jump twice. An internal network has none
+// (it has no way out).
 export class Masquerading {
   private readonly pending = new Map<string, Promise<void>>();
 
-  ensure(def: NetworkDef): Promise<void> {
-    if (def.internal) return Promise.resolve();
-    const run = (this.pending.get(def.bridge) ?? Promise.resolve()).catch(() => {}).then(() => Promise.all(familiesOf(def).map((f) => ensureFamily(def, f))).then(() => {}));
+  async ensure(def: NetworkDef, listed: Promise<HostRules>): Promise<void> {
+    if (def.internal) return;
+    const rules = await listed;
+    const missing = familiesOf(def).filter((f) => !inPlace(def, f, rules[f.tool]?.get("nat") ?? []));
+    if (missing.length === 0) return;
+    const run = (this.pending.get(def.bridge) ?? Promise.resolve()).catch(() => {}).then(() => Promise.all(missing.map((f) => ensureFamily(def, f))).then(() => {}));
     this.pending.set(def.bridge, run);
     return run;
   }
 }
 
+function rulesOf(def: NetworkDef, f: Family): string[] {
+  const chain = masqueradeChainOf(def.bridge);
+  return [`-A ${chain} -d ${f.subnet} -j ACCEPT`, `-A ${chain} ! -d ${f.multicast} -j MASQUERADE`];
+}
+
+// The jump is known by its target, so a subnet printed otherwise than
+// berth writes it never adds a second one.
+function jumpedIn(chain: string, lines: readonly string[]): boolean {
+  return lines.some((l) => l.startsWith("-A POSTROUTING ") && l.endsWith(` -j ${chain}`));
+}
+
+function inPlace(def: NetworkDef, f: Family, lines: readonly string[]): boolean {
+  const chain = masqueradeChainOf(def.bridge);
+  const rules = rulesOf(def, f);
+  const chained = lines.filter((l) => l.startsWith(`-A ${chain} `));
+  return jumpedIn(chain, lines) && chained.length === rules.length && rules.every((r) => chained.includes(r));
+}
+
 async function ensureFamily(def: NetworkDef, f: Family): Promise<void> {
   const chain = masqueradeChainOf(def.bridge);
-  const rules = [`-A ${chain} -d ${f.subnet} -j ACCEPT`, `-A ${chain} ! -d ${f.multicast} -j MASQUERADE`];
   const listed = await quickSpawn(f.tool, ["-w", "-t", "nat", "-S"], { timeoutMs: TIMEOUT_MS });
   const lines = listed.exitCode === 0 ? listed.stdout.split("\n").map((l) => l.trim()) : [];
-  // The jump is known by its target, so a subnet printed otherwise than
-  // berth writes it never adds a second one.
-  const jumped = lines.some((l) => l.startsWith("-A POSTROUTING ") && l.endsWith(` -j ${chain}`));
-  const chained = lines.filter((l) => l.startsWith(`-A ${chain} `));
-  if (jumped && chained.length === rules.length && rules.every((r) => chained.includes(r))) return;
+  if (inPlace(def, f, lines)) return;
   const jump = `-A POSTROUTING -s ${f.subnet} -m comment --comment "berth network ${def.name}" -j ${chain}`;
-  const input = ["*nat", `:${chain} - [0:0]`, ...rules, ...(jumped ? [] : [jump]), "COMMIT", ""].join("\n");
+  const input = ["*nat", `:${chain} - [0:0]`, ...rulesOf(def, f), ...(jumpedIn(chain, lines) ? [] : [jump]), "COMMIT", ""].join("\n");
   const r = await quickSpawn(`${f.tool}-restore`, ["-w", "--noflush"], { input, timeoutMs: TIMEOUT_MS });
   if (r.exitCode !== 0) throw new BerthError("internal", `cannot set up masquerading for network ${quote(def.name)} with ${f.tool}-restore: ${(r.spawnError?.message ?? r.stderr).trim()}`);
 }
