@@ -4,6 +4,7 @@ import { constants } from "node:os";
 
 import { invalidArgument } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
+import { checkSignalText } from "../spec/check-requests.js";
 
 const BY_NAME = constants.signals as Record<string, number>;
 
@@ -34,8 +35,9 @@ export function signalName(n: number): string {
 }
 
 // stopSignalName is a container's stop signal by its SIG name; empty means
-// SIGTERM.
+// SIGTERM. Its text is held to Signal's form: "9 " is no more 9 here.
 export function stopSignalName(signal: string | undefined): string {
   if (signal === undefined || signal === "") return "SIGTERM";
+  checkSignalText(signal);
   return signalName(parseSignal(signal));
 }

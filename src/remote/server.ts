@@ -68,8 +68,9 @@ export interface ServerOptions {
   // HTTP/1.1 side of every listener.
   metrics?: DaemonMetrics;
   // rpcLog, when given, hears every finished call as the metrics do (the
-  // daemon's RPC log lines).
-  rpcLog?: RpcTimer;
+  // daemon's RPC log lines); drain() tells it the calls still open are
+  // about to end with the daemon's shutdown.
+  rpcLog?: RpcTimer & { drain?(): void };
 }
 
 export interface RunningServer {
@@ -144,6 +145,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       tcpAddress,
       close: () =>
         (closing ??= (async () => {
+          options.rpcLog?.drain?.();
           shutdown.abort(new ConnectError("berth daemon is shutting down", Code.Unavailable));
           await listener.close(graceMs);
           await removeOwnSocket(socketPath, ino);

@@ -129,6 +129,8 @@ export function lifecycleContract(name: string, setup: () => Promise<ContractSet
       await ready(cid, 2);
       expect((await client.stop(cid, { signal: "TERM" })).exitStatus?.exitCode).toBe(42);
       expect(await codeOf(client.create(id("badsig"), { process: { args: ["true"] }, stopSignal: "SIGNOPE" }))).toBe("invalid_argument");
+      // Held to Signal's form: a space makes it no signal.
+      expect(await codeOf(client.create(id("badsig"), { process: { args: ["true"] }, stopSignal: "9 " }))).toBe("invalid_argument");
     });
 
     it("a file written before a stop is there after the next start: the writable layer survives", async () => {
@@ -283,6 +285,8 @@ export function lifecycleContract(name: string, setup: () => Promise<ContractSet
       expect((await client.inspect(cid)).config.process?.args).toEqual(["sh", "-c", "trap 'exit 7' TERM; echo second; while true; do sleep 0.1; done"]);
       expect((await client.update(cid, { runState: Status.PAUSED })).status).toBe(Status.PAUSED);
       expect((await client.update(cid, { runState: Status.RUNNING })).status).toBe(Status.RUNNING);
+      // An empty stop signal is SIGTERM again, as at Create.
+      expect((await client.update(cid, { stopSignal: "" })).stopSignal).toBe("SIGTERM");
     });
 
     it("an Update of the next start's process leaves the run under way with its own terminal and stdin", async () => {

@@ -60,7 +60,7 @@ function processMistakes(p: Req | undefined, required: boolean): Mistake[] {
   if (args.length > 0 && NOT_RUNNABLE.includes(args[0]!)) out.push({ why: `process.args[0] ${args[0]} is not a program`, codes: REFUSED });
   const strings = [...args, ...(sampleOf(p?.env).items as string[]), (p?.cwd as string | undefined) ?? ""];
   if (strings.some((s) => s.includes("\0"))) out.push({ why: "a NUL in args, env or cwd", codes: [INVALID_ARGUMENT] });
-  if ((sampleOf(p?.env).items as string[]).some((e) => typeof e === "string" && !e.includes("="))) out.push({ why: "an env entry without =", codes: [INVALID_ARGUMENT] });
+  if ((sampleOf(p?.env).items as string[]).some((e) => typeof e === "string" && e.indexOf("=") < 1)) out.push({ why: "an env entry that is not KEY=VALUE", codes: [INVALID_ARGUMENT] });
   const cwd = (p?.cwd as string | undefined) ?? "";
   if (REL(cwd)) out.push({ why: "process.cwd is relative", codes: [INVALID_ARGUMENT] });
   const u = p?.user as { uid: number; gid: number; additionalGids: unknown } | undefined;
@@ -68,6 +68,12 @@ function processMistakes(p: Req | undefined, required: boolean): Mistake[] {
     out.push({ why: "uid or gid above 2^31-1", codes: [INVALID_ARGUMENT] });
   }
   return out;
+}
+
+// updateSetsNothing: an update's resources that name no limit at all.
+function updateSetsNothing(r: Req | undefined): Mistake[] {
+  if (r === undefined || Object.entries(r).some(([k, v]) => k !== "$typeName" && v !== undefined)) return [];
+  return [{ why: "resources sets nothing to update", codes: [INVALID_ARGUMENT] }];
 }
 
 // resourceMistakes: values no kernel takes, or a cpuset this host lacks.
@@ -81,7 +87,7 @@ function resourceMistakes(r: Req | undefined, world: World): Mistake[] {
     const v = big(r[key]);
     if (v !== undefined && (v >= 2n ** 53n || v <= -(2n ** 53n))) out.push({ why: `${key} past 2^53`, codes: [INVALID_ARGUMENT] });
   }
-  for (const key of ["memoryLimitBytes", "memorySwapLimitBytes", "cpuQuotaUs"] as const) {
+  for (const key of ["memoryLimitBytes", "memorySwapLimitBytes", "cpuQuotaUs", "pidsLimit"] as const) {
     const v = big(r[key]);
     if (v !== undefined && v < -1n) out.push({ why: `${key} below -1`, codes: [INVALID_ARGUMENT] });
   }
@@ -421,7 +427,7 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
         mistakes.push(...idMistakes(id, world));
         break;
       case "UpdateResources":
-        mistakes.push(...idMistakes(id, world), ...resourceMistakes(r.resources as Req | undefined, world));
+        mistakes.push(...idMistakes(id, world), ...resourceMistakes(r.resources as Req | undefined, world), ...updateSetsNothing(r.resources as Req | undefined));
         break;
       case "Start":
       case "Stop":
@@ -433,11 +439,12 @@ export function judgeCase(c: HostileCase, world: World, request: unknown): Judge
           if (typeof r.timeoutSeconds === "number" && r.timeoutSeconds > 3600) mistakes.push({ why: "a stop timeout over 3600 s", codes: [INVALID_ARGUMENT] });
         }
         if (method === "Update") {
-          mistakes.push(...resourceMistakes(r.resources as Req | undefined, world));
+          mistakes.push(...resourceMistakes(r.resources as Req | undefined, world), ...updateSetsNothing(r.resources as Req | undefined));
           if (isEntries((r.labels as Req | undefined)?.values)) mistakes.push({ why: "labels past their 128-entry bound", codes: [INVALID_ARGUMENT] });
           const kind = (r.restartPolicy as Req | undefined)?.kind as number | undefined;
           if (kind !== undefined && !RESTART_KINDS.includes(kind)) mistakes.push({ why: "restart_policy.kind is no RestartPolicy.Kind", codes: [INVALID_ARGUMENT] });
-          if (r.stopSignal !== undefined && isBogusSignal(r.stopSignal as string)) mistakes.push({ why: "no such stop signal", codes: [INVALID_ARGUMENT] });
+          // containers.proto: an empty stop_signal is SIGTERM, as at Create.
+          if (r.stopSignal !== undefined && r.stopSignal !== "" && isBogusSignal(r.stopSignal as string)) mistakes.push({ why: "no such stop signal", codes: [INVALID_ARGUMENT] });
           const runState = r.runState as number | undefined;
           if (runState !== undefined && ![0, RUNNING, PAUSED, STOPPED].includes(runState)) mistakes.push({ why: "run_state is not RUNNING, PAUSED or STOPPED", codes: [INVALID_ARGUMENT] });
         }

@@ -58,6 +58,19 @@ describe("RpcLog", () => {
     for (const [code] of cases) log.observe("berth.v1.ContainerService", "State", code, 0.001);
     expect(lines.map((l) => l.rpc?.code)).toEqual(["INTERNAL", "UNKNOWN", "DATA_LOSS", "UNAVAILABLE"]);
   });
+
+  // berth demo's own daemon ended its Subscribe so, and wrote an error line.
+  it("once the server drains, the UNAVAILABLE that ends an open call is info, not an error", () => {
+    const { logger, lines } = capture("trace");
+    const log = new RpcLog(logger);
+    log.drain();
+    log.observe("berth.v1.EventService", "Subscribe", "UNAVAILABLE", 1.5);
+    log.observe("berth.v1.ContainerService", "Create", "INTERNAL", 0.1);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 30, msg: "rpc ended: the daemon is stopping", rpc: expect.objectContaining({ code: "UNAVAILABLE" }) }),
+      expect.objectContaining({ level: ERROR, msg: "rpc failed", rpc: expect.objectContaining({ code: "INTERNAL" }) }),
+    ]);
+  });
 });
 
 describe("logError", () => {

@@ -408,7 +408,8 @@ export type UpdateRequest = Message<"berth.v1.UpdateRequest"> & {
   restartPolicy?: RestartPolicy | undefined;
 
   /**
-   * stop_signal, when set, is the signal Stop sends first from now on.
+   * stop_signal, when set, is the signal Stop sends first from now on;
+   * empty means SIGTERM, as at Create.
    *
    * @generated from field: optional string stop_signal = 6;
    */
