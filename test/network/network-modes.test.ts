@@ -52,7 +52,9 @@ describe("network modes", { timeout: 120_000 }, () => {
       const links = await run(client, id, ["ip", "-o", "link"]);
       const stable = before.filter((name) => name in networkInterfaces());
       expect(stable).toContain("lo");
-      for (const name of stable) expect(links.output).toContain(`${name}:`);
+      // `ip -o link` names a veth "name@peer:".
+      const seen = [...links.output.matchAll(/^\d+: ([^:@\s]+)[@:]/gm)].map((m) => m[1]);
+      expect(seen).toEqual(expect.arrayContaining(stable));
       expect((await run(client, id, ["cat", "/etc/hosts"])).output).toBe(readFileSync("/etc/hosts", "utf8"));
     } finally {
       await client.delete(id, { force: true });
