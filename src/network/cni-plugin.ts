@@ -11,7 +11,7 @@ import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
 
 import { BerthError, unavailable } from "../errors/berth-error.js";
-import { quickSpawn } from "./quick-spawn.js";
+import { quickSpawn } from "../runtime/quick-spawn.js";
 
 export type CniCommand = "ADD" | "DEL" | "CHECK" | "VERSION";
 

@@ -3,7 +3,7 @@
 // `iptables-save` prints every table, at the cost of one `iptables -S`
 // of one (measured 4-15 ms each here), so the two checks share a process.
 // Lines are as `iptables -S` prints them ("-A CHAIN ..."), by table.
-import { quickSpawn } from "./quick-spawn.js";
+import { quickSpawn } from "../runtime/quick-spawn.js";
 
 export type RuleTables = Map<string, string[]>;
 

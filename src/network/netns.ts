@@ -10,7 +10,7 @@ import { open, rm } from "node:fs/promises";
 
 import { BerthError } from "../errors/berth-error.js";
 import { isMountPoint as isMounted } from "../rootfs/overlay.js";
-import { quickSpawn } from "./quick-spawn.js";
+import { quickSpawn } from "../runtime/quick-spawn.js";
 
 // createNetns makes a network namespace bound at path, its loopback up (an
 // empty file is made for the mount point first).

@@ -21,7 +21,7 @@ import { BerthError } from "../errors/berth-error.js";
 import { quote } from "../errors/quote.js";
 import type { HostRules, IpTool } from "./host-rules.js";
 import type { NetworkDef } from "./network-def.js";
-import { quickSpawn } from "./quick-spawn.js";
+import { quickSpawn } from "../runtime/quick-spawn.js";
 
 const TIMEOUT_MS = 30_000;
 
